@@ -1,0 +1,101 @@
+"""Triage speed: mentions/s for the example policy against a sentiment-only baseline.
+
+Both run over the same real airline tweets in one process, one core, in alternating rounds;
+the ratio is (time to triage) / (time to run only the sentiment analyser). Also reports the
+compile time of the example policy and the size of a compiled policy.
+Run: python bench/triage.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+from complaintflow.batch import read_mentions
+from complaintflow.rules.compiler import check_file, load_policy
+from complaintflow.rules.features import sentiment
+from complaintflow.rules.mention import Mention
+from complaintflow.rules.triage import Triage
+
+ROOT = Path(__file__).resolve().parent.parent
+AIRLINE = ROOT.parent / "shared" / "data" / "airline" / "Tweets.csv"
+POLICY = ROOT / "policies.example.yaml"
+
+
+def _sample() -> list[Mention]:
+    if AIRLINE.exists():
+        return list(read_mentions(AIRLINE, text_column="text", id_column="tweet_id"))
+    print(f"note: {AIRLINE} is not here; using the bundled sample policy tests' texts")
+    return [
+        Mention(id=str(i), text=t)
+        for i, t in enumerate(
+            [
+                "@NorthwindCares my order never arrived",
+                "love the new sofa!",
+                "@NorthwindCares charged twice and nobody answers",
+            ]
+            * 2000
+        )
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    mentions = _sample()
+    texts = [m.text for m in mentions]
+
+    compile_times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        result = check_file(POLICY)
+        compile_times.append(time.perf_counter() - started)
+    assert result.policy is not None
+    policy = load_policy(POLICY)
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    fresh = check_file(POLICY).policy
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    assert fresh is not None
+    compiled_bytes = sum(s.size_diff for s in after.compare_to(before, "filename"))
+
+    triage = Triage(policy)
+    sentiment(texts[0])  # load the lexicon outside the timings
+    triage.decide(mentions[0])
+    baseline, rules = [], []
+    gc.collect()
+    for _ in range(args.rounds):
+        started = time.perf_counter()
+        for text in texts:
+            sentiment(text)
+        baseline.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for mention in mentions:
+            triage.decide(mention)
+        rules.append(time.perf_counter() - started)
+    base_s, rules_s = statistics.median(baseline), statistics.median(rules)
+    print(f"mentions                 {len(mentions)}")
+    print(f"baseline (sentiment)     {len(mentions) / base_s:10,.0f} mentions/s")
+    print(f"triage (example policy)  {len(mentions) / rules_s:10,.0f} mentions/s")
+    print(f"ratio triage/baseline    {rules_s / base_s:10.2f}  (aim <= 2.0)")
+    print(
+        f"compile example policy   {1000 * min(compile_times):10.1f} ms (best of 5; "
+        f"median {1000 * statistics.median(compile_times):.1f} ms; aim < 50 ms)"
+    )
+    print(f"compiled policy JSON     {len(policy.to_json()):10,} bytes")
+    print(
+        f"memory per compile       {compiled_bytes / 1024:10,.0f} KiB (python heap, "
+        "with its CEL programs)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

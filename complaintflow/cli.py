@@ -1,0 +1,372 @@
+"""The `complaintflow` command: validate, explain, test, graph, simulate and print the schema.
+
+Exit codes: 0 all good, 1 a policy or a test failed, 2 the command was used wrongly.
+Expected problems are printed as messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from complaintflow.batch import BatchError, count_rows, read_mentions
+from complaintflow.errors import PolicyError
+from complaintflow.rules.compiler import check_file, load_policy, policy_json_schema
+from complaintflow.rules.durations import format_duration
+from complaintflow.rules.graph import GraphFormat, render_graph
+from complaintflow.rules.mention import Mention, MentionError
+from complaintflow.rules.model import CompiledPolicy, Step
+from complaintflow.rules.suite import find_suites, run_suite
+from complaintflow.rules.triage import Triage
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done (exit code 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return USAGE
+    try:
+        code: int = args.handler(args)
+    except UsageError as exc:
+        print(f"complaintflow {args.command}: {exc}", file=sys.stderr)
+        return USAGE
+    except PolicyError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        return FAILED
+    except BrokenPipeError:
+        return OK
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="complaintflow",
+        description="Policies for handling public complaints on social media, compiled into "
+        "durable workflows.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check policy files; print every problem")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--quiet", action="store_true", help="print only problems")
+    validate.set_defaults(handler=_validate)
+
+    explain = commands.add_parser("explain", help="show how a policy decides one mention")
+    explain.add_argument("policy", type=Path, metavar="POLICY")
+    explain.add_argument(
+        "--mention",
+        required=True,
+        metavar="JSON|FILE",
+        help="the mention as JSON text, or a file holding it",
+    )
+    explain.add_argument("--json", action="store_true", help="print the decision as JSON")
+    explain.set_defaults(handler=_explain)
+
+    test = commands.add_parser("test", help="run policy test suites (*.tests.yaml)")
+    test.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    test.add_argument("--verbose", "-v", action="store_true", help="list passing tests too")
+    test.set_defaults(handler=_test)
+
+    graph = commands.add_parser("graph", help="draw a playbook as a workflow diagram")
+    graph.add_argument("policy", type=Path, metavar="POLICY")
+    graph.add_argument("--playbook", help="which playbook (default: each in turn)")
+    graph.add_argument("--format", choices=[f.value for f in GraphFormat], default="mermaid")
+    graph.set_defaults(handler=_graph)
+
+    simulate = commands.add_parser("simulate", help="triage every row of a CSV or JSONL file")
+    simulate.add_argument("policy", type=Path, metavar="POLICY")
+    simulate.add_argument("input", type=Path, metavar="INPUT.{csv,jsonl}")
+    simulate.add_argument("--text-column", default="text")
+    simulate.add_argument("--id-column")
+    simulate.add_argument(
+        "--platform",
+        default="x",
+        choices=["x", "facebook", "instagram", "google_business"],
+        help="platform of CSV rows (default x)",
+    )
+    simulate.add_argument("--out", type=Path, help="write one JSON line per row here")
+    simulate.set_defaults(handler=_simulate)
+
+    schema = commands.add_parser("schema", help="print the policy JSON Schema")
+    schema.set_defaults(handler=lambda _args: _print(policy_json_schema()))
+    return parser
+
+
+def _print(text: str, stream: TextIO | None = None) -> int:
+    print(text, file=stream or sys.stdout)
+    return OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    failed = False
+    for path in args.files:
+        result = check_file(path)
+        for diagnostic in result.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        if result.policy is None:
+            failed = True
+        elif not args.quiet:
+            print(f"{path}: ok, {result.policy.label}")
+    return FAILED if failed else OK
+
+
+def _read_mention(source: str) -> Mention:
+    text = source
+    if not source.lstrip().startswith("{"):
+        path = Path(source)
+        if not path.is_file():
+            raise UsageError(f"--mention: {source!r} is neither JSON nor a file")
+        text = path.read_text(encoding="utf-8")
+    try:
+        return Mention.from_dict(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"--mention is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except MentionError as exc:
+        raise UsageError(f"--mention: {exc}") from None
+
+
+def _explain(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    mention = _read_mention(args.mention)
+    triage = Triage(policy)
+    decision = triage.decide(mention)
+    plan = triage.plan(mention, decision)
+    if args.json:
+        record = decision.to_record()
+        record["signals"] = [
+            {
+                "name": s.name,
+                "held": s.held,
+                "weight": s.weight,
+                **({"error": s.error} if s.error else {}),
+            }
+            for s in decision.signals
+        ]
+        record["steps"] = [
+            {"id": p.step.id, "kind": p.step.kind.value, "outlook": p.outlook.value} for p in plan
+        ]
+        record["errors"] = list(decision.errors)
+        return _print(json.dumps(record, indent=2))
+    values, _ = triage.values(mention)
+    conditions = {s.name: s.when for s in policy.signals}
+    out = [
+        f"policy    {policy.label}",
+        f"mention   {mention.id} on {mention.platform} by @{mention.author.handle or '?'} "
+        f"({mention.author.followers} followers)",
+        f"          {_shorten(mention.text, 90)!r}",
+        f"features  sentiment {values['sentiment']:+.3f}, cue words "
+        f"{values['mention.cue_words']}, addressed {str(values['mention.addressed']).lower()}"
+        f", reshares {mention.reshares}, customer "
+        f"{'known' if mention.customer.known else 'unknown'}",
+        "",
+        "signals",
+    ]
+    for result in decision.signals:
+        mark = "HELD" if result.held else ("error" if result.error else "-")
+        weight = f"{result.weight:+.2f}" if result.held else f"({result.weight:+.2f})"
+        out.append(
+            f"  {mark:5} {result.name:18} {weight:>8}  {_shorten(conditions[result.name], 60)}"
+        )
+        if result.error:
+            out.append(f"        counted as not held: {result.error}")
+    thresholds = ", ".join(f"{t.name} {t.value}" for t in policy.thresholds)
+    out += ["", f"score     {decision.score:.2f}   (thresholds: {thresholds})"]
+    if decision.route is None:
+        out.append("route     none: a throwaway remark (logged, no case opened)")
+    else:
+        playbook = policy.playbook(decision.playbook or "")
+        out.append(
+            f"route     {decision.route} -> playbook {playbook.name} "
+            f"(first public answer within "
+            f"{format_duration(playbook.respond_within_seconds)})"
+        )
+        out += ["", "steps"]
+        for number, planned in enumerate(plan, 1):
+            out.append(
+                f"  {number:2}. {planned.step.id:24} {planned.outlook.value:22} "
+                f"{_step_summary(policy, planned.step)}"
+            )
+    for error in decision.errors:
+        out.append(f"error     {error} (the condition counted as false)")
+    return _print("\n".join(out))
+
+
+def _step_summary(policy: CompiledPolicy, step: Step) -> str:
+    parts = [step.kind.value]
+    if step.template:
+        parts.append(f"template {step.template}")
+    if step.target:
+        parts.append(f"{step.via} {step.target}")
+    if step.system:
+        parts.append(f"in {step.system}")
+    if step.event:
+        parts.append(step.signal or step.event)
+    if step.action:
+        parts.append(f"{step.action} on {', '.join(step.channels)}")
+    if step.approval:
+        parts.append(
+            f"needs approval within {format_duration(step.approval.timeout_seconds)}"
+            f", else {step.approval.on_timeout}"
+        )
+    if step.when:
+        parts.append(f"when {step.when}")
+    return "; ".join(parts)
+
+
+def _shorten(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _test(args: argparse.Namespace) -> int:
+    for path in args.paths:
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {path}")
+    suites = find_suites(args.paths)
+    if not suites:
+        raise UsageError(
+            "no test suites (*.tests.yaml) found in " + ", ".join(str(p) for p in args.paths)
+        )
+    passed = failed = 0
+    broken = False
+    for suite in suites:
+        try:
+            results = run_suite(suite)
+        except PolicyError as exc:
+            broken = True
+            for diagnostic in exc.diagnostics:
+                print(diagnostic, file=sys.stderr)
+            continue
+        for result in results:
+            if result.passed:
+                passed += 1
+                if args.verbose:
+                    print(f"PASS {result.suite}:{result.line}: {result.name}")
+                continue
+            failed += 1
+            print(f"FAIL {result.suite}:{result.line}: {result.name}")
+            for failure in result.failures:
+                print(f"     {failure}")
+    print(f"{passed} passed, {failed} failed")
+    return FAILED if failed or broken else OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    names = [p.name for p in policy.playbooks]
+    if args.playbook and args.playbook not in names:
+        raise UsageError(f"no playbook {args.playbook!r}; the policy has {', '.join(names)}")
+    chosen = [args.playbook] if args.playbook else names
+    fmt = GraphFormat(args.format)
+    return _print("\n".join(render_graph(policy, name, fmt) for name in chosen).rstrip())
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    if not args.input.is_file():
+        raise UsageError(f"no such file: {args.input}")
+    triage = Triage(policy)
+    total = count_rows(args.input)
+    show_progress = sys.stderr.isatty() and total > 2000
+    routes: Counter[str | None] = Counter()
+    scores: dict[str | None, float] = {}
+    errors = 0
+    started = time.perf_counter()
+    out = args.out.open("w", encoding="utf-8") if args.out else None
+    try:
+        for number, mention in enumerate(
+            read_mentions(
+                args.input,
+                text_column=args.text_column,
+                id_column=args.id_column,
+                platform=args.platform,
+            ),
+            1,
+        ):
+            decision = triage.decide(mention)
+            routes[decision.route] += 1
+            scores[decision.route] = scores.get(decision.route, 0.0) + decision.score
+            errors += bool(decision.errors)
+            if out:
+                out.write(json.dumps(decision.to_record(), separators=(",", ":")) + "\n")
+            if show_progress and number % 500 == 0:
+                _progress(number, total)
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if out:
+            out.close()
+    if show_progress:
+        print(file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    count = sum(routes.values())
+    print(_summary(policy, routes, scores, count))
+    rate = count / elapsed if elapsed else 0.0
+    print(
+        f"\n{count} mentions in {elapsed:.2f}s ({rate:,.0f}/s)"
+        + (f"; {errors} with evaluation errors (counted as not held)" if errors else "")
+        + (f"; decisions written to {args.out}" if args.out else "")
+    )
+    return OK
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _summary(
+    policy: CompiledPolicy, routes: Counter[str | None], scores: dict[str | None, float], count: int
+) -> str:
+    order: list[str | None] = [r.name for r in policy.routes]
+    order.append(None)
+    rows = [("route", "playbook", "mentions", "share", "mean score")]
+    playbooks: dict[str | None, Any] = {r.name: r.playbook for r in policy.routes}
+    for route in order:
+        n = routes.get(route, 0)
+        rows.append(
+            (
+                route or "(none: throwaway)",
+                playbooks.get(route) or "-",
+                str(n),
+                f"{100 * n / count:.1f}%" if count else "-",
+                f"{scores.get(route, 0.0) / n:.2f}" if n else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = [
+        "  ".join(
+            cell.ljust(widths[i]) if i < 2 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

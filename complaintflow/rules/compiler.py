@@ -1,0 +1,704 @@
+"""Turns a policy file into a CompiledPolicy, reporting every problem with its location.
+
+Order: YAML -> JSON Schema -> expressions, templates, references, durations and the
+platform rules (what can be removed where). All diagnostics are collected, then raised at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from complaintflow.errors import Diagnostic, PolicyError, Severity
+from complaintflow.rules.durations import DURATION_HINT, parse_duration
+from complaintflow.rules.expressions import (
+    Batch,
+    ExpressionEnv,
+    FirstMatch,
+    Program,
+    Scope,
+    referenced,
+    variables_for,
+)
+from complaintflow.rules.model import (
+    Account,
+    Approval,
+    Brand,
+    CompiledPolicy,
+    Escalation,
+    Platform,
+    Playbook,
+    Route,
+    Signal,
+    Step,
+    StepKind,
+    TemplateText,
+    Threshold,
+)
+from complaintflow.rules.schema import did_you_mean, validate_document
+from complaintflow.rules.source import Document, NodePath, load_yaml, parse_yaml
+from complaintflow.rules.templates import (
+    MESSAGE_LIMITS,
+    REPLY_LIMITS,
+    Template,
+    parse_template,
+)
+
+DEFAULT_APPROVAL_TIMEOUT = "24h"
+DEFAULT_ON_TIMEOUT = "escalate"
+# Which removal each platform lets a brand do on its own channel.
+REMOVABLE: dict[str, frozenset[str]] = {
+    "x": frozenset({"hide"}),
+    "facebook": frozenset({"hide", "delete"}),
+    "instagram": frozenset({"hide", "delete"}),
+    "google_business": frozenset(),
+}
+_ACCOUNT_FIELDS = {
+    "x": ("user_id", "handle"),
+    "facebook": ("page_id", "name"),
+    "instagram": ("account_id", "username"),
+    "google_business": ("location_id", "account_id"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Programs:
+    """The compiled CEL programs of one policy: signals and routes batched, step conditions."""
+
+    signals: tuple[Signal, ...]
+    signal_batch: Batch
+    routes: tuple[Route, ...]
+    route_match: FirstMatch
+    steps: dict[tuple[str, str], Program]  # (playbook, step id) -> condition
+    # The variables the signal and route conditions read: only these are passed to CEL,
+    # since converting each value costs more than evaluating most conditions.
+    signal_variables: tuple[str, ...]
+    route_variables: tuple[str, ...]
+
+
+def _assemble(
+    signals: list[tuple[Signal, Program]],
+    routes: list[tuple[Route, Program]],
+    steps: dict[tuple[str, str], Program],
+    signal_env: ExpressionEnv,
+    route_env: ExpressionEnv,
+) -> Programs:
+    return Programs(
+        signals=tuple(s for s, _ in signals),
+        signal_batch=signal_env.batch([p for _, p in signals]),
+        routes=tuple(r for r, _ in routes),
+        route_match=route_env.first_match([p for _, p in routes]),
+        steps=steps,
+        signal_variables=referenced(signal_env, [p for _, p in signals]),
+        route_variables=referenced(route_env, [p for _, p in routes]),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Compilation:
+    """What compiling produced: the policy (None when it has errors) and every diagnostic."""
+
+    policy: CompiledPolicy | None
+    programs: Programs | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+
+
+_PROGRAMS: dict[str, Programs] = {}
+
+
+def load_policy(path: str | Path) -> CompiledPolicy:
+    """Load, validate and compile the policy file at `path`; raise PolicyError on any error."""
+    result = check_file(path)
+    if result.policy is None:
+        raise PolicyError(result.diagnostics)
+    return result.policy
+
+
+def compile_policy(text: str | bytes, *, name: str = "<policy>") -> CompiledPolicy:
+    """Compile policy YAML given as text; raise PolicyError on any error."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    result = check_document(parse_yaml(raw, name))
+    if result.policy is None:
+        raise PolicyError(result.diagnostics)
+    return result.policy
+
+
+def check_file(path: str | Path) -> Compilation:
+    """Compile the file at `path`, returning the result and all diagnostics (never raises)."""
+    try:
+        document = load_yaml(path)
+    except PolicyError as exc:
+        return Compilation(None, None, exc.diagnostics)
+    return check_document(document)
+
+
+def check_document(document: Document) -> Compilation:
+    """Compile a loaded document, returning the result and all diagnostics (never raises)."""
+    schema_errors = validate_document(document)
+    if schema_errors:
+        return Compilation(None, None, tuple(sorted(schema_errors)))
+    return _Compiler(document).run()
+
+
+def programs_for(policy: CompiledPolicy) -> Programs:
+    """The compiled programs of `policy`, compiled once per content hash and cached."""
+    cached = _PROGRAMS.get(policy.content_hash)
+    if cached is not None:
+        return cached
+    signal_names = [s.name for s in policy.signals]
+    threshold_names = [t.name for t in policy.thresholds]
+    signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL))
+    route_env = ExpressionEnv(
+        Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names)
+    )
+    step_env = ExpressionEnv(Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names))
+
+    def must(env: ExpressionEnv, source: str) -> Program:
+        program = env.compile(source)
+        if not isinstance(program, Program):
+            raise ValueError(f"condition {source!r} does not compile: {program}")
+        return program
+
+    programs = _assemble(
+        [(s, must(signal_env, s.when)) for s in policy.signals],
+        [(r, must(route_env, r.when or "true")) for r in policy.routes],
+        {
+            (p.name, s.id): must(step_env, s.when)
+            for p in policy.playbooks
+            for s in p.steps
+            if s.when
+        },
+        signal_env,
+        route_env,
+    )
+    _PROGRAMS[policy.content_hash] = programs
+    return programs
+
+
+class _Compiler:
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+        self.data: dict[str, Any] = document.data
+        self.diagnostics: list[Diagnostic] = []
+        self.used_templates: set[str] = set()
+        self.step_programs: dict[tuple[str, str], Program] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def error(
+        self,
+        path: NodePath,
+        message: str,
+        hint: str = "",
+        *,
+        key: bool = False,
+        offset: int | None = None,
+    ) -> None:
+        self.diagnostics.append(self.doc.diagnostic(path, message, hint, key=key, offset=offset))
+
+    def warn(self, path: NodePath, message: str, hint: str = "") -> None:
+        found = self.doc.diagnostic(path, message, hint)
+        self.diagnostics.append(dataclasses.replace(found, severity=Severity.WARNING))
+
+    def duration(self, path: NodePath, text: str | None, default: str | None = None) -> int:
+        if text is None:
+            text = default
+        if text is None:
+            return 0
+        seconds = parse_duration(text)
+        if seconds is None:
+            self.error(path, f"{text!r} is not a duration", DURATION_HINT)
+            return 0
+        return seconds
+
+    def condition(self, env: ExpressionEnv, path: NodePath, source: str) -> Program | None:
+        compiled = env.compile(source)
+        if isinstance(compiled, Program):
+            return compiled
+        for problem in compiled:
+            self.error(
+                path,
+                f"in condition: {problem.message}",
+                problem.hint,
+                offset=_offset_of(source, problem.line, problem.column),
+            )
+        return None
+
+    # -- the passes --------------------------------------------------------------------------
+    def run(self) -> Compilation:
+        brand = self.brand()
+        signal_names = list(self.data["seriousness"]["signals"])
+        threshold_names = list(self.data["seriousness"]["thresholds"])
+        signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL))
+        route_env = ExpressionEnv(
+            Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names)
+        )
+        step_env = ExpressionEnv(
+            Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names)
+        )
+        signals = self.signals(signal_env)
+        thresholds = tuple(
+            Threshold(n, float(v)) for n, v in self.data["seriousness"]["thresholds"].items()
+        )
+        templates = self.templates(brand)
+        routes = self.routes(route_env)
+        playbooks = tuple(
+            self.playbook(name, body, brand, templates, step_env)
+            for name, body in self.data["playbooks"].items()
+        )
+        self.unused(templates, routes)
+        if any(d.severity is Severity.ERROR for d in self.diagnostics):
+            return Compilation(None, None, tuple(sorted(set(self.diagnostics))))
+        policy = CompiledPolicy(
+            name=self.data["policy"],
+            version=self.data["version"],
+            content_hash="",
+            brand=brand,
+            signals=tuple(s for s, _ in signals),
+            thresholds=thresholds,
+            routes=tuple(r for r, _ in routes),
+            playbooks=playbooks,
+            templates=tuple(TemplateText(t.name, t.parts) for t in templates.values()),
+            source=Path(self.doc.file).name,
+        )
+        digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
+        policy = dataclasses.replace(policy, content_hash=digest)
+        programs = _assemble(signals, routes, self.step_programs, signal_env, route_env)
+        _PROGRAMS[digest] = programs
+        return Compilation(policy, programs, tuple(sorted(set(self.diagnostics))))
+
+    def brand(self) -> Brand:
+        body = self.data["brand"]
+        accounts = []
+        for platform, fields in body["accounts"].items():
+            id_field, handle_field = _ACCOUNT_FIELDS[platform]
+            accounts.append(
+                Account(
+                    Platform(platform), str(fields[id_field]), str(fields.get(handle_field, ""))
+                )
+            )
+        if not accounts:
+            self.error(
+                ("brand", "accounts"),
+                "the brand has no accounts",
+                'add at least one, e.g. `x: {user_id: "...", handle: ...}`',
+            )
+        contact = body["contact"]
+        return Brand(
+            body["name"],
+            tuple(accounts),
+            contact.get("email", ""),
+            contact.get("phone", ""),
+            contact.get("hours", ""),
+        )
+
+    def signals(self, env: ExpressionEnv) -> list[tuple[Signal, Program]]:
+        out = []
+        for name, body in self.data["seriousness"]["signals"].items():
+            path: NodePath = ("seriousness", "signals", name, "when")
+            program = self.condition(env, path, body["when"])
+            if program is not None:
+                out.append(
+                    (
+                        Signal(
+                            name, body["when"], float(body["weight"]), body.get("description", "")
+                        ),
+                        program,
+                    )
+                )
+        return out
+
+    def routes(self, env: ExpressionEnv) -> list[tuple[Route, Program]]:
+        out: list[tuple[Route, Program]] = []
+        playbooks = self.data["playbooks"]
+        names: dict[str, int] = {}
+        catch_all: str | None = None
+        for index, body in enumerate(self.data["routes"]):
+            path: NodePath = ("routes", index)
+            name = body["name"]
+            if name in names:
+                self.error(
+                    (*path, "name"),
+                    f"route name {name!r} is used twice",
+                    "give each route its own name",
+                )
+            names[name] = index
+            if catch_all is not None:
+                self.error(
+                    path,
+                    f"route {name!r} can never match: route {catch_all!r} above "
+                    "matches every mention",
+                    "move it above, or remove it",
+                )
+            if body["playbook"] not in playbooks:
+                self.error(
+                    (*path, "playbook"),
+                    f"unknown playbook {body['playbook']!r}",
+                    did_you_mean(body["playbook"], playbooks, what="playbooks"),
+                )
+            when = body.get("when")
+            if when is None or when.strip() == "true":
+                catch_all = catch_all or name
+                when = None
+            program = self.condition(env, (*path, "when"), when or "true")
+            if program is not None:
+                out.append((Route(name, body["playbook"], when), program))
+        return out
+
+    def templates(self, brand: Brand) -> dict[str, Template]:
+        static = {"brand.name": brand.name}
+        static.update(
+            {
+                f"brand.contact.{k}": v
+                for k, v in (("email", brand.email), ("phone", brand.phone), ("hours", brand.hours))
+                if v
+            }
+        )
+        static.update(
+            {f"brand.{a.platform.value}.handle": a.handle for a in brand.accounts if a.handle}
+        )
+        out: dict[str, Template] = {}
+        for name, text in self.data["templates"].items():
+            parsed = parse_template(name, text, static)
+            if isinstance(parsed, Template):
+                out[name] = parsed
+                continue
+            for problem in parsed:
+                self.error(
+                    ("templates", name), problem.message, problem.hint, offset=problem.offset
+                )
+        return out
+
+    def approval(self, path: NodePath, body: dict[str, Any] | None) -> Approval | None:
+        if body is None:
+            return None
+        defaults = self.data.get("approvals", {})
+        timeout = body.get("timeout")
+        where = (*path, "timeout") if timeout is not None else ("approvals", "timeout")
+        seconds = self.duration(where, timeout or defaults.get("timeout"), DEFAULT_APPROVAL_TIMEOUT)
+        on_timeout = body.get("on_timeout") or defaults.get("on_timeout") or DEFAULT_ON_TIMEOUT
+        return Approval(seconds, on_timeout, tuple(body.get("approvers", ())))
+
+    def template_ref(
+        self,
+        path: NodePath,
+        name: str | None,
+        templates: dict[str, Template],
+        limits: dict[str, int] | None,
+        channels: list[str],
+    ) -> None:
+        if name is None:
+            return
+        self.used_templates.add(name)
+        if name not in self.data["templates"]:
+            self.error(
+                path,
+                f"unknown template {name!r}",
+                did_you_mean(name, self.data["templates"], what="templates"),
+            )
+            return
+        template = templates.get(name)
+        if template is None or limits is None:
+            return
+        shortest, longest = template.length_bounds()
+        for channel in channels:
+            limit = limits[channel]
+            if shortest > limit:
+                self.error(
+                    ("templates", name),
+                    f"template {name!r} is {shortest} characters; {channel} allows {limit}",
+                    "shorten it",
+                )
+            elif longest > limit:
+                self.warn(
+                    ("templates", name),
+                    f"template {name!r} can reach {longest} "
+                    f"characters with long names; {channel} allows {limit}",
+                    "shorten it, or the reply may be cut",
+                )
+
+    def playbook(
+        self,
+        name: str,
+        body: dict[str, Any],
+        brand: Brand,
+        templates: dict[str, Template],
+        env: ExpressionEnv,
+    ) -> Playbook:
+        base: NodePath = ("playbooks", name)
+        owned = [a.platform.value for a in brand.accounts]
+        steps: list[Step] = []
+        ids: set[str] = set()
+        closed_at: int | None = None
+        resolved_awaited = False
+        for index, raw in enumerate(body["steps"]):
+            path: NodePath = (*base, "steps", index)
+            kinds = [k for k in raw if k != "id"]
+            if len(kinds) != 1:
+                found = f"found {', '.join(kinds)}" if kinds else "found none"
+                self.error(
+                    path,
+                    f"a step has exactly one kind, {found}",
+                    "split it into one list item per step"
+                    if kinds
+                    else "add one, e.g. `reply: {template: NAME}`",
+                )
+                continue
+            kind_name = kinds[0]
+            kind = StepKind(kind_name)
+            options = raw[kind_name]
+            opath: NodePath = (*path, kind_name)
+            if closed_at is not None:
+                self.error(
+                    path,
+                    "this step comes after an unconditional `close` and never runs",
+                    "move it before the close, or give the close a `when:`",
+                )
+                closed_at = None  # report once
+            options = _normalise_options(kind, options)
+            step_id = raw.get("id") or _default_id(kind, options)
+            if step_id in ids:
+                step_id = _unique(step_id, ids) if "id" not in raw else step_id
+                if step_id in ids:
+                    self.error(
+                        (*path, "id"),
+                        f"step id {step_id!r} is used twice in playbook {name!r}",
+                        "give each step its own id",
+                    )
+            ids.add(step_id)
+            when = options.get("when")
+            if when is not None:
+                program = self.condition(env, (*opath, "when"), when)
+                if program is not None:
+                    self.step_programs[(name, step_id)] = program
+            approval = self.approval((*opath, "approval"), options.get("approval"))
+            step = Step(id=step_id, kind=kind, when=when, approval=approval)
+            if kind is StepKind.REPLY:
+                self.template_ref(
+                    (*opath, "template"), options["template"], templates, REPLY_LIMITS, owned
+                )
+                step = dataclasses.replace(step, template=options["template"])
+            elif kind is StepKind.HANDOFF:
+                step = self.handoff(opath, options, step, brand, templates, owned)
+            elif kind in (StepKind.NOTIFY, StepKind.ESCALATE):
+                self.template_ref(
+                    (*opath, "template"), options.get("template"), templates, None, owned
+                )
+                step = dataclasses.replace(
+                    step,
+                    via=options.get("via"),
+                    target=options.get("target"),
+                    template=options.get("template"),
+                    priority=options.get("priority"),
+                )
+            elif kind is StepKind.TICKET:
+                step = dataclasses.replace(
+                    step, system=options["system"], priority=options.get("priority")
+                )
+            elif kind is StepKind.AWAIT:
+                step = self.await_step(opath, options, step)
+                resolved_awaited = resolved_awaited or step.event == "resolution"
+            elif kind is StepKind.WAIT:
+                where = (*opath, "duration") if isinstance(raw[kind_name], dict) else opath
+                step = dataclasses.replace(
+                    step, duration_seconds=self.duration(where, options["duration"])
+                )
+            elif kind is StepKind.REMOVE_PUBLIC:
+                step = self.removal(opath, options, step, owned, resolved_awaited)
+            elif kind is StepKind.CLOSE:
+                step = dataclasses.replace(step, reason=options.get("reason") or "done")
+                if when is None:
+                    closed_at = index
+            steps.append(step)
+        escalations = tuple(
+            Escalation(
+                self.duration((*base, "escalations", i, "after"), e["after"]),
+                e["via"],
+                e["target"],
+                e.get("priority"),
+            )
+            for i, e in enumerate(body.get("escalations", []))
+        )
+        return Playbook(
+            name=name,
+            priority=body.get("priority", "normal"),
+            respond_within_seconds=self.duration((*base, "respond_within"), body["respond_within"]),
+            steps=tuple(steps),
+            escalations=escalations,
+            description=body.get("description", ""),
+        )
+
+    def handoff(
+        self,
+        path: NodePath,
+        options: dict[str, Any],
+        step: Step,
+        brand: Brand,
+        templates: dict[str, Template],
+        owned: list[str],
+    ) -> Step:
+        self.template_ref(
+            (*path, "template"), options["template"], templates, MESSAGE_LIMITS, owned
+        )
+        offer = tuple(options.get("offer", ["email", "phone"]))
+        for item in offer:
+            if not getattr(brand, item):
+                self.error(
+                    (*path, "offer"),
+                    f"the handoff offers {item} but brand.contact has no {item}",
+                    f"add `{item}:` under brand.contact",
+                )
+        wait = options.get("await_contact")
+        return dataclasses.replace(
+            step,
+            via=options.get("via", "private_message"),
+            template=options["template"],
+            offer=offer,
+            await_contact_seconds=self.duration((*path, "await_contact"), wait)
+            if wait is not None
+            else None,
+            on_no_contact=options.get("on_no_contact", "close"),
+        )
+
+    def await_step(self, path: NodePath, options: dict[str, Any], step: Step) -> Step:
+        event = options["event"]
+        if event == "signal" and not options.get("signal"):
+            self.error(
+                path, "`await: {event: signal}` needs the signal's name", "add `signal: NAME`"
+            )
+        timeout = options.get("timeout")
+        return dataclasses.replace(
+            step,
+            event=event,
+            signal=options.get("signal"),
+            timeout_seconds=self.duration((*path, "timeout"), timeout)
+            if timeout is not None
+            else None,
+            on_timeout=options.get("on_timeout", "continue") if timeout is not None else None,
+        )
+
+    def removal(
+        self,
+        path: NodePath,
+        options: dict[str, Any],
+        step: Step,
+        owned: list[str],
+        resolved_awaited: bool,
+    ) -> Step:
+        action = options["action"]
+        if step.approval is None:
+            self.error(
+                path,
+                "removing a public post needs a supervisor's approval",
+                "add `approval: {}` (or with timeout/on_timeout)",
+            )
+        elif step.approval.on_timeout == "approve":
+            self.error(
+                (*path, "approval", "on_timeout"),
+                "a removal cannot approve itself when nobody decides",
+                "use on_timeout: skip, escalate or close",
+            )
+        if not resolved_awaited and not (step.when and "case.resolved" in step.when):
+            self.error(
+                path,
+                "remove_public runs only after the case is resolved",
+                "put `- await: resolution` before it",
+            )
+        channels = options.get("channels")
+        if channels is None:
+            chosen = tuple(c for c in owned if action in REMOVABLE[c])
+            if "x" in owned and action == "delete":
+                self.error(
+                    (*path, "action"),
+                    "X does not let a brand delete a customer's post",
+                    "use action: hide, or list `channels: [facebook, instagram]`",
+                )
+            if not chosen:
+                self.error(
+                    path,
+                    f"the brand owns no channel where it can {action} a post",
+                    "add a facebook or instagram account under brand.accounts",
+                )
+            return dataclasses.replace(step, action=action, channels=chosen)
+        for index, channel in enumerate(channels):
+            where = (*path, "channels", index)
+            if channel not in owned:
+                self.error(
+                    where,
+                    f"the brand has no {channel} account, so it cannot remove posts there",
+                    f"add it under brand.accounts or remove {channel!r}",
+                )
+            elif action not in REMOVABLE[channel]:
+                can = sorted(REMOVABLE[channel])
+                self.error(
+                    where,
+                    f"{channel} does not let a brand {action} a customer's post",
+                    f"use action: {can[0]}" if can else f"remove {channel!r}",
+                )
+        return dataclasses.replace(step, action=action, channels=tuple(channels))
+
+    def unused(self, templates: dict[str, Template], routes: list[tuple[Route, Program]]) -> None:
+        for name in self.data["templates"]:
+            if name not in self.used_templates:
+                self.warn(
+                    ("templates", name),
+                    f"template {name!r} is never used",
+                    "use it in a step or remove it",
+                )
+        routed = {r.playbook for r, _ in routes}
+        for name in self.data["playbooks"]:
+            if name not in routed:
+                self.warn(
+                    ("playbooks", name),
+                    f"playbook {name!r} is not used by any route",
+                    "add a route to it or remove it",
+                )
+
+
+def _normalise_options(kind: StepKind, options: Any) -> dict[str, Any]:
+    """Expand the scalar shorthands (`await: resolution`, `wait: 2h`, `close:`) to mappings."""
+    if options is None:
+        return {}
+    if kind is StepKind.AWAIT and isinstance(options, str):
+        return {"event": options}
+    if kind is StepKind.WAIT and isinstance(options, str):
+        return {"duration": options}
+    result: dict[str, Any] = options
+    return result
+
+
+def _default_id(kind: StepKind, options: dict[str, Any]) -> str:
+    for field in ("template", "event", "action"):
+        if options.get(field):
+            return f"{kind.value}_{options[field]}"
+    return kind.value
+
+
+def _unique(step_id: str, taken: set[str]) -> str:
+    n = 2
+    while f"{step_id}_{n}" in taken:
+        n += 1
+    return f"{step_id}_{n}"
+
+
+def _offset_of(text: str, line: int, column: int) -> int:
+    """0-based character offset of a 1-based (line, column) in `text`."""
+    lines = text.split("\n")
+    return sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
+
+
+def policy_json_schema() -> str:
+    """The schema as pretty JSON text (for `complaintflow schema`)."""
+    from complaintflow.rules.schema import policy_schema
+
+    return json.dumps(policy_schema(), indent=2)

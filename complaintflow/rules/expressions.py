@@ -1,0 +1,343 @@
+"""CEL conditions: declared, typed variables; compile-time checking; fail-closed evaluation.
+
+Variables are declared with dotted names (`author.followers`) so that a misspelt field is an
+unknown name at compile time. Helper functions are deterministic and read the mention's text
+from a context variable set by the caller for the duration of one evaluation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import functools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from cel_expr_python import cel
+
+from complaintflow.rules.schema import nearest
+
+T = cel.Type
+
+
+class Scope(StrEnum):
+    """Where a condition is written, which decides the variables it can see."""
+
+    SIGNAL = "signal"  # seriousness.signals.*.when: the mention and what enrichment knows
+    ROUTE = "route"  # routes[].when: + score, thresholds, signals
+    STEP = "step"  # playbooks.*.steps[].when: + the running case
+
+
+# name -> (CEL type, default value, description). Defaults fill what a mention leaves out.
+MENTION_VARIABLES: dict[str, tuple[Any, Any, str]] = {
+    "mention.id": (T.STRING, "", "the post's id on its platform"),
+    "mention.platform": (T.STRING, "", "x, facebook, instagram or google_business"),
+    "mention.kind": (T.STRING, "post", "post, reply, comment or review"),
+    "mention.text": (T.STRING, "", "the post's text"),
+    "mention.thread_id": (T.STRING, "", "id of the thread (conversation) the post belongs to"),
+    "mention.reshares": (T.INT, 0, "reshares (retweets, shares) so far"),
+    "mention.replies": (T.INT, 0, "replies so far"),
+    "mention.likes": (T.INT, 0, "likes so far"),
+    "mention.rating": (T.INT, 0, "review stars 1-5, 0 when not a review"),
+    "mention.addressed": (T.BOOL, False, "written directly to a brand account"),
+    "mention.repeat_contacts": (T.INT, 0, "earlier posts by the same author in this thread"),
+    "mention.cue_words": (T.INT, 0, "problem/complaint cue words found in the text"),
+    "author.id": (T.STRING, "", "the author's id on the platform"),
+    "author.handle": (T.STRING, "", "the author's handle, without @"),
+    "author.name": (T.STRING, "", "the author's display name"),
+    "author.followers": (T.INT, 0, "the author's followers"),
+    "author.verified": (T.BOOL, False, "the platform marks the author as verified"),
+    "customer.known": (T.BOOL, False, "the CRM knows the author as a customer"),
+    "customer.tier": (T.STRING, "", "the customer's tier in the CRM, '' when unknown"),
+    "customer.id": (T.STRING, "", "the customer's id in the CRM"),
+    "sentiment": (T.DOUBLE, 0.0, "VADER compound sentiment of the text, -1.0 to 1.0"),
+    "channel": (T.STRING, "", "the platform the case lives on (same as mention.platform)"),
+}
+ROUTE_VARIABLES: dict[str, tuple[Any, Any, str]] = {
+    "score": (T.DOUBLE, 0.0, "seriousness score, 0.0 to 1.0"),
+}
+CASE_VARIABLES: dict[str, tuple[Any, Any, str]] = {
+    "case.id": (T.STRING, "", "the case key"),
+    "case.resolved": (T.BOOL, False, "a supervisor marked the case resolved"),
+    "case.contacted": (T.BOOL, False, "the customer got in touch offline"),
+    "case.escalated": (T.BOOL, False, "the case was escalated"),
+    "case.thanked": (T.BOOL, False, "the customer posted thanks in the thread"),
+    "case.sla_breached": (T.BOOL, False, "the first public answer was late"),
+    "case.priority": (T.STRING, "normal", "low, normal, high or urgent"),
+    "case.mentions": (T.INT, 1, "posts in the thread so far"),
+}
+
+_current_text: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "complaintflow_text", default="  "
+)
+_WORD = re.compile(r"[^\w']+")
+
+
+def normalise_text(text: str) -> str:
+    """Lowercase words separated by single spaces, padded with a space on each side."""
+    return " " + " ".join(_WORD.split(text.lower())).strip() + " "
+
+
+@functools.lru_cache(maxsize=4096)
+def _needle(phrase: str) -> str:
+    star = phrase.endswith("*")
+    words = normalise_text(phrase.rstrip("*"))
+    return words[:-1] if star else words
+
+
+def _has_any(phrases: Sequence[str]) -> bool:
+    text = _current_text.get()
+    return any(_needle(p) in text for p in phrases)
+
+
+def _has_all(phrases: Sequence[str]) -> bool:
+    text = _current_text.get()
+    return all(_needle(p) in text for p in phrases)
+
+
+FUNCTIONS: dict[str, str] = {
+    "text_has_any": "text_has_any(['refund', 'never arrived']): the text contains any of these "
+    "words or phrases (case-insensitive, whole words; 'refund*' also matches "
+    "'refunded')",
+    "text_has_all": "text_has_all(['order', 'late']): the text contains all of them",
+}
+_DECLS = [
+    cel.FunctionDecl(
+        "text_has_any", [cel.Overload("text_has_any_list", T.BOOL, [T.List(T.STRING)])]
+    ),
+    cel.FunctionDecl(
+        "text_has_all", [cel.Overload("text_has_all_list", T.BOOL, [T.List(T.STRING)])]
+    ),
+]
+_IMPLS = {"text_has_any_list": _has_any, "text_has_all_list": _has_all}
+
+
+@contextlib.contextmanager
+def text_in_scope(normalised: str) -> Iterator[None]:
+    """Make `normalised` (see normalise_text) the text the helper functions read."""
+    token = _current_text.set(normalised)
+    try:
+        yield
+    finally:
+        _current_text.reset(token)
+
+
+def set_text(normalised: str) -> contextvars.Token[str]:
+    """Like text_in_scope, for hot loops: pass the token to reset_text when done."""
+    return _current_text.set(normalised)
+
+
+def reset_text(token: contextvars.Token[str]) -> None:
+    _current_text.reset(token)
+
+
+@dataclasses.dataclass(frozen=True)
+class CompileProblem:
+    """A CEL compile error at a 1-based (line, column) inside the expression."""
+
+    line: int
+    column: int
+    message: str
+    hint: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalError:
+    """A condition that could not be evaluated at run time; it counts as false (fail closed)."""
+
+    expression: str
+    message: str
+
+
+def variables_for(
+    scope: Scope, signals: Sequence[str] = (), thresholds: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The declared CEL variables (name -> type) visible in `scope`."""
+    names = {k: v[0] for k, v in MENTION_VARIABLES.items()}
+    if scope in (Scope.ROUTE, Scope.STEP):
+        names.update({k: v[0] for k, v in ROUTE_VARIABLES.items()})
+        names.update({f"signals.{s}": T.BOOL for s in signals})
+        names.update({f"thresholds.{t}": T.DOUBLE for t in thresholds})
+    if scope is Scope.STEP:
+        names.update({k: v[0] for k, v in CASE_VARIABLES.items()})
+    return names
+
+
+class ExpressionEnv:
+    """A CEL environment for one scope of one policy; compiles conditions to Programs."""
+
+    def __init__(self, scope: Scope, variables: Mapping[str, Any]) -> None:
+        self.scope = scope
+        self.variables = dict(variables)
+        self._env = cel.NewEnv(variables=self.variables, functions=_DECLS, function_impls=_IMPLS)
+
+    def compile(self, source: str) -> Program | list[CompileProblem]:
+        """A Program, or the problems (with positions inside `source`) that stop it."""
+        try:
+            expression = self._env.compile(source)
+        except RuntimeError as exc:
+            return _problems(str(exc), self.variables, source)
+        result = expression.return_type()
+        if result != T.BOOL:
+            return [
+                CompileProblem(
+                    1,
+                    1,
+                    f"the condition gives {_type_label(result)}, not true/false",
+                    "compare it, e.g. `x >= 1.0`",
+                )
+            ]
+        return Program(source, expression)
+
+    def batch(self, programs: Sequence[Program]) -> Batch:
+        """All of `programs` evaluated in one call (they compiled one by one, so together)."""
+        joined = "[" + ", ".join(f"({p.source})" for p in programs) + "]"
+        return Batch(tuple(programs), self._env.compile(joined))
+
+    def first_match(self, programs: Sequence[Program]) -> FirstMatch:
+        """The index of the first of `programs` that holds, found in one call."""
+        chain = "-1"
+        for index in range(len(programs) - 1, -1, -1):
+            chain = f"(({programs[index].source}) ? {index} : {chain})"
+        return FirstMatch(tuple(programs), self._env.compile(chain))
+
+
+class Program:
+    """A compiled, type-checked boolean condition."""
+
+    __slots__ = ("_expression", "source")
+
+    def __init__(self, source: str, expression: Any) -> None:
+        self.source = source
+        self._expression = expression
+
+    def holds(self, values: Mapping[str, Any]) -> bool | EvalError:
+        """True/False, or an EvalError (to be treated as False) when evaluation fails."""
+        value = self._expression.eval(data=values)
+        if value.type() == T.BOOL:
+            return bool(value.value())
+        return EvalError(self.source, str(value.value()))
+
+
+class Batch:
+    """Several conditions evaluated together; falls back to one by one when one fails."""
+
+    __slots__ = ("_expression", "programs")
+
+    def __init__(self, programs: tuple[Program, ...], expression: Any) -> None:
+        self.programs = programs
+        self._expression = expression
+
+    def evaluate(self, values: Mapping[str, Any]) -> list[bool | EvalError]:
+        value = self._expression.eval(data=values)
+        if value.type() != T.ERROR:
+            return [bool(v) for v in value.plain_value()]
+        return [p.holds(values) for p in self.programs]
+
+
+class FirstMatch:
+    """Ordered conditions; which one holds first. A failing condition counts as false."""
+
+    __slots__ = ("_expression", "programs")
+
+    def __init__(self, programs: tuple[Program, ...], expression: Any) -> None:
+        self.programs = programs
+        self._expression = expression
+
+    def find(self, values: Mapping[str, Any]) -> tuple[int | None, list[EvalError]]:
+        """Index of the first condition that holds (None if none), and evaluation errors."""
+        value = self._expression.eval(data=values)
+        if value.type() == T.INT:
+            index = int(value.value())
+            return (index if index >= 0 else None), []
+        errors: list[EvalError] = []
+        for index, program in enumerate(self.programs):
+            outcome = program.holds(values)
+            if isinstance(outcome, EvalError):
+                errors.append(outcome)
+            elif outcome:
+                return index, errors
+        return None, errors
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def referenced(env: ExpressionEnv, programs: Sequence[Program]) -> tuple[str, ...]:
+    """The declared variables that any of `programs` may read (a safe over-estimate)."""
+    tokens = {t for p in programs for t in _DOTTED.findall(p.source)}
+    return tuple(
+        name
+        for name in env.variables
+        if name in tokens or any(t.startswith(name + ".") for t in tokens)
+    )
+
+
+_ERROR_LINE = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*)")
+
+
+def _problems(text: str, variables: Mapping[str, Any], source: str) -> list[CompileProblem]:
+    found = []
+    lines = source.splitlines() or [""]
+    for match in _ERROR_LINE.finditer(text):
+        line, column, message = int(match[1]), int(match[2]), match[3].strip()
+        if (name := _UNDECLARED.search(message)) and 0 < line <= len(lines):
+            column = _start_of(lines[line - 1], name[1], column)
+        found.append(CompileProblem(line, column, *_explain(message, variables)))
+    return found or [CompileProblem(1, 1, text.strip().splitlines()[0], "")]
+
+
+def _start_of(line: str, name: str, column: int) -> int:
+    """The 1-based column where `name` starts nearest to `column` (CEL points at the dot)."""
+    starts = [m.start() + 1 for m in re.finditer(re.escape(name), line)]
+    return min(starts, key=lambda s: abs(s - column), default=column)
+
+
+_UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
+_OVERLOAD = re.compile(r"found no matching overload for '([^']+)' applied to '\((.*)\)'")
+
+
+def _explain(message: str, variables: Mapping[str, Any]) -> tuple[str, str]:
+    if match := _UNDECLARED.search(message):
+        name = match[1]
+        known = [*variables, *FUNCTIONS]
+        close = nearest(name, known)
+        if close:
+            return f"unknown name {name!r}", f"did you mean {close!r}?"
+        prefix = name.split(".")[0] + "."
+        fields = sorted(k for k in variables if k.startswith(prefix))
+        if fields:
+            return f"unknown name {name!r}", "known here: " + ", ".join(fields)
+        return f"unknown name {name!r}", "see `complaintflow schema` for the variables"
+    if match := _OVERLOAD.search(message):
+        operator = match[1].strip("_") or match[1]
+        types = match[2]
+        hint = ""
+        if "double" in types and "int" in types:
+            hint = "numbers must be of one type: write 1.0 (not 1) next to a decimal value"
+        elif operator in FUNCTIONS:
+            hint = FUNCTIONS[operator]
+        return f"cannot apply {operator!r} to ({types})", hint or "compare values of one type"
+    if message.startswith("Syntax error"):
+        return message.replace(
+            "Syntax error: ", "syntax error: "
+        ), "CEL uses &&, ||, !, ==, 'text' in quotes and [lists]"
+    return message, ""
+
+
+def _type_label(t: Any) -> str:
+    name = str(t.name()).lower()
+    return {"double": "a number", "int": "a whole number", "string": "text"}.get(name, name)
+
+
+def defaults(scope: Scope) -> dict[str, Any]:
+    """Default values of the fixed variables visible in `scope`."""
+    values = {k: v[1] for k, v in MENTION_VARIABLES.items()}
+    if scope in (Scope.ROUTE, Scope.STEP):
+        values.update({k: v[1] for k, v in ROUTE_VARIABLES.items()})
+    if scope is Scope.STEP:
+        values.update({k: v[1] for k, v in CASE_VARIABLES.items()})
+    return values

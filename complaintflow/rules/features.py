@@ -1,0 +1,106 @@
+"""Features of a mention that conditions read: sentiment, complaint cue words, reach, and so on.
+
+Pure functions of the mention. Sentiment is VADER's compound score, made for social media text
+(its lexicon is read once, when first needed).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from complaintflow.rules.mention import Mention
+
+# Words and phrases that mark a problem or a complaint in customer posts, for any kind of
+# business. Matched as whole words on normalised text; a trailing * matches any ending.
+# fmt: off
+CUE_WORDS: tuple[str, ...] = (
+    # something is broken, wrong or missing
+    "broken", "broke", "damaged", "cracked", "scratched", "dented", "torn", "ripped",
+    "defective", "faulty", "not working", "doesn't work", "stopped working", "won't work",
+    "down", "error", "fail*", "glitch*", "crash*", "stuck", "wrong", "missing", "lost",
+    "never arrived", "never received", "didn't arrive", "not arrived",
+    # money
+    "refund*", "money back", "charged", "overcharged", "double charged", "fee*", "scam",
+    # time and waiting
+    "late", "delay*", "cancel*", "missed", "still", "waiting", "waited", "wait time", "on hold",
+    "hours", "days", "weeks", "stranded",
+    # nobody helps
+    "no response", "no reply", "no answer", "nobody", "no one", "no help", "ignored",
+    "hung up", "disconnect*", "unhelpful", "useless", "rude", "can't get", "cannot get",
+    "unable", "won't let", "wouldn't let",
+    # how it felt
+    "unacceptable", "disappointed", "disappointing", "frustrat*", "fed up", "terrible",
+    "awful", "worst", "horrible", "ridiculous", "joke", "sucks",
+    # asking for it to be put right
+    "complaint", "complain*", "problem", "issue*", "fix", "replace*", "return",
+)
+# fmt: on
+# One alternation over all cue words, longest first, matched on normalised text.
+_CUES = re.compile(
+    " ("
+    + "|".join(
+        re.escape(w.rstrip("*")) + (r"[\w']*" if w.endswith("*") else "")
+        for w in sorted(CUE_WORDS, key=len, reverse=True)
+    )
+    + r")(?= )"
+)
+
+
+@functools.cache
+def _analyzer() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentiment(text: str) -> float:
+    """VADER compound sentiment of `text`, from -1.0 (most negative) to 1.0."""
+    return float(_analyzer().polarity_scores(text)["compound"])
+
+
+def cue_words(normalised: str) -> int:
+    """How many distinct problem cue words appear in normalised text (see normalise_text)."""
+    return len(set(_CUES.findall(normalised))) if normalised.strip() else 0
+
+
+def mention_values(
+    mention: Mention, normalised: str, brand_handles: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The values of the mention-scope CEL variables (see expressions.MENTION_VARIABLES).
+
+    A post counts as addressed to the brand when ingest says so or when it @-mentions one of
+    `brand_handles` (lowercase, without @).
+    """
+    author = mention.author
+    addressed = mention.addressed
+    if not addressed and brand_handles and "@" in mention.text:
+        lowered = mention.text.lower()
+        addressed = any(f"@{handle}" in lowered for handle in brand_handles)
+    customer = mention.customer
+    tone = mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
+    return {
+        "mention.id": mention.id,
+        "mention.platform": mention.platform,
+        "mention.kind": mention.kind,
+        "mention.text": mention.text,
+        "mention.thread_id": mention.thread,
+        "mention.reshares": mention.reshares,
+        "mention.replies": mention.replies,
+        "mention.likes": mention.likes,
+        "mention.rating": mention.rating,
+        "mention.addressed": addressed,
+        "mention.repeat_contacts": mention.repeat_contacts,
+        "mention.cue_words": cue_words(normalised),
+        "author.id": author.id,
+        "author.handle": author.handle,
+        "author.name": author.name,
+        "author.followers": author.followers,
+        "author.verified": author.verified,
+        "customer.known": customer.known,
+        "customer.tier": customer.tier,
+        "customer.id": customer.id,
+        "sentiment": tone,
+        "channel": mention.platform,
+    }

@@ -1,0 +1,159 @@
+"""Draws a compiled playbook as the workflow a case will follow (Mermaid or Graphviz dot).
+
+Approvals appear as decisions before their step, conditions as labelled edges that skip the
+step, and early exits (no contact, timeouts that close) as edges to the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+
+from complaintflow.rules.durations import format_duration
+from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
+
+
+class GraphFormat(StrEnum):
+    MERMAID = "mermaid"
+    DOT = "dot"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Node:
+    id: str
+    label: str
+    shape: str  # "step" | "decision" | "terminal"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Edge:
+    source: str
+    target: str
+    label: str = ""
+
+
+def _describe(step: Step) -> str:
+    kind = step.kind
+    if kind is StepKind.NOTIFY:
+        return f"notify {step.via} {step.target}"
+    if kind is StepKind.REPLY:
+        return f"reply on the same channel: {step.template}"
+    if kind is StepKind.HANDOFF:
+        return f"private message: {step.template}<br/>offer {' / '.join(step.offer)}"
+    if kind is StepKind.TICKET:
+        return f"ticket in {step.system}"
+    if kind is StepKind.AWAIT:
+        what = step.signal if step.event == "signal" else step.event
+        limit = f" (up to {format_duration(step.timeout_seconds)})" if step.timeout_seconds else ""
+        return f"await {what}{limit}"
+    if kind is StepKind.WAIT:
+        return f"wait {format_duration(step.duration_seconds or 0)}"
+    if kind is StepKind.ESCALATE:
+        return f"escalate to {step.priority or 'high'}"
+    if kind is StepKind.REMOVE_PUBLIC:
+        return f"archive, then {step.action} the public post<br/>on {', '.join(step.channels)}"
+    return f"close: {step.reason}"
+
+
+def _build(playbook: Playbook) -> tuple[list[_Node], list[_Edge]]:
+    nodes = [
+        _Node(
+            "start",
+            f"case opens<br/>first answer within "
+            f"{format_duration(playbook.respond_within_seconds)}",
+            "terminal",
+        ),
+        _Node("done", "case closed", "terminal"),
+    ]
+    edges: list[_Edge] = []
+    previous: list[tuple[str, str]] = [("start", "")]
+
+    def link(target: str) -> None:
+        for source, label in previous:
+            edges.append(_Edge(source, target, label))
+
+    for index, step in enumerate(playbook.steps):
+        node_id = f"s{index}"
+        entry = node_id
+        skips: list[tuple[str, str]] = []
+        if step.when:
+            cond_id = f"c{index}"
+            nodes.append(_Node(cond_id, step.when, "decision"))
+            link(cond_id)
+            previous = [(cond_id, "yes")]
+            skips.append((cond_id, "no"))
+        if step.approval:
+            approval = step.approval
+            entry = f"a{index}"
+            nodes.append(
+                _Node(
+                    entry,
+                    f"supervisor approves {step.id}?<br/>within "
+                    f"{format_duration(approval.timeout_seconds)}",
+                    "decision",
+                )
+            )
+            link(entry)
+            previous = [(entry, "approve / edit")]
+            skips.append((entry, "reject"))
+            if approval.on_timeout == "close":
+                edges.append(_Edge(entry, "done", "no decision: close"))
+            elif approval.on_timeout == "skip":
+                skips.append((entry, "no decision: skip"))
+            elif approval.on_timeout == "approve":
+                previous.append((entry, "no decision: approve"))
+            else:
+                edges.append(_Edge(entry, entry, "no decision: escalate, keep waiting"))
+        nodes.append(_Node(node_id, f"{step.id}<br/>{_describe(step)}", "step"))
+        link(node_id)
+        previous = [(node_id, ""), *skips]
+        if step.kind is StepKind.HANDOFF and step.await_contact_seconds:
+            limit = format_duration(step.await_contact_seconds)
+            if step.on_no_contact == "close":
+                edges.append(_Edge(node_id, "done", f"no contact in {limit}"))
+            else:
+                previous.append((node_id, f"no contact in {limit}: {step.on_no_contact}"))
+        if step.kind is StepKind.AWAIT and step.on_timeout == "close":
+            edges.append(_Edge(node_id, "done", "timeout"))
+        if step.kind is StepKind.CLOSE:
+            edges.append(_Edge(node_id, "done"))
+            previous = skips
+    link("done")
+    return nodes, edges
+
+
+def render_graph(policy: CompiledPolicy, playbook: str, fmt: GraphFormat) -> str:
+    """The playbook called `playbook` drawn in `fmt`."""
+    nodes, edges = _build(policy.playbook(playbook))
+    if fmt is GraphFormat.MERMAID:
+        return _mermaid(playbook, nodes, edges)
+    return _dot(playbook, nodes, edges)
+
+
+def _mermaid(name: str, nodes: list[_Node], edges: list[_Edge]) -> str:
+    lines = [f"%% playbook {name}", "flowchart TD"]
+    for node in nodes:
+        label = node.label.replace('"', "#quot;")
+        if node.shape == "terminal":
+            lines.append(f'  {node.id}(["{label}"])')
+        elif node.shape == "decision":
+            lines.append(f'  {node.id}{{"{label}"}}')
+        else:
+            lines.append(f'  {node.id}["{label}"]')
+    for edge in edges:
+        arrow = f' -->|"{edge.label}"| ' if edge.label else " --> "
+        lines.append(f"  {edge.source}{arrow}{edge.target}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot(name: str, nodes: list[_Node], edges: list[_Edge]) -> str:
+    shapes = {"terminal": "oval", "decision": "diamond", "step": "box"}
+    lines = [f'digraph "{name}" {{', "  rankdir=TB;", '  node [fontname="Helvetica"];']
+    for node in nodes:
+        label = node.label.replace("<br/>", "\\n").replace('"', '\\"')
+        lines.append(f'  {node.id} [shape={shapes[node.shape]}, label="{label}"];')
+    for edge in edges:
+        label = f' [label="{edge.label}"]' if edge.label else ""
+        lines.append(f"  {edge.source} -> {edge.target}{label};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

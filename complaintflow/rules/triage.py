@@ -1,0 +1,194 @@
+"""Triage: a compiled policy and a mention in, a Decision out (score, signals, route, playbook).
+
+Pure and fast: no I/O, no clock. A condition that fails to evaluate counts as false (fail
+closed) and is reported in the Decision's `errors`, so a bad field can never open or skip a
+case silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+from typing import Any
+
+from complaintflow.rules.compiler import programs_for
+from complaintflow.rules.expressions import (
+    EvalError,
+    Program,
+    normalise_text,
+    reset_text,
+    set_text,
+    text_in_scope,
+)
+from complaintflow.rules.features import mention_values
+from complaintflow.rules.mention import Mention
+from complaintflow.rules.model import CompiledPolicy, Step
+
+
+@dataclasses.dataclass(frozen=True)
+class SignalResult:
+    """Whether one seriousness signal held, and what it adds to the score."""
+
+    name: str
+    held: bool
+    weight: float
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What the policy decided for one mention; route None means a throwaway remark."""
+
+    mention_id: str
+    score: float
+    route: str | None
+    playbook: str | None
+    signals: tuple[SignalResult, ...]
+    policy: str
+    policy_version: int
+    policy_hash: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def held(self) -> tuple[str, ...]:
+        """Names of the signals that held."""
+        return tuple(s.name for s in self.signals if s.held)
+
+    def to_record(self) -> dict[str, Any]:
+        """The decision-log / simulate line for this decision."""
+        return {
+            "id": self.mention_id,
+            "route": self.route,
+            "playbook": self.playbook,
+            "score": self.score,
+            "signals": list(self.held),
+            "policy": self.policy,
+            "policy_version": self.policy_version,
+        }
+
+
+class StepOutlook(StrEnum):
+    """Whether a step will run, judged when the case opens."""
+
+    RUNS = "runs"
+    SKIPPED = "skipped"
+    LATER = "decided when reached"  # its condition reads the case's state
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedStep:
+    step: Step
+    outlook: StepOutlook
+
+
+class Triage:
+    """Triage for one compiled policy; reuse it across mentions (the programs are cached)."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        self.programs = programs_for(policy)
+        self.handles = tuple(a.handle.lower() for a in policy.brand.accounts if a.handle)
+        self.thresholds = {f"thresholds.{t.name}": t.value for t in policy.thresholds}
+        # Results are immutable: share one per signal and outcome instead of building them.
+        self._held = {s.name: SignalResult(s.name, True, s.weight) for s in policy.signals}
+        self._not_held = {s.name: SignalResult(s.name, False, s.weight) for s in policy.signals}
+        self._signal_keys = tuple(f"signals.{s.name}" for s in self.programs.signals)
+        self._route_from_mention = tuple(
+            name
+            for name in self.programs.route_variables
+            if name != "score" and not name.startswith(("signals.", "thresholds."))
+        )
+
+    def values(self, mention: Mention) -> tuple[dict[str, Any], str]:
+        """The route-scope variable values (without score/signals) and normalised text."""
+        normalised = normalise_text(mention.text)
+        return mention_values(mention, normalised, self.handles), normalised
+
+    def decide(self, mention: Mention) -> Decision:
+        """Score the mention and pick the first matching route."""
+        values, normalised = self.values(mention)
+        return self._decide(mention.id, values, normalised)
+
+    def _decide(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
+        programs = self.programs
+        errors: list[str] = []
+        results: list[SignalResult] = []
+        score = 0.0
+        token = set_text(normalised)
+        try:
+            outcomes = programs.signal_batch.evaluate(
+                {name: values[name] for name in programs.signal_variables}
+            )
+            for signal, outcome in zip(programs.signals, outcomes, strict=True):
+                if outcome is True:
+                    score += signal.weight
+                    results.append(self._held[signal.name])
+                elif outcome is False:
+                    results.append(self._not_held[signal.name])
+                else:
+                    errors.append(f"signal {signal.name}: {outcome.message}")
+                    results.append(SignalResult(signal.name, False, signal.weight, outcome.message))
+            score = round(min(1.0, max(0.0, score)), 4)
+            route_values = {name: values[name] for name in self._route_from_mention}
+            route_values.update(self.thresholds)
+            route_values["score"] = score
+            for key, result in zip(self._signal_keys, results, strict=True):
+                route_values[key] = result.held
+            index, failures = programs.route_match.find(route_values)
+        finally:
+            reset_text(token)
+        errors.extend(
+            f"route {programs.routes[i].name}: {f.message}"
+            for i, f in _failures(programs.route_match.programs, failures)
+        )
+        route = programs.routes[index] if index is not None else None
+        policy = self.policy
+        return Decision(
+            mention_id,
+            score,
+            route.name if route else None,
+            route.playbook if route else None,
+            tuple(results),
+            policy.name,
+            policy.version,
+            policy.content_hash,
+            tuple(errors),
+        )
+
+    def plan(self, mention: Mention, decision: Decision) -> list[PlannedStep]:
+        """The chosen playbook's steps, each marked runs / skipped / decided when reached."""
+        if decision.playbook is None:
+            return []
+        values, normalised = self.values(mention)
+        values.update(self.thresholds)
+        values["score"] = decision.score
+        values.update({f"signals.{r.name}": r.held for r in decision.signals})
+        planned = []
+        with text_in_scope(normalised):
+            for step in self.policy.playbook(decision.playbook).steps:
+                condition = self.programs.steps.get((decision.playbook, step.id))
+                if condition is None:
+                    planned.append(PlannedStep(step, StepOutlook.RUNS))
+                    continue
+                # The case's variables are left unset: a condition that needs them errors.
+                outcome = condition.holds(values)
+                if isinstance(outcome, EvalError):
+                    planned.append(PlannedStep(step, StepOutlook.LATER))
+                else:
+                    planned.append(
+                        PlannedStep(step, StepOutlook.RUNS if outcome else StepOutlook.SKIPPED)
+                    )
+        return planned
+
+
+def triage(policy: CompiledPolicy, mention: Mention) -> Decision:
+    """Decide one mention with `policy` (see Triage to decide many)."""
+    return Triage(policy).decide(mention)
+
+
+def _failures(
+    programs: tuple[Program, ...], failures: list[EvalError]
+) -> list[tuple[int, EvalError]]:
+    """Pair each evaluation error with the index of the condition it came from."""
+    by_source = {p.source: i for i, p in enumerate(programs)}
+    return [(by_source.get(f.expression, 0), f) for f in failures]
