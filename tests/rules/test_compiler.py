@@ -48,8 +48,9 @@ class TestValidPolicies:
 
     def test_hash_changes_with_content_not_with_formatting(self) -> None:
         base = compile_policy(SMALL_POLICY)
-        reformatted = compile_policy("# a comment\n" + SMALL_POLICY.replace("{reason: resolved}",
-                                                                           "{ reason: resolved }"))
+        reformatted = compile_policy(
+            "# a comment\n" + SMALL_POLICY.replace("{reason: resolved}", "{ reason: resolved }")
+        )
         edited = compile_policy(small("weight: 0.4}", "weight: 0.5}"))
         assert base.content_hash == reformatted.content_hash
         assert base.content_hash != edited.content_hash
@@ -57,8 +58,13 @@ class TestValidPolicies:
     def test_step_ids_default_from_kind_and_template(self) -> None:
         policy = compile_policy(SMALL_POLICY)
         ids = [s.id for s in policy.playbook("standard").steps]
-        assert ids == ["reply_acknowledge", "handoff_move_offline", "await_resolution",
-                       "remove_public_hide", "close"]
+        assert ids == [
+            "reply_acknowledge",
+            "handoff_move_offline",
+            "await_resolution",
+            "remove_public_hide",
+            "close",
+        ]
 
     def test_removal_channels_default_to_owned_channels_that_allow_it(self) -> None:
         policy = compile_policy(SMALL_POLICY)
@@ -75,50 +81,66 @@ class TestSchemaErrors:
     def test_unknown_key_suggests_the_nearest(self, policy_file: WritePolicy) -> None:
         text = small("weight: 0.3}", "weigth: 0.3}")
         assert located(policy_file, text) == [
-            (line_of(text, "weigth"), column_of(text, "weigth"),
-             "unknown key 'weigth' in seriousness.signals.wide_reach")]
+            (
+                line_of(text, "weigth"),
+                column_of(text, "weigth"),
+                "unknown key 'weigth' in seriousness.signals.wide_reach",
+            )
+        ]
         assert errors_for(policy_file, text) == [
-            "unknown key 'weigth' in seriousness.signals.wide_reach; did you mean 'weight'?"]
+            "unknown key 'weigth' in seriousness.signals.wide_reach; did you mean 'weight'?"
+        ]
 
     def test_missing_required_key(self, policy_file: WritePolicy) -> None:
         text = small("version: 2\n", "")
         assert errors_for(policy_file, text) == [
-            "missing required key 'version'; add `version: ...`"]
+            "missing required key 'version'; add `version: ...`"
+        ]
 
     def test_enum_typo_suggests_the_value(self, policy_file: WritePolicy) -> None:
         text = small("on_timeout: escalate}", "on_timeout: escalte}")
         found = located(policy_file, text)
-        assert found == [(line_of(text, "escalte"), column_of(text, "escalte"),
-                          "'escalte' is not allowed in playbooks.standard.steps.reply."
-                          "approval.on_timeout")]
+        assert found == [
+            (
+                line_of(text, "escalte"),
+                column_of(text, "escalte"),
+                "'escalte' is not allowed in playbooks.standard.steps.reply.approval.on_timeout",
+            )
+        ]
         assert "did you mean 'escalate'?" in errors_for(policy_file, text)[0]
 
     def test_wrong_type(self, policy_file: WritePolicy) -> None:
         text = small("weight: 0.4}", "weight: high}")
         assert errors_for(policy_file, text) == [
             "expected a number in seriousness.signals.negative_tone.weight, got 'high'; "
-            "write the number without quotes"]
+            "write the number without quotes"
+        ]
 
     def test_yes_no_booleans_get_a_quoting_hint(self, policy_file: WritePolicy) -> None:
         text = small("name: Acme", "name: yes")
         assert errors_for(policy_file, text) == [
             "expected text in brand.name, got true (a boolean); "
-            "YAML reads yes/no/on/off as booleans: quote the value"]
+            "YAML reads yes/no/on/off as booleans: quote the value"
+        ]
 
     def test_step_with_two_kinds(self, policy_file: WritePolicy) -> None:
-        text = small("      - close: {reason: resolved}",
-                     "      - {close: {reason: resolved}, wait: 2h}")
+        text = small(
+            "      - close: {reason: resolved}", "      - {close: {reason: resolved}, wait: 2h}"
+        )
         assert errors_for(policy_file, text) == [
-            "a step has exactly one kind, found close, wait; split it into one list item per step"]
+            "a step has exactly one kind, found close, wait; split it into one list item per step"
+        ]
 
     def test_unknown_step_kind(self, policy_file: WritePolicy) -> None:
         text = small("      - await: resolution", "      - awiat: resolution")
         assert errors_for(policy_file, text) == [
-            "unknown key 'awiat' in playbooks.standard.steps; did you mean 'await'?"]
+            "unknown key 'awiat' in playbooks.standard.steps; did you mean 'await'?"
+        ]
 
     def test_all_errors_are_reported_at_once_and_sorted(self, policy_file: WritePolicy) -> None:
-        text = small("weight: 0.3}", "weigth: 0.3}").replace("on_timeout: escalate}",
-                                                               "on_timeout: later}")
+        text = small("weight: 0.3}", "weigth: 0.3}").replace(
+            "on_timeout: escalate}", "on_timeout: later}"
+        )
         lines = [line for line, _, _ in located(policy_file, text)]
         assert len(lines) == 2 and lines == sorted(lines)
 
@@ -127,8 +149,12 @@ class TestExpressionErrors:
     def test_unknown_name_at_its_column(self, policy_file: WritePolicy) -> None:
         text = small("author.followers >= 10000", "author.folowers >= 10000")
         assert located(policy_file, text) == [
-            (line_of(text, "folowers"), column_of(text, "author.folowers"),
-             "in condition: unknown name 'author.folowers'")]
+            (
+                line_of(text, "folowers"),
+                column_of(text, "author.folowers"),
+                "in condition: unknown name 'author.folowers'",
+            )
+        ]
         assert errors_for(policy_file, text)[0].endswith("did you mean 'author.followers'?")
 
     def test_int_and_double_mixed(self, policy_file: WritePolicy) -> None:
@@ -142,7 +168,8 @@ class TestExpressionErrors:
         text = small('when: "sentiment <= -0.3"', 'when: "sentiment"')
         assert errors_for(policy_file, text) == [
             "in condition: the condition gives a number, not true/false; "
-            "compare it, e.g. `x >= 1.0`"]
+            "compare it, e.g. `x >= 1.0`"
+        ]
 
     def test_syntax_error(self, policy_file: WritePolicy) -> None:
         text = small("score >= thresholds.escalate", "score >=> thresholds.escalate")
@@ -151,30 +178,40 @@ class TestExpressionErrors:
         assert "syntax error" in found[0][2]
 
     def test_unknown_signal_in_a_route(self, policy_file: WritePolicy) -> None:
-        text = small('when: "score >= thresholds.escalate"',
-                     'when: "signals.wide_rech && score >= thresholds.escalate"')
+        text = small(
+            'when: "score >= thresholds.escalate"',
+            'when: "signals.wide_rech && score >= thresholds.escalate"',
+        )
         assert "did you mean 'signals.wide_reach'?" in errors_for(policy_file, text)[0]
 
     def test_case_state_is_not_visible_in_signals(self, policy_file: WritePolicy) -> None:
         text = small('when: "sentiment <= -0.3"', 'when: "case.resolved"')
         assert errors_for(policy_file, text)[0].startswith(
-            "in condition: unknown name 'case.resolved'")
+            "in condition: unknown name 'case.resolved'"
+        )
 
     def test_position_inside_a_block_scalar(self, policy_file: WritePolicy) -> None:
         text = small(
             '    wide_reach: {when: "author.followers >= 10000", weight: 0.3}',
             "    wide_reach:\n      when: >-\n        author.followers >= 10000 ||\n"
-            "        author.verfied\n      weight: 0.3")
-        assert located(policy_file, text)[0][:2] == (line_of(text, "author.verfied"),
-                                                    column_of(text, "author.verfied"))
+            "        author.verfied\n      weight: 0.3",
+        )
+        assert located(policy_file, text)[0][:2] == (
+            line_of(text, "author.verfied"),
+            column_of(text, "author.verfied"),
+        )
 
 
 class TestTemplateErrors:
     def test_unknown_placeholder_at_its_column(self, policy_file: WritePolicy) -> None:
         text = small("{author.name}.", "{author.nmae}.")
         assert located(policy_file, text) == [
-            (line_of(text, "author.nmae"), column_of(text, "{author.nmae}"),
-             "unknown placeholder {author.nmae}")]
+            (
+                line_of(text, "author.nmae"),
+                column_of(text, "{author.nmae}"),
+                "unknown placeholder {author.nmae}",
+            )
+        ]
         assert errors_for(policy_file, text)[0].endswith("did you mean {author.name}?")
 
     def test_code_in_a_placeholder_is_refused(self, policy_file: WritePolicy) -> None:
@@ -183,18 +220,19 @@ class TestTemplateErrors:
 
     def test_unmatched_brace(self, policy_file: WritePolicy) -> None:
         text = small("check your messages.", "check your messages :-}")
-        assert errors_for(policy_file, text) == [
-            "unmatched '}'; write '}}' for a literal brace"]
+        assert errors_for(policy_file, text) == ["unmatched '}'; write '}}' for a literal brace"]
 
     def test_brand_field_not_set(self, policy_file: WritePolicy) -> None:
         text = small("{brand.contact.email}", "{brand.contact.fax}")
         assert errors_for(policy_file, text)[0].startswith(
-            "{brand.contact.fax} is not set in brand:")
+            "{brand.contact.fax} is not set in brand:"
+        )
 
     def test_reply_too_long_for_x_is_an_error(self, policy_file: WritePolicy) -> None:
         text = small("Please check your messages.", "Please check your messages. " + "x" * 260)
         assert errors_for(policy_file, text) == [
-            "template 'acknowledge' is 310 characters; x allows 280; shorten it"]
+            "template 'acknowledge' is 310 characters; x allows 280; shorten it"
+        ]
 
     def test_reply_that_may_be_too_long_is_a_warning(self, policy_file: WritePolicy) -> None:
         text = small("Please check your messages.", "Please check your messages. " + "x" * 220)
@@ -208,65 +246,82 @@ class TestSemanticErrors:
     def test_unknown_playbook(self, policy_file: WritePolicy) -> None:
         text = small("playbook: standard}", "playbook: standrd}")
         assert located(policy_file, text) == [
-            (line_of(text, "standrd"), column_of(text, "standrd"),
-             "unknown playbook 'standrd'")]
+            (line_of(text, "standrd"), column_of(text, "standrd"), "unknown playbook 'standrd'")
+        ]
         assert errors_for(policy_file, text)[0].endswith("did you mean 'standard'?")
 
     def test_route_after_a_catch_all_is_unreachable(self, policy_file: WritePolicy) -> None:
-        text = small('{name: escalated, when: "score >= thresholds.escalate", playbook: urgent}',
-                     "{name: everything, playbook: urgent}")
+        text = small(
+            '{name: escalated, when: "score >= thresholds.escalate", playbook: urgent}',
+            "{name: everything, playbook: urgent}",
+        )
         assert errors_for(policy_file, text) == [
             "route 'respond' can never match: route 'everything' above matches every mention; "
-            "move it above, or remove it"]
+            "move it above, or remove it"
+        ]
 
     def test_unknown_template(self, policy_file: WritePolicy) -> None:
-        text = small("reply: {template: acknowledge, approval",
-                     "reply: {template: acknowledg, approval")
+        text = small(
+            "reply: {template: acknowledge, approval", "reply: {template: acknowledg, approval"
+        )
         assert errors_for(policy_file, text) == [
-            "unknown template 'acknowledg'; did you mean 'acknowledge'?"]
+            "unknown template 'acknowledg'; did you mean 'acknowledge'?"
+        ]
 
     def test_removal_without_approval(self, policy_file: WritePolicy) -> None:
-        text = small("remove_public: {action: hide, approval: {}}",
-                     "remove_public: {action: hide}")
+        text = small("remove_public: {action: hide, approval: {}}", "remove_public: {action: hide}")
         assert errors_for(policy_file, text) == [
             "removing a public post needs a supervisor's approval; "
-            "add `approval: {}` (or with timeout/on_timeout)"]
+            "add `approval: {}` (or with timeout/on_timeout)"
+        ]
 
     def test_removal_before_resolution(self, policy_file: WritePolicy) -> None:
         text = small("      - await: resolution\n", "")
         assert errors_for(policy_file, text) == [
             "remove_public runs only after the case is resolved; "
-            "put `- await: resolution` before it"]
+            "put `- await: resolution` before it"
+        ]
 
     def test_delete_on_x_is_refused(self, policy_file: WritePolicy) -> None:
         text = small("remove_public: {action: hide,", "remove_public: {action: delete,")
         assert errors_for(policy_file, text) == [
             "X does not let a brand delete a customer's post; "
-            "use action: hide, or list `channels: [facebook, instagram]`"]
+            "use action: hide, or list `channels: [facebook, instagram]`"
+        ]
 
     def test_removal_on_a_channel_the_brand_does_not_own(self, policy_file: WritePolicy) -> None:
-        text = small("remove_public: {action: hide,",
-                     "remove_public: {action: hide, channels: [facebook, instagram],")
+        text = small(
+            "remove_public: {action: hide,",
+            "remove_public: {action: hide, channels: [facebook, instagram],",
+        )
         found = located(policy_file, text)
-        assert found == [(line_of(text, "channels: [facebook, instagram]"),
-                          column_of(text, "instagram]"),
-                          "the brand has no instagram account, so it cannot remove posts there")]
+        assert found == [
+            (
+                line_of(text, "channels: [facebook, instagram]"),
+                column_of(text, "instagram]"),
+                "the brand has no instagram account, so it cannot remove posts there",
+            )
+        ]
 
     def test_steps_after_close_never_run(self, policy_file: WritePolicy) -> None:
         text = small("      - close:\n", "      - close:\n      - wait: 1h\n")
         assert errors_for(policy_file, text) == [
             "this step comes after an unconditional `close` and never runs; "
-            "move it before the close, or give the close a `when:`"]
+            "move it before the close, or give the close a `when:`"
+        ]
 
     def test_bad_duration(self, policy_file: WritePolicy) -> None:
         text = small("await_contact: 72h", "await_contact: 3 days")
         assert located(policy_file, text) == [
-            (line_of(text, "3 days"), column_of(text, "3 days"), "'3 days' is not a duration")]
+            (line_of(text, "3 days"), column_of(text, "3 days"), "'3 days' is not a duration")
+        ]
 
     def test_handoff_offers_a_contact_the_brand_lacks(self, policy_file: WritePolicy) -> None:
         text = small(', phone: "+1 555 0100"', "")
-        assert "the handoff offers phone but brand.contact has no phone" in \
-            errors_for(policy_file, text)[0]
+        assert (
+            "the handoff offers phone but brand.contact has no phone"
+            in errors_for(policy_file, text)[0]
+        )
 
 
 def test_compile_policy_raises_with_every_diagnostic() -> None:

@@ -20,9 +20,7 @@ class TestFileProblems:
     def test_duplicate_key_names_both_lines(self) -> None:
         """A key written twice is reported where it repeats, naming the first one."""
         found = diagnostics_of(b"policy: a\nversion: 1\npolicy: b\n")
-        assert found == [
-            "p.yaml:3:1: duplicate key 'policy' (first at line 1); keep one of them"
-        ]
+        assert found == ["p.yaml:3:1: duplicate key 'policy' (first at line 1); keep one of them"]
 
     def test_tab_indentation(self) -> None:
         """Tabs used for indentation get a message that says to use spaces."""
