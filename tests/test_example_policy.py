@@ -22,7 +22,9 @@ def test_airline_complaints_are_found_and_chatter_is_left_alone() -> None:
     for mention in read_mentions(AIRLINE, text_column="text", id_column="tweet_id"):
         row = labels[mention.id]
         complaint = row["airline_sentiment"] == "negative" and row["negativereason"] not in (
-            "", "Can't Tell")
+            "",
+            "Can't Tell",
+        )
         flagged = triage.decide(mention).route is not None
         tp += complaint and flagged
         fp += flagged and not complaint

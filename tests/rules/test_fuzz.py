@@ -11,8 +11,35 @@ from complaintflow.rules.source import parse_yaml
 from tests.conftest import SMALL_POLICY
 
 LINES = SMALL_POLICY.splitlines()
-YAML_BITS = [":", " ", "-", "{", "}", "[", "]", "'", '"', "#", "&a", "*a", "\t", "\n", "!!",
-             "|", ">", "?", "0", "true", "null", "é", "\x00", "{{", "score >=", "&&", "("]
+YAML_BITS = [
+    ":",
+    " ",
+    "-",
+    "{",
+    "}",
+    "[",
+    "]",
+    "'",
+    '"',
+    "#",
+    "&a",
+    "*a",
+    "\t",
+    "\n",
+    "!!",
+    "|",
+    ">",
+    "?",
+    "0",
+    "true",
+    "null",
+    "é",
+    "\x00",
+    "{{",
+    "score >=",
+    "&&",
+    "(",
+]
 
 
 def outcome(text: str | bytes) -> None:
