@@ -16,6 +16,7 @@ from complaintflow.errors import Diagnostic, PolicyError, Severity
 from complaintflow.rules.durations import DURATION_HINT, parse_duration
 from complaintflow.rules.expressions import (
     Batch,
+    DecisionProgram,
     ExpressionEnv,
     FirstMatch,
     Program,
@@ -77,23 +78,38 @@ class Programs:
     # since converting each value costs more than evaluating most conditions.
     signal_variables: tuple[str, ...]
     route_variables: tuple[str, ...]
+    # Everything above in one evaluation, reading `decision_variables`.
+    decision: DecisionProgram
+    decision_variables: tuple[str, ...]
 
 
 def _assemble(
     signals: list[tuple[Signal, Program]],
     routes: list[tuple[Route, Program]],
     steps: dict[tuple[str, str], Program],
+    thresholds: tuple[Threshold, ...],
     signal_env: ExpressionEnv,
     route_env: ExpressionEnv,
 ) -> Programs:
+    signal_variables = referenced(signal_env, [p for _, p in signals])
+    route_variables = referenced(route_env, [p for _, p in routes])
+    mention_level = set(signal_env.variables)
     return Programs(
         signals=tuple(s for s, _ in signals),
         signal_batch=signal_env.batch([p for _, p in signals]),
         routes=tuple(r for r, _ in routes),
         route_match=route_env.first_match([p for _, p in routes]),
         steps=steps,
-        signal_variables=referenced(signal_env, [p for _, p in signals]),
-        route_variables=referenced(route_env, [p for _, p in routes]),
+        signal_variables=signal_variables,
+        route_variables=route_variables,
+        decision=signal_env.decision(
+            [(s.name, p, s.weight) for s, p in signals],
+            {t.name: t.value for t in thresholds},
+            [p for _, p in routes],
+        ),
+        decision_variables=tuple(
+            dict.fromkeys([*signal_variables, *(v for v in route_variables if v in mention_level)])
+        ),
     )
 
 
@@ -179,6 +195,7 @@ def programs_for(policy: CompiledPolicy) -> Programs:
             for s in p.steps
             if s.when
         },
+        policy.thresholds,
         signal_env,
         route_env,
     )
@@ -273,7 +290,7 @@ class _Compiler:
         )
         digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
         policy = dataclasses.replace(policy, content_hash=digest)
-        programs = _assemble(signals, routes, self.step_programs, signal_env, route_env)
+        programs = _assemble(signals, routes, self.step_programs, thresholds, signal_env, route_env)
         _PROGRAMS[digest] = programs
         return Compilation(policy, programs, tuple(sorted(set(self.diagnostics))))
 

@@ -11,12 +11,14 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from cel_expr_python import cel
+from cel_expr_python.ext import ext_bindings, ext_math
 
 from complaintflow.rules.schema import nearest
 
@@ -172,7 +174,59 @@ class ExpressionEnv:
     def __init__(self, scope: Scope, variables: Mapping[str, Any]) -> None:
         self.scope = scope
         self.variables = dict(variables)
-        self._env = cel.NewEnv(variables=self.variables, functions=_DECLS, function_impls=_IMPLS)
+        self._env = cel.NewEnv(
+            variables=self.variables,
+            functions=_DECLS,
+            function_impls=_IMPLS,
+            extensions=[ext_bindings.ExtBindings(), ext_math.ExtMath()],
+        )
+
+    def decision(
+        self,
+        signals: Sequence[tuple[str, Program, float]],
+        thresholds: Mapping[str, float],
+        routes: Sequence[Program],
+    ) -> DecisionProgram:
+        """Signals, capped and rounded score, and first matching route, as one expression.
+
+        The route conditions read `signals.NAME`, `thresholds.NAME` and `score`; here those are
+        local bindings (cel.bind), so this environment must be the signal scope's. Calls of the
+        text helpers on literal lists are answered before evaluation (`cf_text[i]`), which
+        saves a call back into Python per phrase list.
+        """
+        lists: list[tuple[bool, tuple[str, ...]]] = []
+
+        def inline(source: str) -> str:
+            def replace(match: re.Match[str]) -> str:
+                phrases = tuple(a or b for a, b in _LITERAL.findall(match[2]))
+                lists.append((match[1] == "all", tuple(_needle(p) for p in phrases)))
+                return f"cf_text[{len(lists) - 1}]"
+
+            return _TEXT_CALL.sub(replace, source)
+
+        held = ", ".join(f"({inline(program.source)})" for _, program, _ in signals)
+        total = " + ".join(
+            f"(cf_held[{i}] ? {float(weight)!r} : 0.0)" for i, (_, _, weight) in enumerate(signals)
+        )
+        named = ", ".join(f"'{name}': cf_held[{i}]" for i, (name, _, _) in enumerate(signals))
+        limits = ", ".join(f"'{name}': {float(value)!r}" for name, value in thresholds.items())
+        chain = "-1"
+        for index in range(len(routes) - 1, -1, -1):
+            chain = f"(({inline(routes[index].source)}) ? {index} : {chain})"
+        source = (
+            f"cel.bind(cf_held, [{held}], "
+            f"cel.bind(score, math.round(math.least(1.0, math.greatest(0.0, {total or '0.0'}))"
+            f" * {SCORE_SCALE!r}) / {SCORE_SCALE!r}, "
+            f"cel.bind(signals, {{{named}}}, cel.bind(thresholds, {{{limits}}}, "
+            f"[cf_held, score, {chain}]))))"
+        )
+        env = cel.NewEnv(
+            variables={**self.variables, "cf_text": T.List(T.BOOL)},
+            functions=_DECLS,
+            function_impls=_IMPLS,
+            extensions=[ext_bindings.ExtBindings(), ext_math.ExtMath()],
+        )
+        return DecisionProgram(env.compile(source), tuple(lists))
 
     def compile(self, source: str) -> Program | list[CompileProblem]:
         """A Program, or the problems (with positions inside `source`) that stop it."""
@@ -203,6 +257,40 @@ class ExpressionEnv:
         for index in range(len(programs) - 1, -1, -1):
             chain = f"(({programs[index].source}) ? {index} : {chain})"
         return FirstMatch(tuple(programs), self._env.compile(chain))
+
+
+SCORE_SCALE = 10000.0  # scores are rounded to 4 decimals, so 0.35 + 0.1 meets 0.45
+
+
+def round_score(total: float) -> float:
+    """Clamp to 0..1 and round half up to 4 decimals, exactly as DecisionProgram does."""
+    return math.floor(min(1.0, max(0.0, total)) * SCORE_SCALE + 0.5) / SCORE_SCALE
+
+
+class DecisionProgram:
+    """A whole triage decision in one evaluation; None when any condition fails to evaluate."""
+
+    __slots__ = ("_expression", "_lists")
+
+    def __init__(self, expression: Any, lists: tuple[tuple[bool, tuple[str, ...]], ...]) -> None:
+        self._expression = expression
+        self._lists = lists
+
+    def run(
+        self, values: dict[str, Any], normalised: str
+    ) -> tuple[list[bool], float, int | None] | None:
+        """Evaluate with `values` (changed in place) for text already normalised."""
+        values["cf_text"] = [
+            all(n in normalised for n in needles)
+            if every
+            else any(n in normalised for n in needles)
+            for every, needles in self._lists
+        ]
+        value = self._expression.eval(data=values)
+        if value.type() == T.ERROR:
+            return None
+        held, score, index = value.plain_value()
+        return held, score, (index if index >= 0 else None)
 
 
 class Program:
@@ -263,6 +351,11 @@ class FirstMatch:
         return None, errors
 
 
+# text_has_any(['a', "b"]) / text_has_all([...]) on a list of plain string literals.
+_TEXT_CALL = re.compile(
+    r"""text_has_(any|all)\(\s*\[((?:\s*(?:'[^'\\\n]*'|"[^"\\\n]*")\s*,?)*\s*)\]\s*\)"""
+)
+_LITERAL = re.compile(r"'([^'\\\n]*)'|\"([^\"\\\n]*)\"")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 

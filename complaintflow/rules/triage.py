@@ -17,6 +17,7 @@ from complaintflow.rules.expressions import (
     Program,
     normalise_text,
     reset_text,
+    round_score,
     set_text,
     text_in_scope,
 )
@@ -92,6 +93,7 @@ class Triage:
         # Results are immutable: share one per signal and outcome instead of building them.
         self._held = {s.name: SignalResult(s.name, True, s.weight) for s in policy.signals}
         self._not_held = {s.name: SignalResult(s.name, False, s.weight) for s in policy.signals}
+        self._patterns: dict[tuple[bool, ...], tuple[SignalResult, ...]] = {}
         self._signal_keys = tuple(f"signals.{s.name}" for s in self.programs.signals)
         self._route_from_mention = tuple(
             name
@@ -111,6 +113,43 @@ class Triage:
 
     def _decide(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
         programs = self.programs
+        token = set_text(normalised)
+        try:
+            fast = programs.decision.run(
+                {n: values[n] for n in programs.decision_variables}, normalised
+            )
+        finally:
+            reset_text(token)
+        if fast is None:  # a condition failed: evaluate one by one to report which
+            return self._decide_slowly(mention_id, values, normalised)
+        held, score, index = fast
+        route = programs.routes[index] if index is not None else None
+        policy = self.policy
+        return Decision(
+            mention_id,
+            score,
+            route.name if route else None,
+            route.playbook if route else None,
+            self._results(tuple(held)),
+            policy.name,
+            policy.version,
+            policy.content_hash,
+        )
+
+    def _results(self, held: tuple[bool, ...]) -> tuple[SignalResult, ...]:
+        """The SignalResults for one pattern of held signals (patterns repeat: memoised)."""
+        found = self._patterns.get(held)
+        if found is None:
+            found = tuple(
+                self._held[s.name] if h else self._not_held[s.name]
+                for s, h in zip(self.programs.signals, held, strict=True)
+            )
+            if len(self._patterns) < 4096:
+                self._patterns[held] = found
+        return found
+
+    def _decide_slowly(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
+        programs = self.programs
         errors: list[str] = []
         results: list[SignalResult] = []
         score = 0.0
@@ -128,7 +167,7 @@ class Triage:
                 else:
                     errors.append(f"signal {signal.name}: {outcome.message}")
                     results.append(SignalResult(signal.name, False, signal.weight, outcome.message))
-            score = round(min(1.0, max(0.0, score)), 4)
+            score = round_score(score)
             route_values = {name: values[name] for name in self._route_from_mention}
             route_values.update(self.thresholds)
             route_values["score"] = score
