@@ -10,6 +10,7 @@ import functools
 import re
 from typing import Any
 
+from complaintflow.rules.expressions import normalise_text
 from complaintflow.rules.mention import Mention
 
 # Words and phrases that mark a problem or a complaint in customer posts, for any kind of
@@ -104,3 +105,12 @@ def mention_values(
         "sentiment": tone,
         "channel": mention.platform,
     }
+
+
+_THANKS = re.compile(r" (thank[\w']*|thx|ty|cheers|sorted|resolved|fixed|appreciate[\w']*) ")
+
+
+def is_thanks(mention: Mention) -> bool:
+    """A post that thanks the brand or says the problem is sorted (a customer's last word)."""
+    tone = mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
+    return tone >= 0.3 and bool(_THANKS.search(normalise_text(mention.text)))

@@ -146,3 +146,8 @@ def _unknown(offset: int, placeholder: str, static: Mapping[str, str]) -> Templa
 def _suggest(name: str, known: Iterable[str]) -> str:
     close = nearest(name, known)
     return f"did you mean {{{close}}}?" if close else ""
+
+
+def render_parts(parts: tuple[str, ...], values: Mapping[str, object]) -> str:
+    """Render a compiled template's parts (literal, name, literal, ...) with `values`."""
+    return Template("", parts).render(values)

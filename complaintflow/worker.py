@@ -1,0 +1,57 @@
+"""Builds the Temporal worker that runs case workflows and their activities.
+
+Workers connect with Temporal's standard environment configuration (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and profiles in the Temporal config file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from complaintflow.workflows.case import CaseWorkflow
+
+DEFAULT_TASK_QUEUE = "complaintflow"
+# Pure, deterministic modules the sandbox may share across workflow runs instead of
+# re-importing them for each (CEL's native module cannot be imported twice).
+PASSTHROUGH = (
+    "complaintflow.rules",
+    "complaintflow.errors",
+    "cel_expr_python",
+    "vaderSentiment",
+    "jsonschema",
+    "yaml",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox for case workflows, with the policy engine passed through."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
+def build_worker(
+    client: Client,
+    *,
+    activities: Sequence[Callable[..., Any]],
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    max_cached_workflows: int = 1000,
+    max_concurrent_workflow_tasks: int | None = None,
+    max_concurrent_activities: int | None = None,
+) -> Worker:
+    """A worker for case workflows with the given activity implementations."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseWorkflow],
+        workflow_runner=workflow_runner(),
+        activities=list(activities),
+        max_cached_workflows=max_cached_workflows,
+        max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+        max_concurrent_activities=max_concurrent_activities,
+    )

@@ -1,0 +1,825 @@
+"""CaseWorkflow: one durable workflow per complaint thread, interpreting its pinned playbook.
+
+Supervisors act through Updates with validators (approve, edit, reject, resolve, escalate,
+close), mirrored as signals for systems that can only signal. Deterministic: all time comes
+from workflow.now() and timers, all I/O goes through activities named in the registry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.compiler import programs_for
+    from complaintflow.rules.durations import format_duration
+    from complaintflow.rules.expressions import EvalError, normalise_text, text_in_scope
+    from complaintflow.rules.features import is_thanks, mention_values
+    from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
+    from complaintflow.rules.templates import MESSAGE_LIMITS, REPLY_LIMITS, render_parts
+    from complaintflow.workflows import registry, search
+    from complaintflow.workflows.messages import (
+        ActionRequest,
+        ActionResult,
+        AuditEntry,
+        CaseEvent,
+        CaseInput,
+        CaseState,
+        CaseStatus,
+        CustomerContact,
+        PendingApproval,
+        SupervisorAction,
+        ThreadUpdate,
+    )
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+
+
+class _Closed(Exception):
+    """Raised inside the interpreter when the case was closed while a step waited."""
+
+
+def initial_search_attributes(case: CaseInput, started: datetime) -> dict[str, Any]:
+    """The search attributes a case starts with (set by the starter: not a billed upsert).
+
+    `started` stands in for the complaint's time when the post does not carry one.
+    """
+    playbook = case.policy.playbook(case.decision.playbook or "")
+    return {
+        search.CASE_STATUS.name: CaseStatus.OPEN.value,
+        search.CASE_SCORE.name: case.decision.score,
+        search.CASE_PLATFORM.name: case.mention.platform,
+        search.CASE_POLICY.name: f"{case.policy.name}@v{case.policy.version}",
+        search.CASE_ROUTE.name: case.decision.route or "",
+        search.CASE_PRIORITY.name: playbook.priority,
+        search.CASE_AWAITING_APPROVAL.name: False,
+        search.CASE_SLA_DUE.name: complaint_time(case, started)
+        + timedelta(seconds=playbook.respond_within_seconds),
+    }
+
+
+def complaint_time(case: CaseInput, fallback: datetime) -> datetime:
+    """When the customer posted (the SLA starts then); `fallback` if unknown."""
+    try:
+        when = datetime.fromisoformat(case.mention.created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return fallback
+    return when if when.tzinfo is not None else fallback
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
+    """Runs a complaint's playbook: reply, move offline, resolve, tidy up; with approvals."""
+
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        self.case = case
+        self.policy: CompiledPolicy = case.policy
+        self.playbook: Playbook = case.policy.playbook(case.decision.playbook or "")
+        mention = case.mention
+        self.state = CaseState(
+            case_id=case.case_id,
+            status=CaseStatus.OPEN,
+            platform=mention.platform,
+            thread_id=mention.thread,
+            author=mention.author.handle or mention.author.name,
+            score=case.decision.score,
+            route=case.decision.route or "",
+            playbook=self.playbook.name,
+            policy=case.policy.label,
+            priority=self.playbook.priority,
+            mentions=[mention.id],
+        )
+        self.decision: SupervisorAction | None = None
+        self.decision_kind = ""
+        self.closed = False
+        # What visibility holds now; upserts send only what differs (each is a billed action).
+        self._published = initial_search_attributes(case, workflow.info().start_time)
+        self._search: dict[str, Any] = dict(self._published)
+        self._details = ""
+
+    # -- the run -----------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseState:
+        posted = complaint_time(case, workflow.info().start_time)
+        due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
+        self.state.sla_due = due.isoformat()
+        self._audit(
+            "complaintflow",
+            "case opened",
+            detail=f"score {case.decision.score}, route {case.decision.route}, "
+            f"policy {self.policy.label}",
+        )
+        sla = asyncio.create_task(self._watch_sla(due))
+        try:
+            for step in self.playbook.steps:
+                if self.closed:
+                    break
+                await self._run_step(step)
+        except _Closed:
+            pass
+        finally:
+            sla.cancel()
+        if not self.closed:
+            self._close("complaintflow", "playbook finished")
+        self._publish()
+        return self.state
+
+    async def _run_step(self, step: Step) -> None:
+        self.state.current_step = step.id
+        if step.when is not None and not self._holds(step):
+            self._audit("complaintflow", "step skipped", step.id, f"when {step.when} is false")
+            return
+        text = self._draft(step)
+        if step.approval is not None:
+            approved = await self._approval(step, text)
+            if approved is None:
+                return
+            text = approved
+        kind = step.kind
+        if kind is StepKind.AWAIT:
+            await self._await(step)
+        elif kind is StepKind.WAIT:
+            self._status(CaseStatus.WAITING)
+            await self._wait_or_close(timedelta(seconds=step.duration_seconds or 0))
+        elif kind is StepKind.CLOSE:
+            self._close("complaintflow", step.reason or "done")
+        elif kind is StepKind.ESCALATE:
+            await self._escalate(
+                "complaintflow",
+                step.priority or "high",
+                step.id,
+                via=step.via or "",
+                target=step.target or "",
+                text=text,
+            )
+        elif kind is StepKind.REMOVE_PUBLIC:
+            await self._remove(step)
+        else:
+            await self._act(step, text)
+            if kind is StepKind.HANDOFF and step.await_contact_seconds:
+                await self._await_contact(step)
+        self._status(CaseStatus.OPEN)
+
+    # -- effects -----------------------------------------------------------------------------
+    async def _act(self, step: Step, text: str) -> ActionResult | None:
+        kind = step.kind
+        request = self._request(step, text)
+        result = await self._call(
+            registry.STEP_ACTIVITIES[kind],
+            request,
+            f"{step.id}: {kind.value} on {self.state.platform}",
+        )
+        if result is None:
+            return None
+        if kind is StepKind.REPLY:
+            self.state.replies.append(result.ref)
+            if not self.state.first_response_at:
+                self.state.first_response_at = workflow.now().isoformat()
+        elif kind is StepKind.TICKET:
+            self.state.ticket_id = result.ref
+        self._audit("complaintflow", f"{kind.value} done", step.id, result.ref)
+        return result
+
+    async def _call(
+        self, activity: str, request: ActionRequest, summary: str
+    ) -> ActionResult | None:
+        try:
+            result: ActionResult = await workflow.execute_activity(
+                activity,
+                request,
+                result_type=ActionResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                summary=summary[:200],
+            )
+            return result
+        except ActivityError as err:
+            cause = err.cause or err
+            self._audit("complaintflow", "step failed", request.step_id, str(cause))
+            if request.kind != StepKind.ESCALATE.value:
+                await self._escalate(
+                    "complaintflow",
+                    "high",
+                    request.step_id,
+                    text=f"step {request.step_id} failed: {cause}",
+                )
+            return None
+
+    def _request(self, step: Step, text: str, **changes: str) -> ActionRequest:
+        mention = self.case.mention
+        fields: dict[str, Any] = {
+            "case_id": self.state.case_id,
+            "step_id": step.id,
+            "kind": step.kind.value,
+            "platform": mention.platform,
+            "thread_id": mention.thread,
+            "mention_id": mention.id,
+            "author_id": mention.author.id,
+            "author_handle": mention.author.handle,
+            "text": text,
+            "via": step.via or "",
+            "target": step.target or step.system or "",
+            "priority": step.priority or "",
+            "action": step.action or "",
+            "key": f"{self.state.case_id}/{step.id}",
+        }
+        fields.update(changes)
+        return ActionRequest(**fields)
+
+    async def _remove(self, step: Step) -> None:
+        platform = self.state.platform
+        refusal = ""
+        if platform not in step.channels or self.policy.account(platform) is None:
+            refusal = f"the brand does not own a {platform} channel where it may {step.action}"
+        elif not self.state.resolved:
+            refusal = "the case is not resolved"
+        if refusal:
+            self._audit("complaintflow", "removal refused", step.id, refusal)
+            return
+        archived = await self._call(
+            registry.ARCHIVE_POST, self._request(step, ""), f"{step.id}: archive the public post"
+        )
+        if archived is None:
+            self._audit("complaintflow", "removal refused", step.id, "archiving failed")
+            return
+        self._audit("complaintflow", "public post archived", step.id, archived.ref)
+        await self._act(step, "")
+
+    async def _escalate(
+        self,
+        who: str,
+        priority: str,
+        step: str = "",
+        *,
+        via: str = "",
+        target: str = "",
+        text: str = "",
+    ) -> None:
+        if PRIORITIES.index(priority) > PRIORITIES.index(self.state.priority):
+            self.state.priority = priority
+        self.state.escalated = True
+        self._search[search.CASE_PRIORITY.name] = self.state.priority
+        self._audit(who, "escalated", step, f"priority {self.state.priority}; {text}".strip("; "))
+        message = text or (
+            f"Case {self.state.case_id} escalated to {self.state.priority} "
+            f"({self.state.platform}, @{self.state.author})."
+        )
+        if target:
+            escalation = Step(
+                id=step or "escalate",
+                kind=StepKind.ESCALATE,
+                via=via,
+                target=target,
+                priority=priority,
+            )
+            await self._call(
+                registry.NOTIFY, self._request(escalation, message), f"escalate: notify {target}"
+            )
+        self._publish()
+
+    # -- waiting -----------------------------------------------------------------------------
+    async def _approval(self, step: Step, draft: str) -> str | None:
+        """Wait for a supervisor; the text to use, or None when the step is skipped."""
+        approval = step.approval
+        assert approval is not None
+        now = workflow.now()
+        deadline = now + timedelta(seconds=approval.timeout_seconds)
+        self.state.pending = PendingApproval(
+            step.id,
+            step.kind.value,
+            draft,
+            now.isoformat(),
+            deadline.isoformat(),
+            approval.approvers,
+        )
+        self.decision, self.decision_kind = None, ""
+        self._status(CaseStatus.AWAITING_APPROVAL)
+        self._audit("complaintflow", "approval requested", step.id, draft)
+        try:
+            timeout: timedelta | None = timedelta(seconds=approval.timeout_seconds)
+            while True:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.decision is not None or self.closed,
+                        timeout=timeout,
+                        timeout_summary=f"approval of {step.id}",
+                    )
+                    break
+                except TimeoutError:
+                    outcome = approval.on_timeout
+                    self._audit("complaintflow", f"approval timed out: {outcome}", step.id)
+                    if outcome == "approve":
+                        return draft
+                    if outcome == "skip":
+                        return None
+                    if outcome == "close":
+                        self._close("complaintflow", f"no decision on {step.id}")
+                        raise _Closed from None
+                    await self._escalate(
+                        "complaintflow",
+                        "high",
+                        step.id,
+                        text=f"no decision on {step.id} in "
+                        f"{format_duration(approval.timeout_seconds)}",
+                    )
+                    timeout = None  # escalated once; now wait for a decision
+            if self.closed:
+                raise _Closed
+            decided = self.decision
+            assert decided is not None
+            if self.decision_kind == "reject":
+                return None
+            return decided.text if self.decision_kind == "edit" else draft
+        finally:
+            self.state.pending = None
+            self._search[search.CASE_AWAITING_APPROVAL.name] = False
+
+    async def _await(self, step: Step) -> None:
+        event = step.event or "resolution"
+        status = {
+            "resolution": CaseStatus.AWAITING_RESOLUTION,
+            "contact": CaseStatus.AWAITING_CONTACT,
+        }.get(event, CaseStatus.WAITING)
+        self._status(status)
+
+        def done() -> bool:
+            if event == "resolution":
+                return self.state.resolved
+            if event == "contact":
+                return self.state.contacted
+            return (step.signal or "") in self.state.events
+
+        timeout = timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
+        try:
+            await workflow.wait_condition(
+                lambda: done() or self.closed,
+                timeout=timeout,
+                timeout_summary=f"{step.id}: {event}",
+            )
+        except TimeoutError:
+            outcome = step.on_timeout or "continue"
+            self._audit("complaintflow", f"{event} did not come: {outcome}", step.id)
+            if outcome == "close":
+                self._close("complaintflow", f"no {event} in time")
+            elif outcome == "escalate":
+                await self._escalate(
+                    "complaintflow",
+                    "high",
+                    step.id,
+                    text=f"still no {event} on case {self.state.case_id}",
+                )
+        if self.closed:
+            raise _Closed
+
+    async def _await_contact(self, step: Step) -> None:
+        self._status(CaseStatus.AWAITING_CONTACT)
+        try:
+            await workflow.wait_condition(
+                lambda: self.state.contacted or self.closed,
+                timeout=timedelta(seconds=step.await_contact_seconds or 0),
+                timeout_summary=f"{step.id}: customer contact",
+            )
+        except TimeoutError:
+            outcome = step.on_no_contact or "close"
+            self._audit("complaintflow", f"no contact from the customer: {outcome}", step.id)
+            if outcome == "close":
+                self._close("complaintflow", "the customer did not get in touch")
+            elif outcome == "escalate":
+                await self._escalate(
+                    "complaintflow", "high", step.id, text="the customer did not get in touch"
+                )
+        if self.closed:
+            raise _Closed
+
+    async def _wait_or_close(self, duration: timedelta) -> None:
+        try:
+            await workflow.wait_condition(lambda: self.closed, timeout=duration)
+        except TimeoutError:
+            return
+        raise _Closed
+
+    async def _watch_sla(self, due: datetime) -> None:
+        """Escalate when the first public answer is late, then at each further level."""
+
+        def answered() -> bool:
+            return bool(self.state.first_response_at) or self.closed
+
+        remaining = (due - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    answered,
+                    timeout=timedelta(seconds=remaining),
+                    timeout_summary="SLA: first public answer",
+                )
+                return
+            except TimeoutError:
+                pass
+        elif answered():
+            return
+        self.state.sla_breached = True
+        self._audit(
+            "complaintflow",
+            "SLA breached",
+            detail=f"no public answer within "
+            f"{format_duration(self.playbook.respond_within_seconds)}",
+        )
+        levels = self.playbook.escalations
+        if not levels:
+            await self._escalate("complaintflow", "urgent", text="SLA breached")
+        for level in levels:
+            wait = (due + timedelta(seconds=level.after_seconds) - workflow.now()).total_seconds()
+            if wait > 0:
+                try:
+                    await workflow.wait_condition(answered, timeout=timedelta(seconds=wait))
+                    return
+                except TimeoutError:
+                    pass
+            if answered():
+                return
+            await self._escalate(
+                "complaintflow",
+                level.priority or "urgent",
+                via=level.via,
+                target=level.target,
+                text=f"SLA breached on case {self.state.case_id}: no public "
+                f"answer yet ({self.state.platform}, "
+                f"@{self.state.author}).",
+            )
+
+    # -- supervisor updates ------------------------------------------------------------------
+    @workflow.update(
+        description="Approve the step waiting for approval. Payload: "
+        '{"step": "STEP", "by": "YOUR NAME"}'
+    )
+    async def approve(self, action: SupervisorAction) -> str:
+        return self._decide("approve", action)
+
+    @approve.validator
+    def _check_approve(self, action: SupervisorAction) -> None:
+        self._check_pending(action)
+
+    @workflow.update(
+        description="Approve with new text. Payload: "
+        '{"step": "STEP", "by": "YOUR NAME", "text": "NEW TEXT"}'
+    )
+    async def edit(self, action: SupervisorAction) -> str:
+        return self._decide("edit", action)
+
+    @edit.validator
+    def _check_edit(self, action: SupervisorAction) -> None:
+        self._check_pending(action)
+        self._check_text(action.text)
+
+    @workflow.update(
+        description="Reject the step waiting for approval; it is skipped. "
+        'Payload: {"step": "STEP", "by": "YOUR NAME", "note": "WHY"}'
+    )
+    async def reject(self, action: SupervisorAction) -> str:
+        return self._decide("reject", action)
+
+    @reject.validator
+    def _check_reject(self, action: SupervisorAction) -> None:
+        self._check_pending(action)
+
+    @workflow.update(
+        description="Mark the customer's problem resolved. Payload: "
+        '{"by": "YOUR NAME", "note": "WHAT WAS DONE"}'
+    )
+    async def resolve(self, action: SupervisorAction) -> str:
+        self._apply("resolve", action)
+        return f"case {self.state.case_id} marked resolved"
+
+    @resolve.validator
+    def _check_resolve(self, action: SupervisorAction) -> None:
+        self._check_open(action)
+        if self.state.resolved:
+            raise ValueError("the case is already resolved")
+
+    @workflow.update(
+        description="Escalate the case (alert and raise its priority). Payload: "
+        '{"by": "YOUR NAME", "priority": "urgent", "note": "WHY"}'
+    )
+    async def escalate(self, action: SupervisorAction) -> str:
+        await self._escalate(action.by, action.priority or "high", text=action.note)
+        return f"case {self.state.case_id} escalated to {self.state.priority}"
+
+    @escalate.validator
+    def _check_escalate(self, action: SupervisorAction) -> None:
+        self._check_open(action)
+        if action.priority and action.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+
+    @workflow.update(description='Close the case now. Payload: {"by": "YOUR NAME", "note": "WHY"}')
+    async def close(self, action: SupervisorAction) -> str:
+        self._apply("close", action)
+        return f"case {self.state.case_id} closed"
+
+    @close.validator
+    def _check_close(self, action: SupervisorAction) -> None:
+        self._check_open(action)
+
+    # -- the same as signals, for systems that can only signal -------------------------------
+    @workflow.signal(name="approve_signal", description="Same as the approve update.")
+    def approve_signal(self, payload: Any = None) -> None:
+        self._signalled("approve", payload)
+
+    @workflow.signal(name="edit_signal", description="Same as the edit update.")
+    def edit_signal(self, payload: Any = None) -> None:
+        self._signalled("edit", payload)
+
+    @workflow.signal(name="reject_signal", description="Same as the reject update.")
+    def reject_signal(self, payload: Any = None) -> None:
+        self._signalled("reject", payload)
+
+    @workflow.signal(name="resolve_signal", description="Same as the resolve update.")
+    def resolve_signal(self, payload: Any = None) -> None:
+        self._signalled("resolve", payload)
+
+    @workflow.signal(name="close_signal", description="Same as the close update.")
+    def close_signal(self, payload: Any = None) -> None:
+        self._signalled("close", payload)
+
+    @workflow.signal(
+        description="The customer got in touch offline. Payload: "
+        '{"channel": "email", "reference": "..."}'
+    )
+    def customer_contact(self, payload: Any = None) -> None:
+        contact = _parse(CustomerContact, payload)
+        if contact is None:
+            self._audit("complaintflow", "ignored a customer_contact signal", detail=repr(payload))
+            return
+        self.state.contacted = True
+        self._audit(contact.channel, "customer made contact", detail=contact.reference)
+        self._publish()
+
+    @workflow.signal(description='A named event a playbook can await. Payload: {"name": "..."}')
+    def event(self, payload: Any = None) -> None:
+        received = _parse(CaseEvent, payload)
+        if received is None or not received.name:
+            self._audit("complaintflow", "ignored an event signal", detail=repr(payload))
+            return
+        self.state.events.append(received.name)
+        self._audit(received.by or "complaintflow", "event", detail=received.name)
+
+    @workflow.signal(description="A later post in the complaint's thread (sent by ingest).")
+    async def thread_update(self, update: ThreadUpdate) -> None:
+        mention = update.mention
+        if mention.id in self.state.mentions:
+            return  # the first mention again (signal-with-start), or a redelivery
+        self.state.mentions.append(mention.id)
+        same_author = mention.author.handle == self.case.mention.author.handle
+        if same_author and is_thanks(mention):
+            self.state.thanked = True
+            self._audit(mention.author.handle, "customer said thanks", detail=mention.text[:200])
+        decision = update.decision
+        self._audit(
+            mention.author.handle or "customer",
+            "new post in the thread",
+            detail=f"score {decision.score if decision else '?'}: {mention.text[:120]}",
+        )
+        if decision is not None and decision.score > self.state.score:
+            self.state.score = decision.score
+            self._search[search.CASE_SCORE.name] = decision.score
+            playbook = self.policy.playbook(decision.playbook) if decision.playbook else None
+            if playbook is not None and (
+                PRIORITIES.index(playbook.priority) > PRIORITIES.index(self.state.priority)
+            ):
+                await self._escalate(
+                    "complaintflow",
+                    playbook.priority,
+                    text=f"the thread got worse: {decision.route} (score {decision.score})",
+                )
+        self._publish()
+
+    @workflow.query(description="The whole case: status, pending approval, audit trail.")
+    def state_query(self) -> CaseState:
+        return self.state
+
+    # -- handler helpers ---------------------------------------------------------------------
+    def _check_open(self, action: SupervisorAction) -> None:
+        if not action.by.strip():
+            raise ValueError('say who you are: add "by": "YOUR NAME" to the payload')
+        if self.closed:
+            raise ValueError(f"case {self.state.case_id} is closed")
+
+    def _check_pending(self, action: SupervisorAction) -> None:
+        self._check_open(action)
+        pending = self.state.pending
+        if pending is None:
+            at = self.state.current_step or "its first step"
+            raise ValueError(f"nothing is waiting for approval (the case is at {at})")
+        if action.step != pending.step:
+            raise ValueError(
+                f'step "{action.step}" is not waiting for approval; '
+                f'"{pending.step}" is: send {{"step": "{pending.step}", ...}}'
+            )
+        if pending.approvers and action.by not in pending.approvers:
+            raise ValueError(
+                f"{action.by} may not approve {pending.step}; ask {', '.join(pending.approvers)}"
+            )
+
+    def _check_text(self, text: str) -> None:
+        pending = self.state.pending
+        if not text.strip():
+            raise ValueError('an edit needs the new text: add "text": "..."')
+        assert pending is not None
+        limits = REPLY_LIMITS if pending.kind == StepKind.REPLY.value else MESSAGE_LIMITS
+        limit = limits.get(self.state.platform, 280)
+        if len(text) > limit:
+            raise ValueError(
+                f"the text is {len(text)} characters; {self.state.platform} allows {limit}"
+            )
+
+    def _decide(self, kind: str, action: SupervisorAction) -> str:
+        pending = self.state.pending
+        assert pending is not None
+        self.decision, self.decision_kind = action, kind
+        what = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}[kind]
+        self._audit(action.by, what, pending.step, action.text or action.note)
+        return f"{pending.step} {what} by {action.by}"
+
+    def _apply(self, kind: str, action: SupervisorAction) -> None:
+        if kind == "resolve":
+            self.state.resolved = True
+            self._audit(action.by, "marked resolved", detail=action.note)
+            self._publish()
+        elif kind == "close":
+            self._close(action.by, action.note or "closed by a supervisor")
+
+    def _signalled(self, kind: str, payload: Any) -> None:
+        """Apply a supervisor signal if it would pass the update's validator; else record it."""
+        action = _parse(SupervisorAction, payload)
+        checks = {
+            "approve": self._check_approve,
+            "edit": self._check_edit,
+            "reject": self._check_reject,
+            "resolve": self._check_resolve,
+            "close": self._check_close,
+        }
+        try:
+            if action is None:
+                raise ValueError("the payload is not a JSON object with step/by fields")
+            checks[kind](action)
+        except ValueError as problem:
+            self._audit("complaintflow", f"ignored a {kind} signal", detail=str(problem))
+            return
+        if kind in ("approve", "edit", "reject"):
+            self._decide(kind, action)
+        else:
+            self._apply(kind, action)
+
+    # -- state, audit, visibility ------------------------------------------------------------
+    def _holds(self, step: Step) -> bool:
+        program = programs_for(self.policy).steps[(self.playbook.name, step.id)]
+        mention = self.case.mention
+        if mention.sentiment is None:
+            mention = dataclasses.replace(mention, sentiment=0.0)
+        normalised = normalise_text(mention.text)
+        values = mention_values(mention, normalised)
+        values.update({f"thresholds.{t.name}": t.value for t in self.policy.thresholds})
+        values.update({f"signals.{s.name}": s.held for s in self.case.decision.signals})
+        state = self.state
+        values.update(
+            {
+                "score": state.score,
+                "case.id": state.case_id,
+                "case.resolved": state.resolved,
+                "case.contacted": state.contacted,
+                "case.escalated": state.escalated,
+                "case.thanked": state.thanked,
+                "case.sla_breached": state.sla_breached,
+                "case.priority": state.priority,
+                "case.mentions": len(state.mentions),
+            }
+        )
+        with text_in_scope(normalised):
+            outcome = program.holds(values)
+        if isinstance(outcome, EvalError):
+            self._audit(
+                "complaintflow", "condition failed (counted as false)", step.id, outcome.message
+            )
+            return False
+        return outcome
+
+    def _draft(self, step: Step) -> str:
+        if not step.template:
+            return ""
+        mention = self.case.mention
+        values = {
+            "author.name": mention.author.name or mention.author.handle,
+            "author.handle": mention.author.handle,
+            "customer.tier": mention.customer.tier,
+            "channel": mention.platform,
+            "mention.id": mention.id,
+            "case.id": self.state.case_id,
+            "case.ticket_id": self.state.ticket_id,
+        }
+        return render_parts(self.policy.template(step.template).parts, values)
+
+    def _close(self, who: str, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.state.closed_reason = reason
+        self._status(CaseStatus.CLOSED)
+        self._audit(who, "case closed", detail=reason)
+
+    def _status(self, status: CaseStatus) -> None:
+        if self.closed and status is not CaseStatus.CLOSED:
+            return
+        self.state.status = status
+        self._search[search.CASE_STATUS.name] = status.value
+        if status is CaseStatus.AWAITING_APPROVAL:
+            self._search[search.CASE_AWAITING_APPROVAL.name] = True
+        self._publish()
+
+    def _audit(self, who: str, what: str, step: str = "", detail: str = "") -> None:
+        self.state.audit.append(AuditEntry(workflow.now().isoformat(), who, what, step, detail))
+
+    def _publish(self) -> None:
+        """Upsert the search attributes that changed, and refresh the Markdown details."""
+        wanted = dict(self._search)
+        wanted[search.CASE_SCORE.name] = self.state.score
+        wanted[search.CASE_PRIORITY.name] = self.state.priority
+        changed = [(k, v) for k, v in wanted.items() if self._published.get(k) != v]
+        if changed:
+            keys = {k.name: k for k in search.ALL}
+            workflow.upsert_search_attributes([keys[k].value_set(v) for k, v in changed])
+            self._published.update(changed)
+        details = self._markdown()
+        if details != self._details:
+            self._details = details
+            workflow.set_current_details(details)
+
+    def _markdown(self) -> str:
+        state = self.state
+        lines = [
+            f"**Case {state.case_id}** · {state.platform} · @{state.author} · "
+            f"score {state.score} · {state.route} → {state.playbook} · "
+            f"priority {state.priority}",
+            "",
+        ]
+        pending = state.pending
+        if state.status is CaseStatus.CLOSED:
+            lines.append(f"Closed: {state.closed_reason}.")
+        elif pending is not None:
+            lines += [
+                f"### Waiting for approval: `{pending.step}` ({pending.kind})",
+                "",
+                "Draft:",
+                "",
+                *(f"> {line}" for line in pending.draft.splitlines()),
+                "",
+                f"Decide by {pending.deadline}. In **More Actions → Send an Update**:",
+                "",
+                f"- `approve`: `{_example(pending.step)}`",
+                f"- `edit`: `{_example(pending.step, text='NEW TEXT')}`",
+                f"- `reject`: `{_example(pending.step, note='WHY')}`",
+            ]
+        else:
+            waiting = {
+                CaseStatus.AWAITING_CONTACT: "the customer to get in touch offline",
+                CaseStatus.AWAITING_RESOLUTION: "the problem to be resolved",
+                CaseStatus.WAITING: "a timer or an event",
+            }.get(state.status)
+            if waiting:
+                lines.append(f"Waiting for {waiting} (step `{state.current_step}`).")
+            else:
+                lines.append(f"Running step `{state.current_step}`.")
+            lines += [
+                "",
+                "When the customer's problem is fixed, send the update `resolve`: "
+                '`{"by": "YOUR NAME", "note": "WHAT WAS DONE"}`',
+            ]
+        if state.sla_breached:
+            lines += ["", f"**SLA breached**: no public answer by {state.sla_due}."]
+        return "\n".join(lines)
+
+
+def _example(step: str, **extra: str) -> str:
+    return json.dumps({"step": step, "by": "YOUR NAME", **extra})
+
+
+def _parse(cls: Any, payload: Any) -> Any:
+    """A dataclass from a signal's decoded JSON, or None when it does not fit."""
+    if not isinstance(payload, dict):
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    if set(payload) - names or not all(isinstance(v, str) for v in payload.values()):
+        return None
+    return cls(**payload)

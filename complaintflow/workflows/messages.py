@@ -1,0 +1,158 @@
+"""What goes in and out of a case workflow: its input, supervisor actions, activity requests.
+
+Every handler takes one dataclass so that the Web UI (which sends exactly one JSON payload)
+and signal-only systems can call it, and so that fields can be added without breaking callers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+
+from complaintflow.rules.mention import Mention
+from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.triage import Decision
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands, as shown in the CaseStatus search attribute."""
+
+    OPEN = "open"
+    AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_CONTACT = "awaiting_contact"
+    AWAITING_RESOLUTION = "awaiting_resolution"
+    WAITING = "waiting"
+    CLOSED = "closed"
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseInput:
+    """A case's start: the complaint, how triage decided it, and the policy pinned for it."""
+
+    case_id: str
+    mention: Mention
+    decision: Decision
+    policy: CompiledPolicy
+
+
+@dataclasses.dataclass(frozen=True)
+class ThreadUpdate:
+    """A later post in the complaint's thread (or the first one, via signal-with-start)."""
+
+    mention: Mention
+    decision: Decision | None = None
+
+
+@dataclasses.dataclass
+class SupervisorAction:
+    """One supervisor decision. `by` is required; `step` names the step for approvals.
+
+    approve: {"step": "reply_acknowledge", "by": "dana"}
+    edit:    {"step": "reply_acknowledge", "by": "dana", "text": "new reply text"}
+    reject:  {"step": "reply_acknowledge", "by": "dana", "note": "why"}
+    resolve / close / escalate: {"by": "dana", "note": "..."} (escalate takes "priority")
+    """
+
+    step: str = ""
+    by: str = ""
+    text: str = ""
+    note: str = ""
+    priority: str = ""
+
+
+@dataclasses.dataclass
+class CustomerContact:
+    """The customer got in touch offline (email, phone); sent by the helpdesk."""
+
+    channel: str = "email"
+    reference: str = ""
+
+
+@dataclasses.dataclass
+class CaseEvent:
+    """A named event a playbook can `await` (e.g. {"name": "refund_issued"})."""
+
+    name: str = ""
+    by: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionRequest:
+    """What an activity must do for one step; `key` makes retries idempotent."""
+
+    case_id: str
+    step_id: str
+    kind: str
+    platform: str
+    thread_id: str
+    mention_id: str
+    author_id: str = ""
+    author_handle: str = ""
+    text: str = ""
+    via: str = ""
+    target: str = ""
+    priority: str = ""
+    action: str = ""
+    key: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionResult:
+    """What the platform returned: the id of the post, message or ticket made."""
+
+    ref: str = ""
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEntry:
+    """One line of the case's audit trail: who did what, when (workflow time, ISO 8601)."""
+
+    at: str
+    who: str
+    what: str
+    step: str = ""
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingApproval:
+    """A step waiting for a supervisor, with the text that would be posted."""
+
+    step: str
+    kind: str
+    draft: str
+    requested_at: str
+    deadline: str
+    approvers: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class CaseState:
+    """Everything about a case, as the `state` query returns it."""
+
+    case_id: str
+    status: CaseStatus
+    platform: str
+    thread_id: str
+    author: str
+    score: float
+    route: str
+    playbook: str
+    policy: str
+    priority: str
+    current_step: str = ""
+    pending: PendingApproval | None = None
+    resolved: bool = False
+    contacted: bool = False
+    escalated: bool = False
+    thanked: bool = False
+    sla_due: str = ""
+    sla_breached: bool = False
+    first_response_at: str = ""
+    ticket_id: str = ""
+    replies: list[str] = dataclasses.field(default_factory=list)
+    mentions: list[str] = dataclasses.field(default_factory=list)
+    events: list[str] = dataclasses.field(default_factory=list)
+    audit: list[AuditEntry] = dataclasses.field(default_factory=list)
+    closed_reason: str = ""

@@ -1,0 +1,26 @@
+"""Which activity carries out each kind of step, by name.
+
+The interpreter only knows these names; adapters register activities under them, so a new
+platform or step kind plugs in here without touching the workflow.
+"""
+
+from __future__ import annotations
+
+from complaintflow.rules.model import StepKind
+
+NOTIFY = "complaintflow.notify"
+POST_REPLY = "complaintflow.post_reply"
+SEND_PRIVATE_MESSAGE = "complaintflow.send_private_message"
+OPEN_TICKET = "complaintflow.open_ticket"
+ARCHIVE_POST = "complaintflow.archive_post"
+REMOVE_POST = "complaintflow.remove_post"
+
+STEP_ACTIVITIES: dict[StepKind, str] = {
+    StepKind.NOTIFY: NOTIFY,
+    StepKind.REPLY: POST_REPLY,
+    StepKind.HANDOFF: SEND_PRIVATE_MESSAGE,
+    StepKind.TICKET: OPEN_TICKET,
+    StepKind.ESCALATE: NOTIFY,
+    StepKind.REMOVE_PUBLIC: REMOVE_POST,
+}
+ALL_ACTIVITIES = (NOTIFY, POST_REPLY, SEND_PRIVATE_MESSAGE, OPEN_TICKET, ARCHIVE_POST, REMOVE_POST)
