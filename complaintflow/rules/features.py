@@ -111,6 +111,11 @@ _THANKS = re.compile(r" (thank[\w']*|thx|ty|cheers|sorted|resolved|fixed|appreci
 
 
 def is_thanks(mention: Mention) -> bool:
-    """A post that thanks the brand or says the problem is sorted (a customer's last word)."""
-    tone = mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
-    return tone >= 0.3 and bool(_THANKS.search(normalise_text(mention.text)))
+    """A post that thanks the brand or says the problem is sorted (a customer's last word).
+
+    Reads the sentiment enrichment put on the mention, never computes it: workflows call this
+    and must not load the sentiment lexicon (file I/O). Without it, the words decide.
+    """
+    if mention.sentiment is not None and mention.sentiment < 0.3:
+        return False
+    return bool(_THANKS.search(normalise_text(mention.text)))

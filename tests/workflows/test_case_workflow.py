@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import textwrap
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -72,6 +74,7 @@ POLICY = textwrap.dedent(
       follow_up: "Glad we could sort this out, {author.name}."
     """
 )
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 REPLY = registry.POST_REPLY
 DM = registry.SEND_PRIVATE_MESSAGE
 ME = "dana"
@@ -126,7 +129,15 @@ async def approve(handle: Handle, step: str) -> str:
 
 
 async def finish(env: WorkflowEnvironment, handle: Handle) -> CaseState:
-    return await handle.result()  # type: ignore[return-value]  # the run returns CaseState
+    """The case's final state. With COMPLAINTFLOW_RECORD_HISTORIES=1, also save its history
+    under tests/histories/ for the replay suite (do that when a change is meant to alter
+    histories, behind workflow.patched for running cases)."""
+    final: CaseState = await handle.result()  # type: ignore[assignment]  # run returns CaseState
+    if os.environ.get("COMPLAINTFLOW_RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{handle.id}.json").write_text(history.to_json())
+    return final
 
 
 class TestHappyPath:

@@ -1,0 +1,36 @@
+"""Recorded case histories replay against today's code: a change that would break running
+cases (non-determinism) fails here before it reaches a worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from complaintflow.worker import workflow_runner
+from complaintflow.workflows.case import CaseWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
+
+
+def test_histories_are_recorded() -> None:
+    """The replay suite covers the representative paths (see finish() in the case tests)."""
+    names = {path.stem for path in HISTORIES}
+    assert {
+        "case-x-9001",
+        "case-x-9002",
+        "case-x-t-esc",
+        "case-x-t-sla",
+        "case-x-th-1",
+        "case-x-b-1",
+    } <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[CaseWorkflow], workflow_runner=workflow_runner())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
