@@ -6,18 +6,20 @@ signal-with-start: the first post starts the workflow, later posts in the thread
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.envconfig import ClientConfig
 
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow, initial_search_attributes
-from complaintflow.workflows.messages import CaseInput, ThreadUpdate
+from complaintflow.workflows.messages import CaseInput, SupervisorAction, ThreadUpdate
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -75,3 +77,58 @@ def _details(mention: Mention, decision: Decision, policy: CompiledPolicy) -> st
             f"policy {policy.label}.",
         ]
     )
+
+
+DEFAULT_ADDRESS = "localhost:7233"
+
+
+async def connect(profile: str | None = None) -> Client:
+    """A client from Temporal's environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+    TEMPORAL_API_KEY, TLS options, TEMPORAL_PROFILE and the config file); localhost by default."""
+    config = ClientConfig.load_client_connect_config(profile)
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    return await Client.connect(**config)
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseRow:
+    """One line of `complaintflow cases`."""
+
+    case_id: str
+    status: str
+    platform: str
+    score: float | None
+    route: str
+    priority: str
+    sla_due: datetime | None
+
+
+async def list_cases(
+    client: Client, *, awaiting_approval: bool = False, limit: int = 100
+) -> list[CaseRow]:
+    """Open cases, newest first, from Temporal's visibility (search attributes)."""
+    query = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running'"
+    if awaiting_approval:
+        query += f" AND {search.CASE_AWAITING_APPROVAL.name} = true"
+    rows: list[CaseRow] = []
+    async for execution in client.list_workflows(query, limit=limit):
+        found = execution.typed_search_attributes
+        rows.append(
+            CaseRow(
+                case_id=execution.id,
+                status=found.get(search.CASE_STATUS) or "",
+                platform=found.get(search.CASE_PLATFORM) or "",
+                score=found.get(search.CASE_SCORE),
+                route=found.get(search.CASE_ROUTE) or "",
+                priority=found.get(search.CASE_PRIORITY) or "",
+                sla_due=found.get(search.CASE_SLA_DUE),
+            )
+        )
+    return rows
+
+
+async def act(client: Client, case_id: str, update: str, action: SupervisorAction) -> str:
+    """Send a supervisor update (approve, edit, reject, resolve, escalate, close) to a case."""
+    handle = client.get_workflow_handle(case_id)
+    result: str = await handle.execute_update(update, action, result_type=str)
+    return result

@@ -32,6 +32,10 @@ class UsageError(Exception):
     """The command line asks for something that cannot be done (exit code 2)."""
 
 
+class CommandFailed(Exception):
+    """The command ran but could not do what was asked (exit code 1), e.g. a refused update."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -43,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"complaintflow {args.command}: {exc}", file=sys.stderr)
         return USAGE
+    except CommandFailed as exc:
+        print(f"complaintflow {args.command}: {exc}", file=sys.stderr)
+        return FAILED
     except PolicyError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -102,6 +109,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--out", type=Path, help="write one JSON line per row here")
     simulate.set_defaults(handler=_simulate)
+
+    cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
+    cases.add_argument(
+        "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
+    )
+    cases.add_argument("--profile", help="Temporal config profile (default: environment)")
+    cases.set_defaults(handler=_cases)
+
+    for name, text in (
+        ("approve", "approve the step a case is waiting on"),
+        ("reject", "reject the step a case is waiting on (it is skipped)"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("case", metavar="CASE")
+        command.add_argument("step", metavar="STEP")
+        command.add_argument("--by", required=True, metavar="NAME", help="who decides")
+        command.add_argument("--note", default="")
+        command.add_argument("--profile")
+        command.set_defaults(handler=_act, update=name)
+    for name, text in (
+        ("resolve", "mark a case's problem resolved"),
+        ("close", "close a case now"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("case", metavar="CASE")
+        command.add_argument("--by", required=True, metavar="NAME", help="who decides")
+        command.add_argument("--note", default="")
+        command.add_argument("--profile")
+        command.set_defaults(handler=_act, update=name, step="")
 
     schema = commands.add_parser("schema", help="print the policy JSON Schema")
     schema.set_defaults(handler=lambda _args: _print(policy_json_schema()))
@@ -366,6 +402,60 @@ def _summary(
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _cases(args: argparse.Namespace) -> int:
+    from complaintflow.cases import connect, list_cases
+
+    async def run() -> list[Any]:
+        client = await connect(args.profile)
+        return await list_cases(client, awaiting_approval=args.awaiting_approval)
+
+    rows = _temporal(run)
+    table = [("case", "status", "platform", "score", "route", "priority", "first answer due")]
+    for row in rows:
+        due = row.sla_due.strftime("%Y-%m-%d %H:%M UTC") if row.sla_due else "-"
+        score = f"{row.score:.2f}" if row.score is not None else "-"
+        table.append((row.case_id, row.status, row.platform, score, row.route, row.priority, due))
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
+    print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}")
+    return OK
+
+
+def _act(args: argparse.Namespace) -> int:
+    from complaintflow.cases import act, connect
+    from complaintflow.workflows.messages import SupervisorAction
+
+    async def run() -> str:
+        client = await connect(args.profile)
+        action = SupervisorAction(step=args.step, by=args.by, note=args.note)
+        return await act(client, args.case, args.update, action)
+
+    print(_temporal(run))
+    return OK
+
+
+def _temporal(run: Any) -> Any:
+    """Run a Temporal client call; turn connection and update failures into messages."""
+    import asyncio
+
+    from temporalio.client import RPCError, WorkflowUpdateFailedError
+    from temporalio.service import RPCStatusCode
+
+    try:
+        return asyncio.run(run())
+    except WorkflowUpdateFailedError as exc:
+        raise CommandFailed(getattr(exc.cause, "message", None) or str(exc)) from None
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise CommandFailed(f"no such case: {exc.message}") from None
+        raise CommandFailed(f"Temporal said: {exc.message}") from None
+    except RuntimeError as exc:  # connection failures surface as RuntimeError
+        raise CommandFailed(
+            f"cannot reach Temporal ({exc}); set TEMPORAL_ADDRESS or TEMPORAL_PROFILE"
+        ) from None
 
 
 if __name__ == "__main__":
