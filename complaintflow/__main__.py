@@ -1,7 +1,5 @@
 """`python -m complaintflow` runs the command line."""
 
-import sys
+from complaintflow.cli import entry_point
 
-from complaintflow.cli import main
-
-sys.exit(main())
+entry_point()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -40,8 +40,8 @@ async def open_case(
     """Start the thread's case, or signal it if it is already running (signal-with-start)."""
     if decision.playbook is None:
         raise ValueError("a throwaway remark does not open a case")
-    case = CaseInput(case_key(mention), mention, decision, policy)
-    values = initial_search_attributes(case, datetime.now(UTC))
+    case = CaseInput.of(case_key(mention), mention, decision, policy)
+    values = initial_search_attributes(case)
     keys = {k.name: k for k in search.ALL}
     attributes = TypedSearchAttributes(
         [SearchAttributePair(keys[name], value) for name, value in values.items()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -444,6 +445,8 @@ def _temporal(run: Any) -> Any:
     from temporalio.client import RPCError, WorkflowUpdateFailedError
     from temporalio.service import RPCStatusCode
 
+    global _USED_TEMPORAL  # noqa: PLW0603 - one flag for the process's exit path
+    _USED_TEMPORAL = True
     try:
         return asyncio.run(run())
     except WorkflowUpdateFailedError as exc:
@@ -458,5 +461,23 @@ def _temporal(run: Any) -> Any:
         ) from None
 
 
+_USED_TEMPORAL = False
+
+
+def entry_point() -> None:
+    """The console script: exit with main()'s code.
+
+    After a Temporal client was used, the process exits without interpreter finalization:
+    the SDK's native runtime can crash while Python tears down its threads, which would turn
+    a correct answer into a segfault exit code.
+    """
+    code = main()
+    if _USED_TEMPORAL:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

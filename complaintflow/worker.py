@@ -20,6 +20,9 @@ DEFAULT_TASK_QUEUE = "complaintflow"
 # re-importing them for each (CEL's native module cannot be imported twice).
 PASSTHROUGH = (
     "complaintflow.rules",
+    "complaintflow.workflows.messages",
+    "complaintflow.workflows.registry",
+    "complaintflow.workflows.search",
     "complaintflow.errors",
     "cel_expr_python",
     "vaderSentiment",

@@ -7,6 +7,7 @@ plain; `complaintflow.rules.triage` compiles and caches the programs by content 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from enum import Enum, StrEnum
 from typing import Any
@@ -194,6 +195,12 @@ class CompiledPolicy:
     def from_json(cls, text: str) -> CompiledPolicy:
         policy: CompiledPolicy = _build(cls, json.loads(text))
         return policy
+
+
+@functools.lru_cache(maxsize=64)
+def parse_policy(text: str) -> CompiledPolicy:
+    """CompiledPolicy.from_json, cached: the same policy version is decoded once."""
+    return CompiledPolicy.from_json(text)
 
 
 def _enum_value(value: Any) -> Any:

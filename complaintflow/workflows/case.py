@@ -52,13 +52,14 @@ class _Closed(Exception):
     """Raised inside the interpreter when the case was closed while a step waited."""
 
 
-def initial_search_attributes(case: CaseInput, started: datetime) -> dict[str, Any]:
+def initial_search_attributes(case: CaseInput) -> dict[str, Any]:
     """The search attributes a case starts with (set by the starter: not a billed upsert).
 
-    `started` stands in for the complaint's time when the post does not carry one.
+    The SLA due time is known here only when the post carries its time; otherwise the
+    workflow sets it from its own start time.
     """
     playbook = case.policy.playbook(case.decision.playbook or "")
-    return {
+    values: dict[str, Any] = {
         search.CASE_STATUS.name: CaseStatus.OPEN.value,
         search.CASE_SCORE.name: case.decision.score,
         search.CASE_PLATFORM.name: case.mention.platform,
@@ -66,12 +67,16 @@ def initial_search_attributes(case: CaseInput, started: datetime) -> dict[str, A
         search.CASE_ROUTE.name: case.decision.route or "",
         search.CASE_PRIORITY.name: playbook.priority,
         search.CASE_AWAITING_APPROVAL.name: False,
-        search.CASE_SLA_DUE.name: complaint_time(case, started)
-        + timedelta(seconds=playbook.respond_within_seconds),
     }
+    posted = complaint_time(case, None)
+    if posted is not None:
+        values[search.CASE_SLA_DUE.name] = posted + timedelta(
+            seconds=playbook.respond_within_seconds
+        )
+    return values
 
 
-def complaint_time(case: CaseInput, fallback: datetime) -> datetime:
+def complaint_time(case: CaseInput, fallback: datetime | None) -> datetime | None:
     """When the customer posted (the SLA starts then); `fallback` if unknown."""
     try:
         when = datetime.fromisoformat(case.mention.created_at.replace("Z", "+00:00"))
@@ -107,16 +112,17 @@ class CaseWorkflow:
         self.decision_kind = ""
         self.closed = False
         # What visibility holds now; upserts send only what differs (each is a billed action).
-        self._published = initial_search_attributes(case, workflow.info().start_time)
+        self._published = initial_search_attributes(case)
         self._search: dict[str, Any] = dict(self._published)
         self._details = ""
 
     # -- the run -----------------------------------------------------------------------------
     @workflow.run
     async def run(self, case: CaseInput) -> CaseState:
-        posted = complaint_time(case, workflow.info().start_time)
+        posted = complaint_time(case, workflow.info().start_time) or workflow.now()
         due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
         self.state.sla_due = due.isoformat()
+        self._search[search.CASE_SLA_DUE.name] = due
         self._audit(
             "complaintflow",
             "case opened",
@@ -154,6 +160,7 @@ class CaseWorkflow:
             await self._await(step)
         elif kind is StepKind.WAIT:
             self._status(CaseStatus.WAITING)
+            self._publish()
             await self._wait_or_close(timedelta(seconds=step.duration_seconds or 0))
         elif kind is StepKind.CLOSE:
             self._close("complaintflow", step.reason or "done")
@@ -309,6 +316,7 @@ class CaseWorkflow:
         self.decision, self.decision_kind = None, ""
         self._status(CaseStatus.AWAITING_APPROVAL)
         self._audit("complaintflow", "approval requested", step.id, draft)
+        self._publish()
         try:
             timeout: timedelta | None = timedelta(seconds=approval.timeout_seconds)
             while True:
@@ -355,6 +363,7 @@ class CaseWorkflow:
             "contact": CaseStatus.AWAITING_CONTACT,
         }.get(event, CaseStatus.WAITING)
         self._status(status)
+        self._publish()
 
         def done() -> bool:
             if event == "resolution":
@@ -387,6 +396,7 @@ class CaseWorkflow:
 
     async def _await_contact(self, step: Step) -> None:
         self._status(CaseStatus.AWAITING_CONTACT)
+        self._publish()
         try:
             await workflow.wait_condition(
                 lambda: self.state.contacted or self.closed,
@@ -738,6 +748,7 @@ class CaseWorkflow:
         self.state.closed_reason = reason
         self._status(CaseStatus.CLOSED)
         self._audit(who, "case closed", detail=reason)
+        self._publish()
 
     def _status(self, status: CaseStatus) -> None:
         if self.closed and status is not CaseStatus.CLOSED:
@@ -746,7 +757,8 @@ class CaseWorkflow:
         self._search[search.CASE_STATUS.name] = status.value
         if status is CaseStatus.AWAITING_APPROVAL:
             self._search[search.CASE_AWAITING_APPROVAL.name] = True
-        self._publish()
+        # Published when the case next waits (or closes), so that passing through "open"
+        # between two waits costs no upsert.
 
     def _audit(self, who: str, what: str, step: str = "", detail: str = "") -> None:
         self.state.audit.append(AuditEntry(workflow.now().isoformat(), who, what, step, detail))

