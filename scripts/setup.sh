@@ -13,3 +13,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e '.[test]'
   echo "$want" > "$stamp"
 fi
+# Workers import the workflow module into a fresh sandbox for every case; without bytecode
+# (PYTHONDONTWRITEBYTECODE is set on some machines) each start would compile it again.
+.venv/bin/python -m compileall -q complaintflow
