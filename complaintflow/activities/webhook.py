@@ -1,0 +1,123 @@
+"""Delivers each case action as a signed JSON POST to an endpoint the brand runs.
+
+The generic adapter: one endpoint receives every action (reply, private message, ticket,
+notification, archive, removal) at `{base}/{action}` and answers `{"ref": "...", "detail": ...}`.
+Each request carries `Idempotency-Key` (stable across retries of the same step) so the receiver
+performs it once, and `X-Complaintflow-Signature: sha256=HMAC(secret, body)`.
+
+Errors are classified like the platforms': 429 and 5xx are retried (honouring Retry-After),
+timeouts and connection errors are retried, other 4xx stop with the receiver's message kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from complaintflow.errors import PlatformError
+from complaintflow.workflows import registry
+from complaintflow.workflows.messages import ActionRequest, ActionResult
+
+URL_ENV = "COMPLAINTFLOW_ACTIONS_URL"
+SECRET_ENV = "COMPLAINTFLOW_ACTIONS_SECRET"
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The signature header value for `body`."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+class ActionWebhook:
+    """One HTTP client per process, posting actions to `base_url`."""
+
+    def __init__(
+        self, base_url: str, secret: str, *, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret.encode()
+        self.client = client or httpx.AsyncClient(timeout=TIMEOUT)
+
+    @classmethod
+    def from_environment(cls) -> ActionWebhook:
+        """Configured from COMPLAINTFLOW_ACTIONS_URL and COMPLAINTFLOW_ACTIONS_SECRET."""
+        url, secret = os.environ.get(URL_ENV, ""), os.environ.get(SECRET_ENV, "")
+        if not url or not secret:
+            raise ValueError(
+                f"set {URL_ENV} (where actions are posted) and {SECRET_ENV} "
+                "(the key that signs them)"
+            )
+        return cls(url, secret)
+
+    async def deliver(self, action: str, request: ActionRequest) -> ActionResult:
+        """POST one action; raise PlatformError when it did not happen."""
+        body = json.dumps(dataclasses.asdict(request), separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": request.key,
+            "X-Complaintflow-Signature": sign(self.secret, body),
+        }
+        try:
+            response = await self.client.post(
+                f"{self.base_url}/{action}", content=body, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise PlatformError(f"{action}: timed out ({exc})", retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise PlatformError(f"{action}: {exc}", retryable=True) from exc
+        if response.status_code >= 400:
+            raise _failure(action, response)
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        return ActionResult(ref=str(data.get("ref", "")), detail=str(data.get("detail", "")))
+
+    def activities(self) -> list[Callable[[ActionRequest], Awaitable[ActionResult]]]:
+        """One activity per registered action name, all delivered through this webhook."""
+        return [self._activity(name) for name in registry.ALL_ACTIVITIES]
+
+    def _activity(self, name: str) -> Callable[[ActionRequest], Awaitable[ActionResult]]:
+        action = name.removeprefix("complaintflow.")
+
+        @activity.defn(name=name)
+        async def run(request: ActionRequest) -> ActionResult:
+            try:
+                return await self.deliver(action, request)
+            except PlatformError as exc:
+                delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+                raise ApplicationError(
+                    str(exc),
+                    type="PlatformError",
+                    non_retryable=not exc.retryable,
+                    next_retry_delay=delay,
+                ) from exc
+
+        return run
+
+
+def _failure(action: str, response: httpx.Response) -> PlatformError:
+    status = response.status_code
+    text = response.text[:500].strip() or response.reason_phrase
+    retryable = status == 429 or status >= 500
+    retry_after = None
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            retry_after = max(0.0, float(header))
+        except ValueError:
+            retry_after = None
+    return PlatformError(
+        f"{action}: {status} {text}", status=status, retryable=retryable, retry_after=retry_after
+    )

@@ -1,0 +1,77 @@
+"""`complaintflow worker` as a process: connects from the environment, runs cases whose actions
+reach the actions webhook, and drains and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import compile_policy
+from complaintflow.activities.webhook import sign
+from complaintflow.cases import open_case
+from complaintflow.rules.triage import Triage
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
+from tests.receiver import receiver
+from tests.workflows.test_case_workflow import POLICY, complaint
+
+
+async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvironment) -> None:
+    with receiver() as rx:
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": dev.client.service_client.config.target_host,
+            "TEMPORAL_NAMESPACE": "default",
+            "COMPLAINTFLOW_ACTIONS_URL": rx.url,
+            "COMPLAINTFLOW_ACTIONS_SECRET": "top-secret",
+            "COMPLAINTFLOW_TASK_QUEUE": "proc",
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "complaintflow", "worker", "--log-format", "json"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            policy = compile_policy(POLICY)
+            mention = complaint(id="w-1", thread_id="w-1")
+            handle = await open_case(
+                dev.client,
+                mention=mention,
+                decision=Triage(policy).decide(mention),
+                policy=policy,
+                task_queue="proc",
+            )
+            for _ in range(200):
+                state: CaseState = await handle.query(CaseWorkflow.state_query)
+                if state.pending is not None:
+                    break
+                await asyncio.sleep(0.05)
+            await handle.execute_update(
+                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+            )
+            for _ in range(200):
+                state = await handle.query(CaseWorkflow.state_query)
+                if state.status is CaseStatus.AWAITING_CONTACT:
+                    break
+                await asyncio.sleep(0.05)
+            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+            final: CaseState = await handle.result()  # type: ignore[assignment]
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.to_thread(worker.communicate, timeout=60)
+    assert worker.returncode == 0, stderr
+    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    assert events == ["worker.started", "worker.draining", "worker.stopped"]
+    assert "top-secret" not in stderr
+    assert rx.paths() == ["/notify", "/post_reply", "/send_private_message"]
+    reply = rx.requests[1]
+    assert reply.headers["X-Complaintflow-Signature"] == sign(b"top-secret", reply.body)
+    assert reply.json()["text"] == "Sorry to hear this, Jo. Please check your messages."
+    assert final.replies == ["ref-2"]
