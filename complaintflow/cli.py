@@ -127,6 +127,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(handler=_worker)
 
+    dev = commands.add_parser(
+        "dev", help="run everything locally: Temporal dev server + UI, a worker, a sample stream"
+    )
+    dev.add_argument("--policy", type=Path, default=Path("policies.example.yaml"))
+    dev.add_argument(
+        "--stream", type=Path, help="CSV or JSONL of mentions (default: the bundled sample)"
+    )
+    dev.add_argument("--text-column", default="text")
+    dev.add_argument("--id-column")
+    dev.add_argument("--limit", type=int, default=0, help="play at most this many mentions")
+    dev.add_argument("--port", type=int, default=7233)
+    dev.add_argument("--ui-port", type=int, default=8233)
+    dev.add_argument("--state-dir", type=Path, default=Path(".complaintflow"))
+    dev.add_argument("--no-play", action="store_true", help="start, but play no mentions")
+    dev.set_defaults(handler=_dev)
+
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
@@ -463,6 +479,30 @@ def _worker(args: argparse.Namespace) -> int:
 
     _temporal(run)
     return OK
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from complaintflow.devkit.stack import DevOptions, run_dev
+
+    options = DevOptions(
+        policy=args.policy,
+        stream=args.stream,
+        text_column=args.text_column,
+        id_column=args.id_column,
+        limit=args.limit,
+        port=args.port,
+        ui_port=args.ui_port,
+        state_dir=args.state_dir,
+        play=not args.no_play,
+    )
+    if args.stream is not None and not args.stream.is_file():
+        raise UsageError(f"no such file: {args.stream}")
+
+    async def run() -> int:
+        return await run_dev(options)
+
+    code: int = _temporal(run)
+    return code
 
 
 def _cases(args: argparse.Namespace) -> int:

