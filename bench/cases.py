@@ -22,11 +22,11 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio import activity, workflow
+from bare_workflow import Bare, noop  # beside this file: imported by name in the sandbox
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
@@ -82,22 +82,6 @@ def _activities() -> list[Callable[..., Awaitable[ActionResult]]]:
         return run
 
     return [double(name) for name in registry.ALL_ACTIVITIES]
-
-
-@activity.defn(name="noop")
-async def noop(step: int) -> int:
-    return step
-
-
-@workflow.defn(name="Bare", sandboxed=False)  # trivially deterministic; no re-import needed
-class Bare:
-    @workflow.run
-    async def run(self, steps: int) -> int:
-        for step in range(steps):
-            await workflow.execute_activity(
-                "noop", step, start_to_close_timeout=timedelta(seconds=30)
-            )
-        return steps
 
 
 def mention(n: int, prefix: str) -> Mention:

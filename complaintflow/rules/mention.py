@@ -4,8 +4,6 @@
 exactly which field is wrong when it cannot.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -61,7 +59,7 @@ class Mention:
         return self.thread_id or self.id
 
     @classmethod
-    def from_dict(cls, data: Any) -> Mention:
+    def from_dict(cls, data: Any) -> "Mention":
         """Read a mention from decoded JSON; raise MentionError naming the bad field."""
         if not isinstance(data, Mapping):
             raise MentionError("a mention must be a JSON object")

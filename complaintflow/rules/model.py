@@ -4,8 +4,6 @@ A CompiledPolicy holds condition sources, not compiled programs, so that it stay
 plain; `complaintflow.rules.triage` compiles and caches the programs by content hash.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import functools
 import json
@@ -192,7 +190,7 @@ class CompiledPolicy:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> CompiledPolicy:
+    def from_json(cls, text: str) -> "CompiledPolicy":
         policy: CompiledPolicy = _build(cls, json.loads(text))
         return policy
 

@@ -5,8 +5,6 @@ closed) and is reported in the Decision's `errors`, so a bad field can never ope
 case silently.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from enum import StrEnum
 from typing import Any

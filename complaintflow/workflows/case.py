@@ -5,8 +5,6 @@ close), mirrored as signals for systems that can only signal. Deterministic: all
 from workflow.now() and timers, all I/O goes through activities named in the registry.
 """
 
-from __future__ import annotations
-
 import asyncio
 import dataclasses
 import json

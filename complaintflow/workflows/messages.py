@@ -4,8 +4,6 @@ Every handler takes one dataclass so that the Web UI (which sends exactly one JS
 and signal-only systems can call it, and so that fields can be added without breaking callers.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from enum import StrEnum
 
@@ -41,7 +39,7 @@ class CaseInput:
     @classmethod
     def of(
         cls, case_id: str, mention: Mention, decision: Decision, policy: CompiledPolicy
-    ) -> CaseInput:
+    ) -> "CaseInput":
         return cls(case_id, mention, decision, policy.to_json())
 
     @property
