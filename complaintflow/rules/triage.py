@@ -121,18 +121,7 @@ class Triage:
         if fast is None:  # a condition failed: evaluate one by one to report which
             return self._decide_slowly(mention_id, values, normalised)
         held, score, index = fast
-        route = programs.routes[index] if index is not None else None
-        policy = self.policy
-        return Decision(
-            mention_id,
-            score,
-            route.name if route else None,
-            route.playbook if route else None,
-            self._results(tuple(held)),
-            policy.name,
-            policy.version,
-            policy.content_hash,
-        )
+        return self._decision(mention_id, score, index, self._results(tuple(held)), ())
 
     def _results(self, held: tuple[bool, ...]) -> tuple[SignalResult, ...]:
         """The SignalResults for one pattern of held signals (patterns repeat: memoised)."""
@@ -178,18 +167,28 @@ class Triage:
             f"route {programs.routes[i].name}: {f.message}"
             for i, f in _failures(programs.route_match.programs, failures)
         )
-        route = programs.routes[index] if index is not None else None
+        return self._decision(mention_id, score, index, tuple(results), tuple(errors))
+
+    def _decision(
+        self,
+        mention_id: str,
+        score: float,
+        route_index: int | None,
+        results: tuple[SignalResult, ...],
+        errors: tuple[str, ...],
+    ) -> Decision:
+        route = self.programs.routes[route_index] if route_index is not None else None
         policy = self.policy
         return Decision(
             mention_id,
             score,
             route.name if route else None,
             route.playbook if route else None,
-            tuple(results),
+            results,
             policy.name,
             policy.version,
             policy.content_hash,
-            tuple(errors),
+            errors,
         )
 
     def plan(self, mention: Mention, decision: Decision) -> list[PlannedStep]:

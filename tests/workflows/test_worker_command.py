@@ -19,7 +19,7 @@ from complaintflow.rules.triage import Triage
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
 from tests.receiver import receiver
-from tests.workflows.test_case_workflow import POLICY, complaint
+from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
 
 
 async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvironment) -> None:
@@ -48,19 +48,11 @@ async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvir
                 policy=policy,
                 task_queue="proc",
             )
-            for _ in range(200):
-                state: CaseState = await handle.query(CaseWorkflow.state_query)
-                if state.pending is not None:
-                    break
-                await asyncio.sleep(0.05)
+            await until(handle, pending("reply_acknowledge"))
             await handle.execute_update(
                 CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
             )
-            for _ in range(200):
-                state = await handle.query(CaseWorkflow.state_query)
-                if state.status is CaseStatus.AWAITING_CONTACT:
-                    break
-                await asyncio.sleep(0.05)
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
             await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
             final: CaseState = await handle.result()  # type: ignore[assignment]
         finally:
