@@ -241,6 +241,7 @@ class CaseWorkflow:
             "priority": step.priority or "",
             "action": step.action or "",
             "key": f"{self.state.case_id}/{step.id}",
+            "account_id": account.id if (account := self.policy.account(mention.platform)) else "",
         }
         fields.update(changes)
         return ActionRequest(**fields)

@@ -106,6 +106,7 @@ class ActionRequest:
     priority: str = ""
     action: str = ""
     key: str = ""
+    account_id: str = ""  # the brand's own account on this platform (page id, user id)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,234 @@
+"""Platform adapters: X API v2 and the Facebook/Instagram Graph API, over one httpx client.
+
+Every outbound post is exactly once from the customer's point of view. A retry may follow an
+attempt whose outcome is unknown (the platform committed, then the connection dropped), so
+before posting again an adapter looks for what it may already have done: the brand's reply
+with the same text in the thread, the private message already sent (Facebook refuses a second
+private reply to a comment, which is taken as done), the post already hidden or deleted.
+
+Errors are classified: 429 and 5xx retry (honouring Retry-After), timeouts and dropped
+connections retry, 400/401/403/404 stop with the platform's message kept.
+"""
+
+import dataclasses
+import os
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from complaintflow.errors import PlatformError
+from complaintflow.workflows import registry
+from complaintflow.workflows.messages import ActionRequest, ActionResult
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoints:
+    """Where each platform's API is, and the tokens to call it (from the environment)."""
+
+    x_url: str = "https://api.x.com"
+    x_token: str = ""
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    graph_token: str = ""
+
+    @classmethod
+    def from_environment(cls) -> "Endpoints":
+        """COMPLAINTFLOW_X_API_URL / _X_TOKEN, COMPLAINTFLOW_GRAPH_API_URL / _GRAPH_TOKEN."""
+        env = os.environ
+        return cls(
+            x_url=env.get("COMPLAINTFLOW_X_API_URL", cls.x_url),
+            x_token=env.get("COMPLAINTFLOW_X_TOKEN", ""),
+            graph_url=env.get("COMPLAINTFLOW_GRAPH_API_URL", cls.graph_url),
+            graph_token=env.get("COMPLAINTFLOW_GRAPH_TOKEN", ""),
+        )
+
+
+class Platforms:
+    """The adapters for one process (one HTTP client, connection pooling, timeouts set)."""
+
+    def __init__(self, endpoints: Endpoints, *, client: httpx.AsyncClient | None = None) -> None:
+        self.endpoints = endpoints
+        self.client = client or httpx.AsyncClient(timeout=TIMEOUT)
+
+    # -- plumbing ----------------------------------------------------------------------------
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        *,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        try:
+            response = await self.client.request(
+                method, url, json=json, params=params, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.TimeoutException as exc:
+            raise PlatformError(f"{method} {url}: timed out", retryable=True) from exc
+        except httpx.TransportError as exc:  # includes a connection dropped mid-answer
+            raise PlatformError(f"{method} {url}: {exc!r}", retryable=True) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400:
+            raise _classify(
+                method, url, response.status_code, body, response.headers.get("Retry-After")
+            )
+        return response.status_code, body
+
+    def _x(self, method: str, path: str, **kwargs: Any) -> Awaitable[tuple[int, Any]]:
+        return self._call(method, self.endpoints.x_url + path, self.endpoints.x_token, **kwargs)
+
+    def _graph(self, method: str, path: str, **kwargs: Any) -> Awaitable[tuple[int, Any]]:
+        return self._call(
+            method, self.endpoints.graph_url + path, self.endpoints.graph_token, **kwargs
+        )
+
+    # -- actions -----------------------------------------------------------------------------
+    async def reply(self, request: ActionRequest) -> ActionResult:
+        """Answer publicly in the complaint's thread, on its own platform."""
+        if request.platform == "x":
+            existing = await self._x_reply_already_made(request)
+            if existing:
+                return ActionResult(existing, "already replied")
+            _, body = await self._x(
+                "POST",
+                "/2/tweets",
+                json={"text": request.text, "reply": {"in_reply_to_tweet_id": request.mention_id}},
+            )
+            return ActionResult(str(body["data"]["id"]))
+        if request.platform in ("facebook", "instagram"):
+            edge = "comments" if request.platform == "facebook" else "replies"
+            _, listing = await self._graph("GET", f"/{request.mention_id}/{edge}")
+            for comment in listing.get("data", []):
+                if (
+                    comment.get("message") == request.text
+                    and comment.get("from", {}).get("id") == request.account_id
+                ):
+                    return ActionResult(str(comment["id"]), "already replied")
+            _, body = await self._graph(
+                "POST", f"/{request.mention_id}/{edge}", json={"message": request.text}
+            )
+            return ActionResult(str(body["id"]))
+        raise PlatformError(
+            f"replying on {request.platform} is not supported here", retryable=False
+        )
+
+    async def private_message(self, request: ActionRequest) -> ActionResult:
+        """Move the conversation offline: one private message to the author."""
+        if request.platform == "x":
+            path = f"/2/dm_conversations/with/{request.author_id}"
+            _, sent = await self._x("GET", path + "/dm_events")
+            for event in sent.get("data", []):
+                if event.get("text") == request.text:
+                    return ActionResult(str(event["id"]), "already sent")
+            _, body = await self._x("POST", path + "/messages", json={"text": request.text})
+            return ActionResult(str(body["data"]["dm_event_id"]))
+        if request.platform in ("facebook", "instagram"):
+            try:
+                _, body = await self._graph(
+                    "POST",
+                    f"/{request.account_id}/messages",
+                    json={
+                        "recipient": {"comment_id": request.mention_id},
+                        "message": {"text": request.text},
+                    },
+                )
+            except PlatformError as exc:
+                if "already replied" in str(exc):  # the one private reply was made
+                    return ActionResult("", "already sent")
+                raise
+            return ActionResult(str(body.get("message_id", "")))
+        raise PlatformError(
+            f"private messages on {request.platform} are not supported here", retryable=False
+        )
+
+    async def remove(self, request: ActionRequest) -> ActionResult:
+        """Hide or delete the public complaint (the workflow checked ownership first)."""
+        if request.platform == "x":
+            if request.action != "hide":
+                raise PlatformError(
+                    "X does not let a brand delete a customer's post", retryable=False
+                )
+            await self._x("PUT", f"/2/tweets/{request.mention_id}/hidden", json={"hidden": True})
+            return ActionResult(request.mention_id, "hidden")
+        if request.platform in ("facebook", "instagram"):
+            if request.action == "delete":
+                try:
+                    await self._graph("DELETE", f"/{request.mention_id}")
+                except PlatformError as exc:
+                    if exc.status == 404:  # deleted by an earlier attempt
+                        return ActionResult(request.mention_id, "already deleted")
+                    raise
+                return ActionResult(request.mention_id, "deleted")
+            flag = "is_hidden" if request.platform == "facebook" else "hide"
+            await self._graph("POST", f"/{request.mention_id}", json={flag: True})
+            return ActionResult(request.mention_id, "hidden")
+        raise PlatformError(f"removal on {request.platform} is not supported", retryable=False)
+
+    async def _x_reply_already_made(self, request: ActionRequest) -> str:
+        query = f"conversation_id:{request.thread_id} from:{request.account_id}"
+        _, found = await self._x("GET", "/2/tweets/search/recent", params={"query": query})
+        for tweet in found.get("data", []):
+            if tweet.get("text") == request.text:
+                return str(tweet["id"])
+        return ""
+
+    def activities(self) -> list[Callable[[ActionRequest], Awaitable[ActionResult]]]:
+        """Activities for the platform actions, under the registry's names."""
+        return [
+            _activity(registry.POST_REPLY, self.reply),
+            _activity(registry.SEND_PRIVATE_MESSAGE, self.private_message),
+            _activity(registry.REMOVE_POST, self.remove),
+        ]
+
+
+def _activity(
+    name: str, action: Callable[[ActionRequest], Awaitable[ActionResult]]
+) -> Callable[[ActionRequest], Awaitable[ActionResult]]:
+    @activity.defn(name=name)
+    async def run(request: ActionRequest) -> ActionResult:
+        try:
+            return await action(request)
+        except PlatformError as exc:
+            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+            raise ApplicationError(
+                str(exc),
+                type="PlatformError",
+                non_retryable=not exc.retryable,
+                next_retry_delay=delay,
+            ) from exc
+
+    return run
+
+
+def _classify(
+    method: str, url: str, status: int, body: Any, retry_after: str | None
+) -> PlatformError:
+    message = ""
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = (
+            str(error.get("message", ""))
+            if isinstance(error, dict)
+            else str(body.get("detail", "") or body.get("title", ""))
+        )
+    delay = None
+    if retry_after:
+        try:
+            delay = max(0.0, float(retry_after))
+        except ValueError:
+            delay = None
+    return PlatformError(
+        f"{method} {url}: {status} {message}".strip(),
+        status=status,
+        retryable=status == 429 or status >= 500,
+        retry_after=delay,
+    )

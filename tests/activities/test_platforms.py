@@ -1,0 +1,203 @@
+"""Platform adapters against the emulator over real HTTP on loopback, with injected faults."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
+from complaintflow.devkit.serve import serving
+from complaintflow.errors import PlatformError
+from complaintflow.workflows import registry
+from complaintflow.workflows.messages import ActionRequest
+
+BRAND_X, PAGE = "1500", "104"
+
+
+@pytest_asyncio.fixture
+async def world() -> AsyncIterator[tuple[EmulatorState, Platforms]]:
+    state = EmulatorState(token="t0k", brand_x_id=BRAND_X, brand_page_id=PAGE)
+    state.add_post(Post("t1", "x", "777", "@NorthwindCares my order never arrived"))
+    state.add_post(Post("b1", "x", BRAND_X, "Our winter sale starts today"))
+    state.add_post(Post("t2", "x", "777", "@NorthwindCares still nothing", in_reply_to="b1"))
+    state.add_post(Post("104_55", "facebook", "888", "Wrong item delivered!"))
+    async with serving(create_app(state)) as url:
+        platforms = Platforms(
+            Endpoints(x_url=f"{url}/x", x_token="t0k", graph_url=f"{url}/graph", graph_token="t0k"),
+            client=httpx.AsyncClient(timeout=5.0),
+        )
+        yield state, platforms
+        await platforms.client.aclose()
+
+
+def request(
+    platform: str,
+    mention: str,
+    *,
+    text: str = "Sorry to hear this, Jo.",
+    thread: str = "",
+    action: str = "hide",
+) -> ActionRequest:
+    return ActionRequest(
+        case_id="c",
+        step_id="s",
+        kind="reply",
+        platform=platform,
+        thread_id=thread or mention,
+        mention_id=mention,
+        author_id="777",
+        text=text,
+        action=action,
+        key="c/s",
+        account_id=BRAND_X if platform == "x" else PAGE,
+    )
+
+
+def replies(state: EmulatorState, to: str) -> list[Post]:
+    return [p for p in state.posts.values() if p.in_reply_to == to]
+
+
+class TestExactlyOnce:
+    async def test_x_reply_lands_in_the_thread_once_even_when_retried(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        first = await platforms.reply(request("x", "t1"))
+        again = await platforms.reply(request("x", "t1"))
+        assert again.ref == first.ref and again.detail == "already replied"
+        (reply,) = replies(state, "t1")
+        assert (reply.author_id, reply.conversation_id) == (BRAND_X, "t1")
+
+    async def test_x_reply_after_commit_then_drop(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.faults.append(Fault(route="x.post_tweet", drop=True, times=1))
+        with pytest.raises(PlatformError) as dropped:
+            await platforms.reply(request("x", "t1"))
+        assert dropped.value.retryable
+        assert len(replies(state, "t1")) == 1, "the platform did commit"
+        retried = await platforms.reply(request("x", "t1"))
+        assert retried.detail == "already replied"
+        assert len(replies(state, "t1")) == 1
+
+    async def test_facebook_reply_and_private_reply_once(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.faults.append(Fault(route="graph.private_reply", drop=True, times=1))
+        await platforms.reply(request("facebook", "104_55"))
+        await platforms.reply(request("facebook", "104_55"))
+        assert len(replies(state, "104_55")) == 1
+        with pytest.raises(PlatformError):
+            await platforms.private_message(request("facebook", "104_55", text="Email us"))
+        sent = await platforms.private_message(request("facebook", "104_55", text="Email us"))
+        assert sent.detail == "already sent"
+        assert [m["text"] for m in state.messages] == ["Email us"]
+
+    async def test_x_dm_once(self, world: tuple[EmulatorState, Platforms]) -> None:
+        state, platforms = world
+        await platforms.private_message(request("x", "t1", text="Please email care@nw"))
+        again = await platforms.private_message(request("x", "t1", text="Please email care@nw"))
+        assert again.detail == "already sent" and len(state.messages) == 1
+
+    async def test_delete_retried_after_commit(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.faults.append(Fault(route="graph.delete", drop=True, times=1))
+        with pytest.raises(PlatformError):
+            await platforms.remove(request("facebook", "104_55", action="delete"))
+        done = await platforms.remove(request("facebook", "104_55", action="delete"))
+        assert done.detail == "already deleted" and state.posts["104_55"].deleted
+
+
+class TestPlatformRules:
+    async def test_x_limit_is_enforced_and_the_message_kept(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        _, platforms = world
+        with pytest.raises(PlatformError) as refused:
+            await platforms.reply(request("x", "t1", text="x" * 281))
+        assert not refused.value.retryable and refused.value.status == 403
+        assert "1 to 280 characters, got 281" in str(refused.value)
+
+    async def test_x_hides_only_in_the_brands_conversations(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        with pytest.raises(PlatformError) as refused:
+            await platforms.remove(request("x", "t1"))
+        assert "only hide replies in conversations you started" in str(refused.value)
+        await platforms.remove(request("x", "t2"))
+        assert state.posts["t2"].hidden
+
+    async def test_x_cannot_delete(self, world: tuple[EmulatorState, Platforms]) -> None:
+        _, platforms = world
+        with pytest.raises(PlatformError, match="X does not let a brand delete"):
+            await platforms.remove(request("x", "t2", action="delete"))
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("status", "retry_after", "retryable"),
+        [
+            (500, 0.0, True),
+            (503, 0.0, True),
+            (429, 30.0, True),
+            (400, 0.0, False),
+            (404, 0.0, False),
+        ],
+    )
+    async def test_classified(
+        self,
+        world: tuple[EmulatorState, Platforms],
+        status: int,
+        retry_after: float,
+        retryable: bool,
+    ) -> None:
+        state, platforms = world
+        state.faults.append(
+            Fault(route="x.search", status=status, retry_after=retry_after, times=1)
+        )
+        with pytest.raises(PlatformError) as failed:
+            await platforms.reply(request("x", "t1"))
+        assert failed.value.retryable is retryable
+        assert failed.value.retry_after == (retry_after or None)
+        assert replies(state, "t1") == []
+
+    async def test_bad_token_is_not_retried(self, world: tuple[EmulatorState, Platforms]) -> None:
+        _, platforms = world
+        wrong = Platforms(
+            dataclass_replace(platforms.endpoints, x_token="nope"), client=platforms.client
+        )
+        with pytest.raises(PlatformError) as failed:
+            await wrong.reply(request("x", "t1"))
+        assert failed.value.status == 401 and not failed.value.retryable
+
+    async def test_activity_reports_retry_advice(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.faults.append(Fault(route="x.search", status=429, retry_after=12, times=1))
+        reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
+        with pytest.raises(ApplicationError) as failed:
+            await ActivityEnvironment().run(reply, request("x", "t1"))
+        assert not failed.value.non_retryable
+        assert failed.value.next_retry_delay is not None
+        assert failed.value.next_retry_delay.total_seconds() == 12
+
+
+def activity_name(function: object) -> str:
+    definition = getattr(function, "__temporal_activity_definition")
+    return str(definition.name)
+
+
+def dataclass_replace(endpoints: Endpoints, **changes: str) -> Endpoints:
+    import dataclasses
+
+    return dataclasses.replace(endpoints, **changes)
