@@ -12,14 +12,12 @@ connections retry, 400/401/403/404 stop with the platform's message kept.
 
 import dataclasses
 import os
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from complaintflow.activities.base import Action, as_activity
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
@@ -181,32 +179,13 @@ class Platforms:
                 return str(tweet["id"])
         return ""
 
-    def activities(self) -> list[Callable[[ActionRequest], Awaitable[ActionResult]]]:
+    def activities(self) -> list[Action]:
         """Activities for the platform actions, under the registry's names."""
         return [
-            _activity(registry.POST_REPLY, self.reply),
-            _activity(registry.SEND_PRIVATE_MESSAGE, self.private_message),
-            _activity(registry.REMOVE_POST, self.remove),
+            as_activity(registry.POST_REPLY, self.reply),
+            as_activity(registry.SEND_PRIVATE_MESSAGE, self.private_message),
+            as_activity(registry.REMOVE_POST, self.remove),
         ]
-
-
-def _activity(
-    name: str, action: Callable[[ActionRequest], Awaitable[ActionResult]]
-) -> Callable[[ActionRequest], Awaitable[ActionResult]]:
-    @activity.defn(name=name)
-    async def run(request: ActionRequest) -> ActionResult:
-        try:
-            return await action(request)
-        except PlatformError as exc:
-            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
-            raise ApplicationError(
-                str(exc),
-                type="PlatformError",
-                non_retryable=not exc.retryable,
-                next_retry_delay=delay,
-            ) from exc
-
-    return run
 
 
 def _classify(

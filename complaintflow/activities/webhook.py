@@ -12,17 +12,15 @@ timeouts and connection errors are retried, other 4xx stop with the receiver's m
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
 import os
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import httpx
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from complaintflow.activities.base import Action, as_activity
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
@@ -84,27 +82,12 @@ class ActionWebhook:
             data = {}
         return ActionResult(ref=str(data.get("ref", "")), detail=str(data.get("detail", "")))
 
-    def activities(self) -> list[Callable[[ActionRequest], Awaitable[ActionResult]]]:
+    def activities(self) -> list[Action]:
         """One activity per registered action name, all delivered through this webhook."""
-        return [self._activity(name) for name in registry.ALL_ACTIVITIES]
-
-    def _activity(self, name: str) -> Callable[[ActionRequest], Awaitable[ActionResult]]:
-        action = name.removeprefix("complaintflow.")
-
-        @activity.defn(name=name)
-        async def run(request: ActionRequest) -> ActionResult:
-            try:
-                return await self.deliver(action, request)
-            except PlatformError as exc:
-                delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
-                raise ApplicationError(
-                    str(exc),
-                    type="PlatformError",
-                    non_retryable=not exc.retryable,
-                    next_retry_delay=delay,
-                ) from exc
-
-        return run
+        return [
+            as_activity(name, functools.partial(self.deliver, name.removeprefix("complaintflow.")))
+            for name in registry.ALL_ACTIVITIES
+        ]
 
 
 def _failure(action: str, response: httpx.Response) -> PlatformError:

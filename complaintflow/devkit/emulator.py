@@ -9,6 +9,7 @@ the state and takes faults and seeded posts.
 """
 
 import asyncio
+import base64
 import dataclasses
 import itertools
 import random
@@ -119,13 +120,26 @@ def error(status: int, detail: str, **extra: Any) -> JSONResponse:
 Handler = Callable[[Request, EmulatorState], Awaitable[Response]]
 
 
+def _authorised(request: Request, state: EmulatorState, auth: str) -> bool:
+    header = request.headers.get("authorization", "")
+    if auth == "bearer":
+        return header == f"Bearer {state.token}"
+    if auth == "basic":  # Zendesk API tokens: base64("email/token:TOKEN")
+        try:
+            decoded = base64.b64decode(header.removeprefix("Basic ")).decode()
+        except ValueError:
+            return False
+        return header.startswith("Basic ") and decoded.endswith(f"/token:{state.token}")
+    return True  # incoming webhooks: the URL itself is the secret
+
+
 def _endpoint(
-    name: str, state: EmulatorState, handler: Handler
+    name: str, state: EmulatorState, handler: Handler, auth: str
 ) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         state.calls.append(name)
-        if request.headers.get("authorization") != f"Bearer {state.token}":
-            return error(401, "Unauthorized: invalid or missing bearer token")
+        if not _authorised(request, state, auth):
+            return error(401, "Unauthorized: invalid or missing credentials")
         fault = state.fault_for(name)
         if fault and fault.latency:
             await asyncio.sleep(fault.latency)
@@ -303,7 +317,11 @@ async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
     ticket = (await _json(request)).get("ticket")
     if not isinstance(ticket, dict) or not ticket.get("subject"):
         return error(422, "RecordInvalid: subject is required")
-    record = {"id": len(state.tickets) + 1, **ticket}
+    key = request.headers.get("idempotency-key", "")
+    for existing in state.tickets:  # Zendesk replays the first answer for a repeated key
+        if key and existing.get("_key") == key:
+            return JSONResponse({"ticket": existing}, status_code=201)
+    record = {"id": len(state.tickets) + 1, **ticket, "_key": key}
     state.tickets.append(record)
     return JSONResponse({"ticket": record}, status_code=201)
 
@@ -312,7 +330,10 @@ def create_app(state: EmulatorState) -> ASGIApp:
     """The emulator as an ASGI app over `state`."""
 
     def route(path: str, name: str, handler: Handler, method: str) -> Route:
-        return Route(path, _endpoint(name, state, handler), methods=[method], name=name)
+        auth = {"slack": "none", "webhook": "none", "zendesk": "basic"}.get(
+            name.split(".", maxsplit=1)[0], "bearer"
+        )
+        return Route(path, _endpoint(name, state, handler, auth), methods=[method], name=name)
 
     async def show_state(_request: Request) -> Response:
         return JSONResponse(state.snapshot())
@@ -350,7 +371,8 @@ def create_app(state: EmulatorState) -> ASGIApp:
         route("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
         route("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
         route("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
-        route("/slack/{hook}", "slack.hook", slack_hook, "POST"),
+        route("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
+        route("/hooks/{hook:path}", "webhook.hook", slack_hook, "POST"),
         route("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
         Route("/_emulator/state", show_state, methods=["GET"]),
         Route("/_emulator/faults", add_fault, methods=["POST"]),

@@ -257,7 +257,9 @@ class CaseWorkflow:
             self._audit("complaintflow", "removal refused", step.id, refusal)
             return
         archived = await self._call(
-            registry.ARCHIVE_POST, self._request(step, ""), f"{step.id}: archive the public post"
+            registry.ARCHIVE_POST,
+            self._request(step, self.case.mention.text),
+            f"{step.id}: archive the public post",
         )
         if archived is None:
             self._audit("complaintflow", "removal refused", step.id, "archiving failed")
