@@ -121,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--profile", help="Temporal config profile (default: environment)")
     worker.add_argument(
+        "--actions",
+        choices=["platforms", "webhook"],
+        default=os.environ.get("COMPLAINTFLOW_ACTIONS", "platforms"),
+        help="platforms: call X/Graph/Slack/Zendesk (COMPLAINTFLOW_X_TOKEN, ...); webhook: post "
+        "every action to COMPLAINTFLOW_ACTIONS_URL (default: $COMPLAINTFLOW_ACTIONS or platforms)",
+    )
+    worker.add_argument(
         "--log-format",
         choices=["json", "console"],
         help="default: console in a terminal, else JSON lines",
@@ -443,6 +450,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     import structlog
 
+    from complaintflow.activities.operations import Operations, OperationsConfig
+    from complaintflow.activities.platforms import Endpoints, Platforms
     from complaintflow.activities.webhook import ActionWebhook
     from complaintflow.cases import connect
     from complaintflow.logs import configure
@@ -450,14 +459,33 @@ def _worker(args: argparse.Namespace) -> int:
 
     configure(json_output=None if args.log_format is None else args.log_format == "json")
     log = structlog.get_logger()
-    try:
-        webhook = ActionWebhook.from_environment()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    clients: list[Any] = []
+    if args.actions == "webhook":
+        try:
+            webhook = ActionWebhook.from_environment()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        activities = webhook.activities()
+        clients.append(webhook.client)
+    else:
+        platforms = Platforms(Endpoints.from_environment())
+        operations = Operations(OperationsConfig.from_environment())
+        activities = [*platforms.activities(), *operations.activities()]
+        clients += [platforms.client, operations.client]
+        missing = [
+            name
+            for name, value in (
+                ("COMPLAINTFLOW_X_TOKEN", platforms.endpoints.x_token),
+                ("COMPLAINTFLOW_GRAPH_TOKEN", platforms.endpoints.graph_token),
+            )
+            if not value
+        ]
+        if missing:
+            log.warning("worker.credentials_missing", missing=missing)
 
     async def run() -> None:
         client = await connect(args.profile)
-        worker = build_worker(client, activities=webhook.activities(), task_queue=args.task_queue)
+        worker = build_worker(client, activities=activities, task_queue=args.task_queue)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):
@@ -474,7 +502,8 @@ def _worker(args: argparse.Namespace) -> int:
         log.info("worker.draining")
         await worker.shutdown()
         waiting.cancel()
-        await webhook.client.aclose()
+        for http in clients:
+            await http.aclose()
         log.info("worker.stopped")
 
     _temporal(run)

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from tests.conftest import EXAMPLE_POLICY
 
 READY = "Press Ctrl-C to stop everything."
@@ -67,9 +69,9 @@ def stop(process: subprocess.Popen[str]) -> str:
     return rest
 
 
-def cases(port: int) -> subprocess.CompletedProcess[str]:
+def cases(port: int, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "complaintflow", "cases", "--awaiting-approval"],
+        [sys.executable, "-m", "complaintflow", "cases", *flags],
         capture_output=True,
         text=True,
         check=False,
@@ -91,11 +93,40 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert "?query=CaseAwaitingApproval%3Dtrue" in "\n".join(lines)
         listed = ""
         for _ in range(50):  # visibility is eventually consistent
-            listed = cases(port).stdout
+            listed = cases(port, "--awaiting-approval").stdout
             if "16 cases" in listed:
                 break
             time.sleep(0.2)
         assert "case-x-1880000000000000003" in listed and "awaiting_approval" in listed
+        emulator = next(line.split()[1] for line in lines if line.startswith("Emulator"))
+        approved = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "complaintflow",
+                "approve",
+                "case-x-1880000000000000003",
+                "reply_acknowledge",
+                "--by",
+                "dana",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env={**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"},
+        )
+        assert approved.stdout.strip() == "reply_acknowledge approved by dana", approved.stderr
+        answer: list[dict[str, object]] = []
+        for _ in range(100):
+            posts = httpx.get(f"{emulator}/_emulator/state", timeout=5).json()["posts"]
+            answer = [p for p in posts if p["in_reply_to"] == "1880000000000000003"]
+            if answer:
+                break
+            time.sleep(0.1)
+        assert len(answer) == 1, "the reply is in the complaint's thread, on X"
+        assert answer[0]["platform"] == "x" and answer[0]["author_id"] == "1500000000000000001"
+        assert str(answer[0]["text"]).startswith("Sorry to hear this, Pat.")
         second = subprocess.run(
             [
                 sys.executable,
@@ -124,12 +155,13 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dev server is gone"
     decisions = (state / "decisions.jsonl").read_text().splitlines()
     assert len(decisions) == 30
-    assert (state / "actions.jsonl").read_text().count('"endpoint": "notify"') >= 1
+    assert "→ slack.hook" in rest + "\n".join(lines), "the live view shows the team alerts"
 
     again = start(state, port, ui_port, "--no-play")
     try:
         wait_ready(again)
         assert "16 cases" in cases(port).stdout, "a restart keeps the cases"
+        assert "15 cases" in cases(port, "--awaiting-approval").stdout
     finally:
         stop(again)
     assert again.returncode == 0

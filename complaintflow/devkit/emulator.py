@@ -71,6 +71,8 @@ class EmulatorState:
         self.notifications: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.calls: list[str] = []
+        # Told of every change a call made: (route name, path, JSON body).
+        self.listener: Callable[[str, str, dict[str, Any]], None] | None = None
         self._ids = itertools.count(1)
         self._random = random.Random(seed)
 
@@ -151,6 +153,8 @@ def _endpoint(
                 headers=headers,
             )
         response = await handler(request, state)
+        if state.listener and request.method != "GET" and response.status_code < 400:
+            state.listener(name, request.url.path, await _json(request))
         if fault and fault.drop and response.status_code < 400:
             response.headers[_DROP] = "1"  # committed; _DropConnections cuts the answer
         return response

@@ -27,12 +27,16 @@ from urllib.parse import quote
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
-from complaintflow.activities.webhook import ActionWebhook
+from complaintflow.activities.operations import Operations, OperationsConfig
+from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.batch import read_mentions
 from complaintflow.cases import open_case
 from complaintflow.devkit import sample_stream_path
-from complaintflow.devkit.outbox import Outbox
+from complaintflow.devkit.emulator import EmulatorState, Post, create_app
+from complaintflow.devkit.serve import serving
 from complaintflow.rules.compiler import load_policy
+from complaintflow.rules.mention import Mention
+from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
 from complaintflow.workflows import search
@@ -96,55 +100,100 @@ async def run_dev(options: DevOptions) -> int:
     options.state_dir.mkdir(parents=True, exist_ok=True)
     address = f"127.0.0.1:{options.port}"
     server = _start_server(options)
-    outbox: Outbox | None = None
     try:
         client = await _connect(address, server)
         if client is None:
             return 1
-        secret = secrets.token_hex(16)
-        outbox = Outbox(secret, options.state_dir / "actions.jsonl", on_action=_show_action)
-        outbox.start()
-        webhook = ActionWebhook(outbox.url, secret)
-        ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
-        waiting = ui + "?query=" + quote(f"{search.CASE_AWAITING_APPROVAL.name}=true")
-        async with build_worker(
-            client, activities=webhook.activities(), task_queue=options.task_queue
-        ):
-            say(
-                f"Temporal        {address} (namespace default, data in "
-                f"{options.state_dir / 'temporal.db'})"
+        token = secrets.token_hex(16)
+        emulator = _emulator_for(policy, token)
+        async with serving(create_app(emulator)) as emulator_url:
+            platforms = Platforms(
+                Endpoints(
+                    x_url=f"{emulator_url}/x",
+                    x_token=token,
+                    graph_url=f"{emulator_url}/graph",
+                    graph_token=token,
+                )
             )
-            say(f"Web UI          {ui}")
-            say(f"Worker          task queue {options.task_queue}, policy {policy.label}")
-            say(
-                f"Actions         posted to the local outbox, logged in "
-                f"{options.state_dir / 'actions.jsonl'}"
+            operations = Operations(
+                OperationsConfig(
+                    slack_webhook_url=f"{emulator_url}/slack/dev",
+                    notify_webhook_url=f"{emulator_url}/hooks/dev",
+                    zendesk_url=f"{emulator_url}/zendesk",
+                    zendesk_email="dev@example",
+                    zendesk_token=token,
+                    ticket_webhook_url=f"{emulator_url}/hooks/tickets",
+                    archive_dir=options.state_dir / "archive",
+                )
             )
-            say()
-            if options.play:
-                await _play(client, options, Triage(policy))
-            say()
-            say("Supervisors: open the cases waiting for approval:")
-            say(f"  {waiting}")
-            say("  open a case; its details show the draft and the JSON to send; then")
-            say(
-                '  More Actions -> Send an Update -> "approve" with '
-                '{"step": "STEP", "by": "YOUR NAME"}'
-            )
-            say(
-                f"  or in a terminal: TEMPORAL_ADDRESS={address} complaintflow cases "
-                "--awaiting-approval"
-            )
-            say("Press Ctrl-C to stop everything.")
-            await _until_stopped(server)
-            say("\nstopping: draining the worker...")
-        await webhook.client.aclose()
+            ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
+            waiting = ui + "?query=" + quote(f"{search.CASE_AWAITING_APPROVAL.name}=true")
+            async with build_worker(
+                client,
+                activities=[*platforms.activities(), *operations.activities()],
+                task_queue=options.task_queue,
+            ):
+                say(
+                    f"Temporal        {address} (namespace default, data in "
+                    f"{options.state_dir / 'temporal.db'})"
+                )
+                say(f"Web UI          {ui}")
+                say(f"Worker          task queue {options.task_queue}, policy {policy.label}")
+                say(
+                    f"Emulator        {emulator_url} (X, Facebook, Instagram, Slack, Zendesk; "
+                    f"state at {emulator_url}/_emulator/state)"
+                )
+                say()
+                emulator.listener = _show_change
+                if options.play:
+                    await _play(client, options, Triage(policy), emulator)
+                say()
+                say("Supervisors: open the cases waiting for approval:")
+                say(f"  {waiting}")
+                say("  open a case; its details show the draft and the JSON to send; then")
+                say(
+                    '  More Actions -> Send an Update -> "approve" with '
+                    '{"step": "STEP", "by": "YOUR NAME"}'
+                )
+                say(
+                    f"  or in a terminal: TEMPORAL_ADDRESS={address} complaintflow cases "
+                    "--awaiting-approval"
+                )
+                say("Press Ctrl-C to stop everything.")
+                await _until_stopped(server)
+                say("\nstopping: draining the worker...")
+            await platforms.client.aclose()
+            await operations.client.aclose()
         return 0
     finally:
-        if outbox is not None:
-            outbox.stop()
         _stop_server(server)
         say("stopped.")
+
+
+def _emulator_for(policy: CompiledPolicy, token: str) -> EmulatorState:
+    x = policy.account("x")
+    page = policy.account("facebook")
+    return EmulatorState(
+        token=token, brand_x_id=x.id if x else "brand", brand_page_id=page.id if page else "page"
+    )
+
+
+def _publish(emulator: EmulatorState, mention: Mention) -> None:
+    """Put the customer's post on the emulated platform, so answers land in its thread."""
+    thread = mention.thread
+    if thread != mention.id and thread not in emulator.posts:
+        emulator.add_post(
+            Post(thread, mention.platform, mention.author.id or "customer", "(earlier post)")
+        )
+    emulator.add_post(
+        Post(
+            mention.id,
+            mention.platform,
+            mention.author.id or mention.author.handle or "customer",
+            mention.text,
+            in_reply_to=thread if thread != mention.id else "",
+        )
+    )
 
 
 def _start_server(options: DevOptions) -> subprocess.Popen[bytes]:
@@ -210,7 +259,9 @@ async def _until_stopped(server: subprocess.Popen[bytes]) -> None:
         say("the Temporal dev server stopped unexpectedly; see .complaintflow/temporal.log")
 
 
-async def _play(client: Client, options: DevOptions, triage: Triage) -> None:
+async def _play(
+    client: Client, options: DevOptions, triage: Triage, emulator: EmulatorState
+) -> None:
     stream = options.stream or sample_stream_path()
     say(f"Playing {stream}:")
     opened = throwaway = 0
@@ -223,6 +274,7 @@ async def _play(client: Client, options: DevOptions, triage: Triage) -> None:
                 break
             # Played now: the SLA clock starts now, not when the sample was written.
             mention = dataclasses.replace(recorded, created_at=datetime.now(UTC).isoformat())
+            _publish(emulator, mention)
             decision = triage.decide(mention)
             decisions.write(json.dumps(decision.to_record()) + "\n")
             first_words = " ".join(mention.text.split())[:60]
@@ -253,7 +305,10 @@ async def _play(client: Client, options: DevOptions, triage: Triage) -> None:
     )
 
 
-def _show_action(action: str, request: dict[str, Any]) -> None:
-    text = " ".join(str(request.get("text", "")).split())[:70]
-    where = request.get("target") or f"{request.get('platform')} thread {request.get('thread_id')}"
-    say(f"    → {action:22} {request.get('case_id')}  {where}  {text}")
+def _show_change(route: str, path: str, body: dict[str, Any]) -> None:
+    """One line per change the worker made on a platform (the live view)."""
+    text = body.get("text") or body.get("message") or (body.get("ticket") or {}).get("subject")
+    if isinstance(text, dict):
+        text = text.get("text")
+    shown = " ".join(str(text or json.dumps(body)).split())[:80]
+    say(f"    → {route:20} {path:44} {shown}")

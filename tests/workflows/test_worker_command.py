@@ -31,6 +31,7 @@ async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvir
             "COMPLAINTFLOW_ACTIONS_URL": rx.url,
             "COMPLAINTFLOW_ACTIONS_SECRET": "top-secret",
             "COMPLAINTFLOW_TASK_QUEUE": "proc",
+            "COMPLAINTFLOW_ACTIONS": "webhook",
         }
         worker = subprocess.Popen(
             [sys.executable, "-m", "complaintflow", "worker", "--log-format", "json"],
