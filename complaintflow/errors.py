@@ -74,3 +74,7 @@ class PlatformError(ComplaintflowError):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class IngestError(ComplaintflowError):
+    """An incoming payload cannot be read as mentions; the message says what and where."""

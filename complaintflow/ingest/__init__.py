@@ -1,0 +1,1 @@
+"""Ingest: platform webhooks in, triaged mentions out (cases started, remarks logged)."""

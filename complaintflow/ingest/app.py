@@ -1,0 +1,245 @@
+"""The ingest service: platform webhooks in; cases started or remarks logged; 2xx only after.
+
+Signatures are checked in constant time on the raw body before it is parsed; bodies are
+size-limited; payloads become Mentions, are enriched (sentiment) and triaged with the live
+policy. A matched route is a signal-with-start of the thread's case; a throwaway remark is
+appended (and fsync'd) to the decision log. The answer is 2xx only once Temporal accepted the
+start/signal or the log line is on disk, so an accepted mention is never lost; a platform's
+redelivery is harmless (the case ignores a mention it already has).
+"""
+
+import asyncio
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from temporalio.client import Client
+
+from complaintflow.cases import open_case
+from complaintflow.errors import IngestError
+from complaintflow.ingest.normalise import from_generic, from_meta, from_x
+from complaintflow.rules.features import sentiment
+from complaintflow.rules.mention import Mention
+from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.triage import Triage
+
+MAX_BODY = 256 * 1024
+log = structlog.get_logger()
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestSecrets:
+    """Webhook secrets, from the environment (never from policy files)."""
+
+    x_consumer_secret: str = ""
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    generic_secret: str = ""
+
+    @classmethod
+    def from_environment(cls) -> "IngestSecrets":
+        env = os.environ
+        return cls(
+            x_consumer_secret=env.get("COMPLAINTFLOW_X_CONSUMER_SECRET", ""),
+            meta_app_secret=env.get("COMPLAINTFLOW_META_APP_SECRET", ""),
+            meta_verify_token=env.get("COMPLAINTFLOW_META_VERIFY_TOKEN", ""),
+            generic_secret=env.get("COMPLAINTFLOW_WEBHOOK_SECRET", ""),
+        )
+
+
+class Ingest:
+    """What the webhook handlers share: the live policy, Temporal, the decision log."""
+
+    def __init__(
+        self,
+        client: Client,
+        policy: CompiledPolicy,
+        *,
+        task_queue: str,
+        secrets: IngestSecrets,
+        decision_log: Path,
+    ) -> None:
+        self.client = client
+        self.triage = Triage(policy)
+        self.task_queue = task_queue
+        self.secrets = secrets
+        self.decision_log = decision_log
+
+    @property
+    def policy(self) -> CompiledPolicy:
+        return self.triage.policy
+
+    def use_policy(self, policy: CompiledPolicy) -> None:
+        """Make `policy` live for new mentions (running cases keep theirs)."""
+        self.triage = Triage(policy)
+        log.info("policy.live", policy=policy.label)
+
+    async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
+        """Triage each mention and act on it; return what was done."""
+        opened, logged = [], []
+        for raw in mentions:
+            mention = (
+                raw
+                if raw.sentiment is not None
+                else dataclasses.replace(raw, sentiment=sentiment(raw.text))
+            )
+            decision = self.triage.decide(mention)
+            if decision.playbook is None:
+                await asyncio.to_thread(self._log_decision, decision.to_record())
+                logged.append(mention.id)
+                continue
+            handle = await open_case(
+                self.client,
+                mention=mention,
+                decision=decision,
+                policy=self.policy,
+                task_queue=self.task_queue,
+            )
+            opened.append(handle.id)
+            log.info(
+                "case.signalled",
+                case_id=handle.id,
+                mention_id=mention.id,
+                score=decision.score,
+                route=decision.route,
+            )
+        return {"cases": opened, "logged": logged}
+
+    def _log_decision(self, record: dict[str, Any]) -> None:
+        self.decision_log.parent.mkdir(parents=True, exist_ok=True)
+        with self.decision_log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _problem(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+async def _body(request: Request) -> bytes | Response:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        return _problem(413, f"the body is larger than {MAX_BODY // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return _problem(413, f"the body is larger than {MAX_BODY // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _signed(secret: str, body: bytes, given: str, *, encoding: str) -> bool:
+    if not secret or not given.startswith("sha256="):
+        return False
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest).decode() if encoding == "base64" else digest.hex()
+    return hmac.compare_digest(given.removeprefix("sha256="), expected)
+
+
+def create_app(ingest: Ingest) -> Starlette:
+    """The ingest ASGI app."""
+
+    def receiver(
+        secret: Callable[[], str], header: str, encoding: str, parse: Callable[[Any], list[Mention]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            body = await _body(request)
+            if isinstance(body, Response):
+                return body
+            if not _signed(secret(), body, request.headers.get(header, ""), encoding=encoding):
+                log.warning("ingest.bad_signature", path=request.url.path)
+                return _problem(401, f"missing or wrong {header} signature")
+            try:
+                mentions = parse(json.loads(body))
+            except json.JSONDecodeError as exc:
+                return _problem(400, f"the body is not JSON: {exc.msg} at position {exc.pos}")
+            except IngestError as exc:
+                return _problem(400, str(exc))
+            try:
+                done = await ingest.accept(mentions)
+            except Exception as exc:  # Temporal unavailable: the platform must retry
+                log.error("ingest.not_accepted", error=str(exc))
+                return _problem(503, "could not hand the mention to Temporal; retry later")
+            return JSONResponse({"accepted": len(mentions), **done})
+
+        return handle
+
+    secrets = ingest.secrets
+
+    async def x_crc(request: Request) -> Response:
+        token = request.query_params.get("crc_token", "")
+        if not token or not secrets.x_consumer_secret:
+            return _problem(400, "crc_token is required")
+        digest = hmac.new(
+            secrets.x_consumer_secret.encode(), token.encode(), hashlib.sha256
+        ).digest()
+        return JSONResponse({"response_token": "sha256=" + base64.b64encode(digest).decode()})
+
+    async def meta_verify(request: Request) -> Response:
+        params = request.query_params
+        if (
+            params.get("hub.mode") != "subscribe"
+            or not secrets.meta_verify_token
+            or not hmac.compare_digest(
+                params.get("hub.verify_token", ""), secrets.meta_verify_token
+            )
+        ):
+            return _problem(403, "wrong hub.verify_token")
+        return PlainTextResponse(params.get("hub.challenge", ""))
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"ok": True, "policy": ingest.policy.label})
+
+    routes = [
+        Route("/webhooks/x", x_crc, methods=["GET"]),
+        Route(
+            "/webhooks/x",
+            receiver(
+                lambda: secrets.x_consumer_secret,
+                "x-twitter-webhooks-signature",
+                "base64",
+                lambda data: from_x(data, ingest.policy),
+            ),
+            methods=["POST"],
+        ),
+        Route("/webhooks/meta", meta_verify, methods=["GET"]),
+        Route(
+            "/webhooks/meta",
+            receiver(
+                lambda: secrets.meta_app_secret,
+                "x-hub-signature-256",
+                "hex",
+                lambda data: from_meta(data, ingest.policy),
+            ),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/generic",
+            receiver(
+                lambda: secrets.generic_secret, "x-complaintflow-signature", "hex", from_generic
+            ),
+            methods=["POST"],
+        ),
+        Route("/healthz", health, methods=["GET"]),
+    ]
+
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        return _problem(404, f"no such endpoint: {request.method} {request.url.path}")
+
+    async def wrong_method(request: Request, _exc: Exception) -> Response:
+        return _problem(405, f"{request.method} is not accepted on {request.url.path}")
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: wrong_method})
