@@ -150,6 +150,18 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-play", action="store_true", help="start, but play no mentions")
     dev.set_defaults(handler=_dev)
 
+    serve = commands.add_parser("serve", help="run the ingest service (platform webhooks)")
+    serve.add_argument("--policy", type=Path, default=Path("policies.example.yaml"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--task-queue", default=os.environ.get("COMPLAINTFLOW_TASK_QUEUE", "complaintflow")
+    )
+    serve.add_argument("--decision-log", type=Path, default=Path(".complaintflow/decisions.jsonl"))
+    serve.add_argument("--profile", help="Temporal config profile (default: environment)")
+    serve.add_argument("--log-format", choices=["json", "console"])
+    serve.set_defaults(handler=_serve)
+
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
@@ -532,6 +544,59 @@ def _dev(args: argparse.Namespace) -> int:
 
     code: int = _temporal(run)
     return code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
+    import structlog
+    import uvicorn
+
+    from complaintflow.cases import connect
+    from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
+    from complaintflow.ingest.reload import watch_policy
+    from complaintflow.logs import configure
+
+    configure(json_output=None if args.log_format is None else args.log_format == "json")
+    log = structlog.get_logger()
+    policy = load_policy(args.policy)
+
+    async def run() -> None:
+        client = await connect(args.profile)
+        ingest = Ingest(
+            client,
+            policy,
+            task_queue=args.task_queue,
+            secrets=IngestSecrets.from_environment(),
+            decision_log=args.decision_log,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(ingest),
+                host=args.host,
+                port=args.port,
+                log_level="warning",
+                lifespan="off",
+            )
+        )
+        # Stop on SIGTERM/SIGINT ourselves: uvicorn's own handlers re-raise the signal after
+        # shutting down, which would end the process with a signal instead of exit code 0.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # see above
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, lambda: setattr(server, "should_exit", True))
+        watcher = asyncio.create_task(watch_policy(args.policy, ingest))
+        log.info("ingest.started", url=f"http://{args.host}:{args.port}", policy=policy.label)
+        try:
+            await server.serve()
+        finally:
+            watcher.cancel()
+        log.info("ingest.stopped")
+
+    _temporal(run)
+    return OK
 
 
 def _cases(args: argparse.Namespace) -> int:
