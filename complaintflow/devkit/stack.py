@@ -24,20 +24,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.activities.webhook import sign
 from complaintflow.batch import read_mentions
-from complaintflow.cases import open_case
 from complaintflow.devkit import sample_stream_path
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
+from complaintflow.ingest.app import Ingest, IngestSecrets
+from complaintflow.ingest.app import create_app as create_app_ingest
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
-from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
 from complaintflow.workflows import search
 
@@ -145,23 +147,34 @@ async def run_dev(options: DevOptions) -> int:
                 )
                 say()
                 emulator.listener = _show_change
-                if options.play:
-                    await _play(client, options, Triage(policy), emulator)
-                say()
-                say("Supervisors: open the cases waiting for approval:")
-                say(f"  {waiting}")
-                say("  open a case; its details show the draft and the JSON to send; then")
-                say(
-                    '  More Actions -> Send an Update -> "approve" with '
-                    '{"step": "STEP", "by": "YOUR NAME"}'
+                secret = secrets.token_hex(16)
+                ingest = Ingest(
+                    client,
+                    policy,
+                    task_queue=options.task_queue,
+                    secrets=IngestSecrets(generic_secret=secret),
+                    decision_log=options.state_dir / "decisions.jsonl",
                 )
-                say(
-                    f"  or in a terminal: TEMPORAL_ADDRESS={address} complaintflow cases "
-                    "--awaiting-approval"
-                )
-                say("Press Ctrl-C to stop everything.")
-                await _until_stopped(server)
-                say("\nstopping: draining the worker...")
+                async with serving(create_app_ingest(ingest)) as ingest_url:
+                    say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic)")
+                    say()
+                    if options.play:
+                        await _play(options, emulator, ingest_url, secret)
+                    say()
+                    say("Supervisors: open the cases waiting for approval:")
+                    say(f"  {waiting}")
+                    say("  open a case; its details show the draft and the JSON to send; then")
+                    say(
+                        '  More Actions -> Send an Update -> "approve" with '
+                        '{"step": "STEP", "by": "YOUR NAME"}'
+                    )
+                    say(
+                        f"  or in a terminal: TEMPORAL_ADDRESS={address} complaintflow cases "
+                        "--awaiting-approval"
+                    )
+                    say("Press Ctrl-C to stop everything.")
+                    await _until_stopped(server)
+                    say("\nstopping: draining the worker...")
             await platforms.client.aclose()
             await operations.client.aclose()
         return 0
@@ -259,14 +272,12 @@ async def _until_stopped(server: subprocess.Popen[bytes]) -> None:
         say("the Temporal dev server stopped unexpectedly; see .complaintflow/temporal.log")
 
 
-async def _play(
-    client: Client, options: DevOptions, triage: Triage, emulator: EmulatorState
-) -> None:
+async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, secret: str) -> None:
+    """Post each mention of the stream to ingest as a signed webhook, as a platform would."""
     stream = options.stream or sample_stream_path()
-    say(f"Playing {stream}:")
-    opened = throwaway = 0
-    decisions = (options.state_dir / "decisions.jsonl").open("a", encoding="utf-8")
-    try:
+    say(f"Playing {stream} into ingest ({ingest_url}):")
+    opened = logged = 0
+    async with httpx.AsyncClient(base_url=ingest_url, timeout=30.0) as http:
         for number, recorded in enumerate(
             read_mentions(stream, text_column=options.text_column, id_column=options.id_column), 1
         ):
@@ -275,32 +286,31 @@ async def _play(
             # Played now: the SLA clock starts now, not when the sample was written.
             mention = dataclasses.replace(recorded, created_at=datetime.now(UTC).isoformat())
             _publish(emulator, mention)
-            decision = triage.decide(mention)
-            decisions.write(json.dumps(decision.to_record()) + "\n")
+            body = json.dumps(mention.to_dict()).encode()
+            answer = await http.post(
+                "/webhooks/generic",
+                content=body,
+                headers={"x-complaintflow-signature": sign(secret.encode(), body)},
+            )
             first_words = " ".join(mention.text.split())[:60]
-            if decision.playbook is None:
-                throwaway += 1
+            if answer.status_code != 200:
+                say(f"  ! ingest answered {answer.status_code}: {answer.text[:120]}")
+                continue
+            (decision,) = answer.json()["decisions"]
+            if "case" in decision:
+                opened += 1
                 say(
-                    f"  · {mention.platform:15} score {decision.score:.2f}  throwaway: "
+                    f"  ▶ {mention.platform:15} score {decision['score']:.2f}  "
+                    f"{decision['route']:10} case {decision['case']}: {first_words}"
+                )
+            else:
+                logged += 1
+                say(
+                    f"  · {mention.platform:15} score {decision['score']:.2f}  throwaway: "
                     f"{first_words}"
                 )
-                continue
-            handle = await open_case(
-                client,
-                mention=mention,
-                decision=decision,
-                policy=triage.policy,
-                task_queue=options.task_queue,
-            )
-            opened += 1
-            say(
-                f"  ▶ {mention.platform:15} score {decision.score:.2f}  {decision.route:10} "
-                f"case {handle.id}: {first_words}"
-            )
-    finally:
-        decisions.close()
     say(
-        f"{opened} cases opened, {throwaway} throwaway remarks logged "
+        f"{opened} cases opened, {logged} throwaway remarks logged "
         f"({options.state_dir / 'decisions.jsonl'})."
     )
 

@@ -87,7 +87,9 @@ class Ingest:
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
         """Triage each mention and act on it; return what was done."""
-        opened, logged = [], []
+        opened: list[str] = []
+        logged: list[str] = []
+        decisions: list[dict[str, Any]] = []
         for raw in mentions:
             mention = (
                 raw
@@ -95,6 +97,8 @@ class Ingest:
                 else dataclasses.replace(raw, sentiment=sentiment(raw.text))
             )
             decision = self.triage.decide(mention)
+            summary = {"id": mention.id, "route": decision.route, "score": decision.score}
+            decisions.append(summary)
             if decision.playbook is None:
                 await asyncio.to_thread(self._log_decision, decision.to_record())
                 logged.append(mention.id)
@@ -107,6 +111,7 @@ class Ingest:
                 task_queue=self.task_queue,
             )
             opened.append(handle.id)
+            summary["case"] = handle.id
             log.info(
                 "case.signalled",
                 case_id=handle.id,
@@ -114,7 +119,7 @@ class Ingest:
                 score=decision.score,
                 route=decision.route,
             )
-        return {"cases": opened, "logged": logged}
+        return {"cases": opened, "logged": logged, "decisions": decisions}
 
     def _log_decision(self, record: dict[str, Any]) -> None:
         self.decision_log.parent.mkdir(parents=True, exist_ok=True)

@@ -103,12 +103,17 @@ class TestAccepting:
             http, x_event("1881", "@NorthwindCares charged twice and nobody answers. Unacceptable")
         )
         assert answer.status_code == 200
-        assert answer.json() == {"accepted": 1, "cases": ["case-x-1881"], "logged": []}
+        assert answer.json() == {
+            "accepted": 1,
+            "cases": ["case-x-1881"],
+            "logged": [],
+            "decisions": [{"id": "1881", "route": "respond", "score": 0.85, "case": "case-x-1881"}],
+        }
         handle = env.client.get_workflow_handle("case-x-1881")
         state: CaseState = await handle.query(CaseWorkflow.state_query)
         assert state.mentions == ["1881"] and state.platform == "x"
         remark = await post_x(http, x_event("1882", "nice van today lol"))
-        assert remark.json() == {"accepted": 1, "cases": [], "logged": ["1882"]}
+        assert (remark.json()["cases"], remark.json()["logged"]) == ([], ["1882"])
         (line,) = ingest.decision_log.read_text().splitlines()
         assert json.loads(line)["id"] == "1882" and json.loads(line)["route"] is None
 
@@ -129,7 +134,7 @@ class TestAccepting:
     ) -> None:
         http, ingest = service
         answer = await post_x(http, x_event("1884", "Sorry to hear this!", user_id=BRAND_X))
-        assert answer.json() == {"accepted": 0, "cases": [], "logged": []}
+        assert answer.json() == {"accepted": 0, "cases": [], "logged": [], "decisions": []}
         assert not ingest.decision_log.exists()
 
     async def test_meta_comment_and_generic_mention(
