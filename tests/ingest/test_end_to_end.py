@@ -1,0 +1,134 @@
+"""A signed Meta webhook in; the case on the test server; the answers on the emulated page.
+
+Reply in the comment's thread on the same channel -> private reply offering email/phone ->
+the customer gets in touch -> resolved -> the complaint archived, then hidden on the page.
+"""
+
+import json
+from pathlib import Path
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import load_policy
+from complaintflow.activities.operations import Operations, OperationsConfig
+from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.devkit.emulator import EmulatorState, Post, create_app
+from complaintflow.devkit.serve import serving
+from complaintflow.ingest.app import Ingest, IngestSecrets
+from complaintflow.ingest.app import create_app as ingest_app
+from complaintflow.worker import build_worker
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
+from tests.conftest import EXAMPLE_POLICY
+from tests.ingest.test_app import hex_signature
+from tests.workflows.test_case_workflow import pending, until
+
+PAGE = "104000000000001"
+
+
+async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: Path) -> None:
+    policy = load_policy(EXAMPLE_POLICY)
+    emulator = EmulatorState(token="tok", brand_x_id="1500000000000000001", brand_page_id=PAGE)
+    emulator.add_post(Post(f"{PAGE}_1", "facebook", PAGE, "Our new sofas are in!"))
+    emulator.add_post(
+        Post(
+            f"{PAGE}_1_77",
+            "facebook",
+            "888",
+            "Wrong item delivered AGAIN, I want a refund",
+            in_reply_to=f"{PAGE}_1",
+        )
+    )
+    async with serving(create_app(emulator)) as platform_url:
+        platforms = Platforms(
+            Endpoints(
+                x_url=f"{platform_url}/x",
+                x_token="tok",
+                graph_url=f"{platform_url}/graph",
+                graph_token="tok",
+            )
+        )
+        operations = Operations(
+            OperationsConfig(
+                slack_webhook_url=f"{platform_url}/slack/care",
+                zendesk_url=f"{platform_url}/zendesk",
+                zendesk_email="care@nw.example",
+                zendesk_token="tok",
+                archive_dir=tmp_path / "archive",
+            )
+        )
+        ingest = Ingest(
+            env.client,
+            policy,
+            task_queue="e2e",
+            secrets=IngestSecrets(meta_app_secret="meta"),
+            decision_log=tmp_path / "decisions.jsonl",
+        )
+        async with (
+            build_worker(
+                env.client,
+                task_queue="e2e",
+                activities=[*platforms.activities(), *operations.activities()],
+            ),
+            serving(ingest_app(ingest)) as ingest_url,
+        ):
+            body = json.dumps(
+                {
+                    "object": "page",
+                    "entry": [
+                        {
+                            "id": PAGE,
+                            "changes": [
+                                {
+                                    "field": "feed",
+                                    "value": {
+                                        "item": "comment",
+                                        "verb": "add",
+                                        "comment_id": f"{PAGE}_1_77",
+                                        "post_id": f"{PAGE}_1",
+                                        "parent_id": f"{PAGE}_1",
+                                        "message": "Wrong item delivered AGAIN, I want a refund",
+                                        "from": {"id": "888", "name": "Chris D"},
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ).encode()
+            async with httpx.AsyncClient() as http:
+                answer = await http.post(
+                    f"{ingest_url}/webhooks/meta",
+                    content=body,
+                    headers={"x-hub-signature-256": hex_signature(body, "meta")},
+                )
+            assert answer.status_code == 200
+            (case_id,) = answer.json()["cases"]
+            handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+            await until(handle, pending("reply_acknowledge"))
+            await handle.execute_update(
+                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+            )
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+            await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="phone"))
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+            await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by="dana"))
+            await until(handle, pending("remove_public_hide"))
+            await handle.execute_update(
+                CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="dana")
+            )
+            final = await handle.result()
+        await platforms.client.aclose()
+        await operations.client.aclose()
+    complaint = emulator.posts[f"{PAGE}_1_77"]
+    answers = [p for p in emulator.posts.values() if p.in_reply_to == complaint.id]
+    assert [a.author_id for a in answers] == [PAGE, PAGE], "acknowledgement, then follow-up"
+    assert answers[0].text.startswith("Sorry to hear this, Chris D.")
+    (dm,) = emulator.messages
+    assert dm["comment_id"] == complaint.id and "care@northwind.example" in dm["text"]
+    assert complaint.hidden and not complaint.deleted
+    (archived,) = (tmp_path / "archive").glob("*.jsonl")
+    assert "Wrong item delivered AGAIN" in archived.read_text()
+    assert len(emulator.tickets) == 1 and emulator.notifications
+    assert final.status is CaseStatus.CLOSED and final.closed_reason == "resolved"
