@@ -556,6 +556,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from complaintflow.cases import connect
     from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
+    from complaintflow.ingest.enrich import CustomerLookup
     from complaintflow.ingest.reload import watch_policy
     from complaintflow.logs import configure
 
@@ -571,6 +572,7 @@ def _serve(args: argparse.Namespace) -> int:
             task_queue=args.task_queue,
             secrets=IngestSecrets.from_environment(),
             decision_log=args.decision_log,
+            customers=CustomerLookup.from_environment(),
         )
         server = uvicorn.Server(
             uvicorn.Config(

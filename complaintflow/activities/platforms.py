@@ -33,16 +33,20 @@ class Endpoints:
     x_token: str = ""
     graph_url: str = "https://graph.facebook.com/v21.0"
     graph_token: str = ""
+    gbp_url: str = "https://mybusiness.googleapis.com"
+    gbp_token: str = ""
 
     @classmethod
     def from_environment(cls) -> "Endpoints":
-        """COMPLAINTFLOW_X_API_URL / _X_TOKEN, COMPLAINTFLOW_GRAPH_API_URL / _GRAPH_TOKEN."""
+        """COMPLAINTFLOW_{X,GRAPH,GBP}_API_URL and COMPLAINTFLOW_{X,GRAPH,GBP}_TOKEN."""
         env = os.environ
         return cls(
             x_url=env.get("COMPLAINTFLOW_X_API_URL", cls.x_url),
             x_token=env.get("COMPLAINTFLOW_X_TOKEN", ""),
             graph_url=env.get("COMPLAINTFLOW_GRAPH_API_URL", cls.graph_url),
             graph_token=env.get("COMPLAINTFLOW_GRAPH_TOKEN", ""),
+            gbp_url=env.get("COMPLAINTFLOW_GBP_API_URL", cls.gbp_url),
+            gbp_token=env.get("COMPLAINTFLOW_GBP_TOKEN", ""),
         )
 
 
@@ -115,6 +119,15 @@ class Platforms:
                 "POST", f"/{request.mention_id}/{edge}", json={"message": request.text}
             )
             return ActionResult(str(body["id"]))
+        if request.platform == "google_business":
+            # A review has one reply; PUT replaces it, so a retry cannot make a second one.
+            await self._call(
+                "PUT",
+                f"{self.endpoints.gbp_url}/v4/{request.mention_id}/reply",
+                self.endpoints.gbp_token,
+                json={"comment": request.text},
+            )
+            return ActionResult(f"{request.mention_id}/reply")
         raise PlatformError(
             f"replying on {request.platform} is not supported here", retryable=False
         )

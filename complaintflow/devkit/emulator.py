@@ -69,6 +69,7 @@ class EmulatorState:
         self.private_replies: dict[str, float] = {}  # comment id -> when
         self.tickets: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
+        self.customers: dict[str, dict[str, str]] = {}  # "platform:author id" -> {tier, id}
         self.faults: list[Fault] = []
         self.calls: list[str] = []
         # Told of every change a call made: (route name, path, JSON body).
@@ -311,6 +312,35 @@ async def fb_private_reply(request: Request, state: EmulatorState) -> Response:
     return JSONResponse({"recipient_id": post.author_id, "message_id": message})
 
 
+# -- Google Business Profile reviews ---------------------------------------------------------
+async def gbp_reply(request: Request, state: EmulatorState) -> Response:
+    review = request.path_params["name"]
+    if review not in state.posts:
+        return error(404, f"Requested entity was not found: {review}")
+    comment = str((await _json(request)).get("comment", ""))
+    if not comment or len(comment) > 4096:
+        return error(400, "comment must be 1 to 4096 characters")
+    reply_id = f"{review}/reply"
+    existing = state.posts.get(reply_id)
+    if existing is not None:  # PUT replaces the one reply a review can have
+        existing.text = comment
+    else:
+        state.add_post(
+            Post(reply_id, "google_business", state.brand_page_id, comment, in_reply_to=review)
+        )
+    return JSONResponse({"comment": comment, "updateTime": "2026-01-01T00:00:00Z"})
+
+
+# -- the brand's CRM -------------------------------------------------------------------------
+async def crm_lookup(request: Request, state: EmulatorState) -> Response:
+    params = request.query_params
+    key = f"{params.get('platform', '')}:{params.get('author_id') or params.get('handle', '')}"
+    customer = state.customers.get(key)
+    if customer is None:
+        return JSONResponse({"known": False})
+    return JSONResponse({"known": True, **customer})
+
+
 # -- notifications and tickets --------------------------------------------------------------
 async def slack_hook(request: Request, state: EmulatorState) -> Response:
     state.notifications.append({"hook": request.path_params["hook"], **(await _json(request))})
@@ -375,6 +405,8 @@ def create_app(state: EmulatorState) -> ASGIApp:
         route("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
         route("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
         route("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
+        route("/gbp/v4/{name:path}/reply", "gbp.reply", gbp_reply, "PUT"),
+        route("/crm/customers", "crm.lookup", crm_lookup, "GET"),
         route("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
         route("/hooks/{hook:path}", "webhook.hook", slack_hook, "POST"),
         route("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),

@@ -37,6 +37,7 @@ from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_app_ingest
+from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
@@ -115,6 +116,8 @@ async def run_dev(options: DevOptions) -> int:
                     x_token=token,
                     graph_url=f"{emulator_url}/graph",
                     graph_token=token,
+                    gbp_url=f"{emulator_url}/gbp",
+                    gbp_token=token,
                 )
             )
             operations = Operations(
@@ -148,12 +151,14 @@ async def run_dev(options: DevOptions) -> int:
                 say()
                 emulator.listener = _show_change
                 secret = secrets.token_hex(16)
+                lookup = CustomerLookup(f"{emulator_url}/crm/customers", token=token)
                 ingest = Ingest(
                     client,
                     policy,
                     task_queue=options.task_queue,
                     secrets=IngestSecrets(generic_secret=secret),
                     decision_log=options.state_dir / "decisions.jsonl",
+                    customers=lookup,
                 )
                 async with serving(create_app_ingest(ingest)) as ingest_url:
                     say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic)")
@@ -175,8 +180,8 @@ async def run_dev(options: DevOptions) -> int:
                     say("Press Ctrl-C to stop everything.")
                     await _until_stopped(server)
                     say("\nstopping: draining the worker...")
-            await platforms.client.aclose()
-            await operations.client.aclose()
+            for http in (platforms.client, operations.client, lookup.client):
+                await http.aclose()
         return 0
     finally:
         _stop_server(server)

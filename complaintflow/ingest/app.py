@@ -28,9 +28,10 @@ from temporalio.client import Client
 
 from complaintflow.cases import open_case
 from complaintflow.errors import IngestError
+from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.ingest.normalise import from_generic, from_meta, from_x
 from complaintflow.rules.features import sentiment
-from complaintflow.rules.mention import Mention
+from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
 
@@ -69,12 +70,14 @@ class Ingest:
         task_queue: str,
         secrets: IngestSecrets,
         decision_log: Path,
+        customers: CustomerLookup | None = None,
     ) -> None:
         self.client = client
         self.triage = Triage(policy)
         self.task_queue = task_queue
         self.secrets = secrets
         self.decision_log = decision_log
+        self.customers = customers
 
     @property
     def policy(self) -> CompiledPolicy:
@@ -96,6 +99,8 @@ class Ingest:
                 if raw.sentiment is not None
                 else dataclasses.replace(raw, sentiment=sentiment(raw.text))
             )
+            if self.customers is not None and mention.customer == Customer():
+                mention = dataclasses.replace(mention, customer=await self.customers.find(mention))
             decision = self.triage.decide(mention)
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
             decisions.append(summary)

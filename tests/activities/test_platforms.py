@@ -27,7 +27,14 @@ async def world() -> AsyncIterator[tuple[EmulatorState, Platforms]]:
     state.add_post(Post("104_55", "facebook", "888", "Wrong item delivered!"))
     async with serving(create_app(state)) as url:
         platforms = Platforms(
-            Endpoints(x_url=f"{url}/x", x_token="t0k", graph_url=f"{url}/graph", graph_token="t0k"),
+            Endpoints(
+                x_url=f"{url}/x",
+                x_token="t0k",
+                graph_url=f"{url}/graph",
+                graph_token="t0k",
+                gbp_url=f"{url}/gbp",
+                gbp_token="t0k",
+            ),
             client=httpx.AsyncClient(timeout=5.0),
         )
         yield state, platforms
@@ -114,6 +121,17 @@ class TestExactlyOnce:
             await platforms.remove(request("facebook", "104_55", action="delete"))
         done = await platforms.remove(request("facebook", "104_55", action="delete"))
         assert done.detail == "already deleted" and state.posts["104_55"].deleted
+
+    async def test_google_review_has_one_reply(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        review = "accounts/1/locations/2/reviews/r9"
+        state.add_post(Post(review, "google_business", "555", "Two weeks late. 1 star"))
+        await platforms.reply(request("google_business", review, text="We are sorry."))
+        await platforms.reply(request("google_business", review, text="We are sorry."))
+        (answer,) = replies(state, review)
+        assert answer.text == "We are sorry."
 
 
 class TestPlatformRules:
