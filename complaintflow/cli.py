@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -161,6 +161,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", help="Temporal config profile (default: environment)")
     serve.add_argument("--log-format", choices=["json", "console"])
     serve.set_defaults(handler=_serve)
+
+    poll = commands.add_parser("poll-x", help="start polling the brand's X mentions (durable)")
+    poll.add_argument("--user-id", required=True, help="the brand's X user id")
+    poll.add_argument("--interval", type=int, default=60, help="seconds between polls")
+    poll.add_argument(
+        "--task-queue", default=os.environ.get("COMPLAINTFLOW_TASK_QUEUE", "complaintflow")
+    )
+    poll.add_argument("--profile")
+    poll.set_defaults(handler=_poll_x)
 
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
@@ -462,6 +471,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     import structlog
 
+    from complaintflow.activities.forward import IngestForwarder
     from complaintflow.activities.operations import Operations, OperationsConfig
     from complaintflow.activities.platforms import Endpoints, Platforms
     from complaintflow.activities.webhook import ActionWebhook
@@ -472,6 +482,7 @@ def _worker(args: argparse.Namespace) -> int:
     configure(json_output=None if args.log_format is None else args.log_format == "json")
     log = structlog.get_logger()
     clients: list[Any] = []
+    activities: list[Callable[..., Any]]
     if args.actions == "webhook":
         try:
             webhook = ActionWebhook.from_environment()
@@ -482,8 +493,16 @@ def _worker(args: argparse.Namespace) -> int:
     else:
         platforms = Platforms(Endpoints.from_environment())
         operations = Operations(OperationsConfig.from_environment())
-        activities = [*platforms.activities(), *operations.activities()]
+        activities = [
+            *platforms.activities(),
+            *platforms.poller_activities(),
+            *operations.activities(),
+        ]
         clients += [platforms.client, operations.client]
+        forwarder = IngestForwarder.from_environment()
+        if forwarder is not None:  # polled mentions go to ingest like webhooks
+            activities += forwarder.activities()
+            clients.append(forwarder.client)
         missing = [
             name
             for name, value in (
@@ -598,6 +617,33 @@ def _serve(args: argparse.Namespace) -> int:
         log.info("ingest.stopped")
 
     _temporal(run)
+    return OK
+
+
+def _poll_x(args: argparse.Namespace) -> int:
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from complaintflow.cases import connect
+    from complaintflow.workflows.poller import MentionPoller, PollerInput
+
+    if args.interval < 5:
+        raise UsageError("--interval must be at least 5 seconds (X rate limits)")
+
+    async def run() -> str:
+        client = await connect(args.profile)
+        handle = await client.start_workflow(
+            MentionPoller.run,
+            PollerInput(args.user_id, args.interval),
+            id=f"poller-x-{args.user_id}",
+            task_queue=args.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return handle.id
+
+    print(
+        f"polling X mentions of {args.user_id} every {args.interval}s: workflow "
+        f"{_temporal(run)} (one per account; running again keeps the existing one)"
+    )
     return OK
 
 

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.poller import MentionPoller
 
 DEFAULT_TASK_QUEUE = "complaintflow"
 # Pure, deterministic modules the sandbox may share across workflow runs instead of
@@ -49,11 +50,11 @@ def build_worker(
     max_concurrent_activities: int | None = None,
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
 ) -> Worker:
-    """A worker for case workflows with the given activity implementations."""
+    """A worker for case (and mention poller) workflows with the given activities."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, MentionPoller],
         workflow_runner=workflow_runner(),
         activities=list(activities),
         max_cached_workflows=max_cached_workflows,

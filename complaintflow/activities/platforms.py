@@ -12,15 +12,18 @@ connections retry, 400/401/403/404 stop with the platform's message kept.
 
 import dataclasses
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from complaintflow.activities.base import Action, as_activity
 from complaintflow.errors import PlatformError
+from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows import registry
-from complaintflow.workflows.messages import ActionRequest, ActionResult
+from complaintflow.workflows.messages import ActionRequest, ActionResult, PollRequest, PollResult
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -192,6 +195,35 @@ class Platforms:
                 return str(tweet["id"])
         return ""
 
+    async def poll_x_mentions(self, request: PollRequest) -> PollResult:
+        """The brand's X mentions newer than the cursor, oldest first."""
+        params = {
+            "max_results": "100",
+            "tweet.fields": "conversation_id,created_at,public_metrics,in_reply_to_user_id",
+        }
+        if request.since_id:
+            params["since_id"] = request.since_id
+        _, body = await self._x("GET", f"/2/users/{request.user_id}/mentions", params=params)
+        tweets = body.get("data") or []
+        mentions = tuple(
+            Mention(
+                id=str(t["id"]),
+                text=str(t.get("text", "")),
+                platform="x",
+                thread_id=str(t.get("conversation_id") or t["id"]),
+                created_at=str(t.get("created_at", "")),
+                author=Author(id=str(t.get("author_id", ""))),
+                reshares=int(t.get("public_metrics", {}).get("retweet_count", 0)),
+                replies=int(t.get("public_metrics", {}).get("reply_count", 0)),
+                likes=int(t.get("public_metrics", {}).get("like_count", 0)),
+                addressed=True,
+            )
+            for t in reversed(tweets)
+            if isinstance(t, dict) and "id" in t
+        )
+        newest = str(body.get("meta", {}).get("newest_id") or request.since_id)
+        return PollResult(mentions, newest)
+
     def activities(self) -> list[Action]:
         """Activities for the platform actions, under the registry's names."""
         return [
@@ -199,6 +231,20 @@ class Platforms:
             as_activity(registry.SEND_PRIVATE_MESSAGE, self.private_message),
             as_activity(registry.REMOVE_POST, self.remove),
         ]
+
+    def poller_activities(self) -> list[Callable[..., Awaitable[Any]]]:
+        """The X mentions poll, for the MentionPoller workflow."""
+
+        @activity.defn(name=registry.POLL_X_MENTIONS)
+        async def poll(request: PollRequest) -> PollResult:
+            try:
+                return await self.poll_x_mentions(request)
+            except PlatformError as exc:
+                raise ApplicationError(
+                    str(exc), type="PlatformError", non_retryable=not exc.retryable
+                ) from exc
+
+        return [poll]
 
 
 def _classify(

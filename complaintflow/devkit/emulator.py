@@ -220,6 +220,35 @@ async def x_list_dms(request: Request, state: EmulatorState) -> Response:
     return JSONResponse({"data": [{"id": m["id"], "text": m["text"]} for m in found]})
 
 
+async def x_mentions(request: Request, state: EmulatorState) -> Response:
+    """GET /2/users/:id/mentions: customers' posts on X, newest first, after since_id."""
+    since = request.query_params.get("since_id", "")
+    found = [
+        p
+        for p in state.posts.values()
+        if p.platform == "x"
+        and not p.deleted
+        and p.author_id != request.path_params["id"]
+        and (not since or (len(p.id), p.id) > (len(since), since))
+    ]
+    found.sort(key=lambda p: (len(p.id), p.id), reverse=True)
+    data = [
+        {
+            "id": p.id,
+            "text": p.text,
+            "author_id": p.author_id,
+            "conversation_id": p.conversation_id,
+            "in_reply_to_user_id": "",
+            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0},
+        }
+        for p in found[:100]
+    ]
+    meta: dict[str, Any] = {"result_count": len(data)}
+    if data:
+        meta["newest_id"] = data[0]["id"]
+    return JSONResponse({"data": data, "meta": meta})
+
+
 async def x_search(request: Request, state: EmulatorState) -> Response:
     query = request.query_params.get("query", "")
     terms = dict(part.split(":", 1) for part in query.split() if ":" in part)
@@ -391,6 +420,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
     routes = [
         route("/x/2/tweets", "x.post_tweet", x_post_tweet, "POST"),
         route("/x/2/tweets/search/recent", "x.search", x_search, "GET"),
+        route("/x/2/users/{id}/mentions", "x.mentions", x_mentions, "GET"),
         route("/x/2/tweets/{id}/hidden", "x.hide_reply", x_hide_reply, "PUT"),
         route(
             "/x/2/dm_conversations/with/{participant_id}/messages", "x.send_dm", x_send_dm, "POST"

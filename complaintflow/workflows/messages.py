@@ -169,3 +169,19 @@ class CaseState:
     events: list[str] = dataclasses.field(default_factory=list)
     audit: list[AuditEntry] = dataclasses.field(default_factory=list)
     closed_reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PollRequest:
+    """Fetch the brand's mentions newer than `since_id` ('' = the latest page)."""
+
+    user_id: str
+    since_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PollResult:
+    """A page of new mentions, oldest first, and the newest id among them."""
+
+    mentions: tuple[Mention, ...] = ()
+    newest_id: str = ""

@@ -14,6 +14,8 @@ SEND_PRIVATE_MESSAGE = "complaintflow.send_private_message"
 OPEN_TICKET = "complaintflow.open_ticket"
 ARCHIVE_POST = "complaintflow.archive_post"
 REMOVE_POST = "complaintflow.remove_post"
+POLL_X_MENTIONS = "complaintflow.poll_x_mentions"
+INGEST_MENTIONS = "complaintflow.ingest_mentions"
 
 STEP_ACTIVITIES: dict[StepKind, str] = {
     StepKind.NOTIFY: NOTIFY,
