@@ -162,6 +162,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", choices=["json", "console"])
     serve.set_defaults(handler=_serve)
 
+    play = commands.add_parser("play", help="play a stream of mentions into an ingest service")
+    play.add_argument("--ingest-url", required=True, help="e.g. http://127.0.0.1:8000")
+    play.add_argument("--stream", type=Path, help="CSV or JSONL (default: the bundled sample)")
+    play.add_argument("--text-column", default="text")
+    play.add_argument("--id-column")
+    play.add_argument("--limit", type=int, default=0)
+    play.set_defaults(handler=_play)
+
     poll = commands.add_parser("poll-x", help="start polling the brand's X mentions (durable)")
     poll.add_argument("--user-id", required=True, help="the brand's X user id")
     poll.add_argument("--interval", type=int, default=60, help="seconds between polls")
@@ -618,6 +626,42 @@ def _serve(args: argparse.Namespace) -> int:
 
     _temporal(run)
     return OK
+
+
+def _play(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import httpx
+
+    from complaintflow.devkit.play import play_stream
+
+    secret = os.environ.get("COMPLAINTFLOW_WEBHOOK_SECRET", "")
+    if not secret:
+        raise UsageError(
+            "set COMPLAINTFLOW_WEBHOOK_SECRET (the ingest service's generic webhook secret)"
+        )
+    if args.stream is not None and not args.stream.is_file():
+        raise UsageError(f"no such file: {args.stream}")
+    try:
+        played = asyncio.run(
+            play_stream(
+                args.ingest_url,
+                secret,
+                stream=args.stream,
+                text_column=args.text_column,
+                id_column=args.id_column,
+                limit=args.limit,
+            )
+        )
+    except httpx.TransportError as exc:
+        raise CommandFailed(f"cannot reach ingest at {args.ingest_url}: {exc!r}") from None
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"{played.cases} cases opened, {played.logged} throwaway remarks logged, "
+        f"{played.refused} refused"
+    )
+    return FAILED if played.refused else OK
 
 
 def _poll_x(args: argparse.Namespace) -> int:

@@ -19,21 +19,18 @@ import socket
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
-from complaintflow.activities.webhook import sign
-from complaintflow.batch import read_mentions
 from complaintflow.devkit import sample_stream_path
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
+from complaintflow.devkit.play import play_stream
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_app_ingest
@@ -278,44 +275,19 @@ async def _until_stopped(server: subprocess.Popen[bytes]) -> None:
 
 
 async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, secret: str) -> None:
-    """Post each mention of the stream to ingest as a signed webhook, as a platform would."""
-    stream = options.stream or sample_stream_path()
-    say(f"Playing {stream} into ingest ({ingest_url}):")
-    opened = logged = 0
-    async with httpx.AsyncClient(base_url=ingest_url, timeout=30.0) as http:
-        for number, recorded in enumerate(
-            read_mentions(stream, text_column=options.text_column, id_column=options.id_column), 1
-        ):
-            if options.limit and number > options.limit:
-                break
-            # Played now: the SLA clock starts now, not when the sample was written.
-            mention = dataclasses.replace(recorded, created_at=datetime.now(UTC).isoformat())
-            _publish(emulator, mention)
-            body = json.dumps(mention.to_dict()).encode()
-            answer = await http.post(
-                "/webhooks/generic",
-                content=body,
-                headers={"x-complaintflow-signature": sign(secret.encode(), body)},
-            )
-            first_words = " ".join(mention.text.split())[:60]
-            if answer.status_code != 200:
-                say(f"  ! ingest answered {answer.status_code}: {answer.text[:120]}")
-                continue
-            (decision,) = answer.json()["decisions"]
-            if "case" in decision:
-                opened += 1
-                say(
-                    f"  ▶ {mention.platform:15} score {decision['score']:.2f}  "
-                    f"{decision['route']:10} case {decision['case']}: {first_words}"
-                )
-            else:
-                logged += 1
-                say(
-                    f"  · {mention.platform:15} score {decision['score']:.2f}  throwaway: "
-                    f"{first_words}"
-                )
+    say(f"Playing {options.stream or sample_stream_path()} into ingest ({ingest_url}):")
+    played = await play_stream(
+        ingest_url,
+        secret,
+        stream=options.stream,
+        text_column=options.text_column,
+        id_column=options.id_column,
+        limit=options.limit,
+        before_post=lambda mention: _publish(emulator, mention),
+        report=say,
+    )
     say(
-        f"{opened} cases opened, {logged} throwaway remarks logged "
+        f"{played.cases} cases opened, {played.logged} throwaway remarks logged "
         f"({options.state_dir / 'decisions.jsonl'})."
     )
 

@@ -133,6 +133,20 @@ class TestExactlyOnce:
         (answer,) = replies(state, review)
         assert answer.text == "We are sorry."
 
+    async def test_instagram_reply_private_reply_and_hide(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.add_post(Post("17900001", "instagram", "999", "missing screws, wrong manual"))
+        await platforms.reply(request("instagram", "17900001", text="So sorry!"))
+        await platforms.reply(request("instagram", "17900001", text="So sorry!"))
+        await platforms.private_message(request("instagram", "17900001", text="DM us"))
+        await platforms.private_message(request("instagram", "17900001", text="DM us"))
+        await platforms.remove(request("instagram", "17900001", action="hide"))
+        assert [p.text for p in replies(state, "17900001")] == ["So sorry!"]
+        assert [m["text"] for m in state.messages] == ["DM us"]
+        assert state.posts["17900001"].hidden
+
 
 class TestPlatformRules:
     async def test_x_limit_is_enforced_and_the_message_kept(
