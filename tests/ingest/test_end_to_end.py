@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
-from complaintflow.devkit.emulator import EmulatorState, Post, create_app
+from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
@@ -40,6 +40,10 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
             in_reply_to=f"{PAGE}_1",
         )
     )
+    # The first answer is committed by the platform, then the connection drops: the activity
+    # is retried by Temporal and must not post it twice.
+    emulator.faults.append(Fault(route="graph.comment", drop=True, times=1))
+    emulator.faults.append(Fault(route="zendesk.ticket", status=503, times=1))
     async with serving(create_app(emulator)) as platform_url:
         platforms = Platforms(
             Endpoints(
@@ -131,4 +135,6 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
     (archived,) = (tmp_path / "archive").glob("*.jsonl")
     assert "Wrong item delivered AGAIN" in archived.read_text()
     assert len(emulator.tickets) == 1 and emulator.notifications
+    assert emulator.calls.count("graph.comment") == 2, "ack once (its answer dropped), follow-up"
+    assert emulator.calls.count("graph.list_comments") >= 3, "the retry looked before posting"
     assert final.status is CaseStatus.CLOSED and final.closed_reason == "resolved"
