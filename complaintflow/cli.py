@@ -179,6 +179,13 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--profile")
     poll.set_defaults(handler=_poll_x)
 
+    report = commands.add_parser("report", help="response rate, time to answer, offline, resolved")
+    report.add_argument("--decision-log", type=Path, default=Path(".complaintflow/decisions.jsonl"))
+    report.add_argument("--html", type=Path, help="also write a self-contained web page here")
+    report.add_argument("--limit", type=int, default=5000, help="at most this many cases")
+    report.add_argument("--profile")
+    report.set_defaults(handler=_report)
+
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
@@ -688,6 +695,62 @@ def _poll_x(args: argparse.Namespace) -> int:
         f"polling X mentions of {args.user_id} every {args.interval}s: workflow "
         f"{_temporal(run)} (one per account; running again keeps the existing one)"
     )
+    return OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from temporalio.client import WorkflowExecutionStatus
+
+    from complaintflow.cases import connect
+    from complaintflow.reporting import page, summarise, table
+    from complaintflow.workflows.case import CaseWorkflow
+    from complaintflow.workflows.messages import CaseState
+
+    remarks = []
+    if args.decision_log.is_file():
+        for number, line in enumerate(args.decision_log.read_text("utf-8").splitlines(), 1):
+            try:
+                remarks.append(json.loads(line))
+            except json.JSONDecodeError:
+                print(f"{args.decision_log}:{number}: not JSON, skipped", file=sys.stderr)
+
+    async def run() -> list[CaseState]:
+        client = await connect(args.profile)
+        executions = [
+            e
+            async for e in client.list_workflows("WorkflowType = 'CaseWorkflow'", limit=args.limit)
+        ]
+
+        async def state(execution: Any) -> CaseState | None:
+            handle = client.get_workflow_handle_for(
+                CaseWorkflow.run, execution.id, run_id=execution.run_id
+            )
+            if execution.status == WorkflowExecutionStatus.RUNNING:
+                found: CaseState = await handle.query(CaseWorkflow.state_query)
+                return found
+            if execution.status == WorkflowExecutionStatus.COMPLETED:
+                return await handle.result()
+            return None  # failed or terminated: nothing to count
+
+        gate = asyncio.Semaphore(20)
+
+        async def guarded(execution: Any) -> CaseState | None:
+            async with gate:
+                return await state(execution)
+
+        found = await asyncio.gather(*(guarded(e) for e in executions))
+        return [s for s in found if s is not None]
+
+    states = _temporal(run)
+    rows = summarise(states, remarks)
+    print(table(rows))
+    if args.html:
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        args.html.write_text(page(rows, generated=generated), encoding="utf-8")
+        print(f"\nweb page: {args.html}")
     return OK
 
 

@@ -105,7 +105,8 @@ class Ingest:
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
             decisions.append(summary)
             if decision.playbook is None:
-                await asyncio.to_thread(self._log_decision, decision.to_record())
+                record = {**decision.to_record(), "platform": mention.platform}
+                await asyncio.to_thread(self._log_decision, record)
                 logged.append(mention.id)
                 continue
             handle = await open_case(

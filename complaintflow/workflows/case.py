@@ -119,6 +119,7 @@ class CaseWorkflow:
     async def run(self, case: CaseInput) -> CaseState:
         posted = complaint_time(case, workflow.info().start_time) or workflow.now()
         due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
+        self.state.posted_at = posted.isoformat()
         self.state.sla_due = due.isoformat()
         self._search[search.CASE_SLA_DUE.name] = due
         self._audit(

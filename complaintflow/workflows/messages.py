@@ -160,6 +160,7 @@ class CaseState:
     contacted: bool = False
     escalated: bool = False
     thanked: bool = False
+    posted_at: str = ""
     sla_due: str = ""
     sla_breached: bool = False
     first_response_at: str = ""

@@ -1,0 +1,74 @@
+"""`complaintflow report` reads cases from visibility and the decision log."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import compile_policy
+from complaintflow.cases import open_case
+from complaintflow.rules.triage import Triage
+from complaintflow.worker import build_worker
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import SupervisorAction
+from tests.workflows.conftest import Platform
+from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
+
+
+async def test_report_counts_answers_and_remarks(dev: WorkflowEnvironment, tmp_path: Path) -> None:
+    policy = compile_policy(POLICY)
+    triage = Triage(policy)
+    log = tmp_path / "decisions.jsonl"
+    log.write_text(json.dumps({"id": "r1", "platform": "instagram", "route": None}) + "\n")
+    async with build_worker(dev.client, activities=Platform().activities(), task_queue="rep"):
+        handles = []
+        for n in (1, 2):
+            mention = complaint(id=f"rep-{n}", thread_id=f"rep-{n}", platform="instagram")
+            handles.append(
+                await open_case(
+                    dev.client,
+                    mention=mention,
+                    decision=triage.decide(mention),
+                    policy=policy,
+                    task_queue="rep",
+                )
+            )
+        await until(handles[0], pending("reply_acknowledge"))
+        await handles[0].execute_update(
+            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+        )
+        await until(handles[0], lambda s: bool(s.first_response_at))
+        page = tmp_path / "report.html"
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "complaintflow",
+                "report",
+                "--decision-log",
+                str(log),
+                "--html",
+                str(page),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**os.environ, "TEMPORAL_ADDRESS": dev.client.service_client.config.target_host},
+        )
+        for handle in handles:
+            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+    assert done.returncode == 0, done.stderr
+    row = next(
+        line.split()
+        for line in done.stdout.splitlines()
+        if line.startswith("instagram") and " all " in line
+    )
+    assert row[2:4] == ["2", "50%"], done.stdout
+    assert row[-1] == "1", "one throwaway remark on instagram"
+    assert "<svg" in page.read_text()
