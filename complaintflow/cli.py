@@ -148,6 +148,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--ui-port", type=int, default=8233)
     dev.add_argument("--state-dir", type=Path, default=Path(".complaintflow"))
     dev.add_argument("--no-play", action="store_true", help="start, but play no mentions")
+    dev.add_argument(
+        "--status-every",
+        type=int,
+        default=15,
+        metavar="SECONDS",
+        help="how often to print the open / awaiting / overdue counts",
+    )
     dev.set_defaults(handler=_dev)
 
     serve = commands.add_parser("serve", help="run the ingest service (platform webhooks)")
@@ -569,6 +576,7 @@ def _dev(args: argparse.Namespace) -> int:
         ui_port=args.ui_port,
         state_dir=args.state_dir,
         play=not args.no_play,
+        status_every=args.status_every,
     )
     if args.stream is not None and not args.stream.is_file():
         raise UsageError(f"no such file: {args.stream}")

@@ -83,7 +83,7 @@ def cases(port: int, *flags: str) -> subprocess.CompletedProcess[str]:
 def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     port, ui_port = free_port(), free_port()
     state = tmp_path / "state"
-    first = start(state, port, ui_port)
+    first = start(state, port, ui_port, "--status-every", "1")
     try:
         lines = wait_ready(first)
         assert any(
@@ -156,6 +156,7 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     decisions = (state / "decisions.jsonl").read_text().splitlines()
     assert len(decisions) == 14, "the throwaway remarks are in the decision log"
     assert "→ slack.hook" in rest + "\n".join(lines), "the live view shows the team alerts"
+    assert "open cases 16, awaiting approval 15, first answer overdue 0" in rest
 
     again = start(state, port, ui_port, "--no-play")
     try:

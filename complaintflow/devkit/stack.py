@@ -19,12 +19,14 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.service import RPCError
 
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
@@ -61,6 +63,7 @@ class DevOptions:
     state_dir: Path = Path(".complaintflow")
     play: bool = True
     task_queue: str = "complaintflow"
+    status_every: int = 15  # seconds between status lines
 
 
 def temporal_binary() -> str:
@@ -175,7 +178,7 @@ async def run_dev(options: DevOptions) -> int:
                         "--awaiting-approval"
                     )
                     say("Press Ctrl-C to stop everything.")
-                    await _until_stopped(server)
+                    await _until_stopped(server, client, options.status_every)
                     say("\nstopping: draining the worker...")
             for http in (platforms.client, operations.client, lookup.client):
                 await http.aclose()
@@ -262,14 +265,22 @@ def _stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-async def _until_stopped(server: subprocess.Popen[bytes]) -> None:
+async def _until_stopped(server: subprocess.Popen[bytes], client: Client, every: int) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
+    last = ""
+    ticks = 0
     while not stop.is_set() and server.poll() is None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
+        ticks += 1
+        if ticks % max(1, every) == 0 and not stop.is_set():
+            line = await _status_line(client)
+            if line != last:
+                say(line)
+                last = line
     if server.poll() is not None:
         say("the Temporal dev server stopped unexpectedly; see .complaintflow/temporal.log")
 
@@ -289,6 +300,28 @@ async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, s
     say(
         f"{played.cases} cases opened, {played.logged} throwaway remarks logged "
         f"({options.state_dir / 'decisions.jsonl'})."
+    )
+
+
+async def _status_line(client: Client) -> str:
+    """Open cases, those awaiting approval, and those whose first answer is overdue."""
+    running = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running'"
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        counts = [
+            (await client.count_workflows(query)).count
+            for query in (
+                running,
+                f"{running} AND {search.CASE_AWAITING_APPROVAL.name} = true",
+                f"{running} AND {search.CASE_SLA_DUE.name} < '{now}' AND "
+                f"{search.CASE_STATUS.name} = 'awaiting_approval'",
+            )
+        ]
+    except (RuntimeError, RPCError) as exc:
+        return f"  [status unavailable: {exc}]"
+    return (
+        f"  [{datetime.now().strftime('%H:%M:%S')}] open cases {counts[0]}, awaiting "
+        f"approval {counts[1]}, first answer overdue {counts[2]}"
     )
 
 
