@@ -6,18 +6,37 @@ TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and profiles in the Temporal 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
+from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import Refused
 from complaintflow.workflows.poller import MentionPoller
 
 DEFAULT_TASK_QUEUE = "complaintflow"
+
+
+class _PlainRefusals(DefaultFailureConverter):
+    """A refused update shows the supervisor its reason, not the Python stack behind it."""
+
+    def to_failure(
+        self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
+    ) -> None:
+        super().to_failure(exception, payload_converter, failure)
+        if isinstance(exception, Refused):
+            failure.stack_trace = ""
+
+
+# Clients that run workers (and so validate updates) connect with this converter.
+DATA_CONVERTER = dataclasses.replace(DataConverter.default, failure_converter_class=_PlainRefusals)
 # Pure, deterministic modules the sandbox may share across workflow runs instead of
 # re-importing them for each (CEL's native module cannot be imported twice).
 PASSTHROUGH = (

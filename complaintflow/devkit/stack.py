@@ -40,7 +40,7 @@ from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
-from complaintflow.worker import build_worker
+from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows import search
 
 _TYPES = {
@@ -245,7 +245,7 @@ async def _connect(address: str, server: subprocess.Popen[bytes]) -> Client | No
             )
             return None
         try:
-            return await Client.connect(address)
+            return await Client.connect(address, data_converter=DATA_CONVERTER)
         except RuntimeError:
             await asyncio.sleep(0.2)
     say("complaintflow dev: the Temporal dev server did not start within 30 s")

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         CustomerContact,
         PendingApproval,
+        Refused,
         SupervisorAction,
         ThreadUpdate,
     )
@@ -520,7 +521,7 @@ class CaseWorkflow:
     def _check_resolve(self, action: SupervisorAction) -> None:
         self._check_open(action)
         if self.state.resolved:
-            raise ValueError("the case is already resolved")
+            raise Refused("the case is already resolved")
 
     @workflow.update(
         description="Escalate the case (alert and raise its priority). Payload: "
@@ -534,7 +535,7 @@ class CaseWorkflow:
     def _check_escalate(self, action: SupervisorAction) -> None:
         self._check_open(action)
         if action.priority and action.priority not in PRIORITIES:
-            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+            raise Refused(f"priority must be one of {', '.join(PRIORITIES)}")
 
     @workflow.update(description='Close the case now. Payload: {"by": "YOUR NAME", "note": "WHY"}')
     async def close(self, action: SupervisorAction) -> str:
@@ -625,35 +626,35 @@ class CaseWorkflow:
     # -- handler helpers ---------------------------------------------------------------------
     def _check_open(self, action: SupervisorAction) -> None:
         if not action.by.strip():
-            raise ValueError('say who you are: add "by": "YOUR NAME" to the payload')
+            raise Refused('say who you are: add "by": "YOUR NAME" to the payload')
         if self.closed:
-            raise ValueError(f"case {self.state.case_id} is closed")
+            raise Refused(f"case {self.state.case_id} is closed")
 
     def _check_pending(self, action: SupervisorAction) -> None:
         self._check_open(action)
         pending = self.state.pending
         if pending is None:
             at = self.state.current_step or "its first step"
-            raise ValueError(f"nothing is waiting for approval (the case is at {at})")
+            raise Refused(f"nothing is waiting for approval (the case is at {at})")
         if action.step != pending.step:
-            raise ValueError(
+            raise Refused(
                 f'step "{action.step}" is not waiting for approval; '
                 f'"{pending.step}" is: send {{"step": "{pending.step}", ...}}'
             )
         if pending.approvers and action.by not in pending.approvers:
-            raise ValueError(
+            raise Refused(
                 f"{action.by} may not approve {pending.step}; ask {', '.join(pending.approvers)}"
             )
 
     def _check_text(self, text: str) -> None:
         pending = self.state.pending
         if not text.strip():
-            raise ValueError('an edit needs the new text: add "text": "..."')
+            raise Refused('an edit needs the new text: add "text": "..."')
         assert pending is not None
         limits = REPLY_LIMITS if pending.kind == StepKind.REPLY.value else MESSAGE_LIMITS
         limit = limits.get(self.state.platform, 280)
         if len(text) > limit:
-            raise ValueError(
+            raise Refused(
                 f"the text is {len(text)} characters; {self.state.platform} allows {limit}"
             )
 
@@ -685,7 +686,7 @@ class CaseWorkflow:
         }
         try:
             if action is None:
-                raise ValueError("the payload is not a JSON object with step/by fields")
+                raise Refused("the payload is not a JSON object with step/by fields")
             checks[kind](action)
         except ValueError as problem:
             self._audit("complaintflow", f"ignored a {kind} signal", detail=str(problem))

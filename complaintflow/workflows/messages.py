@@ -12,6 +12,10 @@ from complaintflow.rules.model import CompiledPolicy, parse_policy
 from complaintflow.rules.triage import Decision
 
 
+class Refused(ValueError):
+    """A supervisor action the case cannot take now; the message says why, in plain words."""
+
+
 class CaseStatus(StrEnum):
     """Where a case stands, as shown in the CaseStatus search attribute."""
 
