@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,4 +93,16 @@ def test_mutated_policies(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300) | st.text(max_size=300))
 def test_random_bytes_and_text(data: str | bytes) -> None:
+    outcome(data)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(mutated() | st.binary(max_size=400) | st.text(max_size=400))
+def test_ten_thousand_policies(data: str | bytes) -> None:
+    """The long run (pytest -m slow): mutated and random files, always a located outcome."""
     outcome(data)
