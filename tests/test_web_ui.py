@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.test_dev_command import free_port, start, stop, wait_ready
 
@@ -103,11 +104,15 @@ def send_update(page: Page, name: str, payload: dict[str, str]) -> str:
     page.keyboard.insert_text(json.dumps(payload))
     dialog.get_by_text("Single JSON payload supported.").click()  # the editor commits on blur
     dialog.get_by_role("button", name="Submit").click()
-    for _ in range(50):
-        if page.locator("dialog[open]").count() == 0:
+    for _ in range(100):
+        dialogs = page.locator("dialog[open]")
+        if dialogs.count() == 0:
             return ""
-        text = page.locator("dialog[open]").first.inner_text()
+        try:  # the dialog may close between the count and the read
+            text = dialogs.first.inner_text(timeout=500)
+        except PlaywrightTimeout:
+            continue
         if "not waiting" in text or "Error" in text:
             return text
         page.wait_for_timeout(100)
-    return page.locator("dialog[open]").first.inner_text()
+    raise AssertionError("the update dialog neither closed nor showed an error")
