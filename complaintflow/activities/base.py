@@ -1,7 +1,10 @@
-"""Turns an adapter method into a Temporal activity, mapping PlatformError to retry advice."""
+"""What every adapter shares: classifying an HTTP failure, and turning an adapter method into
+a Temporal activity that maps PlatformError to retry advice."""
 
+import typing
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -10,14 +13,34 @@ from complaintflow.errors import PlatformError
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
 Action = Callable[[ActionRequest], Awaitable[ActionResult]]
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
-def as_activity(name: str, action: Action) -> Action:
+def http_failure(what: str, status: int, message: str, retry_after: str | None) -> PlatformError:
+    """A failed HTTP answer: 429 and 5xx are retried (after Retry-After seconds, when the
+    header gives them), other statuses are not; the platform's message is kept."""
+    delay = None
+    if retry_after:
+        try:
+            delay = max(0.0, float(retry_after))
+        except ValueError:
+            delay = None
+    return PlatformError(
+        f"{what}: {status} {message}".strip(),
+        status=status,
+        retryable=status == 429 or status >= 500,
+        retry_after=delay,
+    )
+
+
+def as_activity(
+    name: str, action: Callable[[In], Awaitable[Out]]
+) -> Callable[[In], Awaitable[Out]]:
     """An activity called `name` that runs `action`; a PlatformError becomes an
     ApplicationError that is retried (after Retry-After, when given) or not, as classified."""
 
-    @activity.defn(name=name)
-    async def run(request: ActionRequest) -> ActionResult:
+    async def run(request: In) -> Out:
         try:
             return await action(request)
         except PlatformError as exc:
@@ -29,4 +52,9 @@ def as_activity(name: str, action: Action) -> Action:
                 next_retry_delay=delay,
             ) from exc
 
-    return run
+    # The SDK decodes the argument by the activity's annotations: give it the action's own
+    # (its last parameter: a partial may have bound the ones before).
+    hints = typing.get_type_hints(getattr(action, "func", action))
+    argument = [k for k in hints if k != "return"][-1]
+    run.__annotations__ = {"request": hints[argument], "return": hints["return"]}
+    return activity.defn(name=name)(run)

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import Action, as_activity
+from complaintflow.activities.base import Action, as_activity, http_failure
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
@@ -74,12 +74,11 @@ class Operations:
         except httpx.TransportError as exc:  # timeouts included
             raise PlatformError(f"POST {url}: {exc!r}", retryable=True) from exc
         if response.status_code >= 400:
-            retry_after = response.headers.get("Retry-After")
-            raise PlatformError(
-                f"POST {url}: {response.status_code} {response.text[:300]}".strip(),
-                status=response.status_code,
-                retryable=response.status_code == 429 or response.status_code >= 500,
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            raise http_failure(
+                f"POST {url}",
+                response.status_code,
+                response.text[:300],
+                response.headers.get("Retry-After"),
             )
         try:
             return response.json()

@@ -16,10 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from complaintflow.activities.base import Action, as_activity
+from complaintflow.activities.base import Action, as_activity, http_failure
 from complaintflow.errors import PlatformError
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows import registry
@@ -232,19 +230,9 @@ class Platforms:
             as_activity(registry.REMOVE_POST, self.remove),
         ]
 
-    def poller_activities(self) -> list[Callable[..., Awaitable[Any]]]:
+    def poller_activities(self) -> list[Callable[[PollRequest], Awaitable[PollResult]]]:
         """The X mentions poll, for the MentionPoller workflow."""
-
-        @activity.defn(name=registry.POLL_X_MENTIONS)
-        async def poll(request: PollRequest) -> PollResult:
-            try:
-                return await self.poll_x_mentions(request)
-            except PlatformError as exc:
-                raise ApplicationError(
-                    str(exc), type="PlatformError", non_retryable=not exc.retryable
-                ) from exc
-
-        return [poll]
+        return [as_activity(registry.POLL_X_MENTIONS, self.poll_x_mentions)]
 
 
 def _classify(
@@ -258,15 +246,4 @@ def _classify(
             if isinstance(error, dict)
             else str(body.get("detail", "") or body.get("title", ""))
         )
-    delay = None
-    if retry_after:
-        try:
-            delay = max(0.0, float(retry_after))
-        except ValueError:
-            delay = None
-    return PlatformError(
-        f"{method} {url}: {status} {message}".strip(),
-        status=status,
-        retryable=status == 429 or status >= 500,
-        retry_after=delay,
-    )
+    return http_failure(f"{method} {url}", status, message, retry_after)

@@ -20,7 +20,7 @@ import os
 
 import httpx
 
-from complaintflow.activities.base import Action, as_activity
+from complaintflow.activities.base import Action, as_activity, http_failure
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
@@ -91,16 +91,5 @@ class ActionWebhook:
 
 
 def _failure(action: str, response: httpx.Response) -> PlatformError:
-    status = response.status_code
     text = response.text[:500].strip() or response.reason_phrase
-    retryable = status == 429 or status >= 500
-    retry_after = None
-    header = response.headers.get("Retry-After")
-    if header:
-        try:
-            retry_after = max(0.0, float(header))
-        except ValueError:
-            retry_after = None
-    return PlatformError(
-        f"{action}: {status} {text}", status=status, retryable=retryable, retry_after=retry_after
-    )
+    return http_failure(action, response.status_code, text, response.headers.get("Retry-After"))
