@@ -424,13 +424,3 @@ def _explain(message: str, variables: Mapping[str, Any]) -> tuple[str, str]:
 def _type_label(t: Any) -> str:
     name = str(t.name()).lower()
     return {"double": "a number", "int": "a whole number", "string": "text"}.get(name, name)
-
-
-def defaults(scope: Scope) -> dict[str, Any]:
-    """Default values of the fixed variables visible in `scope`."""
-    values = {k: v[1] for k, v in MENTION_VARIABLES.items()}
-    if scope in (Scope.ROUTE, Scope.STEP):
-        values.update({k: v[1] for k, v in ROUTE_VARIABLES.items()})
-    if scope is Scope.STEP:
-        values.update({k: v[1] for k, v in CASE_VARIABLES.items()})
-    return values
