@@ -8,7 +8,6 @@ start/signal or the log line is on disk, so an accepted mention is never lost; a
 redelivery is harmless (the case ignores a mention it already has).
 """
 
-import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -28,6 +27,7 @@ from temporalio.client import Client
 
 from complaintflow.cases import open_case
 from complaintflow.errors import IngestError
+from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.ingest.normalise import from_generic, from_meta, from_x
 from complaintflow.rules.features import sentiment
@@ -76,8 +76,12 @@ class Ingest:
         self.triage = Triage(policy)
         self.task_queue = task_queue
         self.secrets = secrets
-        self.decision_log = decision_log
+        self.decisions = DecisionLog(decision_log)
         self.customers = customers
+
+    @property
+    def decision_log(self) -> Path:
+        return self.decisions.path
 
     @property
     def policy(self) -> CompiledPolicy:
@@ -106,8 +110,10 @@ class Ingest:
             decisions.append(summary)
             if decision.playbook is None:
                 record = {**decision.to_record(), "platform": mention.platform}
-                await asyncio.to_thread(self._log_decision, record)
-                logged.append(mention.id)
+                if await self.decisions.append(record):
+                    logged.append(mention.id)
+                else:
+                    summary["redelivered"] = True
                 continue
             handle = await open_case(
                 self.client,
@@ -126,13 +132,6 @@ class Ingest:
                 route=decision.route,
             )
         return {"cases": opened, "logged": logged, "decisions": decisions}
-
-    def _log_decision(self, record: dict[str, Any]) -> None:
-        self.decision_log.parent.mkdir(parents=True, exist_ok=True)
-        with self.decision_log.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
 
 
 def _problem(status: int, reason: str) -> JSONResponse:

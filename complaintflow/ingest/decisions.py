@@ -1,0 +1,109 @@
+"""The decision log: one JSON line per throwaway remark, on disk before ingest answers 2xx.
+
+A platform redelivers a webhook it is unsure about, so a remark already logged is not logged
+again: the log remembers the keys of its most recent lines (read back from the file's tail at
+start-up). Lines that arrive together share one write and one fsync (group commit), so a burst
+costs a few fsyncs, not one per remark. A line torn by a crash is skipped when read back and
+never glued to the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+REMEMBER = 200_000  # keys of the most recent lines kept for spotting redeliveries
+TAIL_BYTES = 64 * 1024 * 1024  # how much of an existing log is read back at start-up
+
+
+def key_of(record: dict[str, Any]) -> str:
+    """What makes a line unique: the post it is about."""
+    return f"{record.get('platform', '')}:{record.get('id', '')}"
+
+
+class DecisionLog:
+    """Append-only JSON lines with redelivery dedupe and group commit."""
+
+    def __init__(self, path: Path, *, remember: int = REMEMBER) -> None:
+        self.path = path
+        self.remember = remember
+        self._seen: dict[str, None] = {}  # insertion-ordered: the oldest key goes first
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._queue: list[tuple[str, str]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._torn = False
+        for key in self._read_tail():
+            self._remember(key)
+
+    async def append(self, record: dict[str, Any]) -> bool:
+        """Write `record` durably; False if its post is already logged (a redelivery).
+
+        Raises OSError if the line could not be written: the caller must not answer 2xx.
+        """
+        key = key_of(record)
+        if key in self._seen:
+            return False
+        if key in self._pending:  # the same post, delivered twice at once
+            await asyncio.shield(self._pending[key])
+            return False
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[key] = done
+        self._queue.append((key, json.dumps(record, ensure_ascii=False)))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await asyncio.shield(done)
+        return True
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await asyncio.to_thread(self._write, [line for _, line in batch])
+            except OSError as exc:
+                for key, _ in batch:
+                    self._pending.pop(key).set_exception(exc)
+                continue
+            for key, _ in batch:
+                self._remember(key)
+                self._pending.pop(key).set_result(None)
+
+    def _write(self, lines: list[str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            if self._torn:  # finish a line cut short by a crash, so ours stays whole
+                handle.write("\n")
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._torn = False
+
+    def _remember(self, key: str) -> None:
+        self._seen[key] = None
+        if len(self._seen) > self.remember:
+            del self._seen[next(iter(self._seen))]
+
+    def _read_tail(self) -> list[str]:
+        try:
+            with self.path.open("rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                start = max(0, size - TAIL_BYTES)
+                handle.seek(start)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        self._torn = bool(data) and not data.endswith(b"\n")
+        lines = data.split(b"\n")
+        if start:
+            lines = lines[1:]  # the first one is cut by the seek
+        keys = []
+        for line in lines[-self.remember :]:
+            try:
+                record = json.loads(line)
+            except ValueError:  # blank, or torn by a crash
+                continue
+            if isinstance(record, dict):
+                keys.append(key_of(record))
+        return keys

@@ -1,0 +1,74 @@
+"""The decision log: each remark once, durable, whole lines, even across restarts and crashes."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from complaintflow.ingest.decisions import DecisionLog
+
+
+def remark(n: int, platform: str = "x") -> dict[str, object]:
+    return {"id": str(n), "platform": platform, "route": None, "score": 0.1}
+
+
+def ids(path: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+
+
+async def test_a_redelivered_remark_is_logged_once(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "decisions.jsonl")
+    assert await log.append(remark(1)) is True
+    assert await log.append(remark(1)) is False
+    assert await log.append(remark(1, platform="facebook")) is True, "another platform's post 1"
+    assert ids(log.path) == ["1", "1"]
+
+
+async def test_concurrent_deliveries_of_one_remark_write_one_line(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "decisions.jsonl")
+    results = await asyncio.gather(*(log.append(remark(n % 50)) for n in range(500)))
+    assert results.count(True) == 50
+    assert sorted(ids(log.path), key=int) == [str(n) for n in range(50)]
+
+
+async def test_a_restart_remembers_what_was_logged(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.jsonl"
+    first = DecisionLog(path)
+    for n in range(3):
+        await first.append(remark(n))
+    again = DecisionLog(path)
+    assert [await again.append(remark(n)) for n in range(4)] == [False, False, False, True]
+    assert ids(path) == ["0", "1", "2", "3"]
+
+
+async def test_a_line_torn_by_a_crash_is_skipped_and_not_glued_to_the_next(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(json.dumps(remark(1)) + "\n" + '{"id": "2", "platf')
+    log = DecisionLog(path)
+    assert await log.append(remark(1)) is False
+    assert await log.append(remark(2)) is True, "the torn line never counted"
+    lines = path.read_text().splitlines()
+    assert lines[1] == '{"id": "2", "platf'
+    assert json.loads(lines[2])["id"] == "2"
+
+
+async def test_only_the_most_recent_keys_are_kept(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "decisions.jsonl", remember=2)
+    for n in range(3):
+        await log.append(remark(n))
+    assert await log.append(remark(2)) is False
+    assert await log.append(remark(0)) is True, "forgotten: memory stays bounded"
+
+
+async def test_a_failed_write_raises_and_is_not_remembered(tmp_path: Path) -> None:
+    blocked = tmp_path / "decisions.jsonl"
+    log = DecisionLog(blocked)
+    blocked.mkdir()  # a directory where the file should be: every write fails
+    with pytest.raises(OSError):
+        await log.append(remark(1))
+    blocked.rmdir()
+    assert await log.append(remark(1)) is True, "the redelivery is written this time"
+    assert ids(blocked) == ["1"]

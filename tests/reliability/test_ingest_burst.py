@@ -1,0 +1,119 @@
+"""A burst of 5,000 signed X webhooks, 10 % of them redelivered, while no worker runs.
+
+Every one is accepted (2xx only once Temporal or the disk has it); when a worker comes back,
+each distinct complaint is exactly one case that answers once, and each distinct remark is
+exactly one line of the decision log.
+"""
+
+import asyncio
+import json
+import random
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import compile_policy
+from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.devkit.emulator import EmulatorState, Post
+from complaintflow.devkit.emulator import create_app as create_emulator
+from complaintflow.devkit.serve import serving
+from complaintflow.ingest.app import Ingest, IngestSecrets
+from complaintflow.ingest.app import create_app as create_ingest
+from complaintflow.worker import build_worker
+from tests.ingest.test_app import x_event, x_signature
+
+WEBHOOKS = 5_000
+REDELIVERED = 0.10
+COMPLAINTS = 0.15  # the share of distinct posts that are real complaints
+BRAND = "1500000000000000001"
+POLICY = textwrap.dedent(
+    f"""\
+    policy: burst
+    version: 1
+    brand:
+      name: Acme
+      accounts: {{x: {{user_id: "{BRAND}", handle: AcmeCares}}}}
+      contact: {{email: care@acme.example}}
+    seriousness:
+      signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
+      thresholds: {{respond: 0.5}}
+    routes: [{{name: respond, when: "score >= thresholds.respond", playbook: auto}}]
+    playbooks:
+      auto:
+        respond_within: 1h
+        steps:
+          - reply: {{template: ack}}
+          - close: {{reason: answered}}
+    templates: {{ack: "Sorry {{author.name}}, we are on it."}}
+    """
+)
+
+
+async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path: Path) -> None:
+    rng = random.Random(6)
+    distinct = WEBHOOKS - int(WEBHOOKS * REDELIVERED)
+    complaints = set(rng.sample(range(distinct), int(distinct * COMPLAINTS)))
+    emulator = EmulatorState(token="tok", brand_x_id=BRAND, brand_page_id="p")
+    bodies: list[tuple[str, bytes]] = []
+    for n in range(distinct):
+        tweet = f"9{n:06d}"
+        text = f"@AcmeCares kettle {n} arrived broken" if n in complaints else f"nice one {n} lol"
+        emulator.add_post(Post(tweet, "x", f"u{n}", text))
+        bodies.append((tweet, json.dumps(x_event(tweet, text, user_id=f"u{n}")).encode()))
+    deliveries = bodies + rng.sample(bodies, WEBHOOKS - distinct)
+    rng.shuffle(deliveries)
+    queue = "burst"
+    policy = compile_policy(POLICY)
+    ingest = Ingest(
+        dev.client,
+        policy,
+        task_queue=queue,
+        secrets=IngestSecrets(x_consumer_secret="x-secret"),
+        decision_log=tmp_path / "decisions.jsonl",
+    )
+    answers: Counter[int] = Counter()
+    async with (
+        serving(create_emulator(emulator)) as emulator_url,
+        serving(create_ingest(ingest)) as ingest_url,
+        httpx.AsyncClient(base_url=ingest_url, timeout=30.0) as http,
+    ):
+        gate = asyncio.Semaphore(16)
+
+        async def deliver(body: bytes) -> None:
+            async with gate:
+                answer = await http.post(
+                    "/webhooks/x",
+                    content=body,
+                    headers={"x-twitter-webhooks-signature": x_signature(body)},
+                )
+                answers[answer.status_code] += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(deliver(body) for _, body in deliveries))
+        burst = time.monotonic() - started
+        assert answers == {200: WEBHOOKS}, answers
+        assert not [p for p in emulator.posts.values() if p.author_id == BRAND], "no worker yet"
+
+        platforms = Platforms(Endpoints(x_url=f"{emulator_url}/x", x_token="tok"))
+        async with build_worker(dev.client, activities=platforms.activities(), task_queue=queue):
+            running = f'TaskQueue="{queue}" AND ExecutionStatus="Running"'
+            for _ in range(1200):
+                if (await dev.client.count_workflows(running)).count == 0:
+                    break
+                await asyncio.sleep(0.25)
+        drained = time.monotonic() - started - burst
+        await platforms.client.aclose()
+    print(f"\n{WEBHOOKS} webhooks in {burst:.1f} s; cases drained {drained:.1f} s later")
+
+    complaint_ids = {tweet for n, (tweet, _) in enumerate(bodies) if n in complaints}
+    remark_ids = {tweet for tweet, _ in bodies} - complaint_ids
+    cases = [e.id async for e in dev.client.list_workflows(f'TaskQueue="{queue}"')]
+    assert sorted(cases) == sorted(f"case-x-{tweet}" for tweet in complaint_ids), "one case each"
+    lines = [json.loads(line) for line in ingest.decision_log.read_text().splitlines()]
+    assert Counter(line["id"] for line in lines) == Counter(remark_ids), "one log line each"
+    replies = Counter(p.in_reply_to for p in emulator.posts.values() if p.author_id == BRAND)
+    assert replies == Counter(complaint_ids), "every case answered exactly once"
