@@ -102,7 +102,7 @@ async def run_dev(options: DevOptions) -> int:
     policy = load_policy(options.policy)
     options.state_dir.mkdir(parents=True, exist_ok=True)
     address = f"127.0.0.1:{options.port}"
-    server = _start_server(options)
+    server = start_server(port=options.port, ui_port=options.ui_port, state_dir=options.state_dir)
     try:
         client = await _connect(address, server)
         if client is None:
@@ -184,7 +184,7 @@ async def run_dev(options: DevOptions) -> int:
                 await http.aclose()
         return 0
     finally:
-        _stop_server(server)
+        stop_server(server)
         say("stopped.")
 
 
@@ -214,7 +214,8 @@ def _publish(emulator: EmulatorState, mention: Mention) -> None:
     )
 
 
-def _start_server(options: DevOptions) -> subprocess.Popen[bytes]:
+def start_server(*, port: int, ui_port: int, state_dir: Path) -> subprocess.Popen[bytes]:
+    """A dev server on loopback keeping its data (and its log) in `state_dir`."""
     command = [
         temporal_binary(),
         "server",
@@ -222,18 +223,20 @@ def _start_server(options: DevOptions) -> subprocess.Popen[bytes]:
         "--ip",
         "127.0.0.1",
         "--port",
-        str(options.port),
+        str(port),
         "--ui-port",
-        str(options.ui_port),
+        str(ui_port),
         "--db-filename",
-        str(options.state_dir / "temporal.db"),
+        str(state_dir / "temporal.db"),
         "--log-level",
         "error",
     ]
     for key in search.ALL:
         command += ["--search-attribute", f"{key.name}={_TYPES[key.indexed_value_type]}"]
-    log = (options.state_dir / "temporal.log").open("ab")
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with (state_dir / "temporal.log").open("ab") as log:  # the server keeps its own copy
+        return subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 async def _connect(address: str, server: subprocess.Popen[bytes]) -> Client | None:
@@ -252,7 +255,8 @@ async def _connect(address: str, server: subprocess.Popen[bytes]) -> Client | No
     return None
 
 
-def _stop_server(server: subprocess.Popen[bytes]) -> None:
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop the dev server and what it started (SIGTERM, then SIGKILL after 15 s)."""
     if server.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):

@@ -1,0 +1,97 @@
+"""Temporal restart: kill the dev server (its database in a file) while 100 cases run, start it
+again on the same address; the worker and client ride it out and every case completes once."""
+
+import asyncio
+import os
+import signal
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from complaintflow.activities.operations import Operations, OperationsConfig
+from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.devkit.emulator import create_app
+from complaintflow.devkit.serve import serving
+from complaintflow.devkit.stack import start_server, stop_server
+from complaintflow.worker import DATA_CONVERTER, build_worker
+from complaintflow.workflows.messages import CaseState
+from tests.reliability.support import (
+    assert_done_exactly_once,
+    emulated_x,
+    open_cases,
+    progress,
+    until,
+)
+
+CASES = 100
+DOWN_FOR = 3.0  # seconds with no Temporal at all
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def connect(address: str) -> Client:
+    for _ in range(150):
+        try:
+            return await Client.connect(address, data_converter=DATA_CONVERTER)
+        except RuntimeError:
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"no Temporal at {address}")
+
+
+async def test_every_case_completes_across_a_temporal_restart(tmp_path: Path) -> None:
+    port, ui_port = free_port(), free_port()
+    address = f"127.0.0.1:{port}"
+    server = start_server(port=port, ui_port=ui_port, state_dir=tmp_path)
+    emulator = emulated_x()
+    try:
+        client = await connect(address)
+        async with serving(create_app(emulator)) as url:
+            http = httpx.AsyncClient(timeout=5.0)
+            platforms = Platforms(Endpoints(x_url=f"{url}/x", x_token="tok"), client=http)
+            operations = Operations(
+                OperationsConfig(
+                    zendesk_url=f"{url}/zendesk",
+                    zendesk_email="care@acme.example",
+                    zendesk_token="tok",
+                    archive_dir=tmp_path / "archive",
+                ),
+                client=http,
+            )
+            async with build_worker(
+                client,
+                task_queue="restart",
+                activities=[*platforms.activities(), *operations.activities()],
+            ):
+                handles = await open_cases(
+                    client, emulator, CASES, prefix="66", task_queue="restart"
+                )
+                await until(lambda: progress(emulator) >= 0.3, seconds=120)
+                killed_at = progress(emulator)
+                os.killpg(server.pid, signal.SIGKILL)  # no graceful shutdown
+                killed = datetime.now(UTC)
+                await asyncio.to_thread(server.wait)
+                await asyncio.sleep(DOWN_FOR)
+                server = start_server(port=port, ui_port=ui_port, state_dir=tmp_path)
+                restarted = time.monotonic()
+                finals: list[CaseState] = await asyncio.wait_for(
+                    asyncio.gather(*(h.result() for h in handles)),  # type: ignore[arg-type]
+                    timeout=300,
+                )
+                took = time.monotonic() - restarted
+                closed = [(await h.describe()).close_time for h in handles]
+            await http.aclose()
+    finally:
+        stop_server(server)
+    after = sum(1 for when in closed if when and when > killed)
+    print(f"\nkilled at {killed_at:.0%} of the work; {after} cases closed after, {took:.0f} s")
+    assert after > 0, "Temporal went away mid-run"
+    assert_done_exactly_once(emulator, finals)
