@@ -1,47 +1,109 @@
 """Logging for long-running processes: structlog, JSON in production, readable in a terminal.
 
-Configured once at the edge (the worker command); code calls structlog.get_logger() and logs
-stable dotted event names with key-value context. A processor removes secrets.
+Configured once at the edge (the worker and serve commands); code calls
+structlog.get_logger() and logs stable dotted event names with key-value context. The Temporal
+SDK's own (stdlib) log records go through the same processors.
+
+One processor, `REDACTOR`, keeps secrets out: values of keys that name a secret, and any
+occurrence of a credential taken from the environment, whatever key or message carries it
+(a Slack webhook URL inside an error, say). Where the live policy says
+`privacy: {redact_customer_text: true}` it also replaces customers' words and handles with
+their length.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any, TextIO
 
 import structlog
 
 SECRET_KEYS = ("secret", "token", "api_key", "password", "authorization", "signature")
+SECRET_ENV = re.compile(r"SECRET|TOKEN|API_KEY|PASSWORD|WEBHOOK_URL|ACTIONS_URL")
+CUSTOMER_KEYS = frozenset({"text", "author", "author_handle", "author_name", "customer_text"})
+SHORTEST_SECRET = 6  # shorter values would redact ordinary words
 
 
-def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Replace the values of keys that name secrets."""
-    for key in list(event):
-        if any(word in key.lower() for word in SECRET_KEYS):
-            event[key] = "[redacted]"
-    return event
+class Redactor:
+    """A structlog processor that removes secrets and, when asked, customer text."""
+
+    def __init__(self, secrets: Iterable[str] = (), *, customer_text: bool = False) -> None:
+        self.secrets = sorted({s for s in secrets if len(s) >= SHORTEST_SECRET}, key=len)[::-1]
+        self.customer_text = customer_text
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Redactor:
+        """Every credential the process was given (names with SECRET, TOKEN, API_KEY, ...)."""
+        env = os.environ if environ is None else environ
+        return cls(value for name, value in env.items() if SECRET_ENV.search(name.upper()))
+
+    def __call__(
+        self, _logger: Any, _method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        for key, value in event.items():
+            lowered = key.lower()
+            if any(word in lowered for word in SECRET_KEYS):
+                event[key] = "[redacted]"
+            elif self.customer_text and lowered in CUSTOMER_KEYS and isinstance(value, str):
+                event[key] = f"[customer text: {len(value)} chars]"
+            elif isinstance(value, str) and self.secrets:
+                event[key] = self._scrub(value)
+        return event
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "[redacted]")
+        return text
 
 
-def configure(*, json_output: bool | None = None, level: int = logging.INFO) -> None:
-    """Set up structlog; JSON lines unless writing to a terminal (or as `json_output` says)."""
+REDACTOR = Redactor()
+
+
+def redact_customer_text(enabled: bool) -> None:
+    """Follow the live policy's `privacy.redact_customer_text`."""
+    REDACTOR.customer_text = enabled
+
+
+def configure(
+    *, json_output: bool | None = None, level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
+    """Set up structlog and route stdlib logging (the Temporal SDK's) through it.
+
+    Writes to `stream` (stderr): JSON lines unless it is a terminal (or as `json_output` says).
+    """
+    REDACTOR.secrets = Redactor.from_environment().secrets
+    stream = stream or sys.stderr
     if json_output is None:
-        json_output = not sys.stderr.isatty()
+        json_output = not stream.isatty()
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_output
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        REDACTOR,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact,
-            renderer,
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)  # the SDK's warnings and errors, not its chatter

@@ -30,6 +30,7 @@ from complaintflow.errors import IngestError
 from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.ingest.normalise import from_generic, from_meta, from_x
+from complaintflow.logs import redact_customer_text
 from complaintflow.rules.features import sentiment
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
@@ -74,6 +75,7 @@ class Ingest:
     ) -> None:
         self.client = client
         self.triage = Triage(policy)
+        redact_customer_text(policy.redact_customer_text)
         self.task_queue = task_queue
         self.secrets = secrets
         self.decisions = DecisionLog(decision_log)
@@ -90,6 +92,7 @@ class Ingest:
     def use_policy(self, policy: CompiledPolicy) -> None:
         """Make `policy` live for new mentions (running cases keep theirs)."""
         self.triage = Triage(policy)
+        redact_customer_text(policy.redact_customer_text)
         log.info("policy.live", policy=policy.label)
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
@@ -114,22 +117,26 @@ class Ingest:
                     logged.append(mention.id)
                 else:
                     summary["redelivered"] = True
-                continue
-            handle = await open_case(
-                self.client,
-                mention=mention,
-                decision=decision,
-                policy=self.policy,
-                task_queue=self.task_queue,
-            )
-            opened.append(handle.id)
-            summary["case"] = handle.id
+            else:
+                handle = await open_case(
+                    self.client,
+                    mention=mention,
+                    decision=decision,
+                    policy=self.policy,
+                    task_queue=self.task_queue,
+                )
+                opened.append(handle.id)
+                summary["case"] = handle.id
             log.info(
-                "case.signalled",
-                case_id=handle.id,
+                "mention.triaged",
+                platform=mention.platform,
                 mention_id=mention.id,
+                author_handle=mention.author.handle,
+                text=mention.text[:280],
                 score=decision.score,
                 route=decision.route,
+                case_id=summary.get("case"),
+                redelivered=summary.get("redelivered", False),
             )
         return {"cases": opened, "logged": logged, "decisions": decisions}
 

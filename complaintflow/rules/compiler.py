@@ -287,6 +287,7 @@ class _Compiler:
             playbooks=playbooks,
             templates=tuple(TemplateText(t.name, t.parts) for t in templates.values()),
             source=Path(self.doc.file).name,
+            redact_customer_text=bool(self.data.get("privacy", {}).get("redact_customer_text")),
         )
         digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
         policy = dataclasses.replace(policy, content_hash=digest)

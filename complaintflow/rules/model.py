@@ -156,6 +156,7 @@ class CompiledPolicy:
     playbooks: tuple[Playbook, ...]
     templates: tuple[TemplateText, ...]
     source: str = ""
+    redact_customer_text: bool = False  # logs carry no customer words or handles
 
     def playbook(self, name: str) -> Playbook:
         """The playbook called `name` (KeyError if none)."""

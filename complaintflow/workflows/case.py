@@ -39,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+# Workflow versions (workflow.patched): histories recorded before a change replay as they ran.
+GUARD_BEFORE_APPROVAL = "removal-guard-before-approval"
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -150,6 +152,13 @@ class CaseWorkflow:
             self._audit("complaintflow", "step skipped", step.id, f"when {step.when} is false")
             return
         text = self._draft(step)
+        if (  # ask no one to approve a removal that cannot happen
+            step.kind is StepKind.REMOVE_PUBLIC
+            and workflow.patched(GUARD_BEFORE_APPROVAL)
+            and (refusal := self._removal_refusal(step))
+        ):
+            self._audit("complaintflow", "removal refused", step.id, refusal)
+            return
         if step.approval is not None:
             approved = await self._approval(step, text)
             if approved is None:
@@ -248,14 +257,17 @@ class CaseWorkflow:
         fields.update(changes)
         return ActionRequest(**fields)
 
-    async def _remove(self, step: Step) -> None:
+    def _removal_refusal(self, step: Step) -> str:
+        """Why removal `step` must not run: "" if it may."""
         platform = self.state.platform
-        refusal = ""
         if platform not in step.channels or self.policy.account(platform) is None:
-            refusal = f"the brand does not own a {platform} channel where it may {step.action}"
-        elif not self.state.resolved:
-            refusal = "the case is not resolved"
-        if refusal:
+            return f"the brand does not own a {platform} channel where it may {step.action}"
+        if not self.state.resolved:
+            return "the case is not resolved"
+        return ""
+
+    async def _remove(self, step: Step) -> None:
+        if refusal := self._removal_refusal(step):
             self._audit("complaintflow", "removal refused", step.id, refusal)
             return
         archived = await self._call(

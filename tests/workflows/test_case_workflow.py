@@ -309,12 +309,12 @@ class TestGuards:
             await handle.signal(CaseWorkflow.customer_contact, CustomerContact())
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
             await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by=ME))
-            await until(handle, pending("remove_public_hide"))
-            await approve(handle, "remove_public_hide")
             final = await finish(env, handle)
         assert "remove_post" not in platform.names() and "archive_post" not in platform.names()
         refusals = [e.detail for e in final.audit if e.what == "removal refused"]
         assert refusals == ["the brand does not own a instagram channel where it may hide"]
+        asked = [e.step for e in final.audit if e.what == "approval requested"]
+        assert "remove_public_hide" not in asked, "no supervisor is asked for what cannot happen"
 
     async def test_failed_activity_escalates_instead_of_failing_the_case(
         self, env: WorkflowEnvironment, platform: Platform, queue: str

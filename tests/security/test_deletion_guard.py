@@ -1,0 +1,102 @@
+"""The deletion guard: complaintflow never removes a public post on a channel the brand does
+not own, before the case is resolved, or without a supervisor's approval."""
+
+import textwrap
+
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow.worker import build_worker
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import CaseState, CaseStatus, CustomerContact
+from complaintflow.workflows.messages import SupervisorAction as Action
+from tests.workflows.conftest import Platform
+from tests.workflows.test_case_workflow import ME, complaint, finish, open_, pending, until
+
+REMOVED = ("archive_post", "remove_post")
+
+
+def policy(resolution: str) -> str:
+    return textwrap.dedent(
+        f"""\
+        policy: guard
+        version: 1
+        brand:
+          name: Acme
+          accounts: {{facebook: {{page_id: "2222"}}}}
+          contact: {{email: care@acme.example}}
+        seriousness:
+          signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
+          thresholds: {{respond: 0.5}}
+        routes: [{{name: respond, when: "score >= thresholds.respond", playbook: tidy}}]
+        playbooks:
+          tidy:
+            respond_within: 24h
+            steps:
+              - reply: {{template: ack}}
+              - await: {resolution}
+              - remove_public: {{action: hide, approval: {{timeout: 1d, on_timeout: skip}}}}
+              - close: {{reason: done}}
+        templates: {{ack: "Sorry {{author.name}}, we are on it."}}
+        """
+    )
+
+
+async def run_case(
+    env: WorkflowEnvironment, platform: Platform, queue: str, text: str, *, supervisor: str
+) -> CaseState:
+    """A Facebook complaint on the brand's page; the supervisor resolves, approves, rejects
+    the removal, or lets the approval time out."""
+    mention = complaint(id=f"c-{supervisor}", thread_id=f"c-{supervisor}", platform="facebook")
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        handle = await open_(env, queue, mention, text)
+        if supervisor != "never resolves":
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+            await handle.signal(CaseWorkflow.customer_contact, CustomerContact())
+            await handle.execute_update(CaseWorkflow.resolve, Action(by=ME))
+            await until(handle, pending("remove_public_hide"))
+            if supervisor == "approves":
+                await handle.execute_update(
+                    CaseWorkflow.approve, Action(step="remove_public_hide", by=ME)
+                )
+            elif supervisor == "rejects":
+                await handle.execute_update(
+                    CaseWorkflow.reject, Action(step="remove_public_hide", by=ME, note="keep")
+                )
+        return await finish(env, handle)
+
+
+RESOLUTION = "{event: resolution, timeout: 7d, on_timeout: continue}"
+
+
+async def test_removed_only_after_resolution_and_approval(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    final = await run_case(env, platform, queue, policy(RESOLUTION), supervisor="approves")
+    assert [n for n in platform.names() if n in REMOVED] == ["archive_post", "remove_post"]
+    assert "remove_public done" in [e.what for e in final.audit]
+
+
+async def test_a_rejected_removal_removes_nothing(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    final = await run_case(env, platform, queue, policy(RESOLUTION), supervisor="rejects")
+    assert not [n for n in platform.names() if n in REMOVED]
+    assert (ME, "rejected", "remove_public_hide") in [(e.who, e.what, e.step) for e in final.audit]
+
+
+async def test_an_approval_that_never_comes_removes_nothing(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    final = await run_case(env, platform, queue, policy(RESOLUTION), supervisor="is away")
+    assert not [n for n in platform.names() if n in REMOVED]
+    assert "approval timed out: skip" in [e.what for e in final.audit]
+
+
+async def test_an_unresolved_case_removes_nothing_and_asks_no_one(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    final = await run_case(env, platform, queue, policy(RESOLUTION), supervisor="never resolves")
+    assert not [n for n in platform.names() if n in REMOVED]
+    refusals = [e.detail for e in final.audit if e.what == "removal refused"]
+    assert refusals == ["the case is not resolved"]
+    assert "approval requested" not in [e.what for e in final.audit]
