@@ -21,3 +21,15 @@ class Bare:
                 "noop", step, start_to_close_timeout=timedelta(seconds=30)
             )
         return steps
+
+
+@workflow.defn(name="BareReply")
+class BareReply:
+    """The floor for bench/latency.py: notify the team, then answer in the thread."""
+
+    @workflow.run
+    async def run(self, tweet_id: str) -> None:
+        for step in ("bare_notify", "bare_reply"):
+            await workflow.execute_activity(
+                step, tweet_id, start_to_close_timeout=timedelta(seconds=30)
+            )

@@ -132,6 +132,19 @@ def _parser() -> argparse.ArgumentParser:
         choices=["json", "console"],
         help="default: console in a terminal, else JSON lines",
     )
+    tuning = worker.add_argument_group("tuning (see README, 'Sizing a worker')")
+    for flag, default, text in (
+        ("max-cached-workflows", 1000, "cases kept in memory between their steps"),
+        ("max-concurrent-workflow-tasks", 100, "workflow tasks run at once"),
+        ("max-concurrent-activities", 100, "platform calls in flight at once"),
+    ):
+        variable = "COMPLAINTFLOW_" + flag.upper().replace("-", "_")
+        tuning.add_argument(
+            f"--{flag}",
+            type=_positive,
+            default=os.environ.get(variable, str(default)),  # parsed (and checked) by type
+            help=f"{text} (default: ${variable} or {default})",
+        )
     worker.set_defaults(handler=_worker)
 
     dev = commands.add_parser(
@@ -225,6 +238,12 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the policy JSON Schema")
     schema.set_defaults(handler=lambda _args: _print(policy_json_schema()))
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _print(text: str, stream: TextIO | None = None) -> int:
@@ -538,7 +557,14 @@ def _worker(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         client = await connect(args.profile)
-        worker = build_worker(client, activities=activities, task_queue=args.task_queue)
+        worker = build_worker(
+            client,
+            activities=activities,
+            task_queue=args.task_queue,
+            max_cached_workflows=args.max_cached_workflows,
+            max_concurrent_workflow_tasks=args.max_concurrent_workflow_tasks,
+            max_concurrent_activities=args.max_concurrent_activities,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):

@@ -37,25 +37,18 @@ class _PlainRefusals(DefaultFailureConverter):
 
 # Clients that run workers (and so validate updates) connect with this converter.
 DATA_CONVERTER = dataclasses.replace(DataConverter.default, failure_converter_class=_PlainRefusals)
-# Pure, deterministic modules the sandbox may share across workflow runs instead of
-# re-importing them for each (CEL's native module cannot be imported twice).
-PASSTHROUGH = (
-    "complaintflow.rules",
-    "complaintflow.workflows.messages",
-    "complaintflow.workflows.registry",
-    "complaintflow.workflows.search",
-    "complaintflow.errors",
-    "cel_expr_python",
-    "vaderSentiment",
-    "jsonschema",
-    "yaml",
-)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox for case workflows, with the policy engine passed through."""
+    """The sandbox for case workflows: calls that break determinism stay forbidden, but
+    modules are imported once per process rather than once per workflow run.
+
+    The workflow modules keep no mutable module state, so sharing them is safe; it halves the
+    memory of each cached case (346 -> 188 KiB, bench/scale.py) and speeds up starts, and the
+    policy engine's native CEL module cannot be imported twice anyway.
+    """
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -232,3 +233,25 @@ def test_console_script_never_shows_a_traceback(policy_file: WritePolicy) -> Non
     assert done.returncode == 1
     assert done.stderr.startswith(f"{broken}:2:1: not valid YAML")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--max-cached-workflows", "0"], {}, "argument --max-cached-workflows: expected a whole"),
+        ([], {"COMPLAINTFLOW_MAX_CONCURRENT_ACTIVITIES": "many"}, "got 'many'"),
+    ],
+)
+def test_worker_tuning_is_checked_before_connecting(
+    argv: list[str], env: dict[str, str], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "complaintflow", "worker", *argv],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

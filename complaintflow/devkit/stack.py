@@ -108,7 +108,7 @@ async def run_dev(options: DevOptions) -> int:
         if client is None:
             return 1
         token = secrets.token_hex(16)
-        emulator = _emulator_for(policy, token)
+        emulator = emulator_for(policy, token)
         async with serving(create_app(emulator)) as emulator_url:
             platforms = Platforms(
                 Endpoints(
@@ -188,7 +188,8 @@ async def run_dev(options: DevOptions) -> int:
         say("stopped.")
 
 
-def _emulator_for(policy: CompiledPolicy, token: str) -> EmulatorState:
+def emulator_for(policy: CompiledPolicy, token: str) -> EmulatorState:
+    """An emulator whose brand accounts are the policy's, accepting `token`."""
     x = policy.account("x")
     page = policy.account("facebook")
     return EmulatorState(
@@ -196,7 +197,7 @@ def _emulator_for(policy: CompiledPolicy, token: str) -> EmulatorState:
     )
 
 
-def _publish(emulator: EmulatorState, mention: Mention) -> None:
+def publish(emulator: EmulatorState, mention: Mention) -> None:
     """Put the customer's post on the emulated platform, so answers land in its thread."""
     thread = mention.thread
     if thread != mention.id and thread not in emulator.posts:
@@ -298,7 +299,7 @@ async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, s
         text_column=options.text_column,
         id_column=options.id_column,
         limit=options.limit,
-        before_post=lambda mention: _publish(emulator, mention),
+        before_post=lambda mention: publish(emulator, mention),
         report=say,
     )
     say(
