@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import statistics
 import time
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import structlog
 from bare_workflow import BareReply  # beside this file: imported by name in the sandbox
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
@@ -45,6 +47,8 @@ from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows import search
 
 BRAND = "1500"
+BARE = "bare workflow, 2 activities (baseline)"
+CASE = "ingest -> case -> reply posted"
 SECRET = "bench-consumer-secret"
 POLICY = f"""\
 policy: latency
@@ -146,6 +150,7 @@ def report(label: str, latencies: list[float]) -> float:
 
 
 async def main(count: int, rate: float) -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         search_attributes=search.ALL,
@@ -206,8 +211,8 @@ async def main(count: int, rate: float) -> None:
 
             p50 = {}
             for label, one in (
-                ("bare workflow, 2 activities (baseline)", one_bare),
-                ("ingest -> case -> reply posted", one_case),
+                (BARE, one_bare),
+                (CASE, one_case),
             ):
                 for warm_up in (True, False):
                     keys = [f"{uuid.uuid4().hex[:10]}" for _ in range(10 if warm_up else count)]
@@ -215,8 +220,8 @@ async def main(count: int, rate: float) -> None:
                     replied = await answered(emulator, keys, seconds=120)
                     assert len(replied) == len(keys), f"{len(keys) - len(replied)} unanswered"
                 p50[label] = report(label, [replied[k] - accepted[k] for k in keys])
-            case, bare = p50.values()
-            print(f"ratio case/bare at p50: {bare and case / bare:.2f}  ({count} each at {rate}/s)")
+            bare, case = (p50[label] for label in (BARE, CASE))
+            print(f"ratio case/bare at p50: {case / bare:.2f}  ({count} each at {rate}/s)")
     await environment.shutdown()
 
 

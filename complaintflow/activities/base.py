@@ -3,6 +3,7 @@ a Temporal activity that maps PlatformError to retry advice."""
 
 import typing
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TypeVar
 
@@ -15,6 +16,17 @@ from complaintflow.workflows.messages import ActionRequest, ActionResult
 Action = Callable[[ActionRequest], Awaitable[ActionResult]]
 In = TypeVar("In")
 Out = TypeVar("Out")
+_FIRST_ATTEMPT: ContextVar[bool] = ContextVar("first_attempt", default=False)
+
+
+def may_have_run_before() -> bool:
+    """Whether an earlier attempt of this action may already have done it on the platform.
+
+    False only on an activity's first attempt, so that attempt posts without first looking
+    for itself (a search per reply is slow and rate-limited on X). Outside an activity it is
+    True: always look.
+    """
+    return not _FIRST_ATTEMPT.get()
 
 
 def http_failure(what: str, status: int, message: str, retry_after: str | None) -> PlatformError:
@@ -41,6 +53,7 @@ def as_activity(
     ApplicationError that is retried (after Retry-After, when given) or not, as classified."""
 
     async def run(request: In) -> Out:
+        first = _FIRST_ATTEMPT.set(activity.info().attempt == 1)
         try:
             return await action(request)
         except PlatformError as exc:
@@ -51,6 +64,8 @@ def as_activity(
                 non_retryable=not exc.retryable,
                 next_retry_delay=delay,
             ) from exc
+        finally:
+            _FIRST_ATTEMPT.reset(first)
 
     # The SDK decodes the argument by the activity's annotations: give it the action's own
     # (its last parameter: a partial may have bound the ones before).

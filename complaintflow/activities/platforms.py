@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import Action, as_activity, http_failure
+from complaintflow.activities.base import Action, as_activity, http_failure, may_have_run_before
 from complaintflow.errors import PlatformError
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows import registry
@@ -98,8 +98,7 @@ class Platforms:
     async def reply(self, request: ActionRequest) -> ActionResult:
         """Answer publicly in the complaint's thread, on its own platform."""
         if request.platform == "x":
-            existing = await self._x_reply_already_made(request)
-            if existing:
+            if may_have_run_before() and (existing := await self._x_reply_already_made(request)):
                 return ActionResult(existing, "already replied")
             _, body = await self._x(
                 "POST",
@@ -109,13 +108,14 @@ class Platforms:
             return ActionResult(str(body["data"]["id"]))
         if request.platform in ("facebook", "instagram"):
             edge = "comments" if request.platform == "facebook" else "replies"
-            _, listing = await self._graph("GET", f"/{request.mention_id}/{edge}")
-            for comment in listing.get("data", []):
-                if (
-                    comment.get("message") == request.text
-                    and comment.get("from", {}).get("id") == request.account_id
-                ):
-                    return ActionResult(str(comment["id"]), "already replied")
+            if may_have_run_before():
+                _, listing = await self._graph("GET", f"/{request.mention_id}/{edge}")
+                for comment in listing.get("data", []):
+                    if (
+                        comment.get("message") == request.text
+                        and comment.get("from", {}).get("id") == request.account_id
+                    ):
+                        return ActionResult(str(comment["id"]), "already replied")
             _, body = await self._graph(
                 "POST", f"/{request.mention_id}/{edge}", json={"message": request.text}
             )
@@ -137,10 +137,11 @@ class Platforms:
         """Move the conversation offline: one private message to the author."""
         if request.platform == "x":
             path = f"/2/dm_conversations/with/{request.author_id}"
-            _, sent = await self._x("GET", path + "/dm_events")
-            for event in sent.get("data", []):
-                if event.get("text") == request.text:
-                    return ActionResult(str(event["id"]), "already sent")
+            if may_have_run_before():
+                _, sent = await self._x("GET", path + "/dm_events")
+                for event in sent.get("data", []):
+                    if event.get("text") == request.text:
+                        return ActionResult(str(event["id"]), "already sent")
             _, body = await self._x("POST", path + "/messages", json={"text": request.text})
             return ActionResult(str(body["data"]["dm_event_id"]))
         if request.platform in ("facebook", "instagram"):

@@ -1,5 +1,6 @@
 """Platform adapters against the emulator over real HTTP on loopback, with injected faults."""
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
@@ -69,6 +70,27 @@ def replies(state: EmulatorState, to: str) -> list[Post]:
 
 
 class TestExactlyOnce:
+    @pytest.mark.parametrize(
+        ("step", "mention", "calls"),
+        [
+            (registry.POST_REPLY, "t1", ["x.post_tweet", "x.search"]),
+            (registry.SEND_PRIVATE_MESSAGE, "t1", ["x.send_dm", "x.list_dms"]),
+            (registry.POST_REPLY, "104_55", ["graph.comment", "graph.list_comments"]),
+        ],
+    )
+    async def test_only_a_retry_looks_for_what_an_earlier_attempt_did(
+        self, world: tuple[EmulatorState, Platforms], step: str, mention: str, calls: list[str]
+    ) -> None:
+        state, platforms = world
+        action = next(a for a in platforms.activities() if activity_name(a) == step)
+        state.faults.append(Fault(route=calls[0], drop=True, times=1))
+        platform = "x" if mention.startswith("t") else "facebook"
+        with pytest.raises(ApplicationError):  # committed, then the answer was lost
+            await attempt(1).run(action, request(platform, mention))
+        retried = await attempt(2).run(action, request(platform, mention))
+        assert retried.detail.startswith("already")
+        assert state.calls == calls, "the first attempt posted at once; the retry looked first"
+
     async def test_x_reply_lands_in_the_thread_once_even_when_retried(
         self, world: tuple[EmulatorState, Platforms]
     ) -> None:
@@ -218,10 +240,17 @@ class TestErrors:
         state.faults.append(Fault(route="x.search", status=429, retry_after=12, times=1))
         reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
         with pytest.raises(ApplicationError) as failed:
-            await ActivityEnvironment().run(reply, request("x", "t1"))
+            await attempt(2).run(reply, request("x", "t1"))  # a retry looks before posting
         assert not failed.value.non_retryable
         assert failed.value.next_retry_delay is not None
         assert failed.value.next_retry_delay.total_seconds() == 12
+
+
+def attempt(number: int) -> ActivityEnvironment:
+    """Temporal's activity test environment, as on the given attempt."""
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, attempt=number)
+    return environment
 
 
 def activity_name(function: object) -> str:
@@ -230,6 +259,4 @@ def activity_name(function: object) -> str:
 
 
 def dataclass_replace(endpoints: Endpoints, **changes: str) -> Endpoints:
-    import dataclasses
-
     return dataclasses.replace(endpoints, **changes)
