@@ -185,10 +185,18 @@ class CompiledPolicy:
         return f"{self.name}@v{self.version} ({self.content_hash[:12]})"
 
     def to_json(self) -> str:
-        """Compact JSON; `from_json` reads it back to an equal object."""
-        return json.dumps(
-            dataclasses.asdict(self), separators=(",", ":"), sort_keys=True, default=_enum_value
-        )
+        """Compact JSON; `from_json` reads it back to an equal object.
+
+        Made once per policy object: every case opened carries it, and building it again per
+        case was the largest cost in ingest's profile.
+        """
+        made: str | None = self.__dict__.get("_json")
+        if made is None:
+            made = json.dumps(
+                dataclasses.asdict(self), separators=(",", ":"), sort_keys=True, default=_enum_value
+            )
+            object.__setattr__(self, "_json", made)  # a cache, not a field: frozen stays true
+        return made
 
     @classmethod
     def from_json(cls, text: str) -> "CompiledPolicy":
