@@ -155,7 +155,7 @@ class CaseWorkflow:
         if (  # ask no one to approve a removal that cannot happen
             step.kind is StepKind.REMOVE_PUBLIC
             and workflow.patched(GUARD_BEFORE_APPROVAL)
-            and (refusal := self._removal_refusal(step))
+            and (refusal := self._removal_refusal(step, before_approval=True))
         ):
             self._audit("complaintflow", "removal refused", step.id, refusal)
             return
@@ -257,13 +257,20 @@ class CaseWorkflow:
         fields.update(changes)
         return ActionRequest(**fields)
 
-    def _removal_refusal(self, step: Step) -> str:
-        """Why removal `step` must not run: "" if it may."""
+    def _removal_refusal(self, step: Step, *, before_approval: bool = False) -> str:
+        """Why removal `step` must not run: "" if it may.
+
+        The X rule is checked only before the approval (the patched path): cases recorded
+        before it asked first and let X's 403 answer, and must replay as they ran.
+        """
         platform = self.state.platform
+        mention = self.case.mention
         if platform not in step.channels or self.policy.account(platform) is None:
             return f"the brand does not own a {platform} channel where it may {step.action}"
         if not self.state.resolved:
             return "the case is not resolved"
+        if before_approval and platform == "x" and mention.thread == mention.id:
+            return "X lets a brand hide only replies in a conversation it started"
         return ""
 
     async def _remove(self, step: Step) -> None:

@@ -100,3 +100,23 @@ async def test_an_unresolved_case_removes_nothing_and_asks_no_one(
     refusals = [e.detail for e in final.audit if e.what == "removal refused"]
     assert refusals == ["the case is not resolved"]
     assert "approval requested" not in [e.what for e in final.audit]
+
+
+async def test_a_customers_own_tweet_is_never_put_up_for_removal(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    """X lets a brand hide replies only in conversations it started: a complaint that starts
+    its own thread is left alone, and no supervisor is asked to approve hiding it."""
+    text = policy(RESOLUTION).replace(
+        'facebook: {page_id: "2222"}', 'x: {user_id: "1111", handle: AcmeCares}'
+    )
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        handle = await open_(env, queue, complaint(id="x-top", thread_id="x-top"), text)
+        await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+        await handle.execute_update(CaseWorkflow.resolve, Action(by=ME))
+        final = await finish(env, handle)
+    assert not [n for n in platform.names() if n in REMOVED]
+    refusals = [e.detail for e in final.audit if e.what == "removal refused"]
+    assert refusals == ["X lets a brand hide only replies in a conversation it started"]
+    assert "approval requested" not in [e.what for e in final.audit]
+    assert not final.escalated

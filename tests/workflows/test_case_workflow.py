@@ -144,9 +144,10 @@ class TestHappyPath:
     async def test_approved_reply_handoff_resolution_and_removal(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
+        reply = complaint(thread_id="b-100")  # a reply in a conversation the brand started
         async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
-            handle = await open_(env, queue, complaint())
-            assert handle.id == case_key(complaint()) == "case-x-9001"
+            handle = await open_(env, queue, reply)
+            assert handle.id == case_key(reply) == "case-x-b-100"
             waiting = await until(handle, pending("reply_acknowledge"))
             assert waiting.status is CaseStatus.AWAITING_APPROVAL
             assert waiting.pending is not None
@@ -176,8 +177,8 @@ class TestHappyPath:
             "post_reply",
         ]
         first_reply, dm = platform.of(REPLY)[0], platform.of(DM)[0]
-        assert (first_reply.platform, first_reply.thread_id) == ("x", "9001")
-        assert dm.text == "Please email care@acme.example and quote case-x-9001."
+        assert (first_reply.platform, first_reply.thread_id) == ("x", "b-100")
+        assert dm.text == "Please email care@acme.example and quote case-x-b-100."
         assert platform.of(REPLY)[1].text == "Glad we could sort this out, Jo."
         assert final.status is CaseStatus.CLOSED and final.closed_reason == "resolved"
         assert final.resolved and final.contacted and final.ticket_id.startswith("open_ticket")
