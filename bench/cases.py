@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import sys
 import textwrap
@@ -34,6 +33,7 @@ from temporalio.worker import Worker
 
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
+from complaintflow.devkit.stack import temporal_binary
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
@@ -159,7 +159,7 @@ async def main() -> int:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
-    binary = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    binary = temporal_binary()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary, search_attributes=search.ALL, dev_server_log_level="error"
     )

@@ -237,7 +237,27 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the policy JSON Schema")
     schema.set_defaults(handler=lambda _args: _print(policy_json_schema()))
+
+    variables = commands.add_parser(
+        "variables", help="what conditions can read: every name, its type and meaning"
+    )
+    variables.add_argument(
+        "--where",
+        choices=["signals", "routes", "steps"],
+        default="steps",
+        help="the place in a policy (default: steps, which see everything)",
+    )
+    variables.set_defaults(handler=_variables)
     return parser
+
+
+def _variables(args: argparse.Namespace) -> int:
+    from complaintflow.rules.expressions import Scope, reference
+
+    scope = {"signals": Scope.SIGNAL, "routes": Scope.ROUTE, "steps": Scope.STEP}[args.where]
+    rows = reference(scope)
+    width = max(len(name) for name, _, _ in rows)
+    return _print("\n".join(f"{name:{width}}  {kind:6}  {text}" for name, kind, text in rows))
 
 
 def _positive(text: str) -> int:

@@ -255,3 +255,27 @@ def test_worker_tuning_is_checked_before_connecting(
     )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+class TestVariables:
+    @pytest.mark.parametrize(
+        ("where", "has", "lacks"),
+        [
+            ("signals", ["author.followers", "sentiment"], ["score", "case.resolved"]),
+            ("routes", ["score", "signals.NAME"], ["case.resolved"]),
+            ("steps", ["case.resolved", "thresholds.NAME"], []),
+        ],
+    )
+    def test_lists_what_each_place_can_read(
+        self, cli: Cli, where: str, has: list[str], lacks: list[str]
+    ) -> None:
+        result = cli("variables", "--where", where)
+        names = [line.split()[0] for line in result.out.splitlines()]
+        assert result.code == 0 and set(has) <= set(names) and not set(lacks) & set(names)
+
+    def test_every_listed_name_compiles_where_it_is_listed(self) -> None:
+        from complaintflow.rules.expressions import Scope, reference, variables_for
+
+        for scope in Scope:
+            listed = {name for name, _, _ in reference(scope) if not name.endswith(".NAME")}
+            assert listed == set(variables_for(scope)), scope

