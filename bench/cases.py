@@ -28,16 +28,15 @@ from bare_workflow import Bare, noop  # beside this file: imported by name in th
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
-from complaintflow.devkit.stack import temporal_binary
+from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
-from complaintflow.workflows import registry, search
+from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import ActionRequest, ActionResult, CaseState
 from complaintflow.workflows.messages import SupervisorAction as Action
@@ -127,8 +126,9 @@ def actions(history: WorkflowHistory) -> Counter[str]:
 
 async def actions_per_case(client: Client, queue: str) -> Counter[str]:
     policy = compile_policy(EXAMPLE.read_text(), name=str(EXAMPLE))
-    m = Mention(
+    m = Mention(  # a reply under the brand's post: X lets the brand hide it afterwards
         id="a-1",
+        thread_id="brand-post-1",
         text="@NorthwindCares my order never arrived, I want a refund",
         platform="x",
         author=Author(id="9", handle="jo", name="Jo", followers=50),
@@ -159,10 +159,7 @@ async def main() -> int:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
-    binary = temporal_binary()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary, search_attributes=search.ALL, dev_server_log_level="error"
-    )
+    env = await in_memory_temporal()
     client = env.client
     queue = f"bench-{uuid.uuid4().hex[:6]}"
     try:

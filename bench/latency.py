@@ -32,7 +32,6 @@ import httpx
 import structlog
 from bare_workflow import BareReply  # beside this file: imported by name in the sandbox
 from temporalio import activity
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from complaintflow import compile_policy
@@ -40,11 +39,10 @@ from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import temporal_binary
+from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
-from complaintflow.worker import DATA_CONVERTER, build_worker
-from complaintflow.workflows import search
+from complaintflow.worker import build_worker
 
 BRAND = "1500"
 BARE = "bare workflow, 2 activities (baseline)"
@@ -151,12 +149,7 @@ def report(label: str, latencies: list[float]) -> float:
 
 async def main(count: int, rate: float) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-        data_converter=DATA_CONVERTER,
-    )
+    environment = await in_memory_temporal()
     client = environment.client
     emulator = EmulatorState(token="tok", brand_x_id=BRAND, brand_page_id="p")
     policy = compile_policy(POLICY)

@@ -24,17 +24,15 @@ import time
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
 from complaintflow.cases import list_cases, open_case
 from complaintflow.devkit.emulator import EmulatorState, create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import emulator_for, publish, temporal_binary
+from complaintflow.devkit.stack import emulator_for, in_memory_temporal, publish
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
-from complaintflow.worker import DATA_CONVERTER
 from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
@@ -156,12 +154,7 @@ async def main(count: int, approvals: int, concurrency: int) -> None:
     token = secrets.token_hex(8)
     emulator = emulator_for(policy, token)
     rng = random.Random(1)
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-        data_converter=DATA_CONVERTER,
-    )
+    environment = await in_memory_temporal()
     client = environment.client
     async with serving(create_app(emulator)) as url:
         worker = Worker(client.service_client.config.target_host, url, token)

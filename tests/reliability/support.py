@@ -6,10 +6,15 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
+import httpx
 from temporalio.client import Client, WorkflowHandle
 
 from complaintflow import compile_policy
+from complaintflow.activities.operations import Operations, OperationsConfig
+from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.cases import open_case
 from complaintflow.devkit.emulator import EmulatorState, Post
 from complaintflow.rules.mention import Author, Mention
@@ -18,14 +23,20 @@ from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus
 
 BRAND = "1500"
-POLICY = compile_policy(
-    textwrap.dedent(
+FULL_PLAYBOOK = ("reply: {template: ack}", "handoff: {template: dm}", "ticket: {system: zendesk}")
+
+
+def automatic_policy(*, brand: str = BRAND, steps: Sequence[str] = FULL_PLAYBOOK) -> str:
+    """A policy no human needs to approve: every "broken" post is a complaint whose playbook
+    runs `steps`, then closes with reason "done"."""
+    playbook = "".join(f"\n              - {step}" for step in (*steps, "close: {reason: done}"))
+    return textwrap.dedent(
         f"""\
         policy: automatic
         version: 1
         brand:
           name: Acme
-          accounts: {{x: {{user_id: "{BRAND}", handle: AcmeCares}}}}
+          accounts: {{x: {{user_id: "{brand}", handle: AcmeCares}}}}
           contact: {{email: care@acme.example, phone: "+1 555 0100"}}
         seriousness:
           signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
@@ -34,17 +45,30 @@ POLICY = compile_policy(
         playbooks:
           auto:
             respond_within: 24h
-            steps:
-              - reply: {{template: ack}}
-              - handoff: {{template: dm}}
-              - ticket: {{system: zendesk}}
-              - close: {{reason: done}}
+            steps:{playbook}
         templates:
           ack: "Sorry {{author.name}}, we are on it."
           dm: "Email {{brand.contact.email}}"
         """
     )
-)
+
+
+POLICY = compile_policy(automatic_policy())
+
+
+def adapters(url: str, http: httpx.AsyncClient, archive: Path) -> list[Callable[..., Any]]:
+    """The real X and Zendesk adapters, calling the emulator at `url` (token "tok")."""
+    platforms = Platforms(Endpoints(x_url=f"{url}/x", x_token="tok"), client=http)
+    operations = Operations(
+        OperationsConfig(
+            zendesk_url=f"{url}/zendesk",
+            zendesk_email="care@acme.example",
+            zendesk_token="tok",
+            archive_dir=archive,
+        ),
+        client=http,
+    )
+    return [*platforms.activities(), *operations.activities()]
 
 
 def emulated_x(*, seed: int = 0) -> EmulatorState:

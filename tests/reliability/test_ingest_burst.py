@@ -8,7 +8,6 @@ exactly one line of the decision log.
 import asyncio
 import json
 import random
-import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,32 +24,13 @@ from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
 from complaintflow.worker import build_worker
 from tests.ingest.test_app import x_event, x_signature
+from tests.reliability.support import automatic_policy
 
 WEBHOOKS = 5_000
 REDELIVERED = 0.10
 COMPLAINTS = 0.15  # the share of distinct posts that are real complaints
 BRAND = "1500000000000000001"
-POLICY = textwrap.dedent(
-    f"""\
-    policy: burst
-    version: 1
-    brand:
-      name: Acme
-      accounts: {{x: {{user_id: "{BRAND}", handle: AcmeCares}}}}
-      contact: {{email: care@acme.example}}
-    seriousness:
-      signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
-      thresholds: {{respond: 0.5}}
-    routes: [{{name: respond, when: "score >= thresholds.respond", playbook: auto}}]
-    playbooks:
-      auto:
-        respond_within: 1h
-        steps:
-          - reply: {{template: ack}}
-          - close: {{reason: answered}}
-    templates: {{ack: "Sorry {{author.name}}, we are on it."}}
-    """
-)
+POLICY = automatic_policy(brand=BRAND, steps=["reply: {template: ack}"])
 
 
 async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path: Path) -> None:

