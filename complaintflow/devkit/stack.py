@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -38,6 +39,7 @@ from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_app_ingest
 from complaintflow.ingest.enrich import CustomerLookup
+from complaintflow.logs import configure
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
@@ -113,6 +115,8 @@ async def run_dev(options: DevOptions) -> int:
             )
             return 1
     policy = load_policy(options.policy)
+    # This terminal shows each decision and change already; logs add only what went wrong.
+    configure(json_output=False, level=logging.WARNING)
     options.state_dir.mkdir(parents=True, exist_ok=True)
     address = f"127.0.0.1:{options.port}"
     server = start_server(port=options.port, ui_port=options.ui_port, state_dir=options.state_dir)
