@@ -157,6 +157,7 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     assert len(decisions) == 14, "the throwaway remarks are in the decision log"
     assert "→ slack.hook" in rest + "\n".join(lines), "the live view shows the team alerts"
     assert "open cases 16, awaiting approval 15, first answer overdue 0" in rest
+    assert "[info" not in rest + "\n".join(lines), "no service log lines in the live view"
 
     again = start(state, port, ui_port, "--no-play")
     try:
