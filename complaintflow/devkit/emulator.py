@@ -55,6 +55,7 @@ class Fault:
     drop: bool = False
     times: int = 0
     rate: float = 1.0
+    hits: int = 0  # calls this fault has hit so far
 
 
 class EmulatorState:
@@ -92,6 +93,7 @@ class EmulatorState:
     def fault_for(self, route: str) -> Fault | None:
         for fault in self.faults:
             if fault.route in (route, "*") and self._random.random() < fault.rate:
+                fault.hits += 1
                 if fault.times:
                     fault.times -= 1
                     if fault.times == 0:
