@@ -1,12 +1,13 @@
-"""What every adapter shares: classifying an HTTP failure, and turning an adapter method into
-a Temporal activity that maps PlatformError to retry advice."""
+"""What every adapter shares: one way to make an HTTP call and classify its failure, and
+turning an adapter method into a Temporal activity that maps PlatformError to retry advice."""
 
 import typing
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -17,6 +18,7 @@ Action = Callable[[ActionRequest], Awaitable[ActionResult]]
 In = TypeVar("In")
 Out = TypeVar("Out")
 _FIRST_ATTEMPT: ContextVar[bool] = ContextVar("first_attempt", default=False)
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # every adapter's client: calls are short
 
 
 def may_have_run_before() -> bool:
@@ -44,6 +46,43 @@ def http_failure(what: str, status: int, message: str, retry_after: str | None) 
         retryable=status == 429 or status >= 500,
         retry_after=delay,
     )
+
+
+def _first_words(response: httpx.Response) -> str:
+    return response.text[:300]
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    what: str = "",
+    reason: Callable[[httpx.Response], str] = _first_words,
+    **request: Any,
+) -> Any:
+    """Make one call; its JSON answer ({} when it has none).
+
+    A timeout or a connection lost mid-answer is retryable (the call may have happened: the
+    adapter looks before trying again); an HTTP error is classified by `http_failure`, with
+    `reason(response)` as the other side's words. `what` names the call in errors
+    (default: METHOD URL).
+    """
+    what = what or f"{method} {url}"
+    try:
+        response = await client.request(method, url, **request)
+    except httpx.TimeoutException as exc:
+        raise PlatformError(f"{what}: timed out", retryable=True) from exc
+    except httpx.TransportError as exc:
+        raise PlatformError(f"{what}: {exc!r}", retryable=True) from exc
+    if response.status_code >= 400:
+        raise http_failure(
+            what, response.status_code, reason(response), response.headers.get("Retry-After")
+        )
+    try:
+        return response.json()
+    except ValueError:
+        return {}
 
 
 def as_activity(

@@ -17,12 +17,10 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import Action, as_activity, http_failure
+from complaintflow.activities.base import TIMEOUT, Action, as_activity, send
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
-
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,21 +67,7 @@ class Operations:
                 "environment variables)",
                 retryable=False,
             )
-        try:
-            response = await self.client.post(url, json=payload, headers=headers or {})
-        except httpx.TransportError as exc:  # timeouts included
-            raise PlatformError(f"POST {url}: {exc!r}", retryable=True) from exc
-        if response.status_code >= 400:
-            raise http_failure(
-                f"POST {url}",
-                response.status_code,
-                response.text[:300],
-                response.headers.get("Retry-After"),
-            )
-        try:
-            return response.json()
-        except ValueError:
-            return {}
+        return await send(self.client, "POST", url, json=payload, headers=headers or {})
 
     async def notify(self, request: ActionRequest) -> ActionResult:
         """Alert the team; `via` is slack or webhook, `target` the channel or audience."""

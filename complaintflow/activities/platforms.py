@@ -17,13 +17,11 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import Action, as_activity, http_failure, may_have_run_before
+from complaintflow.activities.base import TIMEOUT, Action, as_activity, may_have_run_before, send
 from complaintflow.errors import PlatformError
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult, PollRequest, PollResult
-
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,29 +65,21 @@ class Platforms:
         *,
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        try:
-            response = await self.client.request(
-                method, url, json=json, params=params, headers={"Authorization": f"Bearer {token}"}
-            )
-        except httpx.TimeoutException as exc:
-            raise PlatformError(f"{method} {url}: timed out", retryable=True) from exc
-        except httpx.TransportError as exc:  # includes a connection dropped mid-answer
-            raise PlatformError(f"{method} {url}: {exc!r}", retryable=True) from exc
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code >= 400:
-            raise _classify(
-                method, url, response.status_code, body, response.headers.get("Retry-After")
-            )
-        return response.status_code, body
+    ) -> Any:
+        return await send(
+            self.client,
+            method,
+            url,
+            reason=_reason,
+            json=json,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
-    def _x(self, method: str, path: str, **kwargs: Any) -> Awaitable[tuple[int, Any]]:
+    def _x(self, method: str, path: str, **kwargs: Any) -> Awaitable[Any]:
         return self._call(method, self.endpoints.x_url + path, self.endpoints.x_token, **kwargs)
 
-    def _graph(self, method: str, path: str, **kwargs: Any) -> Awaitable[tuple[int, Any]]:
+    def _graph(self, method: str, path: str, **kwargs: Any) -> Awaitable[Any]:
         return self._call(
             method, self.endpoints.graph_url + path, self.endpoints.graph_token, **kwargs
         )
@@ -100,7 +90,7 @@ class Platforms:
         if request.platform == "x":
             if may_have_run_before() and (existing := await self._x_reply_already_made(request)):
                 return ActionResult(existing, "already replied")
-            _, body = await self._x(
+            body = await self._x(
                 "POST",
                 "/2/tweets",
                 json={"text": request.text, "reply": {"in_reply_to_tweet_id": request.mention_id}},
@@ -109,14 +99,14 @@ class Platforms:
         if request.platform in ("facebook", "instagram"):
             edge = "comments" if request.platform == "facebook" else "replies"
             if may_have_run_before():
-                _, listing = await self._graph("GET", f"/{request.mention_id}/{edge}")
+                listing = await self._graph("GET", f"/{request.mention_id}/{edge}")
                 for comment in listing.get("data", []):
                     if (
                         comment.get("message") == request.text
                         and comment.get("from", {}).get("id") == request.account_id
                     ):
                         return ActionResult(str(comment["id"]), "already replied")
-            _, body = await self._graph(
+            body = await self._graph(
                 "POST", f"/{request.mention_id}/{edge}", json={"message": request.text}
             )
             return ActionResult(str(body["id"]))
@@ -138,15 +128,15 @@ class Platforms:
         if request.platform == "x":
             path = f"/2/dm_conversations/with/{request.author_id}"
             if may_have_run_before():
-                _, sent = await self._x("GET", path + "/dm_events")
+                sent = await self._x("GET", path + "/dm_events")
                 for event in sent.get("data", []):
                     if event.get("text") == request.text:
                         return ActionResult(str(event["id"]), "already sent")
-            _, body = await self._x("POST", path + "/messages", json={"text": request.text})
+            body = await self._x("POST", path + "/messages", json={"text": request.text})
             return ActionResult(str(body["data"]["dm_event_id"]))
         if request.platform in ("facebook", "instagram"):
             try:
-                _, body = await self._graph(
+                body = await self._graph(
                     "POST",
                     f"/{request.account_id}/messages",
                     json={
@@ -188,7 +178,7 @@ class Platforms:
 
     async def _x_reply_already_made(self, request: ActionRequest) -> str:
         query = f"conversation_id:{request.thread_id} from:{request.account_id}"
-        _, found = await self._x("GET", "/2/tweets/search/recent", params={"query": query})
+        found = await self._x("GET", "/2/tweets/search/recent", params={"query": query})
         for tweet in found.get("data", []):
             if tweet.get("text") == request.text:
                 return str(tweet["id"])
@@ -202,7 +192,7 @@ class Platforms:
         }
         if request.since_id:
             params["since_id"] = request.since_id
-        _, body = await self._x("GET", f"/2/users/{request.user_id}/mentions", params=params)
+        body = await self._x("GET", f"/2/users/{request.user_id}/mentions", params=params)
         tweets = body.get("data") or []
         mentions = tuple(
             Mention(
@@ -236,15 +226,15 @@ class Platforms:
         return [as_activity(registry.POLL_X_MENTIONS, self.poll_x_mentions)]
 
 
-def _classify(
-    method: str, url: str, status: int, body: Any, retry_after: str | None
-) -> PlatformError:
-    message = ""
-    if isinstance(body, dict):
-        error = body.get("error")
-        message = (
-            str(error.get("message", ""))
-            if isinstance(error, dict)
-            else str(body.get("detail", "") or body.get("title", ""))
-        )
-    return http_failure(f"{method} {url}", status, message, retry_after)
+def _reason(response: httpx.Response) -> str:
+    """The platform's own words from an error answer (X's detail/title, Graph's message)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message", ""))
+    return str(body.get("detail", "") or body.get("title", ""))

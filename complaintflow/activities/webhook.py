@@ -20,14 +20,12 @@ import os
 
 import httpx
 
-from complaintflow.activities.base import Action, as_activity, http_failure
-from complaintflow.errors import PlatformError
+from complaintflow.activities.base import TIMEOUT, Action, as_activity, send
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
 URL_ENV = "COMPLAINTFLOW_ACTIONS_URL"
 SECRET_ENV = "COMPLAINTFLOW_ACTIONS_SECRET"
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -64,20 +62,15 @@ class ActionWebhook:
             "Idempotency-Key": request.key,
             "X-Complaintflow-Signature": sign(self.secret, body),
         }
-        try:
-            response = await self.client.post(
-                f"{self.base_url}/{action}", content=body, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            raise PlatformError(f"{action}: timed out ({exc})", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise PlatformError(f"{action}: {exc}", retryable=True) from exc
-        if response.status_code >= 400:
-            raise _failure(action, response)
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
+        data = await send(
+            self.client,
+            "POST",
+            f"{self.base_url}/{action}",
+            what=action,
+            reason=lambda response: response.text[:500].strip() or response.reason_phrase,
+            content=body,
+            headers=headers,
+        )
         if not isinstance(data, dict):
             data = {}
         return ActionResult(ref=str(data.get("ref", "")), detail=str(data.get("detail", "")))
@@ -88,8 +81,3 @@ class ActionWebhook:
             as_activity(name, functools.partial(self.deliver, name.removeprefix("complaintflow.")))
             for name in registry.ALL_ACTIVITIES
         ]
-
-
-def _failure(action: str, response: httpx.Response) -> PlatformError:
-    text = response.text[:500].strip() or response.reason_phrase
-    return http_failure(action, response.status_code, text, response.headers.get("Retry-After"))
