@@ -74,8 +74,7 @@ class Ingest:
         customers: CustomerLookup | None = None,
     ) -> None:
         self.client = client
-        self.triage = Triage(policy)
-        redact_customer_text(policy.redact_customer_text)
+        self._make_live(policy)
         self.task_queue = task_queue
         self.secrets = secrets
         self.decisions = DecisionLog(decision_log)
@@ -91,9 +90,12 @@ class Ingest:
 
     def use_policy(self, policy: CompiledPolicy) -> None:
         """Make `policy` live for new mentions (running cases keep theirs)."""
+        self._make_live(policy)
+        log.info("policy.live", policy=policy.label)
+
+    def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
         redact_customer_text(policy.redact_customer_text)
-        log.info("policy.live", policy=policy.label)
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
         """Triage each mention and act on it; return what was done."""

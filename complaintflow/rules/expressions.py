@@ -154,15 +154,22 @@ class EvalError:
     message: str
 
 
-def reference(scope: Scope) -> list[tuple[str, str, str]]:
-    """(name, type, what it is) for every variable a condition in `scope` can read."""
+def _tables(scope: Scope) -> list[dict[str, tuple[Any, str]]]:
+    """The variable tables a condition in `scope` sees (signals and thresholds aside)."""
     tables = [MENTION_VARIABLES]
     if scope in (Scope.ROUTE, Scope.STEP):
         tables.append(ROUTE_VARIABLES)
     if scope is Scope.STEP:
         tables.append(CASE_VARIABLES)
+    return tables
+
+
+def reference(scope: Scope) -> list[tuple[str, str, str]]:
+    """(name, type, what it is) for every variable a condition in `scope` can read."""
     rows = [
-        (name, str(kind).lower(), text) for table in tables for name, (kind, text) in table.items()
+        (name, str(kind).lower(), text)
+        for table in _tables(scope)
+        for name, (kind, text) in table.items()
     ]
     if scope is not Scope.SIGNAL:
         rows += [
@@ -176,13 +183,10 @@ def variables_for(
     scope: Scope, signals: Sequence[str] = (), thresholds: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The declared CEL variables (name -> type) visible in `scope`."""
-    names = {k: v[0] for k, v in MENTION_VARIABLES.items()}
-    if scope in (Scope.ROUTE, Scope.STEP):
-        names.update({k: v[0] for k, v in ROUTE_VARIABLES.items()})
+    names = {name: kind for table in _tables(scope) for name, (kind, _) in table.items()}
+    if scope is not Scope.SIGNAL:
         names.update({f"signals.{s}": T.BOOL for s in signals})
         names.update({f"thresholds.{t}": T.DOUBLE for t in thresholds})
-    if scope is Scope.STEP:
-        names.update({k: v[0] for k, v in CASE_VARIABLES.items()})
     return names
 
 
