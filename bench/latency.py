@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -42,6 +39,7 @@ from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
+from complaintflow.signatures import sign
 from complaintflow.worker import build_worker
 
 BRAND = "1500"
@@ -79,11 +77,6 @@ def x_webhook(tweet_id: str, n: int) -> bytes:
         "user": {"id_str": f"u{n}", "screen_name": f"user{n}", "name": f"User {n}"},
     }
     return json.dumps({"for_user_id": BRAND, "tweet_create_events": [tweet]}).encode()
-
-
-def sign(body: bytes) -> str:
-    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
-    return "sha256=" + base64.b64encode(digest).decode()
 
 
 def bare_activities(url: str, http: httpx.AsyncClient) -> list[Callable[..., Awaitable[None]]]:
@@ -197,7 +190,11 @@ async def main(count: int, rate: float) -> None:
                 answer = await http.post(
                     f"{ingest_url}/webhooks/x",
                     content=body,
-                    headers={"x-twitter-webhooks-signature": sign(body)},
+                    headers={
+                        "x-twitter-webhooks-signature": sign(
+                            SECRET.encode(), body, encoding="base64"
+                        )
+                    },
                 )
                 answer.raise_for_status()
                 return time.time()

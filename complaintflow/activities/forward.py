@@ -10,7 +10,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from complaintflow.activities.webhook import sign
+from complaintflow.signatures import sign
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import PollResult
 

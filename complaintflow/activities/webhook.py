@@ -13,24 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import hmac
 import json
 import os
 
 import httpx
 
 from complaintflow.activities.base import TIMEOUT, Action, as_activity, send
+from complaintflow.signatures import sign
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
 URL_ENV = "COMPLAINTFLOW_ACTIONS_URL"
 SECRET_ENV = "COMPLAINTFLOW_ACTIONS_SECRET"
-
-
-def sign(secret: bytes, body: bytes) -> str:
-    """The signature header value for `body`."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
 class ActionWebhook:

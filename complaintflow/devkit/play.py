@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.webhook import sign
 from complaintflow.batch import read_mentions
 from complaintflow.devkit import sample_stream_path
 from complaintflow.rules.mention import Mention
+from complaintflow.signatures import sign
 
 
 @dataclasses.dataclass(frozen=True)

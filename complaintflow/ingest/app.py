@@ -8,9 +8,7 @@ start/signal or the log line is on disk, so an accepted mention is never lost; a
 redelivery is harmless (the case ignores a mention it already has).
 """
 
-import base64
 import dataclasses
-import hashlib
 import hmac
 import json
 import os
@@ -35,6 +33,7 @@ from complaintflow.rules.features import sentiment
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
+from complaintflow.signatures import Encoding, sign, verify
 
 MAX_BODY = 256 * 1024
 log = structlog.get_logger()
@@ -160,25 +159,21 @@ async def _body(request: Request) -> bytes | Response:
     return b"".join(chunks)
 
 
-def _signed(secret: str, body: bytes, given: str, *, encoding: str) -> bool:
-    if not secret or not given.startswith("sha256="):
-        return False
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    expected = base64.b64encode(digest).decode() if encoding == "base64" else digest.hex()
-    return hmac.compare_digest(given.removeprefix("sha256="), expected)
-
-
 def create_app(ingest: Ingest) -> Starlette:
     """The ingest ASGI app."""
 
     def receiver(
-        secret: Callable[[], str], header: str, encoding: str, parse: Callable[[Any], list[Mention]]
+        secret: Callable[[], str],
+        header: str,
+        encoding: Encoding,
+        parse: Callable[[Any], list[Mention]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             body = await _body(request)
             if isinstance(body, Response):
                 return body
-            if not _signed(secret(), body, request.headers.get(header, ""), encoding=encoding):
+            given = request.headers.get(header, "")
+            if not verify(secret().encode(), body, given, encoding=encoding):
                 log.warning("ingest.bad_signature", path=request.url.path)
                 return _problem(401, f"missing or wrong {header} signature")
             try:
@@ -202,10 +197,8 @@ def create_app(ingest: Ingest) -> Starlette:
         token = request.query_params.get("crc_token", "")
         if not token or not secrets.x_consumer_secret:
             return _problem(400, "crc_token is required")
-        digest = hmac.new(
-            secrets.x_consumer_secret.encode(), token.encode(), hashlib.sha256
-        ).digest()
-        return JSONResponse({"response_token": "sha256=" + base64.b64encode(digest).decode()})
+        answer = sign(secrets.x_consumer_secret.encode(), token.encode(), encoding="base64")
+        return JSONResponse({"response_token": answer})
 
     async def meta_verify(request: Request) -> Response:
         params = request.query_params

@@ -13,9 +13,9 @@ import sys
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.activities.webhook import sign
 from complaintflow.cases import open_case
 from complaintflow.rules.triage import Triage
+from complaintflow.signatures import sign
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
 from tests.receiver import receiver
