@@ -54,6 +54,7 @@ ATTEMPTS: dict[str, Forge] = {
         "sha256="
         + enc(digest("x-secret" if secret != "x-secret" else "meta-secret", body)).decode()
     ),
+    "not ASCII": lambda body, secret, enc: "sha256=" + "é" * 44,
     "plain sha256, no key": lambda body, secret, enc: (
         "sha256=" + enc(hashlib.sha256(body).digest()).decode()
     ),
@@ -109,7 +110,9 @@ async def test_forged_signatures_are_refused_and_start_nothing(
         for text in (COMPLAINT, REMARK):
             body = body_for(route, f"forged-{route}-{len(answers)}", text)
             answer = await http.post(
-                f"/webhooks/{route}", content=body, headers={header: forge(body, secret, encode)}
+                f"/webhooks/{route}",
+                content=body,
+                headers={header: forge(body, secret, encode).encode("latin-1")},
             )
             answers[f"{attempt}: {text}"] = (answer.status_code, answer.json())
     refused = (401, {"error": f"missing or wrong {header} signature"})
