@@ -32,11 +32,9 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from complaintflow import compile_policy
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import in_memory_temporal
+from complaintflow.devkit.stack import emulated_adapters, in_memory_temporal
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
 from complaintflow.signatures import sign
@@ -157,61 +155,52 @@ async def main(count: int, rate: float) -> None:
         serving(create_app(emulator)) as url,
         serving(create_ingest(ingest)) as ingest_url,
         httpx.AsyncClient(timeout=30.0) as http,
+        build_worker(
+            client,
+            task_queue="latency",
+            activities=emulated_adapters(url, "tok", Path(os.devnull), client=http),
+        ),
+        Worker(
+            client,
+            task_queue="latency-bare",
+            workflows=[BareReply],
+            activities=bare_activities(url, http),
+        ),
     ):
-        platforms = Platforms(Endpoints(x_url=f"{url}/x", x_token="tok"), client=http)
-        operations = Operations(
-            OperationsConfig(slack_webhook_url=f"{url}/slack/care", archive_dir=Path("/tmp")),
-            client=http,
-        )
-        async with (
-            build_worker(
-                client,
-                task_queue="latency",
-                activities=[*platforms.activities(), *operations.activities()],
-            ),
-            Worker(
-                client,
-                task_queue="latency-bare",
-                workflows=[BareReply],
-                activities=bare_activities(url, http),
-            ),
+
+        async def one_bare(n: int, tweet: str) -> float:
+            emulator.add_post(Post(tweet, "x", f"u{n}", f"@AcmeCares my kettle {n} broke"))
+            await client.start_workflow(
+                BareReply.run, tweet, id=f"bare-{tweet}", task_queue="latency-bare"
+            )
+            return time.time()
+
+        async def one_case(n: int, tweet: str) -> float:
+            emulator.add_post(Post(tweet, "x", f"u{n}", f"@AcmeCares my kettle {n} broke"))
+            body = x_webhook(tweet, n)
+            answer = await http.post(
+                f"{ingest_url}/webhooks/x",
+                content=body,
+                headers={
+                    "x-twitter-webhooks-signature": sign(SECRET.encode(), body, encoding="base64")
+                },
+            )
+            answer.raise_for_status()
+            return time.time()
+
+        p50 = {}
+        for label, one in (
+            (BARE, one_bare),
+            (CASE, one_case),
         ):
-
-            async def one_bare(n: int, tweet: str) -> float:
-                emulator.add_post(Post(tweet, "x", f"u{n}", f"@AcmeCares my kettle {n} broke"))
-                await client.start_workflow(
-                    BareReply.run, tweet, id=f"bare-{tweet}", task_queue="latency-bare"
-                )
-                return time.time()
-
-            async def one_case(n: int, tweet: str) -> float:
-                emulator.add_post(Post(tweet, "x", f"u{n}", f"@AcmeCares my kettle {n} broke"))
-                body = x_webhook(tweet, n)
-                answer = await http.post(
-                    f"{ingest_url}/webhooks/x",
-                    content=body,
-                    headers={
-                        "x-twitter-webhooks-signature": sign(
-                            SECRET.encode(), body, encoding="base64"
-                        )
-                    },
-                )
-                answer.raise_for_status()
-                return time.time()
-
-            p50 = {}
-            for label, one in (
-                (BARE, one_bare),
-                (CASE, one_case),
-            ):
-                for warm_up in (True, False):
-                    keys = [f"{uuid.uuid4().hex[:10]}" for _ in range(10 if warm_up else count)]
-                    accepted = await steady(keys, rate, one)
-                    replied = await answered(emulator, keys, seconds=120)
-                    assert len(replied) == len(keys), f"{len(keys) - len(replied)} unanswered"
-                p50[label] = report(label, [replied[k] - accepted[k] for k in keys])
-            bare, case = (p50[label] for label in (BARE, CASE))
-            print(f"ratio case/bare at p50: {case / bare:.2f}  ({count} each at {rate}/s)")
+            for warm_up in (True, False):
+                keys = [f"{uuid.uuid4().hex[:10]}" for _ in range(10 if warm_up else count)]
+                accepted = await steady(keys, rate, one)
+                replied = await answered(emulator, keys, seconds=120)
+                assert len(replied) == len(keys), f"{len(keys) - len(replied)} unanswered"
+            p50[label] = report(label, [replied[k] - accepted[k] for k in keys])
+        bare, case = (p50[label] for label in (BARE, CASE))
+        print(f"ratio case/bare at p50: {case / bare:.2f}  ({count} each at {rate}/s)")
     await environment.shutdown()
 
 

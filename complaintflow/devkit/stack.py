@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from complaintflow.activities.base import TIMEOUT, Action
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit import sample_stream_path
@@ -126,33 +128,15 @@ async def run_dev(options: DevOptions) -> int:
             return 1
         token = secrets.token_hex(16)
         emulator = emulator_for(policy, token)
+        adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
         async with serving(create_app(emulator)) as emulator_url:
-            platforms = Platforms(
-                Endpoints(
-                    x_url=f"{emulator_url}/x",
-                    x_token=token,
-                    graph_url=f"{emulator_url}/graph",
-                    graph_token=token,
-                    gbp_url=f"{emulator_url}/gbp",
-                    gbp_token=token,
-                )
-            )
-            operations = Operations(
-                OperationsConfig(
-                    slack_webhook_url=f"{emulator_url}/slack/dev",
-                    notify_webhook_url=f"{emulator_url}/hooks/dev",
-                    zendesk_url=f"{emulator_url}/zendesk",
-                    zendesk_email="dev@example",
-                    zendesk_token=token,
-                    ticket_webhook_url=f"{emulator_url}/hooks/tickets",
-                    archive_dir=options.state_dir / "archive",
-                )
-            )
             ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
             waiting = ui + "?query=" + quote(f"{search.CASE_AWAITING_APPROVAL.name}=true")
             async with build_worker(
                 client,
-                activities=[*platforms.activities(), *operations.activities()],
+                activities=emulated_adapters(
+                    emulator_url, token, options.state_dir / "archive", client=adapters_http
+                ),
                 task_queue=options.task_queue,
             ):
                 say(
@@ -197,12 +181,42 @@ async def run_dev(options: DevOptions) -> int:
                     say("Press Ctrl-C to stop everything.")
                     await _until_stopped(server, client, options.status_every)
                     say("\nstopping: draining the worker...")
-            for http in (platforms.client, operations.client, lookup.client):
+            for http in (adapters_http, lookup.client):
                 await http.aclose()
         return 0
     finally:
         stop_server(server)
         say("stopped.")
+
+
+def emulated_adapters(
+    url: str, token: str, archive_dir: Path, *, client: httpx.AsyncClient | None = None
+) -> list[Action]:
+    """Every platform and operations adapter, calling the emulator at `url` with `token`."""
+    platforms = Platforms(
+        Endpoints(
+            x_url=f"{url}/x",
+            x_token=token,
+            graph_url=f"{url}/graph",
+            graph_token=token,
+            gbp_url=f"{url}/gbp",
+            gbp_token=token,
+        ),
+        client=client,
+    )
+    operations = Operations(
+        OperationsConfig(
+            slack_webhook_url=f"{url}/slack/dev",
+            notify_webhook_url=f"{url}/hooks/dev",
+            zendesk_url=f"{url}/zendesk",
+            zendesk_email="dev@example",
+            zendesk_token=token,
+            ticket_webhook_url=f"{url}/hooks/tickets",
+            archive_dir=archive_dir,
+        ),
+        client=client,
+    )
+    return [*platforms.activities(), *operations.activities()]
 
 
 def emulator_for(policy: CompiledPolicy, token: str) -> EmulatorState:

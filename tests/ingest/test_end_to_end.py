@@ -11,10 +11,10 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.activities.base import TIMEOUT
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
 from complaintflow.devkit.serve import serving
+from complaintflow.devkit.stack import emulated_adapters
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.worker import build_worker
@@ -45,23 +45,7 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
     emulator.faults.append(Fault(route="graph.comment", drop=True, times=1))
     emulator.faults.append(Fault(route="zendesk.ticket", status=503, times=1))
     async with serving(create_app(emulator)) as platform_url:
-        platforms = Platforms(
-            Endpoints(
-                x_url=f"{platform_url}/x",
-                x_token="tok",
-                graph_url=f"{platform_url}/graph",
-                graph_token="tok",
-            )
-        )
-        operations = Operations(
-            OperationsConfig(
-                slack_webhook_url=f"{platform_url}/slack/care",
-                zendesk_url=f"{platform_url}/zendesk",
-                zendesk_email="care@nw.example",
-                zendesk_token="tok",
-                archive_dir=tmp_path / "archive",
-            )
-        )
+        adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
         ingest = Ingest(
             env.client,
             policy,
@@ -73,7 +57,9 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
             build_worker(
                 env.client,
                 task_queue="e2e",
-                activities=[*platforms.activities(), *operations.activities()],
+                activities=emulated_adapters(
+                    platform_url, "tok", tmp_path / "archive", client=adapters_http
+                ),
             ),
             serving(ingest_app(ingest)) as ingest_url,
         ):
@@ -123,8 +109,7 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
                 CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="dana")
             )
             final = await handle.result()
-        await platforms.client.aclose()
-        await operations.client.aclose()
+        await adapters_http.aclose()
     complaint = emulator.posts[f"{PAGE}_1_77"]
     answers = [p for p in emulator.posts.values() if p.in_reply_to == complaint.id]
     assert [a.author_id for a in answers] == [PAGE, PAGE], "acknowledgement, then follow-up"

@@ -6,15 +6,10 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
-import httpx
 from temporalio.client import Client, WorkflowHandle
 
 from complaintflow import compile_policy
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.cases import open_case
 from complaintflow.devkit.emulator import EmulatorState, Post
 from complaintflow.rules.mention import Author, Mention
@@ -54,21 +49,6 @@ def automatic_policy(*, brand: str = BRAND, steps: Sequence[str] = FULL_PLAYBOOK
 
 
 POLICY = compile_policy(automatic_policy())
-
-
-def adapters(url: str, http: httpx.AsyncClient, archive: Path) -> list[Callable[..., Any]]:
-    """The real X and Zendesk adapters, calling the emulator at `url` (token "tok")."""
-    platforms = Platforms(Endpoints(x_url=f"{url}/x", x_token="tok"), client=http)
-    operations = Operations(
-        OperationsConfig(
-            zendesk_url=f"{url}/zendesk",
-            zendesk_email="care@acme.example",
-            zendesk_token="tok",
-            archive_dir=archive,
-        ),
-        client=http,
-    )
-    return [*platforms.activities(), *operations.activities()]
 
 
 def emulated_x(*, seed: int = 0) -> EmulatorState:

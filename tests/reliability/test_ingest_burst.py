@@ -16,10 +16,10 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import EmulatorState, Post
 from complaintflow.devkit.emulator import create_app as create_emulator
 from complaintflow.devkit.serve import serving
+from complaintflow.devkit.stack import emulated_adapters
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
 from complaintflow.worker import build_worker
@@ -78,15 +78,14 @@ async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path
         assert answers == {200: WEBHOOKS}, answers
         assert not [p for p in emulator.posts.values() if p.author_id == BRAND], "no worker yet"
 
-        platforms = Platforms(Endpoints(x_url=f"{emulator_url}/x", x_token="tok"))
-        async with build_worker(dev.client, activities=platforms.activities(), task_queue=queue):
+        adapters = emulated_adapters(emulator_url, "tok", tmp_path, client=http)
+        async with build_worker(dev.client, activities=adapters, task_queue=queue):
             running = f'TaskQueue="{queue}" AND ExecutionStatus="Running"'
             for _ in range(1200):
                 if (await dev.client.count_workflows(running)).count == 0:
                     break
                 await asyncio.sleep(0.25)
         drained = time.monotonic() - started - burst
-        await platforms.client.aclose()
     print(f"\n{WEBHOOKS} webhooks in {burst:.1f} s; cases drained {drained:.1f} s later")
 
     complaint_ids = {tweet for n, (tweet, _) in enumerate(bodies) if n in complaints}

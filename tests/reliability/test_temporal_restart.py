@@ -14,11 +14,10 @@ from temporalio.client import Client
 
 from complaintflow.devkit.emulator import create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import start_server, stop_server
+from complaintflow.devkit.stack import emulated_adapters, start_server, stop_server
 from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows.messages import CaseState
 from tests.reliability.support import (
-    adapters,
     assert_done_exactly_once,
     emulated_x,
     open_cases,
@@ -57,7 +56,9 @@ async def test_every_case_completes_across_a_temporal_restart(tmp_path: Path) ->
             serving(create_app(emulator)) as url,
             httpx.AsyncClient(timeout=5.0) as http,
             build_worker(
-                client, task_queue="restart", activities=adapters(url, http, tmp_path / "archive")
+                client,
+                task_queue="restart",
+                activities=emulated_adapters(url, "tok", tmp_path, client=http),
             ),
         ):
             handles = await open_cases(client, emulator, CASES, prefix="66", task_queue="restart")
