@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +62,23 @@ def wait_ready(process: subprocess.Popen[str]) -> list[str]:
         if line.strip() == READY:
             return lines
     raise AssertionError("dev never became ready:\n" + "\n".join(lines))
+
+
+def read_until(process: subprocess.Popen[str], wanted: str, seconds: float = 30) -> list[str]:
+    """The lines the process prints up to one containing `wanted`. After `seconds` it gets
+    Ctrl-C, so a line that never comes fails the test instead of hanging it."""
+    assert process.stdout is not None
+    watchdog = threading.Timer(seconds, process.send_signal, [signal.SIGINT])
+    watchdog.start()
+    seen: list[str] = []
+    try:
+        while line := process.stdout.readline():
+            seen.append(line.rstrip("\n"))
+            if wanted in line:
+                return seen
+    finally:
+        watchdog.cancel()
+    raise AssertionError(f"never printed {wanted!r}:\n" + "\n".join(seen))
 
 
 def stop(process: subprocess.Popen[str]) -> str:
@@ -127,6 +145,8 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert len(answer) == 1, "the reply is in the complaint's thread, on X"
         assert answer[0]["platform"] == "x" and answer[0]["author_id"] == "1500000000000000001"
         assert str(answer[0]["text"]).startswith("Sorry to hear this, Pat.")
+        # The live view's status line follows visibility, a tick at a time.
+        lines += read_until(first, "open cases 16, awaiting approval 15, first answer overdue 0")
         second = subprocess.run(
             [
                 sys.executable,
@@ -156,7 +176,6 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     decisions = (state / "decisions.jsonl").read_text().splitlines()
     assert len(decisions) == 14, "the throwaway remarks are in the decision log"
     assert "→ slack.hook" in rest + "\n".join(lines), "the live view shows the team alerts"
-    assert "open cases 16, awaiting approval 15, first answer overdue 0" in rest
     assert "[info" not in rest + "\n".join(lines), "no service log lines in the live view"
 
     again = start(state, port, ui_port, "--no-play")
