@@ -177,7 +177,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--task-queue", default=os.environ.get("COMPLAINTFLOW_TASK_QUEUE", "complaintflow")
     )
-    serve.add_argument("--decision-log", type=Path, default=Path(".complaintflow/decisions.jsonl"))
+    serve.add_argument(
+        "--decision-log",
+        type=Path,
+        default=Path(".complaintflow/decisions.jsonl"),
+        help="also append each logged remark to this JSON-lines file (the store is the record)",
+    )
+    _database_option(serve)
     serve.add_argument("--profile", help="Temporal config profile (default: environment)")
     serve.add_argument("--log-format", choices=["json", "console"])
     serve.set_defaults(handler=_serve)
@@ -200,11 +206,16 @@ def _parser() -> argparse.ArgumentParser:
     poll.set_defaults(handler=_poll_x)
 
     report = commands.add_parser("report", help="response rate, time to answer, offline, resolved")
-    report.add_argument("--decision-log", type=Path, default=Path(".complaintflow/decisions.jsonl"))
+    report.add_argument(
+        "--decision-log", type=Path, help="read remarks from this JSON-lines file, not the store"
+    )
+    _database_option(report)
     report.add_argument("--html", type=Path, help="also write a self-contained web page here")
     report.add_argument("--limit", type=int, default=5000, help="at most this many cases")
     report.add_argument("--profile")
     report.set_defaults(handler=_report)
+
+    _export_command(commands)
 
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
@@ -652,6 +663,14 @@ def _serve(args: argparse.Namespace) -> int:
     log = structlog.get_logger()
     policy = load_policy(args.policy)
 
+    from complaintflow.store import DATABASE_URL
+
+    store = _open_store(
+        args.database
+        or os.environ.get(DATABASE_URL)
+        or f"sqlite:///{args.decision_log.parent / 'complaintflow.db'}"
+    )
+
     async def run() -> None:
         client = await connect(args.profile)
         ingest = Ingest(
@@ -661,6 +680,7 @@ def _serve(args: argparse.Namespace) -> int:
             secrets=IngestSecrets.from_environment(),
             decision_log=args.decision_log,
             customers=CustomerLookup.from_environment(),
+            store=store,
         )
         server = uvicorn.Server(
             uvicorn.Config(
@@ -683,6 +703,7 @@ def _serve(args: argparse.Namespace) -> int:
             await server.serve()
         finally:
             watcher.cancel()
+            await store.close()
         log.info("ingest.stopped")
 
     _temporal(run)
@@ -763,8 +784,10 @@ def _report(args: argparse.Namespace) -> int:
     from complaintflow.workflows.case import CaseWorkflow
     from complaintflow.workflows.messages import CaseState
 
-    remarks = []
-    if args.decision_log.is_file():
+    remarks: list[dict[str, Any]] = []
+    if args.decision_log is None:
+        remarks = _store_remarks(args.database)
+    elif args.decision_log.is_file():
         for number, line in enumerate(args.decision_log.read_text("utf-8").splitlines(), 1):
             try:
                 remarks.append(json.loads(line))
@@ -838,6 +861,74 @@ def _act(args: argparse.Namespace) -> int:
         return await act(client, args.case, args.update, action)
 
     print(_temporal(run))
+    return OK
+
+
+def _database_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--database",
+        metavar="URL",
+        help="the decision store: sqlite:///PATH or postgresql://... (default: "
+        "$COMPLAINTFLOW_DATABASE_URL, else complaintflow.db in .complaintflow or, for serve, "
+        "beside --decision-log)",
+    )
+
+
+def _open_store(url: str | None) -> Any:
+    from complaintflow.store import StoreError, open_store
+
+    try:
+        return open_store(url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except (StoreError, OSError) as exc:
+        raise CommandFailed(f"cannot open the decision store: {exc}") from None
+    except Exception as exc:  # sqlite3 / psycopg connection errors
+        raise CommandFailed(f"cannot open the decision store: {exc}") from None
+
+
+def _store_remarks(url: str | None) -> list[dict[str, Any]]:
+    import asyncio
+
+    store = _open_store(url)
+
+    async def read() -> list[dict[str, Any]]:
+        try:
+            remarks: list[dict[str, Any]] = await store.remarks()
+            return remarks
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def _export_command(commands: Any) -> None:
+    export = commands.add_parser(
+        "export", help="write every decision in the store as JSON lines (a file or stdout)"
+    )
+    _database_option(export)
+    export.add_argument("--out", type=Path, help="the file to write (default: stdout)")
+    export.set_defaults(handler=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    store = _open_store(args.database)
+
+    async def read() -> list[dict[str, Any]]:
+        try:
+            found: list[dict[str, Any]] = await store.decisions()
+            return found
+        finally:
+            await store.close()
+
+    lines = [json.dumps(d, ensure_ascii=False) + "\n" for d in asyncio.run(read())]
+    if args.out is None:
+        sys.stdout.writelines(lines)
+    else:
+        args.out.write_text("".join(lines), encoding="utf-8", errors="backslashreplace")
+        print(f"{len(lines)} decisions written to {args.out}", file=sys.stderr)
     return OK
 
 

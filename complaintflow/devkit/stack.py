@@ -45,6 +45,7 @@ from complaintflow.logs import configure
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.store import DATABASE_URL, open_store
 from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows import search
 
@@ -160,6 +161,10 @@ async def run_dev(options: DevOptions) -> int:
                     secrets=IngestSecrets(generic_secret=secret),
                     decision_log=options.state_dir / "decisions.jsonl",
                     customers=lookup,
+                    store=open_store(
+                        os.environ.get(DATABASE_URL)
+                        or f"sqlite:///{options.state_dir / 'complaintflow.db'}"
+                    ),
                 )
                 async with serving(create_app_ingest(ingest)) as ingest_url:
                     say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic)")

@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
 from complaintflow.signatures import Encoding, sign, verify
+from complaintflow.store import DecisionStore, Entry, StoreRejected, StoreUnavailable, open_store
 
 MAX_BODY = 256 * 1024
 log = structlog.get_logger()
@@ -69,18 +71,27 @@ class Ingest:
         *,
         task_queue: str,
         secrets: IngestSecrets,
-        decision_log: Path,
+        decision_log: Path | None = None,
         customers: CustomerLookup | None = None,
+        store: DecisionStore | None = None,
     ) -> None:
         self.client = client
         self._make_live(policy)
         self.task_queue = task_queue
         self.secrets = secrets
-        self.decisions = DecisionLog(decision_log)
+        # The JSON-lines file is an export for people who want files; the store is the truth.
+        self.decisions = (
+            DecisionLog(decision_log)
+            if decision_log is not None and str(decision_log) != os.devnull
+            else None
+        )
+        self.store = store if store is not None else _store_beside(decision_log)
         self.customers = customers
 
     @property
     def decision_log(self) -> Path:
+        if self.decisions is None:
+            raise AttributeError("this ingest writes no decision-log file")
         return self.decisions.path
 
     @property
@@ -112,12 +123,19 @@ class Ingest:
             decision = self.triage.decide(mention)
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
             decisions.append(summary)
+            record = {**decision.to_record(), "platform": mention.platform}
             if decision.playbook is None:
-                record = {**decision.to_record(), "platform": mention.platform}
-                if await self.decisions.append(record):
+                if await self.store.record(self._entry(mention, record, None)):
                     logged.append(mention.id)
+                    await self._export(record)
                 else:
                     summary["redelivered"] = True
+            elif known := await self.store.case_for(mention.platform, mention.id):
+                # Already opened for this very post (the case may even be closed by now):
+                # a redelivery must not start the thread's case a second time.
+                opened.append(known)
+                summary["case"] = known
+                summary["redelivered"] = True
             else:
                 handle = await open_case(
                     self.client,
@@ -126,6 +144,7 @@ class Ingest:
                     policy=self.policy,
                     task_queue=self.task_queue,
                 )
+                await self.store.record(self._entry(mention, record, handle.id))
                 opened.append(handle.id)
                 summary["case"] = handle.id
             log.info(
@@ -140,6 +159,42 @@ class Ingest:
                 redelivered=summary.get("redelivered", False),
             )
         return {"cases": opened, "logged": logged, "decisions": decisions}
+
+    def _entry(self, mention: Mention, record: dict[str, Any], case_id: str | None) -> Entry:
+        return Entry(
+            platform=mention.platform,
+            mention_id=mention.id,
+            policy=self.policy.name,
+            route=record.get("route"),
+            score=float(record.get("score") or 0.0),
+            case_id=case_id,
+            decided_at=datetime.now(UTC).isoformat(),
+            record=record,
+        )
+
+    async def _export(self, record: dict[str, Any]) -> None:
+        """Append to the JSON-lines export; the store already has the row, so a failure here
+        is reported, not answered as an error (the export can be rebuilt with `export`)."""
+        if self.decisions is None:
+            return
+        try:
+            await self.decisions.append(record)
+        except Exception as exc:
+            log.error("decision_log.not_written", path=str(self.decisions.path), error=str(exc))
+
+
+def _store_beside(decision_log: Path | None) -> DecisionStore:
+    """A SQLite store next to the decision-log file (in memory without one)."""
+    if decision_log is None or str(decision_log) == os.devnull:
+        return open_store("sqlite:///:memory:")
+    return open_store(f"sqlite:///{decision_log.with_suffix('.db')}")
+
+
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: an id that is not valid Unicode still gets its answer."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 def _problem(status: int, reason: str) -> JSONResponse:
@@ -184,10 +239,16 @@ def create_app(ingest: Ingest) -> Starlette:
                 return _problem(400, str(exc))
             try:
                 done = await ingest.accept(mentions)
+            except StoreRejected as exc:  # retrying the same body cannot help
+                log.error("ingest.not_stored", error=str(exc))
+                return _problem(422, f"the decision could not be stored: {exc}")
+            except StoreUnavailable as exc:  # the platform must retry
+                log.error("ingest.not_stored", error=str(exc))
+                return _problem(503, "could not store the decision; retry later")
             except Exception as exc:  # Temporal unavailable: the platform must retry
                 log.error("ingest.not_accepted", error=str(exc))
                 return _problem(503, "could not hand the mention to Temporal; retry later")
-            return JSONResponse({"accepted": len(mentions), **done})
+            return _AsciiJSONResponse({"accepted": len(mentions), **done})
 
         return handle
 

@@ -4,7 +4,8 @@ A platform redelivers a webhook it is unsure about, so a remark already logged i
 again: the log remembers the keys of its most recent lines (read back from the file's tail at
 start-up). Lines that arrive together share one write and one fsync (group commit), so a burst
 costs a few fsyncs, not one per remark. A line torn by a crash is skipped when read back and
-never glued to the next one.
+never glued to the next one; a write that fails (a full disk) is cut back off the file, so a
+failed append leaves nothing behind and the caller hears of it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class DecisionLog:
         self.remember = remember
         self._seen: dict[str, None] = {}  # insertion-ordered: the oldest key goes first
         self._pending: dict[str, asyncio.Future[None]] = {}
-        self._queue: list[tuple[str, str]] = []
+        self._queue: list[tuple[str, bytes]] = []
         self._writer: asyncio.Task[None] | None = None
         self._torn = False
         for key in self._read_tail():
@@ -49,9 +50,12 @@ class DecisionLog:
         if key in self._pending:  # the same post, delivered twice at once
             await asyncio.shield(self._pending[key])
             return False
+        # Encoded here, not in the writer: text that is not valid Unicode (a lone surrogate)
+        # is escaped instead of failing the whole batch's write.
+        line = json.dumps(record, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[key] = done
-        self._queue.append((key, json.dumps(record, ensure_ascii=False)))
+        self._queue.append((key, line))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         await asyncio.shield(done)
@@ -62,7 +66,7 @@ class DecisionLog:
             batch, self._queue = self._queue, []
             try:
                 await asyncio.to_thread(self._write, [line for _, line in batch])
-            except OSError as exc:
+            except Exception as exc:  # every waiter hears of it; the writer lives on
                 for key, _ in batch:
                     self._pending.pop(key).set_exception(exc)
                 continue
@@ -70,15 +74,29 @@ class DecisionLog:
                 self._remember(key)
                 self._pending.pop(key).set_result(None)
 
-    def _write(self, lines: list[str]) -> None:
+    def _write(self, lines: list[bytes]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            if self._torn:  # finish a line cut short by a crash, so ours stays whole
-                handle.write("\n")
-            handle.write("".join(line + "\n" for line in lines))
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self.path.open("ab") as handle:
+            start = handle.seek(0, os.SEEK_END)
+            try:
+                if self._torn:  # finish a line cut short by a crash, so ours stays whole
+                    handle.write(b"\n")
+                handle.write(b"".join(lines))
+                handle.flush()
+                os.fsync(handle.fileno())
+            except BaseException:
+                self._cut_back(handle, start)
+                raise
         self._torn = False
+
+    def _cut_back(self, handle: Any, size: int) -> None:
+        """Remove what a failed write left after `size` bytes; if even that fails, make the
+        next write start on a new line."""
+        try:
+            handle.truncate(size)
+            os.fsync(handle.fileno())
+        except OSError:
+            self._torn = True
 
     def _remember(self, key: str) -> None:
         self._seen[key] = None
@@ -86,6 +104,8 @@ class DecisionLog:
             del self._seen[next(iter(self._seen))]
 
     def _read_tail(self) -> list[str]:
+        if self.path.exists() and not self.path.is_file():
+            return []  # a device or a pipe (say /dev/null): nothing to read back
         try:
             with self.path.open("rb") as handle:
                 size = handle.seek(0, os.SEEK_END)

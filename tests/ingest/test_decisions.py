@@ -72,3 +72,26 @@ async def test_a_failed_write_raises_and_is_not_remembered(tmp_path: Path) -> No
     blocked.rmdir()
     assert await log.append(remark(1)) is True, "the redelivery is written this time"
     assert ids(blocked) == ["1"]
+
+
+async def test_a_full_disk_fails_every_waiter_and_the_writer_lives_on(tmp_path: Path) -> None:
+    full = tmp_path / "decisions.jsonl"
+    full.symlink_to("/dev/full")  # every write: ENOSPC
+    log = DecisionLog(full)
+    outcomes = await asyncio.gather(
+        *(log.append(remark(n)) for n in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(o, OSError) for o in outcomes), outcomes
+    full.unlink()
+    assert await log.append(remark(1)) is True, "not remembered, so the retry is written"
+    lines = full.read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines if line] == ["1"]
+
+
+async def test_an_id_that_is_not_valid_unicode_is_escaped_not_fatal(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "decisions.jsonl")
+    results = await asyncio.gather(
+        log.append(remark(1)), log.append({"id": "a\ud800", "platform": "x"})
+    )
+    assert results == [True, True]
+    assert ids(log.path) == ["1", "a\ud800"], "read back as it came"

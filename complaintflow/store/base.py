@@ -1,0 +1,284 @@
+"""The store's async face: batched, atomic, idempotent writes on one database thread.
+
+Writes that arrive together share one transaction (group commit); a batch that fails is
+retried one entry at a time, so one bad entry fails alone and the others are kept.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import dataclasses
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from complaintflow.store.migrations import MIGRATIONS
+
+
+class StoreError(Exception):
+    """The store could not take an entry; nothing of it was written."""
+
+
+class StoreUnavailable(StoreError):
+    """The database did not answer or is full: retrying later can help (503)."""
+
+
+class StoreRejected(StoreError):
+    """The database refused this entry as it is: retrying the same entry will not help."""
+
+
+def _storable(text: str) -> str:
+    """`text` with what no database column can hold (lone surrogates, NUL) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def mention_key(platform: str, mention_id: str) -> str:
+    """What makes a row unique: the post it is about."""
+    return _storable(f"{platform}:{mention_id}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One triage decision; `case_id` is None for a throwaway remark."""
+
+    platform: str
+    mention_id: str
+    policy: str
+    route: str | None
+    score: float
+    case_id: str | None
+    decided_at: str
+    record: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return mention_key(self.platform, self.mention_id)
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.key,
+            _storable(self.platform),
+            _storable(self.mention_id),
+            _storable(self.policy),
+            None if self.route is None else _storable(self.route),
+            float(self.score),
+            None if self.case_id is None else _storable(self.case_id),
+            self.decided_at,
+            json.dumps(self.record, separators=(",", ":"), default=str),
+        )
+
+
+INSERT = (
+    "INSERT INTO decisions (mention_key, platform, mention_id, policy, route, score, case_id,"
+    " decided_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (mention_key) DO NOTHING"
+)
+
+
+class Backend(abc.ABC):
+    """One connection to one database, used only from the store's thread."""
+
+    url: str
+
+    @abc.abstractmethod
+    def sql(self, statement: str) -> str:
+        """`statement` with `?` placeholders in this database's style."""
+
+    @abc.abstractmethod
+    def begin(self) -> Any:
+        """Start a write transaction (taking the lock writers queue on); return a cursor."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    def cursor(self) -> Any:
+        """A cursor for reads (autocommit)."""
+
+    @abc.abstractmethod
+    def lock_migrations(self, cursor: Any) -> None:
+        """Make concurrent start-ups apply the migrations one at a time."""
+
+    @abc.abstractmethod
+    def classify(self, error: Exception) -> StoreError:
+        """StoreUnavailable if retrying can help, else StoreRejected."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations not yet applied; return their versions."""
+        cursor = self.begin()
+        try:
+            self.lock_migrations(cursor)
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            cursor.execute("SELECT version FROM schema_migrations")
+            done = {int(row[0]) for row in cursor.fetchall()}
+            applied = []
+            for version, statements in MIGRATIONS:
+                if version in done:
+                    continue
+                for statement in statements:
+                    cursor.execute(statement)
+                cursor.execute(
+                    self.sql(
+                        "INSERT INTO schema_migrations (version, applied_at)"
+                        " VALUES (?, CURRENT_TIMESTAMP)"
+                    ),
+                    (version,),
+                )
+                applied.append(version)
+            self.commit()
+            return applied
+        except Exception:
+            self.rollback()
+            raise
+
+    def write(self, rows: list[tuple[Any, ...]]) -> list[bool]:
+        """Insert `rows` in one transaction; True for each row that was new."""
+        cursor = self.begin()
+        try:
+            inserted = []
+            for row in rows:
+                cursor.execute(self.sql(INSERT), row)
+                inserted.append(cursor.rowcount == 1)
+            self.commit()
+            return inserted
+        except BaseException:
+            self.rollback()
+            raise
+
+    def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.cursor()
+        cursor.execute(self.sql(statement), params)
+        rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+        return rows
+
+
+@dataclasses.dataclass
+class _Pending:
+    row: tuple[Any, ...]
+    done: asyncio.Future[bool]
+
+
+class DecisionStore:
+    """Idempotent writes by mention key, reads for the report, on one database thread."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.url = backend.url
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="complaintflow-store")
+        self._queue: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def _run(self, call: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, call, *args)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self.backend.classify(exc) from exc
+
+    async def record(self, entry: Entry) -> bool:
+        """Write `entry` durably; False if its mention is already stored (a redelivery).
+
+        Raises StoreUnavailable or StoreRejected if it could not be written: then nothing of
+        it is stored and the caller must not answer 2xx.
+        """
+        try:
+            row = entry.row()
+        except (TypeError, ValueError) as exc:
+            raise StoreRejected(f"the decision for {entry.key} cannot be stored: {exc}") from exc
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                results = await self._run(self.backend.write, [p.row for p in batch])
+            except StoreError as exc:
+                if len(batch) == 1:
+                    _settle(batch[0].done, exc)
+                    continue
+                for pending in batch:  # one at a time: a bad entry fails alone
+                    try:
+                        (inserted,) = await self._run(self.backend.write, [pending.row])
+                    except StoreError as single:
+                        _settle(pending.done, single)
+                    else:
+                        _settle(pending.done, inserted)
+                continue
+            except BaseException as exc:  # cancelled: nobody waits forever
+                for pending in batch:
+                    _settle(pending.done, StoreUnavailable(f"the store stopped: {exc!r}"))
+                raise
+            for pending, inserted in zip(batch, results, strict=True):
+                _settle(pending.done, inserted)
+
+    async def case_for(self, platform: str, mention_id: str) -> str | None:
+        """The case already opened for this mention, if any."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT case_id FROM decisions WHERE mention_key = ?",
+            (mention_key(platform, mention_id),),
+        )
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def remarks(self) -> list[dict[str, Any]]:
+        """Every throwaway remark's decision, oldest first."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT record FROM decisions WHERE case_id IS NULL ORDER BY decided_at, mention_key",
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    async def decisions(self) -> list[dict[str, Any]]:
+        """Every decision (remarks and cases), oldest first, as exported to JSON lines."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT record, case_id, decided_at FROM decisions ORDER BY decided_at, mention_key",
+        )
+        out = []
+        for record, case_id, decided_at in rows:
+            item = json.loads(record)
+            item.setdefault("decided_at", decided_at)
+            if case_id is not None:
+                item.setdefault("case", case_id)
+            out.append(item)
+        return out
+
+    async def count(self) -> int:
+        rows = await self._run(self.backend.query, "SELECT COUNT(*) FROM decisions")
+        return int(rows[0][0])
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers."""
+        await self._run(self.backend.query, "SELECT 1")
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self.backend.close)
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+def _settle(done: asyncio.Future[bool], outcome: bool | BaseException) -> None:
+    if done.done():
+        return
+    if isinstance(outcome, BaseException):
+        done.set_exception(outcome)
+    else:
+        done.set_result(outcome)

@@ -1,0 +1,131 @@
+"""What ingest accepted stays accepted: redeliveries open no second case, even after the case
+closed or ingest restarted; a store that cannot write is a 503 and the retry is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import load_policy
+from complaintflow.devkit.serve import serving
+from complaintflow.ingest.app import Ingest, create_app
+from complaintflow.store import Entry, StoreUnavailable, open_store
+from complaintflow.worker import build_worker
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import SupervisorAction
+from tests.conftest import EXAMPLE_POLICY
+from tests.ingest.test_app import SECRETS, post_x, x_event
+from tests.workflows.conftest import Platform
+
+FILLER = Entry("x", "f", "other", None, 0.0, None, "2000-01-01T00:00:00+00:00", {"pad": "x" * 3000})
+COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"
+
+
+def ingest_on(env: WorkflowEnvironment, queue: str, url: str, log: Path | None = None) -> Ingest:
+    return Ingest(
+        env.client,
+        load_policy(EXAMPLE_POLICY),
+        task_queue=queue,
+        secrets=SECRETS,
+        decision_log=log,
+        store=open_store(url),
+    )
+
+
+async def test_a_webhook_redelivered_after_its_case_closed_opens_no_second_case(
+    env: WorkflowEnvironment, platform: Platform, queue: str, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    event = x_event("2101", COMPLAINT)
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        first = ingest_on(env, queue, url)
+        async with serving(create_app(first)) as base, httpx.AsyncClient(base_url=base) as http:
+            assert (await post_x(http, event)).json()["cases"] == ["case-x-2101"]
+        await first.store.close()
+        handle = env.client.get_workflow_handle("case-x-2101")
+        first_run = (await handle.describe()).run_id
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+        await handle.result()
+        alerts_before = len(platform.calls)
+
+        again = ingest_on(env, queue, url)  # a restarted replica: nothing in memory
+        async with serving(create_app(again)) as base, httpx.AsyncClient(base_url=base) as http:
+            answer = await post_x(http, event)
+        await again.store.close()
+        await asyncio.sleep(0.5)  # a second case, had one started, would have run by now
+    assert answer.status_code == 200
+    assert answer.json()["decisions"][0] == {
+        "id": "2101",
+        "route": "respond",
+        "score": 0.85,
+        "case": "case-x-2101",
+        "redelivered": True,
+    }
+    latest = await env.client.get_workflow_handle("case-x-2101").describe()
+    assert latest.run_id == first_run, "no second run of the thread's case"
+    assert latest.status == WorkflowExecutionStatus.COMPLETED
+    assert len(platform.calls) == alerts_before, "no second alert, no second reply"
+
+
+async def test_a_full_store_answers_503_and_the_platforms_retry_is_kept(
+    env: WorkflowEnvironment, queue: str, tmp_path: Path
+) -> None:
+    ingest = ingest_on(env, queue, f"sqlite:///{tmp_path / 'store.db'}")
+    connection = ingest.store.backend._connection  # type: ignore[attr-defined]
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages + 2}")  # a nearly full disk
+    filler = 0
+    for pad in (3000, 300, 0):  # fill what is left, down to the smallest row
+        with pytest.raises(StoreUnavailable):
+            while True:
+                filler += 1
+                row = dataclasses.replace(FILLER, mention_id=f"f{filler}", record={"p": "x" * pad})
+                await ingest.store.record(row)
+    stored = await ingest.store.count()
+    async with serving(create_app(ingest)) as base, httpx.AsyncClient(base_url=base) as http:
+        full = await post_x(http, x_event("2201", "nice van today lol"))
+        assert full.status_code == 503, full.text
+        assert "retry" in full.json()["error"]
+        assert await ingest.store.count() == stored, "nothing half-written"
+        connection.execute("PRAGMA max_page_count = 1073741823")
+        retry = await post_x(http, x_event("2201", "nice van today lol"))
+    assert retry.status_code == 200 and retry.json()["logged"] == ["2201"]
+    assert "2201" in [r.get("id") for r in await ingest.store.remarks()]
+    await ingest.store.close()
+
+
+async def test_a_remark_whose_id_is_not_valid_unicode_does_not_sink_its_batch(
+    env: WorkflowEnvironment, queue: str, tmp_path: Path
+) -> None:
+    ingest = ingest_on(env, queue, f"sqlite:///{tmp_path / 'store.db'}", tmp_path / "d.jsonl")
+    ids = [f"23{n:02d}" for n in range(20)] + ["bad\ud800"]
+    async with serving(create_app(ingest)) as base, httpx.AsyncClient(base_url=base) as http:
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(post_x(http, x_event(i, "nice van today lol")) for i in ids)),
+            timeout=30,
+        )
+    assert [a.status_code for a in answers] == [200] * len(ids)
+    assert await ingest.store.count() == len(ids)
+    lines = ingest.decision_log.read_text().splitlines()
+    assert len(lines) == len(ids) and all(json.loads(line) for line in lines), "whole lines"
+    await ingest.store.close()
+
+
+async def test_an_export_that_cannot_be_written_does_not_lose_the_remark(
+    env: WorkflowEnvironment, queue: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "d.jsonl"
+    export.symlink_to("/dev/full")
+    ingest = ingest_on(env, queue, f"sqlite:///{tmp_path / 'store.db'}", export)
+    async with serving(create_app(ingest)) as base, httpx.AsyncClient(base_url=base) as http:
+        answer = await post_x(http, x_event("2401", "nice van today lol"))
+    assert answer.status_code == 200, "the store has it: the export is only a copy"
+    assert [r["id"] for r in await ingest.store.remarks()] == ["2401"]
+    await ingest.store.close()

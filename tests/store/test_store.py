@@ -1,0 +1,123 @@
+"""The decision store: one row per mention whatever the replicas and redeliveries, atomic
+writes, failures that say whether a retry can help; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+
+from complaintflow.store import Entry, StoreUnavailable, open_store
+from complaintflow.store.migrations import LATEST
+
+
+def remark(n: int | str, platform: str = "x", case: str | None = None) -> Entry:
+    return Entry(
+        platform=platform,
+        mention_id=str(n),
+        policy="acme",
+        route="respond" if case else None,
+        score=0.1,
+        case_id=case,
+        decided_at=f"2026-11-30T10:00:{int(n) % 60 if str(n).isdigit() else 0:02d}+00:00",
+        record={"id": str(n), "platform": platform, "route": "respond" if case else None},
+    )
+
+
+async def test_replicas_and_redeliveries_write_one_row_per_mention(store_url: str) -> None:
+    replicas = [open_store(store_url), open_store(store_url)]
+    try:
+        deliveries = [(replicas[n % 2], remark(n % 40)) for n in range(400)]
+        results = await asyncio.gather(*(store.record(entry) for store, entry in deliveries))
+        assert results.count(True) == 40, "each mention is new exactly once"
+        assert await replicas[0].count() == 40
+        assert sorted(int(r["id"]) for r in await replicas[1].remarks()) == list(range(40))
+        assert await replicas[0].record(remark(3, platform="facebook")) is True, "another post"
+    finally:
+        for store in replicas:
+            await store.close()
+
+
+async def test_a_redelivered_complaint_finds_its_case(store_url: str) -> None:
+    store = open_store(store_url)
+    try:
+        assert await store.case_for("x", "77") is None
+        assert await store.record(remark(77, case="case-x-77")) is True
+        assert await store.case_for("x", "77") == "case-x-77"
+        assert await store.case_for("facebook", "77") is None
+        assert await store.remarks() == [], "a case is not a throwaway remark"
+        (exported,) = await store.decisions()
+        assert exported["case"] == "case-x-77"
+    finally:
+        await store.close()
+
+
+async def test_ids_no_column_can_hold_are_stored_escaped_with_the_rest_of_the_batch(
+    store_url: str,
+) -> None:
+    store = open_store(store_url)
+    try:
+        odd = ["bad\ud800id", "nul\x00id"]
+        entries = [remark(1), *(remark(o) for o in odd), remark(2)]
+        assert await asyncio.gather(*(store.record(e) for e in entries)) == [True] * 4
+        assert [await store.record(remark(o)) for o in odd] == [False, False], "redeliveries"
+        assert await store.count() == 4
+    finally:
+        await store.close()
+
+
+async def test_migrations_run_once_however_many_processes_start(store_url: str) -> None:
+    stores = await asyncio.gather(*(asyncio.to_thread(open_store, store_url) for _ in range(4)))
+    try:
+        versions = await stores[0]._run(
+            stores[0].backend.query, "SELECT version FROM schema_migrations"
+        )
+        assert [row[0] for row in versions] == [LATEST]
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_full_sqlite_database_answers_unavailable_and_keeps_nothing_half_written(
+    tmp_path: object,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/full.db")
+    try:
+        await store.record(remark(0))
+        connection = store.backend._connection  # type: ignore[attr-defined]
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL from now on
+        big = [
+            Entry(**{**remark(n).__dict__, "record": {"id": str(n), "pad": "x" * 4000}})
+            for n in range(1, 30)
+        ]
+        outcomes = await asyncio.gather(*(store.record(e) for e in big), return_exceptions=True)
+        assert all(isinstance(o, StoreUnavailable) for o in outcomes), outcomes
+        assert await store.count() == 1, "no row of the failed batch"
+        connection.execute("PRAGMA max_page_count = 1073741823")
+        assert await store.record(big[0]) is True, "the retry after room is made is kept"
+    finally:
+        await store.close()
+
+
+async def test_a_lost_postgresql_connection_is_unavailable_then_reconnected(
+    postgres_cluster: str,
+) -> None:
+    from tests.postgres import fresh_database
+
+    url = fresh_database(postgres_cluster)
+    store = open_store(url)
+    try:
+        assert await store.record(remark(1)) is True
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(StoreUnavailable):
+            await store.record(remark(2))
+        assert await store.record(remark(2)) is True, "the retry reconnects"
+        assert await store.count() == 2
+    finally:
+        await store.close()
