@@ -923,11 +923,18 @@ def _export(args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
-    lines = [json.dumps(d, ensure_ascii=False) + "\n" for d in asyncio.run(read())]
+    # Text that is not valid Unicode (a lone surrogate in a post id) is written as its JSON
+    # escape, so every line stays whole and parses back to what was stored.
+    lines = [
+        (json.dumps(d, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+        for d in asyncio.run(read())
+    ]
     if args.out is None:
-        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+        sys.stdout.buffer.writelines(lines)
+        sys.stdout.buffer.flush()
     else:
-        args.out.write_text("".join(lines), encoding="utf-8", errors="backslashreplace")
+        args.out.write_bytes(b"".join(lines))
         print(f"{len(lines)} decisions written to {args.out}", file=sys.stderr)
     return OK
 

@@ -8,6 +8,7 @@ start/signal or the log line is on disk, so an accepted mention is never lost; a
 redelivery is harmless (the case ignores a mention it already has).
 """
 
+import asyncio
 import dataclasses
 import hmac
 import json
@@ -38,6 +39,7 @@ from complaintflow.signatures import Encoding, sign, verify
 from complaintflow.store import DecisionStore, Entry, StoreRejected, StoreUnavailable, open_store
 
 MAX_BODY = 256 * 1024
+READY_TIMEOUT = 5.0  # seconds each dependency has to answer /readyz
 log = structlog.get_logger()
 
 
@@ -276,6 +278,22 @@ def create_app(ingest: Ingest) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True, "policy": ingest.policy.label})
 
+    async def ready(_request: Request) -> Response:
+        """Ready only when both Temporal and the decision store answer (a load balancer
+        sends webhooks only to a replica that can accept them)."""
+        problems: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ingest.client.service_client.check_health(), READY_TIMEOUT)
+        except Exception as exc:
+            problems["temporal"] = str(exc) or type(exc).__name__
+        try:
+            await asyncio.wait_for(ingest.store.ping(), READY_TIMEOUT)
+        except Exception as exc:
+            problems["store"] = str(exc) or type(exc).__name__
+        if problems:
+            return JSONResponse({"ready": False, "problems": problems}, status_code=503)
+        return JSONResponse({"ready": True})
+
     routes = [
         Route("/webhooks/x", x_crc, methods=["GET"]),
         Route(
@@ -307,6 +325,7 @@ def create_app(ingest: Ingest) -> Starlette:
             methods=["POST"],
         ),
         Route("/healthz", health, methods=["GET"]),
+        Route("/readyz", ready, methods=["GET"]),
     ]
 
     async def not_found(request: Request, _exc: Exception) -> Response:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -22,6 +23,7 @@ from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
 from tests.conftest import EXAMPLE_POLICY
 from tests.ingest.test_app import SECRETS, post_x, x_event
+from tests.postgres import fresh_database
 from tests.workflows.conftest import Platform
 
 FILLER = Entry("x", "f", "other", None, 0.0, None, "2000-01-01T00:00:00+00:00", {"pad": "x" * 3000})
@@ -128,4 +130,20 @@ async def test_an_export_that_cannot_be_written_does_not_lose_the_remark(
         answer = await post_x(http, x_event("2401", "nice van today lol"))
     assert answer.status_code == 200, "the store has it: the export is only a copy"
     assert [r["id"] for r in await ingest.store.remarks()] == ["2401"]
+    await ingest.store.close()
+
+
+async def test_readyz_is_ready_only_while_temporal_and_the_store_answer(
+    env: WorkflowEnvironment, queue: str, postgres_cluster: str
+) -> None:
+    url = fresh_database(postgres_cluster)
+    ingest = ingest_on(env, queue, url)
+    async with serving(create_app(ingest)) as base, httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/readyz")).json() == {"ready": True}
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(postgres_cluster, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # the store is gone
+        answer = await http.get("/readyz")
+        assert answer.status_code == 503
+        assert set(answer.json()["problems"]) == {"store"}, answer.json()
     await ingest.store.close()
