@@ -105,12 +105,20 @@ class CaseRow:
 
 
 async def list_cases(
-    client: Client, *, awaiting_approval: bool = False, limit: int = 100
+    client: Client,
+    *,
+    awaiting_approval: bool = False,
+    limit: int = 100,
+    policy: str | None = None,
 ) -> list[CaseRow]:
-    """Open cases, newest first, from Temporal's visibility (search attributes)."""
+    """Open cases, newest first, from Temporal's visibility (search attributes); `policy`
+    keeps the cases of one policy (by name, any version)."""
     query = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running'"
     if awaiting_approval:
         query += f" AND {search.CASE_AWAITING_APPROVAL.name} = true"
+    if policy:
+        quoted = policy.replace("\\", "\\\\").replace("'", "\\'")
+        query += f" AND {search.CASE_POLICY.name} STARTS_WITH '{quoted}@v'"
     rows: list[CaseRow] = []
     async for execution in client.list_workflows(query, limit=limit):
         found = execution.typed_search_attributes

@@ -184,6 +184,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also append each logged remark to this JSON-lines file (the store is the record)",
     )
     _database_option(serve)
+    serve.add_argument(
+        "--policies",
+        type=Path,
+        metavar="DIR",
+        help="serve every policy in DIR, each webhook by the policy owning its account "
+        "(instead of --policy)",
+    )
     serve.add_argument("--profile", help="Temporal config profile (default: environment)")
     serve.add_argument("--log-format", choices=["json", "console"])
     serve.set_defaults(handler=_serve)
@@ -222,6 +229,7 @@ def _parser() -> argparse.ArgumentParser:
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
     )
     cases.add_argument("--profile", help="Temporal config profile (default: environment)")
+    cases.add_argument("--policy", metavar="NAME", help="only cases of this policy")
     cases.set_defaults(handler=_cases)
 
     for name, text in (
@@ -646,6 +654,8 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.policies is not None:
+        return _serve_brands(args)
     import asyncio
     import contextlib
     import signal
@@ -836,7 +846,9 @@ def _cases(args: argparse.Namespace) -> int:
 
     async def run() -> list[Any]:
         client = await connect(args.profile)
-        return await list_cases(client, awaiting_approval=args.awaiting_approval)
+        return await list_cases(
+            client, awaiting_approval=args.awaiting_approval, policy=args.policy
+        )
 
     rows = _temporal(run)
     table = [("case", "status", "platform", "score", "route", "priority", "first answer due")]
@@ -861,6 +873,93 @@ def _act(args: argparse.Namespace) -> int:
         return await act(client, args.case, args.update, action)
 
     print(_temporal(run))
+    return OK
+
+
+def _serve_brands(args: argparse.Namespace) -> int:
+    """`serve --policies DIR`: one service for every policy in DIR, each reloading on its own."""
+    import asyncio
+    import contextlib
+    import signal
+
+    import structlog
+    import uvicorn
+
+    from complaintflow.cases import connect
+    from complaintflow.ingest.app import Ingest, IngestSecrets
+    from complaintflow.ingest.brands import (
+        AccountConflict,
+        brands_of,
+        create_brands_app,
+        policy_files,
+    )
+    from complaintflow.ingest.decisions import DecisionLog
+    from complaintflow.ingest.enrich import CustomerLookup
+    from complaintflow.ingest.reload import watch_policy
+    from complaintflow.logs import configure
+    from complaintflow.store import DATABASE_URL
+
+    configure(json_output=None if args.log_format is None else args.log_format == "json")
+    log = structlog.get_logger()
+    if not args.policies.is_dir():
+        raise UsageError(f"--policies: no such directory: {args.policies}")
+    files = policy_files(args.policies)
+    if not files:
+        raise UsageError(f"--policies: no *.yaml policy in {args.policies}")
+    policies = [(path, load_policy(path)) for path in files]
+    store = _open_store(
+        args.database
+        or os.environ.get(DATABASE_URL)
+        or f"sqlite:///{args.decision_log.parent / 'complaintflow.db'}"
+    )
+    export = DecisionLog(args.decision_log)
+
+    async def run() -> None:
+        client = await connect(args.profile)
+        ingests = []
+        for path, policy in policies:
+            ingest = Ingest(
+                client,
+                policy,
+                task_queue=args.task_queue,
+                secrets=IngestSecrets.from_environment(),
+                customers=CustomerLookup.from_environment(),
+                store=store,
+            )
+            ingest.decisions = export  # one JSON-lines export for the deployment
+            ingests.append((path, ingest))
+        try:
+            brands = brands_of(ingests)
+        except AccountConflict as exc:
+            raise UsageError(str(exc)) from None
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_brands_app(brands),
+                host=args.host,
+                port=args.port,
+                log_level="warning",
+                lifespan="off",
+            )
+        )
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # as in _serve
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, lambda: setattr(server, "should_exit", True))
+        watchers = [asyncio.create_task(watch_policy(p, i)) for p, i in ingests]
+        log.info(
+            "ingest.started",
+            url=f"http://{args.host}:{args.port}",
+            policies=[i.policy.label for _, i in ingests],
+        )
+        try:
+            await server.serve()
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await store.close()
+        log.info("ingest.stopped")
+
+    _temporal(run)
     return OK
 
 

@@ -1,0 +1,205 @@
+"""One deployment, several brands: each webhook goes to the policy owning the receiving
+account; an account no policy owns is counted and answered 2xx without a case."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import load_policy
+from complaintflow.cases import list_cases
+from complaintflow.devkit.serve import serving
+from complaintflow.ingest.app import Ingest
+from complaintflow.ingest.brands import Brands, brands_of, create_brands_app, policy_files
+from complaintflow.ingest.reload import reload_once
+from complaintflow.store import open_store
+from tests.conftest import EXAMPLE_POLICY, SMALL_POLICY
+from tests.ingest.test_app import SECRETS, post_x, x_event
+
+COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
+ACME_X, ACME_PAGE, NORTHWIND_PAGE = "1111", "2222", "104000000000001"
+
+
+@pytest_asyncio.fixture
+async def deployment(
+    dev: WorkflowEnvironment, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Brands, dict[str, str]]]:
+    tag = uuid.uuid4().hex[:8]
+    names = {"northwind": f"northwind-{tag}", "acme": f"acme-{tag}"}
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    northwind = EXAMPLE_POLICY.read_text().replace(
+        "policy: northwind-social-care", f"policy: {names['northwind']}"
+    )
+    (folder / "northwind.yaml").write_text(northwind)
+    (folder / "acme.yaml").write_text(
+        SMALL_POLICY.replace("policy: small", f"policy: {names['acme']}")
+    )
+    (folder / "acme.tests.yaml").write_text("policy: acme.yaml\ntests: []\n")
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    ingests = [
+        (
+            path,
+            Ingest(
+                dev.client,
+                load_policy(path),
+                task_queue=f"brands-{tag}",
+                secrets=SECRETS,
+                store=store,
+            ),
+        )
+        for path in policy_files(folder)
+    ]
+    brands = brands_of(ingests)
+    async with serving(create_brands_app(brands)) as url, httpx.AsyncClient(base_url=url) as http:
+        yield http, brands, names
+    await store.close()
+
+
+def meta_comment(page: str, comment: str, text: str) -> dict[str, object]:
+    return {
+        "id": page,
+        "time": 1764000000,
+        "changes": [
+            {
+                "field": "feed",
+                "value": {
+                    "item": "comment",
+                    "verb": "add",
+                    "comment_id": comment,
+                    "post_id": f"{page}_1",
+                    "parent_id": f"{page}_1",
+                    "message": text,
+                    "created_time": 1764000000,
+                    "from": {"id": "555", "name": "Jo"},
+                },
+            }
+        ],
+    }
+
+
+async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]], dev: WorkflowEnvironment
+) -> None:
+    http, brands, names = deployment
+    northwind = await post_x(http, x_event("4101", COMPLAINT))
+    acme_event = {
+        **x_event("4102", "@AcmeCares the kettle is broken, I want a refund"),
+        "for_user_id": ACME_X,
+    }
+    acme = await post_x(http, acme_event)
+    assert northwind.json()["policies"] == [names["northwind"]]
+    assert acme.json()["policies"] == [names["acme"]]
+    assert northwind.json()["cases"] == ["case-x-4101"] and acme.json()["cases"] == ["case-x-4102"]
+
+    stranger = {**x_event("4103", COMPLAINT), "for_user_id": "999"}
+    unknown = await post_x(http, stranger)
+    assert unknown.status_code == 202, "answered, so the platform does not retry it"
+    assert unknown.json()["cases"] == [] and unknown.json()["unknown_accounts"] == ["999"]
+    health = (await http.get("/healthz")).json()
+    assert health["unknown_account_webhooks"] == {"/webhooks/x": 1}
+    assert await brands.brands[0].ingest.store.case_for("x", "4103") is None
+
+    only_acme = await list_cases(dev.client, policy=names["acme"])
+    assert [row.case_id for row in only_acme] == ["case-x-4102"]
+
+
+async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]],
+) -> None:
+    http, _, names = deployment
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                meta_comment(NORTHWIND_PAGE, "c-1", COMPLAINT),
+                meta_comment(ACME_PAGE, "c-2", "nice mug lol"),
+            ],
+        }
+    ).encode()
+    signature = "sha256=" + hmac.new(b"meta-secret", body, hashlib.sha256).hexdigest()
+    answer = await http.post(
+        "/webhooks/meta", content=body, headers={"x-hub-signature-256": signature}
+    )
+    assert answer.status_code == 200, answer.text
+    assert sorted(answer.json()["policies"]) == sorted(names.values())
+    assert answer.json()["cases"] == ["case-facebook-c-1"] and answer.json()["logged"] == ["c-2"]
+    forged = await http.post(
+        "/webhooks/meta", content=body, headers={"x-hub-signature-256": "sha256=00"}
+    )
+    assert forged.status_code == 401
+
+
+async def test_each_policy_file_reloads_on_its_own(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]],
+) -> None:
+    _, brands, _ = deployment
+    acme, northwind = (
+        next(b for b in brands.brands if b.path.name == n) for n in ("acme.yaml", "northwind.yaml")
+    )
+    before = northwind.ingest.policy.label
+    acme.path.write_text(acme.path.read_text().replace("version: 2", "version: 3"))
+    reload_once(acme.path, acme.ingest, "")
+    assert acme.ingest.policy.version == 3
+    assert northwind.ingest.policy.label == before
+    acme.path.write_text("policy: [broken")
+    reload_once(acme.path, acme.ingest, "")
+    assert acme.ingest.policy.version == 3, "an invalid edit is refused, the last good one stays"
+
+
+async def test_serve_policies_runs_every_policy_in_a_folder(
+    dev: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.ingest.test_replicas import until_ready
+    from tests.test_dev_command import free_port
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "northwind.yaml").write_text(EXAMPLE_POLICY.read_text())
+    (folder / "acme.yaml").write_text(SMALL_POLICY)
+    port = free_port()
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": dev.client.service_client.config.target_host,
+        "COMPLAINTFLOW_X_CONSUMER_SECRET": "x-secret",
+    }
+    command = [sys.executable, "-m", "complaintflow", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--policies", str(folder), "--decision-log", str(tmp_path / "d.jsonl")],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            await until_ready(http, f"http://127.0.0.1:{port}")
+            acme = {**x_event("4201", "nice kettle lol"), "for_user_id": ACME_X}
+            answer = await post_x(http, acme)
+            assert answer.status_code == 200 and answer.json()["policies"] == ["small"]
+            assert len((await http.get("/healthz")).json()["policies"]) == 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(server.communicate, timeout=30)
+    assert server.returncode == 0, stderr
+    missing = subprocess.run(
+        [*command, "--policies", str(tmp_path / "nowhere")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2 and "no such directory" in missing.stderr
