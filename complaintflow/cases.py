@@ -14,10 +14,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.envconfig import ClientConfig
 
+from complaintflow.codec import converter_from_environment
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
-from complaintflow.worker import DATA_CONVERTER
 from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow, initial_search_attributes
 from complaintflow.workflows.messages import CaseInput, SupervisorAction, ThreadUpdate
@@ -88,7 +88,7 @@ async def connect(profile: str | None = None) -> Client:
     TEMPORAL_API_KEY, TLS options, TEMPORAL_PROFILE and the config file); localhost by default."""
     config = ClientConfig.load_client_connect_config(profile)
     config.setdefault("target_host", DEFAULT_ADDRESS)
-    return await Client.connect(**config, data_converter=DATA_CONVERTER)
+    return await Client.connect(**config, data_converter=converter_from_environment())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -59,6 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return OK
     except KeyboardInterrupt:
         return 130
+    except ValueError as exc:  # malformed encryption keys and the like: say which, no stack
+        if type(exc).__name__ != "CodecError":
+            raise
+        print(f"complaintflow {args.command}: {exc}", file=sys.stderr)
+        return USAGE
     return code
 
 
@@ -223,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     _export_command(commands)
+    _codec_server_command(commands)
 
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
@@ -960,6 +966,42 @@ def _serve_brands(args: argparse.Namespace) -> int:
         log.info("ingest.stopped")
 
     _temporal(run)
+    return OK
+
+
+def _codec_server_command(commands: Any) -> None:
+    codec = commands.add_parser(
+        "codec-server", help="decrypt payloads for the Temporal Web UI (needs the codec keys)"
+    )
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8888)
+    codec.add_argument(
+        "--ui-origin",
+        required=True,
+        help="the Web UI's origin, e.g. https://cloud.temporal.io; CORS answers only it",
+    )
+    codec.set_defaults(handler=_codec_server)
+
+
+def _codec_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from complaintflow.codec import KEYS, Keyring
+    from complaintflow.codec_server import TOKEN, create_codec_app
+
+    keys = Keyring.from_environment()
+    if keys is None:
+        raise UsageError(f"set {KEYS} (or {KEYS}_FILE): the keys to decrypt with")
+    token = os.environ.get(TOKEN, "")
+    if not token:
+        raise UsageError(f"set {TOKEN}: the token every request must carry")
+    app = create_codec_app(keys, token=token, ui_origin=args.ui_origin)
+    print(
+        f"codec server on http://{args.host}:{args.port} for {args.ui_origin}; "
+        f"keys {', '.join(keys.keys)} (encrypting with {keys.current})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return OK
 
 

@@ -34,6 +34,9 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow.activities.base import TIMEOUT, Action
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.codec import Keyring, converter_from_environment
+from complaintflow.codec_server import TOKEN as CODEC_TOKEN
+from complaintflow.codec_server import create_codec_app
 from complaintflow.devkit import sample_stream_path
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.play import play_stream
@@ -122,7 +125,14 @@ async def run_dev(options: DevOptions) -> int:
     configure(json_output=False, level=logging.WARNING)
     options.state_dir.mkdir(parents=True, exist_ok=True)
     address = f"127.0.0.1:{options.port}"
-    server = start_server(port=options.port, ui_port=options.ui_port, state_dir=options.state_dir)
+    codec = contextlib.AsyncExitStack()
+    codec_endpoint = await _start_codec_server(codec, options.ui_port)
+    server = start_server(
+        port=options.port,
+        ui_port=options.ui_port,
+        state_dir=options.state_dir,
+        codec_endpoint=codec_endpoint,
+    )
     try:
         client = await _connect(address, server)
         if client is None:
@@ -191,7 +201,21 @@ async def run_dev(options: DevOptions) -> int:
         return 0
     finally:
         stop_server(server)
+        await codec.aclose()
         say("stopped.")
+
+
+async def _start_codec_server(stack: contextlib.AsyncExitStack, ui_port: int) -> str | None:
+    """With encryption keys configured, serve the codec for the Web UI; its endpoint (the
+    token is its first path segment: the UI cannot send a header of ours)."""
+    keys = Keyring.from_environment()
+    if keys is None:
+        return None
+    token = os.environ.get(CODEC_TOKEN) or secrets.token_urlsafe(24)
+    app = create_codec_app(keys, token=token, ui_origin=f"http://127.0.0.1:{ui_port}")
+    url = await stack.enter_async_context(serving(app))
+    say(f"Codec server    {url} (payloads encrypted with key {keys.current})")
+    return f"{url}/{token}"
 
 
 def emulated_adapters(
@@ -251,8 +275,11 @@ def publish(emulator: EmulatorState, mention: Mention) -> None:
     )
 
 
-def start_server(*, port: int, ui_port: int, state_dir: Path) -> subprocess.Popen[bytes]:
-    """A dev server on loopback keeping its data (and its log) in `state_dir`."""
+def start_server(
+    *, port: int, ui_port: int, state_dir: Path, codec_endpoint: str | None = None
+) -> subprocess.Popen[bytes]:
+    """A dev server on loopback keeping its data (and its log) in `state_dir`; its Web UI
+    decodes payloads through `codec_endpoint` when given."""
     command = [
         temporal_binary(),
         "server",
@@ -270,6 +297,8 @@ def start_server(*, port: int, ui_port: int, state_dir: Path) -> subprocess.Pope
     ]
     for key in search.ALL:
         command += ["--search-attribute", f"{key.name}={_TYPES[key.indexed_value_type]}"]
+    if codec_endpoint:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     with (state_dir / "temporal.log").open("ab") as log:  # the server keeps its own copy
         return subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -285,7 +314,7 @@ async def _connect(address: str, server: subprocess.Popen[bytes]) -> Client | No
             )
             return None
         try:
-            return await Client.connect(address, data_converter=DATA_CONVERTER)
+            return await Client.connect(address, data_converter=converter_from_environment())
         except RuntimeError:
             await asyncio.sleep(0.2)
     say("complaintflow dev: the Temporal dev server did not start within 30 s")
