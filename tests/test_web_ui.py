@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from complaintflow.codec import KEYS, Keyring
 from tests.test_dev_command import free_port, start, stop, wait_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,14 +35,19 @@ CASE = "case-x-1880000000000000003"
     not CHROMIUM.exists(),
     reason="Debian chromium is not installed (.ci/run installs it with apt-get)",
 )
-def test_supervisor_approves_a_reply_in_the_web_ui(tmp_path: Path) -> None:
+def test_supervisor_approves_a_reply_in_the_web_ui(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from playwright.sync_api import sync_playwright
 
+    # Payloads are encrypted: the UI shows the draft only through the codec server.
+    monkeypatch.setenv(KEYS, Keyring.new_key_text("ui-test"))
     port, ui_port = free_port(), free_port()
     dev = start(tmp_path / "state", port, ui_port)
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         lines = wait_ready(dev)
+        assert any(line.startswith("Codec server") for line in lines), lines
         emulator = next(line.split()[1] for line in lines if line.startswith("Emulator"))
         waiting = next(line.strip() for line in lines if "CaseAwaitingApproval" in line)
         with sync_playwright() as playwright:
