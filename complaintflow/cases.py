@@ -13,6 +13,7 @@ from datetime import datetime
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 from complaintflow.codec import converter_from_environment
 from complaintflow.rules.mention import Mention
@@ -83,11 +84,15 @@ def _details(mention: Mention, decision: Decision, policy: CompiledPolicy) -> st
 DEFAULT_ADDRESS = "localhost:7233"
 
 
-async def connect(profile: str | None = None) -> Client:
+async def connect(profile: str | None = None, *, runtime: Runtime | None = None) -> Client:
     """A client from Temporal's environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
     TEMPORAL_API_KEY, TLS options, TEMPORAL_PROFILE and the config file); localhost by default."""
     config = ClientConfig.load_client_connect_config(profile)
     config.setdefault("target_host", DEFAULT_ADDRESS)
+    if runtime is not None:  # e.g. one exporting metrics
+        return await Client.connect(
+            **config, data_converter=converter_from_environment(), runtime=runtime
+        )
     return await Client.connect(**config, data_converter=converter_from_environment())
 
 

@@ -126,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--profile", help="Temporal config profile (default: environment)")
     worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("COMPLAINTFLOW_METRICS_PORT", "0") or 0),
+        help="serve Prometheus metrics (the SDK's and activity outcomes) on this port "
+        "(default: $COMPLAINTFLOW_METRICS_PORT; none)",
+    )
+    worker.add_argument(
         "--actions",
         choices=["platforms", "webhook"],
         default=os.environ.get("COMPLAINTFLOW_ACTIONS", "platforms"),
@@ -601,7 +608,7 @@ def _worker(args: argparse.Namespace) -> int:
             log.warning("worker.credentials_missing", missing=missing)
 
     async def run() -> None:
-        client = await connect(args.profile)
+        client = await connect(args.profile, runtime=_metrics_runtime(args.metrics_port))
         worker = build_worker(
             client,
             activities=activities,
@@ -967,6 +974,17 @@ def _serve_brands(args: argparse.Namespace) -> int:
 
     _temporal(run)
     return OK
+
+
+def _metrics_runtime(port: int) -> Any:
+    """A Temporal runtime exporting Prometheus metrics on `port` (None: the default runtime)."""
+    if not port:
+        return None
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    return Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}"))
+    )
 
 
 def _codec_server_command(commands: Any) -> None:

@@ -17,6 +17,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverter, Payload
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from complaintflow.metrics import ActivityOutcomes
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import Refused
 from complaintflow.workflows.poller import MentionPoller
@@ -73,4 +74,5 @@ def build_worker(
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
+        interceptors=[ActivityOutcomes()],
     )

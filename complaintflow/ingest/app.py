@@ -13,6 +13,7 @@ import dataclasses
 import hmac
 import json
 import os
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +21,13 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
 
+from complaintflow import metrics
 from complaintflow.cases import open_case
 from complaintflow.errors import IngestError
 from complaintflow.ingest.decisions import DecisionLog
@@ -122,7 +125,10 @@ class Ingest:
             )
             if self.customers is not None and mention.customer == Customer():
                 mention = dataclasses.replace(mention, customer=await self.customers.find(mention))
+            started = time.perf_counter()
             decision = self.triage.decide(mention)
+            metrics.TRIAGE_SECONDS.observe(time.perf_counter() - started)
+            metrics.DECISIONS.labels(route=decision.route or "none", policy=self.policy.name).inc()
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
             decisions.append(summary)
             record = {**decision.to_record(), "platform": mention.platform}
@@ -334,4 +340,13 @@ def create_app(ingest: Ingest) -> Starlette:
     async def wrong_method(request: Request, _exc: Exception) -> Response:
         return _problem(405, f"{request.method} is not accepted on {request.url.path}")
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: wrong_method})
+    async def metrics_text(_request: Request) -> Response:
+        body, content_type = metrics.scrape()
+        return Response(body, media_type=content_type)
+
+    routes.append(Route("/metrics", metrics_text, methods=["GET"]))
+    return Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: wrong_method},
+        middleware=[Middleware(metrics.CountWebhooks)],
+    )

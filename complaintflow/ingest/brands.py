@@ -18,11 +18,13 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message
 
+from complaintflow import metrics
 from complaintflow.errors import IngestError
 from complaintflow.ingest.app import MAX_BODY, Ingest, IngestSecrets, create_app
 from complaintflow.signatures import Encoding, sign, verify
@@ -145,7 +147,7 @@ async def _forward(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app({**scope, "headers": headers}, receive, send)
+    await app({**scope, "headers": headers, metrics.FORWARDED: True}, receive, send)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -181,6 +183,7 @@ def create_brands_app(brands: Brands) -> Starlette:
             brand = brands.owner(kind, account)
             if brand is None:
                 brands.unknown[request.url.path] += 1
+                metrics.UNKNOWN_ACCOUNTS.labels(route=request.url.path.rsplit("/", 1)[-1]).inc()
                 unknown.append(account)
                 log.warning("ingest.unknown_account", path=request.url.path, account=account)
                 continue
@@ -217,14 +220,19 @@ def create_brands_app(brands: Brands) -> Starlette:
             }
         )
 
+    async def metrics_text(_request: Request) -> Response:
+        body, content_type = metrics.scrape()
+        return Response(body, media_type=content_type)
+
     routes = [Route(path, dispatch, methods=["POST"]) for path in RECEIVERS]
     routes += [
         Route("/webhooks/x", passthrough, methods=["GET"]),
         Route("/webhooks/meta", passthrough, methods=["GET"]),
         Route("/readyz", passthrough, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(metrics.CountWebhooks)])
 
 
 def brands_of(ingests: list[tuple[Path, Ingest]]) -> Brands:

@@ -10,9 +10,11 @@ import abc
 import asyncio
 import dataclasses
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from complaintflow.metrics import STORE_WRITE_SECONDS
 from complaintflow.store.migrations import MIGRATIONS
 
 
@@ -200,7 +202,11 @@ class DecisionStore:
         self._queue.append(_Pending(row, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        return await asyncio.shield(done)
+        started = time.perf_counter()
+        try:
+            return await asyncio.shield(done)
+        finally:
+            STORE_WRITE_SECONDS.observe(time.perf_counter() - started)
 
     async def _drain(self) -> None:
         while self._queue:

@@ -1,0 +1,117 @@
+"""Prometheus metrics: ingest's own (webhooks, triage, decisions, store writes) on /metrics,
+and the worker's activity outcomes, exported with the Temporal SDK's runtime metrics.
+
+Labels carry routes, statuses, policies, platforms and step kinds, never customer data.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio import activity
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+REGISTRY = CollectorRegistry()
+FORWARDED = "complaintflow.forwarded"  # a request one app hands another: counted once
+WEBHOOKS = Counter(
+    "complaintflow_webhooks",
+    "Webhooks answered, by route and HTTP status",
+    ["route", "status"],
+    registry=REGISTRY,
+)
+TRIAGE_SECONDS = Histogram(
+    "complaintflow_triage_seconds",
+    "Time to triage one mention (enrichment excluded)",
+    registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+DECISIONS = Counter(
+    "complaintflow_decisions",
+    "Triage decisions, by route (none = a throwaway remark) and policy",
+    ["route", "policy"],
+    registry=REGISTRY,
+)
+STORE_WRITE_SECONDS = Histogram(
+    "complaintflow_store_write_seconds",
+    "Time for the decision store to take one decision (batched, committed)",
+    registry=REGISTRY,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+)
+UNKNOWN_ACCOUNTS = Counter(
+    "complaintflow_unknown_account_webhooks",
+    "Webhooks to an account no policy owns, by route",
+    ["route"],
+    registry=REGISTRY,
+)
+
+
+def scrape() -> tuple[bytes, str]:
+    """The exposition text and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+class CountWebhooks:
+    """ASGI middleware counting every answer to a /webhooks/ request by route and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/webhooks/") or scope.get(FORWARDED):
+            await self.app(scope, receive, send)
+            return
+        route = path.removeprefix("/webhooks/").split("/")[0] or "?"
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                WEBHOOKS.labels(route=route, status=str(message["status"])).inc()
+            await send(message)
+
+        await self.app(scope, receive, counted)
+
+
+class ActivityOutcomes(Interceptor):
+    """Counts each activity attempt's outcome by platform and step kind, on the worker's
+    runtime metrics (exported with the SDK's own when the worker has a metrics port)."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Outcomes(next)
+
+
+class _Outcomes(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        request = input.args[0] if input.args else None
+        labels = {
+            "platform": str(getattr(request, "platform", "") or "none"),
+            "kind": activity.info().activity_type.removeprefix("complaintflow."),
+        }
+        meter = activity.metric_meter()
+        started = time.monotonic()
+        try:
+            result = await self.next.execute_activity(input)
+        except BaseException:
+            meter.create_counter(
+                "complaintflow_activity_outcomes", "Activity attempts by outcome"
+            ).add(1, {**labels, "outcome": "failed"})
+            raise
+        meter.create_counter("complaintflow_activity_outcomes", "Activity attempts by outcome").add(
+            1, {**labels, "outcome": "ok"}
+        )
+        meter.create_histogram_float(
+            "complaintflow_activity_seconds", "Activity attempt duration", "s"
+        ).record(time.monotonic() - started, labels)
+        return result

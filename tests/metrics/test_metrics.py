@@ -1,0 +1,116 @@
+"""Prometheus scrapes of ingest and of the worker show what happened, by route and platform."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import compile_policy, load_policy
+from complaintflow.cases import open_case
+from complaintflow.devkit.serve import serving
+from complaintflow.ingest.app import Ingest, create_app
+from complaintflow.rules.triage import Triage
+from complaintflow.store import open_store
+from complaintflow.worker import DATA_CONVERTER, build_worker
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import SupervisorAction
+from tests.conftest import EXAMPLE_POLICY
+from tests.ingest.test_app import SECRETS, post_x, x_event
+from tests.test_dev_command import free_port
+from tests.workflows.conftest import Platform
+from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def value(
+    found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    return found.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_ingest_counts_webhooks_decisions_triage_and_store_writes(
+    env: WorkflowEnvironment, queue: str, tmp_path: Path
+) -> None:
+    ingest = Ingest(
+        env.client,
+        load_policy(EXAMPLE_POLICY),
+        task_queue=queue,
+        secrets=SECRETS,
+        store=open_store(f"sqlite:///{tmp_path / 's.db'}"),
+    )
+    policy = ingest.policy.name
+    async with serving(create_app(ingest)) as url, httpx.AsyncClient(base_url=url) as http:
+        before = samples((await http.get("/metrics")).text)
+        await post_x(
+            http, x_event("5101", "@NorthwindCares charged twice and nobody answers. Unacceptable")
+        )
+        await post_x(http, x_event("5102", "nice van today lol"))
+        await post_x(http, x_event("5103", "nice van today lol"), signature="sha256=forged")
+        scraped = await http.get("/metrics")
+    await ingest.store.close()
+    assert scraped.headers["content-type"].startswith("text/plain")
+    after = samples(scraped.text)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("complaintflow_webhooks_total", route="x", status="200") == 2
+    assert delta("complaintflow_webhooks_total", route="x", status="401") == 1
+    assert delta("complaintflow_decisions_total", route="respond", policy=policy) == 1
+    assert delta("complaintflow_decisions_total", route="none", policy=policy) == 1
+    assert delta("complaintflow_triage_seconds_count") == 2
+    assert delta("complaintflow_store_write_seconds_count") == 2, "a remark and a case"
+
+
+async def test_the_worker_exports_sdk_metrics_and_activity_outcomes(
+    dev: WorkflowEnvironment,
+) -> None:
+    port = free_port()
+    runtime = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+    )
+    client = await Client.connect(
+        dev.client.service_client.config.target_host, data_converter=DATA_CONVERTER, runtime=runtime
+    )
+    policy = compile_policy(POLICY)
+    thread = f"m-{uuid.uuid4().hex[:8]}"
+    mention = complaint(id=thread, thread_id=thread)
+    queue = f"metrics-{thread}"
+    async with build_worker(client, activities=Platform().activities(), task_queue=queue):
+        handle = await open_case(
+            client,
+            mention=mention,
+            decision=Triage(policy).decide(mention),
+            policy=policy,
+            task_queue=queue,
+        )
+        typed = client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
+        await until(typed, pending("reply_acknowledge"))
+        await typed.execute_update(
+            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+        )
+        await until(typed, lambda s: bool(s.first_response_at))
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    found = samples(text)
+    replies = [
+        v
+        for (name, labels), v in found.items()
+        if name.startswith("complaintflow_activity_outcomes")
+        and {("kind", "post_reply"), ("platform", "x"), ("outcome", "ok")} <= labels
+    ]
+    assert replies == [1.0], text[:3000]
+    assert any(name.startswith("temporal_workflow_task") for name, _ in found), "the SDK's own"
