@@ -236,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _export_command(commands)
     _codec_server_command(commands)
+    _alerts_command(commands)
 
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
@@ -607,6 +608,8 @@ def _worker(args: argparse.Namespace) -> int:
         if missing:
             log.warning("worker.credentials_missing", missing=missing)
 
+    activities = [*activities, *_worker_spike_checks()]
+
     async def run() -> None:
         client = await connect(args.profile, runtime=_metrics_runtime(args.metrics_port))
         worker = build_worker(
@@ -974,6 +977,53 @@ def _serve_brands(args: argparse.Namespace) -> int:
 
     _temporal(run)
     return OK
+
+
+def _alerts_command(commands: Any) -> None:
+    alerts = commands.add_parser(
+        "alerts", help="schedule a policy's spike alerts (a Temporal Schedule checking the store)"
+    )
+    alerts.add_argument("--policy", type=Path, required=True, help="a policy with alerts.spike")
+    alerts.add_argument(
+        "--task-queue", default=os.environ.get("COMPLAINTFLOW_TASK_QUEUE", "complaintflow")
+    )
+    alerts.add_argument("--profile")
+    alerts.set_defaults(handler=_alerts)
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from complaintflow.alerts import NoSpikeAlert, schedule_spike_alerts, spike_settings
+    from complaintflow.cases import connect
+
+    try:
+        settings = spike_settings(args.policy)
+    except NoSpikeAlert as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.policy}: {exc.strerror}") from None
+
+    async def run() -> str:
+        client = await connect(args.profile)
+        return await schedule_spike_alerts(client, settings, args.task_queue)
+
+    print(
+        f"schedule {_temporal(run)}: every {settings.check_every_seconds}s, alert when "
+        f"{settings.policy}'s complaints in {settings.window_seconds // 60} min reach "
+        f"{settings.minimum} and {settings.factor:g}x the usual rate (workers need "
+        "COMPLAINTFLOW_DATABASE_URL to check)"
+    )
+    return OK
+
+
+def _worker_spike_checks() -> list[Callable[..., Any]]:
+    """The spike check activity, when the worker is given the decision store."""
+    from complaintflow.store import DATABASE_URL
+
+    if not os.environ.get(DATABASE_URL):
+        return []
+    from complaintflow.activities.spikes import SpikeChecks
+
+    return SpikeChecks(_open_store(None)).activities()
 
 
 def _metrics_runtime(port: int) -> Any:

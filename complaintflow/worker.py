@@ -21,6 +21,7 @@ from complaintflow.metrics import ActivityOutcomes
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import Refused
 from complaintflow.workflows.poller import MentionPoller
+from complaintflow.workflows.spikes import SpikeWatch
 
 DEFAULT_TASK_QUEUE = "complaintflow"
 
@@ -67,7 +68,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, MentionPoller],
+        workflows=[CaseWorkflow, MentionPoller, SpikeWatch],
         workflow_runner=workflow_runner(),
         activities=list(activities),
         max_cached_workflows=max_cached_workflows,

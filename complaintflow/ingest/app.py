@@ -176,7 +176,7 @@ class Ingest:
             route=record.get("route"),
             score=float(record.get("score") or 0.0),
             case_id=case_id,
-            decided_at=datetime.now(UTC).isoformat(),
+            decided_at=datetime.now(UTC).isoformat(timespec="microseconds"),
             record=record,
         )
 

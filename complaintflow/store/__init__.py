@@ -6,6 +6,7 @@ SQLite (embedded, the default) or PostgreSQL (when COMPLAINTFLOW_DATABASE_URL sa
 from complaintflow.store.base import (
     DecisionStore,
     Entry,
+    SpikeCheck,
     StoreError,
     StoreRejected,
     StoreUnavailable,
@@ -17,6 +18,7 @@ __all__ = [
     "DATABASE_URL",
     "DecisionStore",
     "Entry",
+    "SpikeCheck",
     "StoreError",
     "StoreRejected",
     "StoreUnavailable",

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from complaintflow.metrics import STORE_WRITE_SECONDS
@@ -157,11 +158,72 @@ class Backend(abc.ABC):
             self.rollback()
             raise
 
+    def check_spike(
+        self,
+        policy: str,
+        now: datetime,
+        window: timedelta,
+        baseline: timedelta,
+        factor: float,
+        minimum: int,
+    ) -> SpikeCheck:
+        """Count, compare, and open or close the policy's spike, in one transaction."""
+        start = (now - window).isoformat(timespec="microseconds")
+        since = (now - baseline).isoformat(timespec="microseconds")
+        count = self.sql(
+            "SELECT COUNT(*) FROM decisions WHERE policy = ? AND case_id IS NOT NULL"
+            " AND decided_at >= ? AND decided_at < ?"
+        )
+        cursor = self.begin()
+        try:
+            cursor.execute(count, (policy, start, now.isoformat(timespec="microseconds")))
+            recent = int(cursor.fetchone()[0])
+            cursor.execute(count, (policy, since, start))
+            before = int(cursor.fetchone()[0])
+            expected = before * window / (baseline - window) if baseline > window else 0.0
+            spiking = recent >= minimum and recent > factor * expected
+            cursor.execute(
+                self.sql("SELECT started_at FROM spikes WHERE policy = ? AND ended_at IS NULL"),
+                (policy,),
+            )
+            open_spike = cursor.fetchone()
+            alert = spiking and open_spike is None
+            stamp = now.isoformat(timespec="microseconds")
+            if alert:
+                cursor.execute(
+                    self.sql(
+                        "INSERT INTO spikes (policy, started_at, complaints, expected)"
+                        " VALUES (?, ?, ?, ?)"
+                    ),
+                    (policy, stamp, recent, expected),
+                )
+            elif open_spike is not None and not spiking:
+                cursor.execute(
+                    self.sql("UPDATE spikes SET ended_at = ? WHERE policy = ? AND started_at = ?"),
+                    (stamp, policy, open_spike[0]),
+                )
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return SpikeCheck(policy, recent, round(expected, 2), spiking, alert)
+
     def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         cursor = self.cursor()
         cursor.execute(self.sql(statement), params)
         rows: list[tuple[Any, ...]] = list(cursor.fetchall())
         return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikeCheck:
+    """One look at a policy's complaints: the window's count against its usual rate."""
+
+    policy: str
+    complaints: int  # in the window
+    expected: float  # the usual number in a window that long, from the baseline period
+    spiking: bool
+    alert: bool  # a new spike: tell the team (False while one already alerted lasts)
 
 
 @dataclasses.dataclass
@@ -263,6 +325,21 @@ class DecisionStore:
                 item.setdefault("case", case_id)
             out.append(item)
         return out
+
+    async def check_spike(
+        self, policy: str, *, window: timedelta, baseline: timedelta, factor: float, minimum: int
+    ) -> SpikeCheck:
+        """Whether `policy`'s complaints in the last `window` are a new spike."""
+        check: SpikeCheck = await self._run(
+            self.backend.check_spike,
+            policy,
+            datetime.now(UTC),
+            window,
+            baseline,
+            factor,
+            minimum,
+        )
+        return check
 
     async def count(self) -> int:
         rows = await self._run(self.backend.query, "SELECT COUNT(*) FROM decisions")

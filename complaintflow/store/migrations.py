@@ -26,6 +26,23 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX decisions_by_policy ON decisions (policy, decided_at)",
         ),
     ),
+    (
+        2,
+        (
+            # Spike alerts: one row per spike of a policy's complaints; open while ended_at is
+            # NULL, so a spike that lasts several checks is alerted once.
+            """
+            CREATE TABLE spikes (
+                policy TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                ended_at TEXT,
+                complaints INTEGER NOT NULL,
+                expected DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (policy, started_at)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
