@@ -1,11 +1,13 @@
-"""A burst of 5,000 signed X webhooks, 10 % of them redelivered, while no worker runs.
+"""A burst of 5,000 signed X webhooks, 10 % of them redelivered, while no worker runs, spread
+round-robin over two ingest replicas sharing one decision store.
 
-Every one is accepted (2xx only once Temporal or the disk has it); when a worker comes back,
+Every one is accepted (2xx only once Temporal or the store has it); when a worker comes back,
 each distinct complaint is exactly one case that answers once, and each distinct remark is
-exactly one line of the decision log.
+exactly one row of the store and one line of the replicas' decision logs together.
 """
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -22,6 +24,7 @@ from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import emulated_adapters
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
+from complaintflow.store import open_store
 from complaintflow.worker import build_worker
 from tests.ingest.test_app import x_event, x_signature
 from tests.reliability.support import automatic_policy
@@ -48,25 +51,32 @@ async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path
     rng.shuffle(deliveries)
     queue = "burst"
     policy = compile_policy(POLICY)
-    ingest = Ingest(
-        dev.client,
-        policy,
-        task_queue=queue,
-        secrets=IngestSecrets(x_consumer_secret="x-secret"),
-        decision_log=tmp_path / "decisions.jsonl",
-    )
+    database = f"sqlite:///{tmp_path / 'store.db'}"
+    replicas = [
+        Ingest(
+            dev.client,
+            policy,
+            task_queue=queue,
+            secrets=IngestSecrets(x_consumer_secret="x-secret"),
+            decision_log=tmp_path / f"replica{n}" / "decisions.jsonl",
+            store=open_store(database),  # a connection of its own, as a process would have
+        )
+        for n in range(2)
+    ]
     answers: Counter[int] = Counter()
     async with (
         serving(create_emulator(emulator)) as emulator_url,
-        serving(create_ingest(ingest)) as ingest_url,
-        httpx.AsyncClient(base_url=ingest_url, timeout=30.0) as http,
+        serving(create_ingest(replicas[0])) as first_url,
+        serving(create_ingest(replicas[1])) as second_url,
+        httpx.AsyncClient(timeout=30.0) as http,
     ):
         gate = asyncio.Semaphore(16)
+        balancer = itertools.cycle([first_url, second_url])
 
         async def deliver(body: bytes) -> None:
             async with gate:
                 answer = await http.post(
-                    "/webhooks/x",
+                    f"{next(balancer)}/webhooks/x",
                     content=body,
                     headers={"x-twitter-webhooks-signature": x_signature(body)},
                 )
@@ -92,7 +102,16 @@ async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path
     remark_ids = {tweet for tweet, _ in bodies} - complaint_ids
     cases = [e.id async for e in dev.client.list_workflows(f'TaskQueue="{queue}"')]
     assert sorted(cases) == sorted(f"case-x-{tweet}" for tweet in complaint_ids), "one case each"
-    lines = [json.loads(line) for line in ingest.decision_log.read_text().splitlines()]
+    lines = [
+        json.loads(line)
+        for replica in replicas
+        if replica.decision_log.exists()
+        for line in replica.decision_log.read_text().splitlines()
+    ]
     assert Counter(line["id"] for line in lines) == Counter(remark_ids), "one log line each"
+    stored = await replicas[0].store.decisions()
+    assert Counter(r["id"] for r in stored) == Counter(remark_ids | complaint_ids), "one row each"
+    for replica in replicas:
+        await replica.store.close()
     replies = Counter(p.in_reply_to for p in emulator.posts.values() if p.author_id == BRAND)
     assert replies == Counter(complaint_ids), "every case answered exactly once"
