@@ -15,9 +15,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DataConverter, PayloadCodec, PayloadConverter
 
-from complaintflow.worker import DATA_CONVERTER
+from complaintflow.worker import DATA_CONVERTER, _PlainRefusals
+from complaintflow.workflows.messages import Refused
 
 KEYS = "COMPLAINTFLOW_CODEC_KEYS"
 KEYS_FILE = "COMPLAINTFLOW_CODEC_KEYS_FILE"
@@ -109,11 +111,32 @@ class EncryptionCodec(PayloadCodec):
         return Payload.FromString(data)
 
 
+class _SealedFailures(_PlainRefusals):
+    """Failure messages and stacks go into the encrypted attributes too (a platform's error
+    can quote the customer's post), except a refused update's reason, which supervisors read
+    in the Web UI and which names only steps and fields."""
+
+    def to_failure(
+        self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
+    ) -> None:
+        super().to_failure(exception, payload_converter, failure)
+        if isinstance(exception, Refused) or failure.HasField("encoded_attributes"):
+            return
+        sealed = {"message": failure.message, "stack_trace": failure.stack_trace}
+        failure.encoded_attributes.CopyFrom(payload_converter.to_payloads([sealed])[0])
+        failure.message = "Encoded failure"
+        failure.stack_trace = ""
+
+
 def data_converter(keys: Keyring | None) -> DataConverter:
-    """complaintflow's converter, encrypting every payload when there are keys."""
+    """complaintflow's converter, encrypting every payload (and failure text) with keys."""
     if keys is None:
         return DATA_CONVERTER
-    return dataclasses.replace(DATA_CONVERTER, payload_codec=EncryptionCodec(keys))
+    return dataclasses.replace(
+        DATA_CONVERTER,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=_SealedFailures,
+    )
 
 
 def converter_from_environment() -> DataConverter:

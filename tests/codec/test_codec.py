@@ -138,3 +138,18 @@ async def test_the_raw_history_holds_no_customer_text_handle_or_name(
         assert secret.encode() not in stored, secret
         assert base64.b64encode(secret.encode()) not in stored
     assert b"binary/encrypted" in stored
+
+
+async def test_failure_text_is_sealed_but_a_refusal_reason_stays_readable() -> None:
+    from temporalio.api.failure.v1 import Failure
+    from temporalio.exceptions import ApplicationError
+
+    from complaintflow.workflows.messages import Refused
+
+    converter = data_converter(Keyring.parse(NEW))
+    quoted, refused = Failure(), Failure()
+    await converter.encode_failure(ApplicationError(f"X said 400 about {TEXT!r}"), quoted)
+    await converter.encode_failure(Refused('step "reply_ack" is not waiting for approval'), refused)
+    assert b"Zanzibar" not in quoted.SerializeToString()
+    assert refused.message == 'step "reply_ack" is not waiting for approval'
+    assert "Zanzibar" in str(await converter.decode_failure(quoted)), "readable with the keys"
