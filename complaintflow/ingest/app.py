@@ -81,6 +81,7 @@ class Ingest:
         store: DecisionStore | None = None,
     ) -> None:
         self.client = client
+        self.always_redact = False  # set when the logs are shared with a redacting policy
         self._make_live(policy)
         self.task_queue = task_queue
         self.secrets = secrets
@@ -110,7 +111,8 @@ class Ingest:
 
     def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
-        redact_customer_text(policy.redact_customer_text)
+        # Several policies in one process share the logs: one asking for redaction is enough.
+        redact_customer_text(policy.redact_customer_text or self.always_redact)
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
         """Triage each mention and act on it; return what was done."""

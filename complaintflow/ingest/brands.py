@@ -236,7 +236,12 @@ def create_brands_app(brands: Brands) -> Starlette:
 
 
 def brands_of(ingests: list[tuple[Path, Ingest]]) -> Brands:
-    """Brands for these policies' ingest services (each keeps its own live policy)."""
+    """Brands for these policies' ingest services (each keeps its own live policy). The logs
+    are shared, so if any policy redacts customer text, they all do."""
+    redact = any(ingest.policy.redact_customer_text for _, ingest in ingests)
+    for _, ingest in ingests:
+        ingest.always_redact = redact
+        ingest.use_policy(ingest.policy)
     return Brands([Brand(path, ingest, create_app(ingest)) for path, ingest in ingests])
 
 

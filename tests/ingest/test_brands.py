@@ -203,3 +203,26 @@ async def test_serve_policies_runs_every_policy_in_a_folder(
         check=False,
     )
     assert missing.returncode == 2 and "no such directory" in missing.stderr
+
+
+async def test_one_redacting_policy_keeps_customer_text_out_of_the_shared_logs(
+    dev: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    from complaintflow import logs
+
+    private = SMALL_POLICY + "privacy: {redact_customer_text: true}\n"
+    files = {"a.yaml": EXAMPLE_POLICY.read_text(), "b.yaml": private}
+    ingests = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        policy = load_policy(tmp_path / name)
+        ingests.append(
+            (tmp_path / name, Ingest(dev.client, policy, task_queue="r", secrets=SECRETS))
+        )
+    try:
+        brands_of(ingests)
+        northwind = ingests[0][1]
+        northwind.use_policy(northwind.policy)  # a reload of the policy that does not ask
+        assert logs.REDACTOR.customer_text is True
+    finally:
+        logs.redact_customer_text(False)
