@@ -4,6 +4,7 @@ writes, failures that say whether a retry can help; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -119,5 +120,39 @@ async def test_a_lost_postgresql_connection_is_unavailable_then_reconnected(
             await store.record(remark(2))
         assert await store.record(remark(2)) is True, "the retry reconnects"
         assert await store.count() == 2
+    finally:
+        await store.close()
+
+
+async def test_a_database_from_an_older_version_is_migrated_and_keeps_its_rows(
+    tmp_path: object,
+) -> None:
+    import sqlite3
+
+    from complaintflow.store.migrations import MIGRATIONS
+
+    path = f"{tmp_path}/old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for statement in MIGRATIONS[0][1]:  # what the first release created
+        old.execute(statement)
+    old.execute("INSERT INTO schema_migrations VALUES (1, 'then')")
+    old.execute(
+        "INSERT INTO decisions VALUES ('x:1', 'x', '1', 'acme', NULL, 0.1, NULL, 't', ?)",
+        ('{"id": "1"}',),
+    )
+    old.commit()
+    old.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert await store.remarks() == [{"id": "1"}]
+        check = await store.check_spike(
+            "acme",
+            window=timedelta(minutes=15),
+            baseline=timedelta(days=7),
+            factor=3.0,
+            minimum=1,
+        )
+        assert check.complaints == 0 and not check.alert, "the spikes table is there now"
     finally:
         await store.close()
