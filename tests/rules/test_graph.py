@@ -10,7 +10,7 @@ from complaintflow import compile_policy
 from complaintflow.errors import UnknownStepKind
 from complaintflow.rules.graph import GraphFormat, render_graph
 from complaintflow.rules.model import CompiledPolicy, StepKind
-from tests.conftest import SMALL_POLICY
+from tests.support.policies import SMALL_POLICY
 
 
 def _with_step_kind(policy: CompiledPolicy, kind: str) -> CompiledPolicy:

@@ -9,7 +9,7 @@ from complaintflow.rules.compiler import programs_for
 from complaintflow.rules.lru import LruCache
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.triage import triage
-from tests.conftest import small
+from tests.support.policies import small
 
 ANGRY = "this is broken and I want a refund, terrible service"
 

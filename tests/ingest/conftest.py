@@ -1,3 +1,0 @@
-"""Ingest tests share the Temporal test server and the activity doubles of the case tests."""
-
-from tests.workflows.conftest import dev, env, platform, queue  # noqa: F401 - fixtures
