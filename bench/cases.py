@@ -16,7 +16,6 @@ import asyncio
 import os
 import statistics
 import sys
-import textwrap
 import time
 import uuid
 from collections import Counter
@@ -32,6 +31,7 @@ from temporalio.worker import Worker
 
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
+from complaintflow.devkit.policies import automatic_policy
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.triage import Triage
@@ -43,29 +43,14 @@ from complaintflow.workflows.messages import SupervisorAction as Action
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "policies.example.yaml"
-AUTOMATIC = textwrap.dedent(
-    """\
-    policy: bench
-    version: 1
-    brand:
-      name: Acme
-      accounts: {x: {user_id: "1", handle: AcmeCares}}
-      contact: {email: care@acme.example, phone: "+1 555 0100"}
-    seriousness:
-      signals: {problem: {when: "text_has_any(['broken'])", weight: 1.0}}
-      thresholds: {respond: 0.5}
-    routes: [{name: respond, when: "score >= thresholds.respond", playbook: auto}]
-    playbooks:
-      auto:
-        respond_within: 24h
-        steps:
-          - notify: {via: slack, target: "#care"}
-          - reply: {template: ack}
-          - handoff: {template: dm}
-          - ticket: {system: zendesk}
-          - close: {reason: done}
-    templates: {ack: "Sorry {author.name}, on it.", dm: "Email {brand.contact.email}, {case.id}"}
-    """
+AUTOMATIC = automatic_policy(
+    brand="1",
+    steps=(
+        'notify: {via: slack, target: "#care"}',
+        "reply: {template: ack}",
+        "handoff: {template: dm}",
+        "ticket: {system: zendesk}",
+    ),
 )
 STEP_ACTIVITIES = 4  # notify, reply, handoff, ticket
 started_at: dict[str, float] = {}

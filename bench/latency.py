@@ -33,6 +33,7 @@ from temporalio.worker import Worker
 
 from complaintflow import compile_policy
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
+from complaintflow.devkit.policies import automatic_policy
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import emulated_adapters, in_memory_temporal
 from complaintflow.ingest.app import Ingest, IngestSecrets
@@ -44,28 +45,11 @@ BRAND = "1500"
 BARE = "bare workflow, 2 activities (baseline)"
 CASE = "ingest -> case -> reply posted"
 SECRET = "bench-consumer-secret"
-POLICY = f"""\
-policy: latency
-version: 1
-brand:
-  name: Acme
-  accounts: {{x: {{user_id: "{BRAND}", handle: AcmeCares}}}}
-  contact: {{email: care@acme.example}}
-seriousness:
-  signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
-  thresholds: {{respond: 0.5}}
-routes: [{{name: respond, when: "score >= thresholds.respond", playbook: answer}}]
-playbooks:
-  answer:
-    respond_within: 1h
-    steps:
-      - notify: {{via: slack, target: "#care", template: alert}}
-      - reply: {{template: ack}}
-      - close: {{reason: answered}}
-templates:
-  alert: "New complaint from @{{author.handle}}"
-  ack: "Sorry {{author.name}}, we are on it. Check your DMs."
-"""
+POLICY = automatic_policy(
+    brand=BRAND,
+    steps=('notify: {via: slack, target: "#care", template: alert}', "reply: {template: ack}"),
+    respond_within="1h",
+)
 
 
 def x_webhook(tweet_id: str, n: int) -> bytes:

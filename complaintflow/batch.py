@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from complaintflow.errors import BatchError as BatchError  # noqa: PLC0414 - re-exported
 from complaintflow.rules.mention import Author, Mention, MentionError
 
 # Recognised CSV columns -> Mention fields.
@@ -26,10 +27,6 @@ _INT_COLUMNS = {
 }
 _AUTHOR_COLUMNS = ("name", "author", "author_id", "user", "screen_name")
 _TIME_COLUMNS = ("tweet_created", "created_at", "created")
-
-
-class BatchError(ValueError):
-    """The input file cannot be read as mentions; the message names the file and row."""
 
 
 def read_mentions(

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from complaintflow.batch import BatchError, count_rows, read_mentions
+from complaintflow.errors import CommandFailed as CommandFailed  # noqa: PLC0414 - re-exported
 from complaintflow.errors import PolicyError
+from complaintflow.errors import UsageError as UsageError  # noqa: PLC0414 - re-exported
 from complaintflow.rules.compiler import check_file, load_policy, policy_json_schema
 from complaintflow.rules.durations import format_duration
 from complaintflow.rules.graph import GraphFormat, render_graph
@@ -27,14 +29,6 @@ from complaintflow.rules.suite import find_suites, run_suite
 from complaintflow.rules.triage import Triage
 
 OK, FAILED, USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """The command line asks for something that cannot be done (exit code 2)."""
-
-
-class CommandFailed(Exception):
-    """The command ran but could not do what was asked (exit code 1), e.g. a refused update."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,21 @@
 """The exceptions complaintflow raises, and the located diagnostics a policy error carries.
 
+Every error complaintflow raises on purpose is a ComplaintflowError; the ones that were
+ValueErrors before the tree existed still are, so `except ValueError` keeps working:
+
 ComplaintflowError
- └── PolicyError      a policy file is wrong: one or more located Diagnostics
+ ├── PolicyError         a policy file is wrong: one or more located Diagnostics
+ ├── MentionError        a mention's JSON has the wrong shape (also a ValueError)
+ ├── BatchError          a CSV / JSON-lines file of mentions cannot be read (also a ValueError)
+ ├── IngestError         an incoming payload cannot be read as mentions
+ ├── PlatformError       a platform or webhook refused or failed a call (.retryable)
+ ├── Refused             a supervisor action the case cannot take now (also a ValueError)
+ ├── UnknownStepKind     a step kind this part of complaintflow does not handle
+ ├── UsageError          the command line asks for something impossible (exit code 2)
+ └── CommandFailed       a command ran but could not do what was asked (exit code 1)
+
+Each class is importable from here and, as before, from the module that uses it
+(`rules.mention`, `batch`, `workflows.messages`, `cli`).
 """
 
 from __future__ import annotations
@@ -78,3 +92,27 @@ class PlatformError(ComplaintflowError):
 
 class IngestError(ComplaintflowError):
     """An incoming payload cannot be read as mentions; the message says what and where."""
+
+
+class MentionError(ComplaintflowError, ValueError):
+    """A mention's JSON does not have the expected shape; the message names the field."""
+
+
+class BatchError(ComplaintflowError, ValueError):
+    """The input file cannot be read as mentions; the message names the file and row."""
+
+
+class Refused(ComplaintflowError, ValueError):
+    """A supervisor action the case cannot take now; the message says why, in plain words."""
+
+
+class UnknownStepKind(ComplaintflowError):
+    """A step kind that this part of complaintflow has no entry for (drawing, running, ...)."""
+
+
+class UsageError(ComplaintflowError):
+    """The command line asks for something that cannot be done (exit code 2)."""
+
+
+class CommandFailed(ComplaintflowError):
+    """The command ran but could not do what was asked (exit code 1), e.g. a refused update."""

@@ -45,7 +45,9 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     """The sandbox for case workflows: calls that break determinism stay forbidden, but
     modules are imported once per process rather than once per workflow run.
 
-    The workflow modules keep no mutable module state, so sharing them is safe; it halves the
+    The workflow modules keep no mutable module state but one bounded, locked cache of compiled
+    programs keyed by policy content hash (`rules.compiler.programs_for`), whose entries are a
+    pure function of their key, so sharing them is safe; it halves the
     memory of each cached case (346 -> 188 KiB, bench/scale.py) and speeds up starts, and the
     policy engine's native CEL module cannot be imported twice anyway.
     """

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # The project's checks: lint, format, types, then the test suite. Extra arguments go to pytest.
+# `--quick` (first argument) is the development loop: the same checks and every test except
+# the heavy ones (the reliability suites, the Web UI browser test, the `dev` command test).
+# The full run (no --quick) is the project's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=()
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  quick=(--ignore=tests/reliability --deselect tests/test_web_ui.py
+    --deselect tests/test_dev_command.py)
+fi
 bash scripts/setup.sh
 .venv/bin/ruff check complaintflow tests bench
 .venv/bin/ruff format --check complaintflow tests bench
 .venv/bin/mypy
 .venv/bin/complaintflow validate policies.example.yaml
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "${quick[@]}" "$@"

@@ -14,7 +14,9 @@ import pytest
 import yaml
 
 from complaintflow.devkit import sample_stream_path
-from tests.conftest import AIRLINE, EXAMPLE_POLICY, EXAMPLE_SUITE, SMALL_POLICY, CliResult, small
+from tests.support.fixtures import CliResult
+from tests.support.paths import AIRLINE, EXAMPLE_POLICY, EXAMPLE_SUITE
+from tests.support.policies import SMALL_POLICY, small
 
 Cli = Callable[..., CliResult]
 WritePolicy = Callable[..., Path]

@@ -4,87 +4,16 @@ run, stops cleanly on Ctrl-C, and keeps its cases across a restart."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import EXAMPLE_POLICY
-
-READY = "Press Ctrl-C to stop everything."
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start(state: Path, port: int, ui_port: int, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "complaintflow",
-            "dev",
-            "--policy",
-            str(EXAMPLE_POLICY),
-            "--port",
-            str(port),
-            "--ui-port",
-            str(ui_port),
-            "--state-dir",
-            str(state),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
-def wait_ready(process: subprocess.Popen[str]) -> list[str]:
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-        if line.strip() == READY:
-            return lines
-    raise AssertionError("dev never became ready:\n" + "\n".join(lines))
-
-
-def read_until(process: subprocess.Popen[str], wanted: str, seconds: float = 30) -> list[str]:
-    """The lines the process prints up to one containing `wanted`. After `seconds` it gets
-    Ctrl-C, so a line that never comes fails the test instead of hanging it."""
-    assert process.stdout is not None
-    watchdog = threading.Timer(seconds, process.send_signal, [signal.SIGINT])
-    watchdog.start()
-    seen: list[str] = []
-    try:
-        while line := process.stdout.readline():
-            seen.append(line.rstrip("\n"))
-            if wanted in line:
-                return seen
-    finally:
-        watchdog.cancel()
-    raise AssertionError(f"never printed {wanted!r}:\n" + "\n".join(seen))
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=60)
-    return rest
+from tests.support.helpers import free_port
+from tests.support.processes import read_until, start, stop, wait_ready
 
 
 def cases(port: int, *flags: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ import pytest
 from complaintflow.batch import read_mentions
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.triage import Triage
-from tests.conftest import AIRLINE, EXAMPLE_POLICY
+from tests.support.paths import AIRLINE, EXAMPLE_POLICY
 
 
 @pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data not present")

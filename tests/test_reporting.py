@@ -1,5 +1,7 @@
 """The report's figures, from case states and the decision log."""
 
+import re
+
 from complaintflow.reporting import ALL, page, summarise, table
 from complaintflow.workflows.messages import AuditEntry, CaseState, CaseStatus
 
@@ -77,4 +79,22 @@ def test_page_is_self_contained() -> None:
     rows = summarise([case("x", "respond", answered_after_s=600)], [])
     html = page(rows, generated="now")
     assert "<svg" in html and "Response rate by platform" in html
-    assert "<script" not in html and "src=" not in html and "href=" not in html
+    # Nothing to fetch: the charts refer only to their own parts (href="#id").
+    assert "<script" not in html and not re.search(r'(?:src|href)="(?!#)', html)
+
+
+def test_charts_show_each_platforms_figures() -> None:
+    cases = [
+        case("x", "respond", answered_after_s=600),
+        case("x", "respond", answered_after_s=None),
+        case("facebook", "respond", answered_after_s=5400),
+    ]
+    html = page(summarise(cases, []), generated="now", sla_hours=24.0)
+    charts = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert len(charts) == 2
+    rates, waits = charts
+    assert "Response rate by platform" in rates and "Median time to first" in waits
+    for chart in charts:
+        assert ">x<" in chart and ">facebook<" in chart
+    assert "50.0%" in rates and "100.0%" in rates
+    assert "0.2h" in waits and "1.5h" in waits

@@ -17,7 +17,8 @@ from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from complaintflow.codec import KEYS, Keyring
-from tests.test_dev_command import free_port, start, stop, wait_ready
+from tests.support.helpers import free_port
+from tests.support.processes import start, stop, wait_ready
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "ui"

@@ -1,4 +1,6 @@
-"""Development kit: the bundled sample stream of mentions (and, later, the platform emulator)."""
+"""Development kit: the bundled sample stream, the platform emulator (`emulator`), the local
+stack behind `complaintflow dev` (`stack`), the stream player (`play`) and `serve` for ASGI apps.
+"""
 
 from importlib import resources
 from pathlib import Path

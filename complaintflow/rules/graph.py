@@ -7,8 +7,10 @@ step, and early exits (no contact, timeouts that close) as edges to the end.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from enum import StrEnum
 
+from complaintflow.errors import UnknownStepKind
 from complaintflow.rules.durations import format_duration
 from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
 
@@ -32,27 +34,35 @@ class _Edge:
     label: str = ""
 
 
+def _await(step: Step) -> str:
+    what = step.signal if step.event == "signal" else step.event
+    limit = f" (up to {format_duration(step.timeout_seconds)})" if step.timeout_seconds else ""
+    return f"await {what}{limit}"
+
+
+# How each step kind is drawn: one entry per kind; a kind without one is refused.
+_DESCRIPTIONS: dict[StepKind, Callable[[Step], str]] = {
+    StepKind.NOTIFY: lambda step: f"notify {step.via} {step.target}",
+    StepKind.REPLY: lambda step: f"reply on the same channel: {step.template}",
+    StepKind.HANDOFF: lambda step: (
+        f"private message: {step.template}<br/>offer {' / '.join(step.offer)}"
+    ),
+    StepKind.TICKET: lambda step: f"ticket in {step.system}",
+    StepKind.AWAIT: _await,
+    StepKind.WAIT: lambda step: f"wait {format_duration(step.duration_seconds or 0)}",
+    StepKind.ESCALATE: lambda step: f"escalate to {step.priority or 'high'}",
+    StepKind.REMOVE_PUBLIC: lambda step: (
+        f"archive, then {step.action} the public post<br/>on {', '.join(step.channels)}"
+    ),
+    StepKind.CLOSE: lambda step: f"close: {step.reason}",
+}
+
+
 def _describe(step: Step) -> str:
-    kind = step.kind
-    if kind is StepKind.NOTIFY:
-        return f"notify {step.via} {step.target}"
-    if kind is StepKind.REPLY:
-        return f"reply on the same channel: {step.template}"
-    if kind is StepKind.HANDOFF:
-        return f"private message: {step.template}<br/>offer {' / '.join(step.offer)}"
-    if kind is StepKind.TICKET:
-        return f"ticket in {step.system}"
-    if kind is StepKind.AWAIT:
-        what = step.signal if step.event == "signal" else step.event
-        limit = f" (up to {format_duration(step.timeout_seconds)})" if step.timeout_seconds else ""
-        return f"await {what}{limit}"
-    if kind is StepKind.WAIT:
-        return f"wait {format_duration(step.duration_seconds or 0)}"
-    if kind is StepKind.ESCALATE:
-        return f"escalate to {step.priority or 'high'}"
-    if kind is StepKind.REMOVE_PUBLIC:
-        return f"archive, then {step.action} the public post<br/>on {', '.join(step.channels)}"
-    return f"close: {step.reason}"
+    describe = _DESCRIPTIONS.get(step.kind)
+    if describe is None:
+        raise UnknownStepKind(f"step {step.id!r}: cannot draw a step of kind {step.kind!r}")
+    return describe(step)
 
 
 def _build(playbook: Playbook) -> tuple[list[_Node], list[_Edge]]:

@@ -8,11 +8,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from complaintflow.errors import MentionError as MentionError  # noqa: PLC0414 - re-exported
+
 PLATFORMS = ("x", "facebook", "instagram", "google_business")
-
-
-class MentionError(ValueError):
-    """A mention's JSON does not have the expected shape; the message names the field."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,13 +7,10 @@ and signal-only systems can call it, and so that fields can be added without bre
 import dataclasses
 from enum import StrEnum
 
+from complaintflow.errors import Refused as Refused  # noqa: PLC0414 - re-exported
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy, parse_policy
 from complaintflow.rules.triage import Decision
-
-
-class Refused(ValueError):
-    """A supervisor action the case cannot take now; the message says why, in plain words."""
 
 
 class CaseStatus(StrEnum):

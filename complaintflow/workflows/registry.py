@@ -1,7 +1,9 @@
 """Which activity carries out each kind of step, by name.
 
-The interpreter only knows these names; adapters register activities under them, so a new
-platform or step kind plugs in here without touching the workflow.
+The workflow calls activities only by these names and adapters register under them, so a new
+platform's adapter plugs in without touching the workflow. A new step kind is not that simple:
+it also needs its model and schema entry, its compilation (rules/compiler.py), its drawing
+(rules/graph.py), its runner in the workflow (workflows/case.py) and an entry here.
 """
 
 from __future__ import annotations

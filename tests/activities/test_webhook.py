@@ -14,7 +14,7 @@ from temporalio.testing import ActivityEnvironment
 from complaintflow.activities.webhook import ActionWebhook, sign
 from complaintflow.errors import PlatformError
 from complaintflow.workflows.messages import ActionRequest, ActionResult
-from tests.receiver import receiver
+from tests.support.receiver import receiver
 
 REQUEST = ActionRequest(
     case_id="case-x-1",

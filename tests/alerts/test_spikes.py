@@ -20,9 +20,9 @@ from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.store import Entry, open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import SECRETS, post_x, x_event
-from tests.workflows.conftest import Platform
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
+from tests.support.webhooks import SECRETS, post_x, x_event
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"
 SPIKE = """

@@ -23,8 +23,9 @@ from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, SupervisorAction
-from tests.workflows.conftest import Platform
-from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
+from tests.support.cases import complaint, pending, until
+from tests.support.platform import Platform
+from tests.support.policies import CASES_POLICY as POLICY
 
 OLD, NEW = Keyring.new_key_text("2026-05"), Keyring.new_key_text("2026-11")
 TEXT = "@AcmeCares my Zanzibar kettle arrived broken, I want a refund"

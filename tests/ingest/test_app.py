@@ -16,50 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
 from complaintflow.devkit.serve import serving
-from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
-from complaintflow.worker import build_worker
+from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.conftest import EXAMPLE_POLICY
-from tests.workflows.conftest import Platform
-
-SECRETS = IngestSecrets(
-    x_consumer_secret="x-secret",
-    meta_app_secret="meta-secret",
-    meta_verify_token="verify-me",
-    generic_secret="generic-secret",
-)
-BRAND_X = "1500000000000000001"
-
-
-def x_event(tweet_id: str, text: str, *, user_id: str = "777") -> dict[str, object]:
-    return {
-        "for_user_id": BRAND_X,
-        "tweet_create_events": [
-            {
-                "id_str": tweet_id,
-                "text": text,
-                "created_at": "Sun Nov 22 10:00:00 +0000 2026",
-                "user": {
-                    "id_str": user_id,
-                    "screen_name": "jo_r",
-                    "name": "Jo",
-                    "followers_count": 180,
-                },
-            }
-        ],
-    }
-
-
-def x_signature(body: bytes, secret: str = "x-secret") -> str:
-    return (
-        "sha256="
-        + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    )
-
-
-def hex_signature(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
+from tests.support.webhooks import BRAND_X, SECRETS, hex_signature, post_x, x_event, x_signature
 
 
 @pytest_asyncio.fixture
@@ -74,24 +36,11 @@ async def service(
         decision_log=tmp_path / "decisions.jsonl",
     )
     async with (
-        build_worker(env.client, activities=platform.activities(), task_queue=queue),
+        platform.worker(env.client, queue),
         serving(create_app(ingest)) as url,
         httpx.AsyncClient(base_url=url) as http,
     ):
         yield http, ingest
-
-
-async def post_x(
-    http: httpx.AsyncClient, payload: object, *, signature: str | None = None
-) -> httpx.Response:
-    body = json.dumps(payload).encode()
-    return await http.post(
-        "/webhooks/x",
-        content=body,
-        headers={
-            "x-twitter-webhooks-signature": x_signature(body) if signature is None else signature
-        },
-    )
 
 
 class TestAccepting:

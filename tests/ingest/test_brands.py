@@ -21,8 +21,9 @@ from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app, policy_files
 from complaintflow.ingest.reload import reload_once
 from complaintflow.store import open_store
-from tests.conftest import EXAMPLE_POLICY, SMALL_POLICY
-from tests.ingest.test_app import SECRETS, post_x, x_event
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.policies import SMALL_POLICY
+from tests.support.webhooks import SECRETS, post_x, x_event
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
 ACME_X, ACME_PAGE, NORTHWIND_PAGE = "1111", "2222", "104000000000001"
@@ -165,7 +166,7 @@ async def test_serve_policies_runs_every_policy_in_a_folder(
     import sys
 
     from tests.ingest.test_replicas import until_ready
-    from tests.test_dev_command import free_port
+    from tests.support.helpers import free_port
 
     folder = tmp_path / "policies"
     folder.mkdir()

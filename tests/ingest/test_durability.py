@@ -21,10 +21,10 @@ from complaintflow.store import Entry, StoreUnavailable, open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import SECRETS, post_x, x_event
-from tests.postgres import fresh_database
-from tests.workflows.conftest import Platform
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
+from tests.support.postgres import fresh_database
+from tests.support.webhooks import SECRETS, post_x, x_event
 
 FILLER = Entry("x", "f", "other", None, 0.0, None, "2000-01-01T00:00:00+00:00", {"pad": "x" * 3000})
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"

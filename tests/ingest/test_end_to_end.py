@@ -14,15 +14,14 @@ from complaintflow import load_policy
 from complaintflow.activities.base import TIMEOUT
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import emulated_adapters
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
-from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import hex_signature
-from tests.workflows.test_case_workflow import pending, until
+from tests.support.cases import pending, until
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import emulated_worker
+from tests.support.webhooks import hex_signature
 
 PAGE = "104000000000001"
 
@@ -54,12 +53,8 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
             decision_log=tmp_path / "decisions.jsonl",
         )
         async with (
-            build_worker(
-                env.client,
-                task_queue="e2e",
-                activities=emulated_adapters(
-                    platform_url, "tok", tmp_path / "archive", client=adapters_http
-                ),
+            emulated_worker(
+                env.client, "e2e", platform_url, tmp_path / "archive", http=adapters_http
             ),
             serving(ingest_app(ingest)) as ingest_url,
         ):

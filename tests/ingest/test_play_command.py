@@ -11,9 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
-from complaintflow.worker import build_worker
-from tests.conftest import EXAMPLE_POLICY
-from tests.workflows.conftest import Platform
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
 
 
 async def test_play_the_sample_into_ingest(
@@ -27,7 +26,7 @@ async def test_play_the_sample_into_ingest(
         decision_log=tmp_path / "decisions.jsonl",
     )
     async with (
-        build_worker(env.client, activities=platform.activities(), task_queue="play"),
+        platform.worker(env.client, "play"),
         serving(create_app(ingest)) as url,
     ):
         done = await asyncio.to_thread(

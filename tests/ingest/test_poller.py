@@ -17,8 +17,8 @@ from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.worker import build_worker
 from complaintflow.workflows.poller import MentionPoller, PollerInput
-from tests.conftest import EXAMPLE_POLICY
-from tests.workflows.conftest import Platform
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
 
 BRAND = "1500000000000000001"
 

@@ -8,7 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.reload import reload_once
-from tests.conftest import EXAMPLE_POLICY
+from tests.support.paths import EXAMPLE_POLICY
 
 
 async def test_edits_are_applied_or_refused(tmp_path: Path, env: WorkflowEnvironment) -> None:

@@ -26,11 +26,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.worker import build_worker
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import x_event, x_signature
-from tests.postgres import fresh_database
-from tests.test_dev_command import free_port
-from tests.workflows.conftest import Platform
+from tests.support.helpers import free_port
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
+from tests.support.postgres import fresh_database
+from tests.support.webhooks import x_event, x_signature
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"
 REMARK = "nice van today lol"

@@ -11,9 +11,9 @@ import time
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import x_event, x_signature
-from tests.test_dev_command import free_port
+from tests.support.helpers import free_port
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.webhooks import x_event, x_signature
 
 
 async def test_serve_accepts_a_signed_webhook(dev: WorkflowEnvironment, tmp_path) -> None:  # type: ignore[no-untyped-def]

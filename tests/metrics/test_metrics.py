@@ -20,11 +20,12 @@ from complaintflow.store import open_store
 from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import SECRETS, post_x, x_event
-from tests.test_dev_command import free_port
-from tests.workflows.conftest import Platform
-from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
+from tests.support.cases import complaint, pending, until
+from tests.support.helpers import free_port
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
+from tests.support.policies import CASES_POLICY as POLICY
+from tests.support.webhooks import SECRETS, post_x, x_event
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

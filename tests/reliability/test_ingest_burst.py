@@ -20,14 +20,13 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import compile_policy
 from complaintflow.devkit.emulator import EmulatorState, Post
 from complaintflow.devkit.emulator import create_app as create_emulator
+from complaintflow.devkit.policies import automatic_policy
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import emulated_adapters
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_ingest
 from complaintflow.store import open_store
-from complaintflow.worker import build_worker
-from tests.ingest.test_app import x_event, x_signature
-from tests.reliability.support import automatic_policy
+from tests.support.platform import emulated_worker
+from tests.support.webhooks import x_event, x_signature
 
 WEBHOOKS = 5_000
 REDELIVERED = 0.10
@@ -88,8 +87,7 @@ async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path
         assert answers == {200: WEBHOOKS}, answers
         assert not [p for p in emulator.posts.values() if p.author_id == BRAND], "no worker yet"
 
-        adapters = emulated_adapters(emulator_url, "tok", tmp_path, client=http)
-        async with build_worker(dev.client, activities=adapters, task_queue=queue):
+        async with emulated_worker(dev.client, queue, emulator_url, tmp_path, http=http):
             running = f'TaskQueue="{queue}" AND ExecutionStatus="Running"'
             for _ in range(1200):
                 if (await dev.client.count_workflows(running)).count == 0:

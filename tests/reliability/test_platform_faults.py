@@ -10,14 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.devkit.emulator import Fault, create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import emulated_adapters
-from complaintflow.worker import build_worker
 from complaintflow.workflows.messages import CaseState
-from tests.reliability.support import (
-    assert_done_exactly_once,
-    emulated_x,
-    open_cases,
-)
+from tests.support.platform import emulated_worker
+from tests.support.reliability import assert_done_exactly_once, emulated_x, open_cases
 
 CASES = 20
 
@@ -35,11 +30,7 @@ async def test_every_case_completes_exactly_once_under_faults(
     async with (
         serving(create_app(emulator)) as url,
         httpx.AsyncClient(timeout=5.0) as http,
-        build_worker(
-            dev.client,
-            task_queue="faults",
-            activities=emulated_adapters(url, "tok", tmp_path, client=http),
-        ),
+        emulated_worker(dev.client, "faults", url, tmp_path, http=http),
     ):
         handles = await open_cases(dev.client, emulator, CASES, prefix="77", task_queue="faults")
         finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))  # type: ignore[arg-type]

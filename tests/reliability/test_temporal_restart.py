@@ -4,7 +4,6 @@ again on the same address; the worker and client ride it out and every case comp
 import asyncio
 import os
 import signal
-import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,26 +13,15 @@ from temporalio.client import Client
 
 from complaintflow.devkit.emulator import create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import emulated_adapters, start_server, stop_server
-from complaintflow.worker import DATA_CONVERTER, build_worker
+from complaintflow.devkit.stack import start_server, stop_server
+from complaintflow.worker import DATA_CONVERTER
 from complaintflow.workflows.messages import CaseState
-from tests.reliability.support import (
-    assert_done_exactly_once,
-    emulated_x,
-    open_cases,
-    progress,
-    until,
-)
+from tests.support.helpers import free_port, until
+from tests.support.platform import emulated_worker
+from tests.support.reliability import assert_done_exactly_once, emulated_x, open_cases, progress
 
 CASES = 100
 DOWN_FOR = 3.0  # seconds with no Temporal at all
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def connect(address: str) -> Client:
@@ -55,11 +43,7 @@ async def test_every_case_completes_across_a_temporal_restart(tmp_path: Path) ->
         async with (
             serving(create_app(emulator)) as url,
             httpx.AsyncClient(timeout=5.0) as http,
-            build_worker(
-                client,
-                task_queue="restart",
-                activities=emulated_adapters(url, "tok", tmp_path, client=http),
-            ),
+            emulated_worker(client, "restart", url, tmp_path, http=http),
         ):
             handles = await open_cases(client, emulator, CASES, prefix="66", task_queue="restart")
             await until(lambda: progress(emulator) >= 0.3, seconds=120)

@@ -18,13 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow.devkit.emulator import create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.workflows.messages import CaseState
-from tests.reliability.support import (
-    assert_done_exactly_once,
-    emulated_x,
-    open_cases,
-    progress,
-    until,
-)
+from tests.support.helpers import until
+from tests.support.reliability import assert_done_exactly_once, emulated_x, open_cases, progress
 
 CASES = 300
 KILL_AT = (0.2, 0.45, 0.7)  # kill when this share of the platform work is done

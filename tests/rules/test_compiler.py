@@ -11,7 +11,9 @@ import pytest
 from complaintflow import CompiledPolicy, PolicyError, compile_policy, load_policy
 from complaintflow.errors import Severity
 from complaintflow.rules.compiler import check_file
-from tests.conftest import EXAMPLE_POLICY, SMALL_POLICY, column_of, line_of, small
+from tests.support.helpers import column_of, line_of
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.policies import SMALL_POLICY, small
 
 WritePolicy = Callable[[str], Path]
 

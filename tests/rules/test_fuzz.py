@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from complaintflow.errors import PolicyError
 from complaintflow.rules.compiler import check_document
 from complaintflow.rules.source import parse_yaml
-from tests.conftest import SMALL_POLICY
+from tests.support.policies import SMALL_POLICY
 
 LINES = SMALL_POLICY.splitlines()
 YAML_BITS = [

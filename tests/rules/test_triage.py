@@ -9,7 +9,7 @@ from complaintflow.rules.expressions import normalise_text, text_in_scope
 from complaintflow.rules.features import cue_words, sentiment
 from complaintflow.rules.mention import Author, Customer, Mention, MentionError
 from complaintflow.rules.triage import StepOutlook, Triage
-from tests.conftest import SMALL_POLICY, small
+from tests.support.policies import SMALL_POLICY, small
 
 ANGRY = "@AcmeCares my kettle arrived broken and I want a refund. Terrible service"
 

@@ -1,43 +1,26 @@
 """The deletion guard: complaintflow never removes a public post on a channel the brand does
 not own, before the case is resolved, or without a supervisor's approval."""
 
-import textwrap
-
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.worker import build_worker
+from complaintflow.devkit.policies import automatic_policy
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, CustomerContact
 from complaintflow.workflows.messages import SupervisorAction as Action
-from tests.workflows.conftest import Platform
-from tests.workflows.test_case_workflow import ME, complaint, finish, open_, pending, until
+from tests.support.cases import ME, complaint, finish, open_, pending, until
+from tests.support.platform import Platform
 
 REMOVED = ("archive_post", "remove_post")
 
 
 def policy(resolution: str) -> str:
-    return textwrap.dedent(
-        f"""\
-        policy: guard
-        version: 1
-        brand:
-          name: Acme
-          accounts: {{facebook: {{page_id: "2222"}}}}
-          contact: {{email: care@acme.example}}
-        seriousness:
-          signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
-          thresholds: {{respond: 0.5}}
-        routes: [{{name: respond, when: "score >= thresholds.respond", playbook: tidy}}]
-        playbooks:
-          tidy:
-            respond_within: 24h
-            steps:
-              - reply: {{template: ack}}
-              - await: {resolution}
-              - remove_public: {{action: hide, approval: {{timeout: 1d, on_timeout: skip}}}}
-              - close: {{reason: done}}
-        templates: {{ack: "Sorry {{author.name}}, we are on it."}}
-        """
+    return automatic_policy(
+        accounts='{facebook: {page_id: "2222"}}',
+        steps=(
+            "reply: {template: ack}",
+            f"await: {resolution}",
+            "remove_public: {action: hide, approval: {timeout: 1d, on_timeout: skip}}",
+        ),
     )
 
 
@@ -47,7 +30,7 @@ async def run_case(
     """A Facebook complaint on the brand's page; the supervisor resolves, approves, rejects
     the removal, or lets the approval time out."""
     mention = complaint(id=f"c-{supervisor}", thread_id=f"c-{supervisor}", platform="facebook")
-    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+    async with platform.worker(env.client, queue):
         handle = await open_(env, queue, mention, text)
         if supervisor != "never resolves":
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
@@ -110,7 +93,7 @@ async def test_a_customers_own_tweet_is_never_put_up_for_removal(
     text = policy(RESOLUTION).replace(
         'facebook: {page_id: "2222"}', 'x: {user_id: "1111", handle: AcmeCares}'
     )
-    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+    async with platform.worker(env.client, queue):
         handle = await open_(env, queue, complaint(id="x-top", thread_id="x-top"), text)
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
         await handle.execute_update(CaseWorkflow.resolve, Action(by=ME))

@@ -18,9 +18,9 @@ import structlog
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.logs import Redactor, configure
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import x_event, x_signature
-from tests.test_dev_command import free_port
+from tests.support.helpers import free_port
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.webhooks import x_event, x_signature
 
 SLACK_URL = "https://hooks.slack.example/services/T0001/B0002/XyZsecretPart"
 

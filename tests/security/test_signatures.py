@@ -16,12 +16,11 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
-from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.conftest import EXAMPLE_POLICY
-from tests.ingest.test_app import SECRETS, x_event
-from tests.workflows.conftest import Platform
+from tests.support.paths import EXAMPLE_POLICY
+from tests.support.platform import Platform
+from tests.support.webhooks import SECRETS, x_event
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"
 REMARK = "nice van today lol"
@@ -143,9 +142,7 @@ async def test_a_replayed_old_body_changes_nothing(
     (case,) = sent[0]["cases"]
     assert [s["cases"] for s in sent[:3]] == [[case]] * 3
     handle = dev.client.get_workflow_handle(case)
-    async with build_worker(
-        dev.client, activities=platform.activities(), task_queue=service.task_queue
-    ):
+    async with platform.worker(dev.client, service.task_queue):
         state: CaseState = await handle.query(CaseWorkflow.state_query)
     assert len(state.mentions) == 1, "the case took the post once"
     assert len(service.decision_log.read_text().splitlines()) == 1, "the remark was logged once"

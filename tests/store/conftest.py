@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import fresh_database, postgres_cluster  # noqa: F401 - fixture
+from tests.support.postgres import fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -105,7 +105,7 @@ async def test_a_full_sqlite_database_answers_unavailable_and_keeps_nothing_half
 async def test_a_lost_postgresql_connection_is_unavailable_then_reconnected(
     postgres_cluster: str,
 ) -> None:
-    from tests.postgres import fresh_database
+    from tests.support.postgres import fresh_database
 
     url = fresh_database(postgres_cluster)
     store = open_store(url)

@@ -2,142 +2,38 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import textwrap
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
 from complaintflow.cases import case_key, open_case
-from complaintflow.rules.mention import Author, Mention
+from complaintflow.rules.mention import Author
 from complaintflow.rules.triage import Triage
-from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import (
-    CaseState,
     CaseStatus,
     CustomerContact,
     SupervisorAction,
     ThreadUpdate,
 )
-from tests.workflows.conftest import Platform
-
-POLICY = textwrap.dedent(
-    """\
-    policy: cases
-    version: 1
-    brand:
-      name: Acme
-      accounts:
-        x: {user_id: "1111", handle: AcmeCares}
-        facebook: {page_id: "2222"}
-      contact: {email: care@acme.example, phone: "+1 555 0100"}
-    seriousness:
-      signals:
-        problem: {when: "text_has_any(['refund', 'broken'])", weight: 0.5}
-        loud: {when: "author.followers >= 10000", weight: 0.5}
-      thresholds: {respond: 0.5, escalate: 1.0}
-    routes:
-      - {name: escalated, when: "score >= thresholds.escalate", playbook: urgent}
-      - {name: respond, when: "score >= thresholds.respond", playbook: standard}
-    playbooks:
-      standard:
-        respond_within: 24h
-        escalations: [{after: 0m, via: slack, target: "#leads", priority: high}]
-        steps:
-          - notify: {via: slack, target: "#care", template: alert}
-          - reply: {template: acknowledge, approval: {timeout: 2h, on_timeout: escalate}}
-          - handoff: {template: move_offline, await_contact: 72h, on_no_contact: close}
-          - ticket: {system: zendesk}
-          - await: {event: resolution, timeout: 14d, on_timeout: close}
-          - remove_public: {action: hide, approval: {timeout: 1d, on_timeout: skip}}
-          - reply: {template: follow_up, when: "case.resolved && !case.thanked"}
-          - close: {reason: resolved}
-      urgent:
-        priority: urgent
-        respond_within: 1h
-        steps:
-          - reply: {template: acknowledge}
-          - close: {reason: done}
-    templates:
-      alert: "New complaint from @{author.handle}: {case.id}"
-      acknowledge: "Sorry to hear this, {author.name}. Please check your messages."
-      move_offline: "Please email {brand.contact.email} and quote {case.id}."
-      follow_up: "Glad we could sort this out, {author.name}."
-    """
+from tests.support.cases import (
+    DM,
+    ME,
+    REPLY,
+    approve,
+    complaint,
+    finish,
+    open_,
+    pending,
+    until,
 )
-HISTORIES = Path(__file__).resolve().parent.parent / "histories"
-REPLY = registry.POST_REPLY
-DM = registry.SEND_PRIVATE_MESSAGE
-ME = "dana"
-
-
-def complaint(**changes: object) -> Mention:
-    values: dict[str, object] = {
-        "id": "9001",
-        "text": "@AcmeCares my kettle arrived broken, I want a refund",
-        "platform": "x",
-        "thread_id": "9001",
-        "created_at": "",  # the case starts its SLA clock at the workflow start
-        "author": Author(id="77", handle="jo", name="Jo", followers=120),
-    }
-    values.update(changes)
-    return Mention(**values)  # type: ignore[arg-type]  # test data, checked by the dataclass
-
-
-Handle = WorkflowHandle[CaseWorkflow, object]
-
-
-async def open_(
-    env: WorkflowEnvironment, queue: str, mention: Mention, policy_text: str = POLICY
-) -> Handle:
-    policy = compile_policy(policy_text)
-    decision = Triage(policy).decide(mention)
-    return await open_case(
-        env.client, mention=mention, decision=decision, policy=policy, task_queue=queue
-    )
-
-
-async def state(handle: Handle) -> CaseState:
-    return await handle.query(CaseWorkflow.state_query)
-
-
-async def until(handle: Handle, check: Callable[[CaseState], bool]) -> CaseState:
-    """Wait (in real time, briefly) until the case's state satisfies `check`."""
-    for _ in range(200):
-        current = await state(handle)
-        if check(current):
-            return current
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"case never reached the expected state: {current}")
-
-
-def pending(step: str) -> Callable[[CaseState], bool]:
-    return lambda s: s.pending is not None and s.pending.step == step
-
-
-async def approve(handle: Handle, step: str) -> str:
-    return await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=step, by=ME))
-
-
-async def finish(env: WorkflowEnvironment, handle: Handle) -> CaseState:
-    """The case's final state. With COMPLAINTFLOW_RECORD_HISTORIES=1, also save its history
-    under tests/histories/ for the replay suite (do that when a change is meant to alter
-    histories, behind workflow.patched for running cases)."""
-    final: CaseState = await handle.result()  # type: ignore[assignment]  # run returns CaseState
-    if os.environ.get("COMPLAINTFLOW_RECORD_HISTORIES") == "1":
-        history = await handle.fetch_history()
-        HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{handle.id}.json").write_text(history.to_json())
-    return final
+from tests.support.platform import Platform
+from tests.support.policies import CASES_POLICY as POLICY
 
 
 class TestHappyPath:
@@ -145,7 +41,7 @@ class TestHappyPath:
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
         reply = complaint(thread_id="b-100")  # a reply in a conversation the brand started
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, reply)
             assert handle.id == case_key(reply) == "case-x-b-100"
             waiting = await until(handle, pending("reply_acknowledge"))
@@ -193,7 +89,7 @@ class TestHappyPath:
     async def test_edited_reply_posts_the_new_text(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="9002", thread_id="9002"))
             await until(handle, pending("reply_acknowledge"))
             await handle.execute_update(
@@ -211,7 +107,7 @@ class TestHappyPath:
     async def test_rejected_reply_is_not_posted(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="9003", thread_id="9003"))
             await until(handle, pending("reply_acknowledge"))
             await handle.execute_update(
@@ -246,7 +142,7 @@ class TestTimeouts:
         policy = POLICY.replace(
             "timeout: 2h, on_timeout: escalate", f"timeout: 2h, on_timeout: {on_timeout}"
         )
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(
                 env, queue, complaint(id=f"t-{on_timeout}", thread_id=f"t-{on_timeout}"), policy
             )
@@ -258,7 +154,7 @@ class TestTimeouts:
     async def test_approval_timeout_escalates_then_keeps_waiting(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="t-esc", thread_id="t-esc"))
             await until(handle, pending("reply_acknowledge"))
             await env.sleep(timedelta(hours=3))
@@ -276,7 +172,7 @@ class TestTimeouts:
         policy = POLICY.replace(
             "timeout: 2h, on_timeout: escalate", "timeout: 48h, on_timeout: skip"
         )
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="t-sla", thread_id="t-sla"), policy)
             final = await finish(env, handle)
         assert final.sla_breached
@@ -288,7 +184,7 @@ class TestTimeouts:
     async def test_customer_never_makes_contact(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="t-vent", thread_id="t-vent"))
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")
@@ -302,7 +198,7 @@ class TestGuards:
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
         mention = complaint(id="ig-1", thread_id="ig-1", platform="instagram")
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, mention)
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")
@@ -321,7 +217,7 @@ class TestGuards:
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
         platform.failing.add(registry.SEND_PRIVATE_MESSAGE)
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="f-1", thread_id="f-1"))
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")
@@ -337,7 +233,7 @@ class TestThread:
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
         policy = compile_policy(POLICY)
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="th-1", thread_id="th-1"))
             await until(handle, pending("reply_acknowledge"))
             louder = complaint(
@@ -361,7 +257,7 @@ class TestThread:
     async def test_customer_thanks_are_recorded(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="ty-1", thread_id="ty-1"))
             await until(handle, pending("reply_acknowledge"))
             thanks = complaint(
@@ -378,7 +274,7 @@ class TestBadInput:
     async def test_bad_signal_payloads_never_wedge_the_case(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="b-1", thread_id="b-1"))
             await until(handle, pending("reply_acknowledge"))
             for payload in (
@@ -441,7 +337,7 @@ class TestBadInput:
         action: SupervisorAction,
         message: str,
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(
                 env,
                 queue,
@@ -460,7 +356,7 @@ class TestBadInput:
     async def test_approving_when_nothing_is_pending(
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
-        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="n-1", thread_id="n-1"))
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")

@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
 from complaintflow.rules.triage import Triage
-from complaintflow.worker import build_worker
 from complaintflow.workflows.messages import CaseState
-from tests.workflows.conftest import Platform
-from tests.workflows.test_case_workflow import POLICY, complaint
+from tests.support.cases import complaint
+from tests.support.platform import Platform
+from tests.support.policies import CASES_POLICY as POLICY
 
 
 def cli(dev: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
@@ -34,7 +34,7 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
     platform = Platform()
     policy = compile_policy(POLICY)
     mention = complaint(id="cli-1", thread_id="cli-1")
-    async with build_worker(dev.client, activities=platform.activities(), task_queue="cli"):
+    async with platform.worker(dev.client, "cli"):
         handle = await open_case(
             dev.client,
             mention=mention,

@@ -12,11 +12,11 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
 from complaintflow.rules.triage import Triage
-from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
-from tests.workflows.conftest import Platform
-from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
+from tests.support.cases import complaint, pending, until
+from tests.support.platform import Platform
+from tests.support.policies import CASES_POLICY as POLICY
 
 
 async def test_report_counts_answers_and_remarks(dev: WorkflowEnvironment, tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ async def test_report_counts_answers_and_remarks(dev: WorkflowEnvironment, tmp_p
     triage = Triage(policy)
     log = tmp_path / "decisions.jsonl"
     log.write_text(json.dumps({"id": "r1", "platform": "instagram", "route": None}) + "\n")
-    async with build_worker(dev.client, activities=Platform().activities(), task_queue="rep"):
+    async with Platform().worker(dev.client, "rep"):
         handles = []
         for n in (1, 2):
             mention = complaint(id=f"rep-{n}", thread_id=f"rep-{n}", platform="instagram")

@@ -18,8 +18,9 @@ from complaintflow.rules.triage import Triage
 from complaintflow.signatures import sign
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
-from tests.receiver import receiver
-from tests.workflows.test_case_workflow import POLICY, complaint, pending, until
+from tests.support.cases import complaint, pending, until
+from tests.support.policies import CASES_POLICY as POLICY
+from tests.support.receiver import receiver
 
 
 async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvironment) -> None:

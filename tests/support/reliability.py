@@ -2,53 +2,24 @@
 the emulated X, and the exactly-once check on what the platforms ended up with."""
 
 import asyncio
-import textwrap
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from temporalio.client import Client, WorkflowHandle
 
 from complaintflow import compile_policy
 from complaintflow.cases import open_case
 from complaintflow.devkit.emulator import EmulatorState, Post
+from complaintflow.devkit.policies import automatic_policy
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus
 
 BRAND = "1500"
-FULL_PLAYBOOK = ("reply: {template: ack}", "handoff: {template: dm}", "ticket: {system: zendesk}")
 
 
-def automatic_policy(*, brand: str = BRAND, steps: Sequence[str] = FULL_PLAYBOOK) -> str:
-    """A policy no human needs to approve: every "broken" post is a complaint whose playbook
-    runs `steps`, then closes with reason "done"."""
-    playbook = "".join(f"\n              - {step}" for step in (*steps, "close: {reason: done}"))
-    return textwrap.dedent(
-        f"""\
-        policy: automatic
-        version: 1
-        brand:
-          name: Acme
-          accounts: {{x: {{user_id: "{brand}", handle: AcmeCares}}}}
-          contact: {{email: care@acme.example, phone: "+1 555 0100"}}
-        seriousness:
-          signals: {{problem: {{when: "text_has_any(['broken'])", weight: 1.0}}}}
-          thresholds: {{respond: 0.5}}
-        routes: [{{name: respond, when: "score >= thresholds.respond", playbook: auto}}]
-        playbooks:
-          auto:
-            respond_within: 24h
-            steps:{playbook}
-        templates:
-          ack: "Sorry {{author.name}}, we are on it."
-          dm: "Email {{brand.contact.email}}"
-        """
-    )
-
-
-POLICY = compile_policy(automatic_policy())
+POLICY = compile_policy(automatic_policy(brand=BRAND))
 
 
 def emulated_x(*, seed: int = 0) -> EmulatorState:
@@ -88,13 +59,6 @@ async def open_cases(
         )
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))
-
-
-async def until(condition: Callable[[], bool], *, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not done within {seconds} s"
-        await asyncio.sleep(0.05)
 
 
 def assert_done_exactly_once(emulator: EmulatorState, finals: Sequence[CaseState]) -> None:

@@ -1,0 +1,88 @@
+"""Driving one case on a Temporal server: a complaint, opening its case, waiting for a state,
+approving, and its final state (optionally recorded for the replay suite)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow import compile_policy
+from complaintflow.cases import open_case
+from complaintflow.rules.mention import Author, Mention
+from complaintflow.rules.triage import Triage
+from complaintflow.workflows import registry
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import CaseState, SupervisorAction
+from tests.support import helpers as waiting
+from tests.support.paths import HISTORIES
+from tests.support.policies import CASES_POLICY as POLICY
+
+REPLY = registry.POST_REPLY
+DM = registry.SEND_PRIVATE_MESSAGE
+ME = "dana"
+
+
+def complaint(**changes: object) -> Mention:
+    values: dict[str, object] = {
+        "id": "9001",
+        "text": "@AcmeCares my kettle arrived broken, I want a refund",
+        "platform": "x",
+        "thread_id": "9001",
+        "created_at": "",  # the case starts its SLA clock at the workflow start
+        "author": Author(id="77", handle="jo", name="Jo", followers=120),
+    }
+    values.update(changes)
+    return Mention(**values)  # type: ignore[arg-type]  # test data, checked by the dataclass
+
+
+Handle = WorkflowHandle[CaseWorkflow, object]
+
+
+async def open_(
+    env: WorkflowEnvironment, queue: str, mention: Mention, policy_text: str = POLICY
+) -> Handle:
+    policy = compile_policy(policy_text)
+    decision = Triage(policy).decide(mention)
+    return await open_case(
+        env.client, mention=mention, decision=decision, policy=policy, task_queue=queue
+    )
+
+
+async def state(handle: Handle) -> CaseState:
+    return await handle.query(CaseWorkflow.state_query)
+
+
+async def until(handle: Handle, check: Callable[[CaseState], bool]) -> CaseState:
+    """Wait (in real time, briefly) until the case's state satisfies `check`."""
+    last: list[CaseState] = []
+
+    async def reached() -> CaseState | None:
+        last[:] = [await state(handle)]
+        return last[0] if check(last[0]) else None
+
+    return await waiting.until(
+        reached, seconds=20, what=lambda: f"case never reached the expected state: {last}"
+    )
+
+
+def pending(step: str) -> Callable[[CaseState], bool]:
+    return lambda s: s.pending is not None and s.pending.step == step
+
+
+async def approve(handle: Handle, step: str) -> str:
+    return await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=step, by=ME))
+
+
+async def finish(env: WorkflowEnvironment, handle: Handle) -> CaseState:
+    """The case's final state. With COMPLAINTFLOW_RECORD_HISTORIES=1, also save its history
+    under tests/histories/ for the replay suite (do that when a change is meant to alter
+    histories, behind workflow.patched for running cases)."""
+    final: CaseState = await handle.result()  # type: ignore[assignment]  # run returns CaseState
+    if os.environ.get("COMPLAINTFLOW_RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{handle.id}.json").write_text(history.to_json())
+    return final

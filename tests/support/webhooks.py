@@ -1,0 +1,62 @@
+"""Webhook bodies and signatures as the platforms send them (X's account activity events,
+Meta's and the generic sha256 hex signatures), and the ingest secrets the tests use."""
+
+import base64
+import hashlib
+import hmac
+import json
+
+import httpx
+
+from complaintflow.ingest.app import IngestSecrets
+
+SECRETS = IngestSecrets(
+    x_consumer_secret="x-secret",
+    meta_app_secret="meta-secret",
+    meta_verify_token="verify-me",
+    generic_secret="generic-secret",
+)
+BRAND_X = "1500000000000000001"
+
+
+def x_event(tweet_id: str, text: str, *, user_id: str = "777") -> dict[str, object]:
+    return {
+        "for_user_id": BRAND_X,
+        "tweet_create_events": [
+            {
+                "id_str": tweet_id,
+                "text": text,
+                "created_at": "Sun Nov 22 10:00:00 +0000 2026",
+                "user": {
+                    "id_str": user_id,
+                    "screen_name": "jo_r",
+                    "name": "Jo",
+                    "followers_count": 180,
+                },
+            }
+        ],
+    }
+
+
+def x_signature(body: bytes, secret: str = "x-secret") -> str:
+    return (
+        "sha256="
+        + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    )
+
+
+def hex_signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def post_x(
+    http: httpx.AsyncClient, payload: object, *, signature: str | None = None
+) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    return await http.post(
+        "/webhooks/x",
+        content=body,
+        headers={
+            "x-twitter-webhooks-signature": x_signature(body) if signature is None else signature
+        },
+    )
