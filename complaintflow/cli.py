@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from complaintflow.batch import BatchError, count_rows, read_mentions
 from complaintflow.errors import PolicyError
-from complaintflow.rules.compiler import check_file, load_policy, policy_json_schema
+from complaintflow.rules.compiler import UNREAD_ROUTE, check_file, load_policy, policy_json_schema
 from complaintflow.rules.durations import format_duration
 from complaintflow.rules.graph import GraphFormat, render_graph
 from complaintflow.rules.mention import Mention, MentionError
@@ -334,6 +334,9 @@ def _explain(args: argparse.Namespace) -> int:
         f"{values['mention.cue_words']}, addressed {str(values['mention.addressed']).lower()}"
         f", reshares {mention.reshares}, customer "
         f"{'known' if mention.customer.known else 'unknown'}",
+        f"language  {decision.language or 'unknown'} "
+        f"(confidence {decision.language_confidence:.2f})"
+        + (f"; the policy reads {', '.join(policy.languages)}" if policy.languages else ""),
         "",
         "signals",
     ]
@@ -445,6 +448,7 @@ def _simulate(args: argparse.Namespace) -> int:
     total = count_rows(args.input)
     show_progress = sys.stderr.isatty() and total > 2000
     routes: Counter[str | None] = Counter()
+    languages: Counter[str] = Counter()
     scores: dict[str | None, float] = {}
     errors = 0
     started = time.perf_counter()
@@ -461,6 +465,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ):
             decision = triage.decide(mention)
             routes[decision.route] += 1
+            languages[decision.language or "unknown"] += 1
             scores[decision.route] = scores.get(decision.route, 0.0) + decision.score
             errors += bool(decision.errors)
             if out:
@@ -477,6 +482,11 @@ def _simulate(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     count = sum(routes.values())
     print(_summary(policy, routes, scores, count))
+    print(
+        "\nlanguages  "
+        + ", ".join(f"{language} {n}" for language, n in languages.most_common(8))
+        + (f", {len(languages) - 8} more" if len(languages) > 8 else "")
+    )
     rate = count / elapsed if elapsed else 0.0
     print(
         f"\n{count} mentions in {elapsed:.2f}s ({rate:,.0f}/s)"
@@ -501,9 +511,12 @@ def _summary(
     policy: CompiledPolicy, routes: Counter[str | None], scores: dict[str | None, float], count: int
 ) -> str:
     order: list[str | None] = [r.name for r in policy.routes]
+    playbooks: dict[str | None, Any] = {r.name: r.playbook for r in policy.routes}
+    if policy.unread is not None:
+        order.insert(0, UNREAD_ROUTE)
+        playbooks[UNREAD_ROUTE] = policy.unread.playbook
     order.append(None)
     rows = [("route", "playbook", "mentions", "share", "mean score")]
-    playbooks: dict[str | None, Any] = {r.name: r.playbook for r in policy.routes}
     for route in order:
         n = routes.get(route, 0)
         rows.append(
