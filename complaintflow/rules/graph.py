@@ -44,6 +44,8 @@ def _describe(step: Step) -> str:
         return f"ticket in {step.system}"
     if kind is StepKind.AWAIT:
         what = step.signal if step.event == "signal" else step.event
+        if step.event == "route":
+            what = "a supervisor's route<br/>(goes on in the playbook chosen)"
         limit = f" (up to {format_duration(step.timeout_seconds)})" if step.timeout_seconds else ""
         return f"await {what}{limit}"
     if kind is StepKind.WAIT:
