@@ -235,6 +235,17 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--profile")
         command.set_defaults(handler=_act, update=name, step="")
 
+    route = commands.add_parser(
+        "route",
+        help="send a case waiting for a person (a post the policy cannot read) to a playbook",
+    )
+    route.add_argument("case", metavar="CASE")
+    route.add_argument("playbook", metavar="PLAYBOOK")
+    route.add_argument("--by", required=True, metavar="NAME", help="who decides")
+    route.add_argument("--note", default="")
+    route.add_argument("--profile")
+    route.set_defaults(handler=_act, update="route", step="")
+
     schema = commands.add_parser("schema", help="print the policy JSON Schema")
     schema.set_defaults(handler=lambda _args: _print(policy_json_schema()))
 
@@ -847,7 +858,9 @@ def _act(args: argparse.Namespace) -> int:
 
     async def run() -> str:
         client = await connect(args.profile)
-        action = SupervisorAction(step=args.step, by=args.by, note=args.note)
+        action = SupervisorAction(
+            step=args.step, by=args.by, note=args.note, playbook=getattr(args, "playbook", "")
+        )
         return await act(client, args.case, args.update, action)
 
     print(_temporal(run))

@@ -750,6 +750,13 @@ class _Compiler:
                 f"unknown playbook {body['playbook']!r}",
                 did_you_mean(body["playbook"], self.data["playbooks"], what="playbooks"),
             )
+        elif any(p == body["playbook"] for p, _, _ in self.customer_templates):
+            self.warn(
+                ("unread", "playbook"),
+                f"playbook {body['playbook']!r} replies to customers, but the unread route "
+                "brings posts in languages the policy has no texts for",
+                "let a person pick the playbook: notify, then `await: route`",
+            )
         for route, _ in routes:
             if route.name == UNREAD_ROUTE:
                 self.error(

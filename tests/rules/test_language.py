@@ -108,6 +108,19 @@ class TestCompiler:
         ) in found
         assert not any("no route" in m for _, m in diagnostics(policy_file, READS_EN))
 
+    def test_an_unread_playbook_that_replies_is_a_warning(self, policy_file: WritePolicy) -> None:
+        assert (
+            "warning",
+            "playbook 'standard' replies to customers, but the unread route brings posts in "
+            "languages the policy has no texts for",
+        ) in diagnostics(policy_file, READS_EN)
+        to_a_person = READS_EN.replace("{playbook: standard}", "{playbook: urgent}").replace(
+            "      - reply: {template: acknowledge}\n      - close:\n",
+            "      - await: route\n",
+        )
+        assert "await: route" in to_a_person
+        assert not any("unread route" in m for _, m in diagnostics(policy_file, to_a_person))
+
     def test_unread_needs_languages_and_a_known_playbook(self, policy_file: WritePolicy) -> None:
         text = small("routes:\n", "unread: {playbook: triage}\nroutes:\n")
         messages = [m for s, m in diagnostics(policy_file, text) if s == "error"]

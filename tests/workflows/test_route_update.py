@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 
 import pytest
@@ -177,3 +178,29 @@ class TestRoute:
             )
             await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
+
+
+async def test_a_supervisor_routes_a_case_from_the_terminal(dev: WorkflowEnvironment) -> None:
+    from tests.workflows.test_cli_cases import cli
+
+    platform = Platform()
+    async with build_worker(dev.client, activities=platform.activities(), task_queue="route"):
+        handle = await open_(dev, "route", spanish(id="cli-es", thread_id="cli-es"), POLICY)
+        await until(handle, lambda s: s.status is CaseStatus.AWAITING_ROUTE)
+        refused = await asyncio.to_thread(
+            cli, dev, "route", "case-x-cli-es", "curt", "--by", "dana"
+        )
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == (
+            "complaintflow route: playbook curt would reply with texts that have no 'es' "
+            "version; use one of standard, or answer by hand and close the case"
+        )
+        routed = await asyncio.to_thread(
+            cli, dev, "route", "case-x-cli-es", "standard", "--by", "dana"
+        )
+        assert routed.returncode == 0, routed.stderr
+        assert routed.stdout.strip() == "case case-x-cli-es routed to standard by dana"
+        waiting = await until(handle, pending("reply_acknowledge"))
+        assert waiting.pending is not None and waiting.pending.draft.startswith("Lo sentimos")
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await handle.result()
