@@ -53,10 +53,10 @@ from complaintflow.rules.templates import (
 )
 
 DEFAULT_APPROVAL_TIMEOUT = "24h"
+DEFAULT_ON_TIMEOUT = "escalate"
 # The route name decisions carry when a mention took the policy's `unread:` route.
 UNREAD_ROUTE = "unread"
 _NAMES = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-DEFAULT_ON_TIMEOUT = "escalate"
 # Which removal each platform lets a brand do on its own channel.
 REMOVABLE: dict[str, frozenset[str]] = {
     "x": frozenset({"hide"}),
@@ -287,7 +287,7 @@ class _Compiler:
             for name, body in self.data["playbooks"].items()
         )
         unread = self.unread(routes)
-        self.template_languages(unread)
+        self.template_languages()
         self.unused(templates, routes)
         if any(d.severity is Severity.ERROR for d in self.diagnostics):
             return Compilation(None, None, tuple(sorted(set(self.diagnostics))))
@@ -766,7 +766,7 @@ class _Compiler:
                 )
         return Unread(body["playbook"], float(body.get("min_confidence", DEFAULT_MIN_CONFIDENCE)))
 
-    def template_languages(self, unread: Unread | None) -> None:
+    def template_languages(self) -> None:
         """Every language the policy reads has every template its playbooks send customers."""
         if not self.languages:
             return
