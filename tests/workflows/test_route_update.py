@@ -39,6 +39,11 @@ POLICY = textwrap.dedent(
       standard:
         respond_within: 24h
         steps:
+          - notify:
+              via: slack
+              target: "#spanish-desk"
+              template: unread_case
+              when: "mention.language == 'es' && mention.language_confidence >= 0.5"
           - reply: {template: acknowledge, approval: {timeout: 2h, on_timeout: escalate}}
           - close: {reason: answered}
       curt:
@@ -115,6 +120,8 @@ class TestRoute:
         assert [r.text for r in platform.of(registry.POST_REPLY)] == [
             "Lo sentimos mucho, Lucía. Revisa tus mensajes, por favor."
         ]
+        # The step condition reads the language triage identified, as triage did.
+        assert [n.target for n in platform.of(registry.NOTIFY)] == ["#care", "#spanish-desk"]
         assert final.status is CaseStatus.CLOSED and final.closed_reason == "answered"
         assert (ME, "routed") in [(e.who, e.what) for e in final.audit]
 
@@ -169,6 +176,7 @@ class TestRoute:
         async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
             handle = await open_(env, queue, english, POLICY)
             await until(handle, pending("reply_acknowledge"))
+            assert platform.of(registry.NOTIFY) == [], "an English case skips the Spanish desk"
             with pytest.raises(WorkflowUpdateFailedError) as failed:
                 await handle.execute_update(
                     CaseWorkflow.route, SupervisorAction(playbook="curt", by=ME)
