@@ -48,10 +48,14 @@ def clean(text: str) -> str:
 
 @functools.cache
 def _identifier() -> Any:
+    import numpy
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(CANDIDATES))
+    # The candidates' columns as one contiguous float32 table: the model ships float16, whose
+    # gather and product numpy does slowly (triage with identification ran 28% faster).
+    identifier.nb_ptc = numpy.ascontiguousarray(identifier.nb_ptc, dtype=numpy.float32)
     return identifier
 
 
