@@ -30,6 +30,7 @@ from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.ingest.normalise import from_generic, from_meta, from_x
 from complaintflow.logs import redact_customer_text
 from complaintflow.rules.features import language_of, sentiment
+from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
@@ -94,6 +95,7 @@ class Ingest:
 
     def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
+        load_language_model()  # once per process, before the first webhook waits for it
         redact_customer_text(policy.redact_customer_text)
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:

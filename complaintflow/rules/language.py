@@ -62,8 +62,8 @@ def _identifier() -> Any:
 def identify(text: str) -> tuple[str, float]:
     """(ISO 639-1 code, confidence 0..1) of `text`; ("", 0.0) when it has no words.
 
-    Posts of one or two words are often unsure or wrong ("nice van" reads as Croatian): a
-    policy sends them to a person rather than risk binning "nadie contesta!!".
+    Very short posts are often unsure or wrong ("nice van" reads as Croatian): a policy sends
+    them to a person rather than risk binning "nadie contesta!!".
     """
     words = clean(text)
     if not any(c.isalpha() for c in words):
