@@ -74,6 +74,8 @@ def _details(mention: Mention, decision: Decision, policy: CompiledPolicy) -> st
             "",
             *(f"> {line}" for line in mention.text.splitlines()),
             "",
+            f"Language **{decision.language or 'unknown'}** "
+            f"(confidence {decision.language_confidence:.2f}).",
             f"Score **{decision.score}** from signals: {held}.",
             f"Route **{decision.route}** → playbook **{decision.playbook}**, "
             f"policy {policy.label}.",

@@ -20,7 +20,7 @@ from complaintflow.batch import BatchError, count_rows, read_mentions
 from complaintflow.errors import CommandFailed as CommandFailed  # noqa: PLC0414 - re-exported
 from complaintflow.errors import PolicyError
 from complaintflow.errors import UsageError as UsageError  # noqa: PLC0414 - re-exported
-from complaintflow.rules.compiler import check_file, load_policy, policy_json_schema
+from complaintflow.rules.compiler import UNREAD_ROUTE, check_file, load_policy, policy_json_schema
 from complaintflow.rules.durations import format_duration
 from complaintflow.rules.graph import GraphFormat, render_graph
 from complaintflow.rules.mention import Mention, MentionError
@@ -262,6 +262,17 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--profile")
         command.set_defaults(handler=_act, update=name, step="")
 
+    route = commands.add_parser(
+        "route",
+        help="send a case waiting for a person (a post the policy cannot read) to a playbook",
+    )
+    route.add_argument("case", metavar="CASE")
+    route.add_argument("playbook", metavar="PLAYBOOK")
+    route.add_argument("--by", required=True, metavar="NAME", help="who decides")
+    route.add_argument("--note", default="")
+    route.add_argument("--profile")
+    route.set_defaults(handler=_act, update="route", step="")
+
     schema = commands.add_parser("schema", help="print the policy JSON Schema")
     schema.set_defaults(handler=lambda _args: _print(policy_json_schema()))
 
@@ -361,6 +372,9 @@ def _explain(args: argparse.Namespace) -> int:
         f"{values['mention.cue_words']}, addressed {str(values['mention.addressed']).lower()}"
         f", reshares {mention.reshares}, customer "
         f"{'known' if mention.customer.known else 'unknown'}",
+        f"language  {decision.language or 'unknown'} "
+        f"(confidence {decision.language_confidence:.2f})"
+        + (f"; the policy reads {', '.join(policy.languages)}" if policy.languages else ""),
         "",
         "signals",
     ]
@@ -472,6 +486,7 @@ def _simulate(args: argparse.Namespace) -> int:
     total = count_rows(args.input)
     show_progress = sys.stderr.isatty() and total > 2000
     routes: Counter[str | None] = Counter()
+    languages: Counter[str] = Counter()
     scores: dict[str | None, float] = {}
     errors = 0
     started = time.perf_counter()
@@ -488,6 +503,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ):
             decision = triage.decide(mention)
             routes[decision.route] += 1
+            languages[decision.language or "unknown"] += 1
             scores[decision.route] = scores.get(decision.route, 0.0) + decision.score
             errors += bool(decision.errors)
             if out:
@@ -504,6 +520,11 @@ def _simulate(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     count = sum(routes.values())
     print(_summary(policy, routes, scores, count))
+    print(
+        "\nlanguages  "
+        + ", ".join(f"{language} {n}" for language, n in languages.most_common(8))
+        + (f", {len(languages) - 8} more" if len(languages) > 8 else "")
+    )
     rate = count / elapsed if elapsed else 0.0
     print(
         f"\n{count} mentions in {elapsed:.2f}s ({rate:,.0f}/s)"
@@ -528,9 +549,12 @@ def _summary(
     policy: CompiledPolicy, routes: Counter[str | None], scores: dict[str | None, float], count: int
 ) -> str:
     order: list[str | None] = [r.name for r in policy.routes]
+    playbooks: dict[str | None, Any] = {r.name: r.playbook for r in policy.routes}
+    if policy.unread is not None:
+        order.insert(0, UNREAD_ROUTE)
+        playbooks[UNREAD_ROUTE] = policy.unread.playbook
     order.append(None)
     rows = [("route", "playbook", "mentions", "share", "mean score")]
-    playbooks: dict[str | None, Any] = {r.name: r.playbook for r in policy.routes}
     for route in order:
         n = routes.get(route, 0)
         rows.append(
@@ -879,7 +903,9 @@ def _act(args: argparse.Namespace) -> int:
 
     async def run() -> str:
         client = await connect(args.profile)
-        action = SupervisorAction(step=args.step, by=args.by, note=args.note)
+        action = SupervisorAction(
+            step=args.step, by=args.by, note=args.note, playbook=getattr(args, "playbook", "")
+        )
         return await act(client, args.case, args.update, action)
 
     print(_temporal(run))

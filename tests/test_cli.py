@@ -44,14 +44,15 @@ class TestValidate:
         result = cli("validate", one, two, EXAMPLE_POLICY)
         assert result.code == 1
         lines = result.err.splitlines()
-        assert lines[0].startswith(f"{one}:17:")
-        assert lines[0].endswith("unknown playbook 'standrd'; did you mean 'standard'?")
-        assert lines[1] == (
+        assert lines[0].startswith(f"{one}:16:3: warning: mentions in a language the policy")
+        assert lines[1].startswith(f"{one}:17:")
+        assert lines[1].endswith("unknown playbook 'standrd'; did you mean 'standard'?")
+        assert lines[2] == (
             f"{one}:20:5: warning: playbook 'standard' is not used by any "
             "route; add a route to it or remove it"
         )
-        assert all(line.startswith(f"{two}:1:1: missing required key") for line in lines[2:])
-        assert len(lines) == 8
+        assert all(line.startswith(f"{two}:1:1: missing required key") for line in lines[3:])
+        assert len(lines) == 9
         assert "Traceback" not in result.err
 
     def test_usage_errors_exit_2(self, cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,8 +85,18 @@ class TestExplain:
         assert record["steps"][1] == {"id": "reply_acknowledge", "kind": "reply", "outlook": "runs"}
 
     def test_throwaway_remark(self, cli: Cli) -> None:
-        result = cli("explain", EXAMPLE_POLICY, "--mention", '{"text": "nice van"}')
+        mention = '{"text": "what a nice van, love the colour"}'
+        result = cli("explain", EXAMPLE_POLICY, "--mention", mention)
+        assert "language  en (confidence" in result.out
         assert "route     none: a throwaway remark (logged, no case opened)" in result.out
+
+    def test_a_post_in_another_language_goes_to_a_person(self, cli: Cli) -> None:
+        mention = json.dumps(
+            {"text": "@NorthwindCares mi pedido nunca llegó y nadie responde, quiero mi reembolso"}
+        )
+        result = cli("explain", EXAMPLE_POLICY, "--mention", mention)
+        assert "language  es (confidence 0.99); the policy reads en" in result.out
+        assert "route     unread -> playbook human_triage" in result.out
 
     @pytest.mark.parametrize(
         ("mention", "message"),
@@ -167,7 +178,10 @@ class TestGraph:
     def test_unknown_playbook(self, cli: Cli) -> None:
         result = cli("graph", EXAMPLE_POLICY, "--playbook", "nope")
         assert result.code == 2
-        assert "no playbook 'nope'; the policy has standard, urgent, review_reply" in result.err
+        assert (
+            "no playbook 'nope'; the policy has standard, urgent, human_triage, review_reply"
+            in result.err
+        )
 
 
 class TestSimulate:
@@ -185,6 +199,8 @@ class TestSimulate:
             "signals",
             "policy",
             "policy_version",
+            "language",
+            "language_confidence",
         }
         assert "(none: throwaway)" in result.out and "30 mentions in" in result.out
 

@@ -10,6 +10,7 @@ import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -94,6 +95,70 @@ def test_supervisor_approves_a_reply_in_the_web_ui(
         stop(dev)
 
 
+SPANISH = {
+    "id": "1880000000000000099",
+    "platform": "x",
+    "text": "@NorthwindCares mi pedido nunca llegó y nadie responde, quiero mi reembolso",
+    "author": {"handle": "lucia_m", "name": "Lucía", "followers": 80, "id": "2900000099"},
+}
+TRIAGED = "case-x-1880000000000000099"
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian chromium is not installed (.ci/run installs it with apt-get)",
+)
+def test_supervisor_routes_a_post_in_another_language_in_the_web_ui(tmp_path: Path) -> None:
+    """The policy reads English: a Spanish complaint waits for a person, who sees its language
+    in the details and routes it to the standard playbook with one Update; the reply drafted
+    next is the Spanish text."""
+    from playwright.sync_api import sync_playwright
+
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(json.dumps(SPANISH, ensure_ascii=False) + "\n", encoding="utf-8")
+    port, ui_port = free_port(), free_port()
+    dev = start(tmp_path / "state", port, ui_port, "--stream", str(stream))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        lines = wait_ready(dev)
+        waiting = next(line.strip() for line in lines if "CaseAwaitingApproval" in line)
+        to_route = waiting.split("?query=")[0] + "?query=" + quote('CaseStatus="awaiting_route"')
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+
+            page.goto(to_route, wait_until="load")
+            page.get_by_role("link", name=TRIAGED).wait_for(timeout=30_000)
+            page.get_by_role("link", name=TRIAGED).click()
+            page.locator("a:visible, button:visible", has_text="User Metadata").first.click()
+            current = page.frame_locator("iframe").nth(2)
+            current.get_by_text("Waiting for a person to pick a playbook").first.wait_for(
+                timeout=30_000
+            )
+            body = current.locator("body").inner_text()
+            assert "Language: es" in body, "the detected language is in the details"
+            paste = re.search(r'route\s*:\s*(\{"playbook": "[a-z_]+", "by": "YOUR NAME"\})', body)
+            assert paste, "the details say exactly what to send"
+            page.screenshot(path=SHOTS / "5-awaiting-route.png")
+
+            refused = send_update(page, "route", {"playbook": "standrd", "by": "dana"})
+            assert "unknown playbook 'standrd'" in refused and "standard" in refused
+            page.get_by_role("button", name="Cancel").last.click()
+
+            payload = json.loads(paste.group(1).replace("YOUR NAME", "dana"))
+            assert payload["playbook"] == "standard"
+            assert send_update(page, "route", payload) == ""
+            page.reload(wait_until="load")
+            page.locator("a:visible, button:visible", has_text="User Metadata").first.click()
+            current = page.frame_locator("iframe").nth(2)
+            current.get_by_text("Waiting for approval").first.wait_for(timeout=30_000)
+            assert "Lamentamos mucho lo ocurrido, Lucía." in current.locator("body").inner_text()
+            page.screenshot(path=SHOTS / "6-routed.png")
+            browser.close()
+    finally:
+        stop(dev)
+
+
 def send_update(page: Page, name: str, payload: dict[str, str]) -> str:
     """Fill and submit the "Send an Update" dialog; the dialog's error text ('' if it closed)."""
     page.locator("button:visible", has_text="More Actions").first.click()
@@ -101,7 +166,7 @@ def send_update(page: Page, name: str, payload: dict[str, str]) -> str:
         ":is([role=menuitem], .menu-item-wrapper):visible", has_text="Send an Update"
     ).first.click()
     dialog = page.locator("dialog[open]")
-    dialog.get_by_role("button", name=re.compile("Select an Update|approve")).click()
+    dialog.get_by_role("button", name=re.compile("Select an Update|approve|route")).click()
     page.locator("[role=option]:visible").filter(
         has=page.locator("span", has_text=re.compile(f"^{name}$"))
     ).first.click()
@@ -119,7 +184,7 @@ def send_update(page: Page, name: str, payload: dict[str, str]) -> str:
             text = dialogs.first.inner_text(timeout=500)
         except PlaywrightTimeout:
             continue
-        if "not waiting" in text or "Error" in text:
+        if "not waiting" in text or "unknown playbook" in text or "Error" in text:
             return text
         page.wait_for_timeout(100)
     raise AssertionError("the update dialog neither closed nor showed an error")

@@ -34,7 +34,8 @@ from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.ingest.normalise import from_generic, from_meta, from_x
 from complaintflow.logs import redact_customer_text
-from complaintflow.rules.features import sentiment
+from complaintflow.rules.features import language_of, sentiment
+from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
@@ -111,6 +112,7 @@ class Ingest:
 
     def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
+        load_language_model()  # once per process, before the first webhook waits for it
         # Several policies in one process share the logs: one asking for redaction is enough.
         redact_customer_text(policy.redact_customer_text or self.always_redact)
 
@@ -125,6 +127,11 @@ class Ingest:
                 if raw.sentiment is not None
                 else dataclasses.replace(raw, sentiment=sentiment(raw.text))
             )
+            if mention.language is None:  # identified once; the case reads it from here
+                language, confidence = language_of(mention)
+                mention = dataclasses.replace(
+                    mention, language=language, language_confidence=confidence
+                )
             if self.customers is not None and mention.customer == Customer():
                 mention = dataclasses.replace(mention, customer=await self.customers.find(mention))
             started = time.perf_counter()

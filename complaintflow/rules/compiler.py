@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from complaintflow.rules.expressions import (
     referenced,
     variables_for,
 )
+from complaintflow.rules.language import DEFAULT_MIN_CONFIDENCE, ENGLISH_ONLY
 from complaintflow.rules.lru import LruCache
 from complaintflow.rules.model import (
     Account,
@@ -39,6 +41,8 @@ from complaintflow.rules.model import (
     StepKind,
     TemplateText,
     Threshold,
+    Translation,
+    Unread,
 )
 from complaintflow.rules.schema import did_you_mean, validate_document
 from complaintflow.rules.source import Document, NodePath, load_yaml, parse_yaml
@@ -51,6 +55,9 @@ from complaintflow.rules.templates import (
 
 DEFAULT_APPROVAL_TIMEOUT = "24h"
 DEFAULT_ON_TIMEOUT = "escalate"
+# The route name decisions carry when a mention took the policy's `unread:` route.
+UNREAD_ROUTE = "unread"
+_NAMES = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 # Which removal each platform lets a brand do on its own channel.
 REMOVABLE: dict[str, frozenset[str]] = {
     "x": frozenset({"hide"}),
@@ -214,6 +221,11 @@ class _Compiler:
         self.diagnostics: list[Diagnostic] = []
         self.used_templates: set[str] = set()
         self.step_programs: dict[tuple[str, str], Program] = {}
+        self.languages: tuple[str, ...] = tuple(self.data.get("languages", ()))
+        # Templates written per language: name -> {language: parsed text}.
+        self.translations: dict[str, dict[str, Template]] = {}
+        # Templates customers read, per playbook: (playbook, template, where it is used).
+        self.customer_templates: list[tuple[str, str, NodePath]] = []
 
     # -- helpers -----------------------------------------------------------------------------
     def error(
@@ -245,6 +257,7 @@ class _Compiler:
     def condition(self, env: ExpressionEnv, path: NodePath, source: str) -> Program | None:
         compiled = env.compile(source)
         if isinstance(compiled, Program):
+            self.english_only(path, source)
             return compiled
         for problem in compiled:
             self.error(
@@ -277,6 +290,8 @@ class _Compiler:
             self.playbook(name, body, brand, templates, step_env)
             for name, body in self.data["playbooks"].items()
         )
+        unread = self.unread(routes)
+        self.template_languages()
         self.unused(templates, routes)
         if any(d.severity is Severity.ERROR for d in self.diagnostics):
             return Compilation(None, None, tuple(sorted(set(self.diagnostics))))
@@ -289,9 +304,21 @@ class _Compiler:
             thresholds=thresholds,
             routes=tuple(r for r, _ in routes),
             playbooks=playbooks,
-            templates=tuple(TemplateText(t.name, t.parts) for t in templates.values()),
+            templates=tuple(
+                TemplateText(
+                    t.name,
+                    t.parts,
+                    tuple(
+                        Translation(language, variant.parts)
+                        for language, variant in self.translations.get(t.name, {}).items()
+                    ),
+                )
+                for t in templates.values()
+            ),
             source=Path(self.doc.file).name,
             redact_customer_text=bool(self.data.get("privacy", {}).get("redact_customer_text")),
+            languages=self.languages,
+            unread=unread,
         )
         digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
         policy = dataclasses.replace(policy, content_hash=digest)
@@ -391,6 +418,9 @@ class _Compiler:
         )
         out: dict[str, Template] = {}
         for name, text in self.data["templates"].items():
+            if isinstance(text, dict):
+                self.template_per_language(name, text, static, out)
+                continue
             parsed = parse_template(name, text, static)
             if isinstance(parsed, Template):
                 out[name] = parsed
@@ -400,6 +430,28 @@ class _Compiler:
                     ("templates", name), problem.message, problem.hint, offset=problem.offset
                 )
         return out
+
+    def template_per_language(
+        self, name: str, texts: dict[str, str], static: dict[str, str], out: dict[str, Template]
+    ) -> None:
+        """A template written in several languages: `{en: ..., es: ...}`.
+
+        Languages beyond `languages:` are for cases a supervisor routes by hand.
+        """
+        variants: dict[str, Template] = {}
+        for language, text in texts.items():
+            path: NodePath = ("templates", name, language)
+            parsed = parse_template(name, text, static)
+            if isinstance(parsed, Template):
+                variants[language] = parsed
+                continue
+            for problem in parsed:
+                self.error(path, problem.message, problem.hint, offset=problem.offset)
+        if not variants:
+            return
+        first = next((lang for lang in self.languages if lang in variants), next(iter(variants)))
+        out[name] = variants[first]
+        self.translations[name] = variants
 
     def approval(self, path: NodePath, body: dict[str, Any] | None) -> Approval | None:
         if body is None:
@@ -432,6 +484,12 @@ class _Compiler:
         template = templates.get(name)
         if template is None or limits is None:
             return
+        for variant in self.translations.get(name, {}).values() or [template]:
+            self.template_limits(name, variant, limits, channels)
+
+    def template_limits(
+        self, name: str, template: Template, limits: dict[str, int], channels: list[str]
+    ) -> None:
         shortest, longest = template.length_bounds()
         for channel in channels:
             limit = limits[channel]
@@ -506,11 +564,13 @@ class _Compiler:
             approval = self.approval((*opath, "approval"), options.get("approval"))
             step = Step(id=step_id, kind=kind, when=when, approval=approval)
             if kind is StepKind.REPLY:
+                self.customer_templates.append((name, options["template"], (*opath, "template")))
                 self.template_ref(
                     (*opath, "template"), options["template"], templates, REPLY_LIMITS, owned
                 )
                 step = dataclasses.replace(step, template=options["template"])
             elif kind is StepKind.HANDOFF:
+                self.customer_templates.append((name, options["template"], (*opath, "template")))
                 step = self.handoff(opath, options, step, brand, templates, owned)
             elif kind in (StepKind.NOTIFY, StepKind.ESCALATE):
                 self.template_ref(
@@ -669,6 +729,84 @@ class _Compiler:
                 )
         return dataclasses.replace(step, action=action, channels=tuple(channels))
 
+    # -- languages ---------------------------------------------------------------------------
+    def unread(self, routes: list[tuple[Route, Program]]) -> Unread | None:
+        """The route for mentions the policy cannot read; a warning when there is none."""
+        body = self.data.get("unread")
+        if body is None:
+            self.warn(
+                ("languages",) if self.languages else ("routes",),
+                "mentions in a language the policy cannot read have no route: "
+                "they are scored by its signals and may be logged as throwaway remarks",
+                "add `unread: {playbook: human_triage}` (with `languages: [en]`) so a person "
+                "sees them",
+            )
+            return None
+        if not self.languages:
+            self.error(
+                ("unread",),
+                "`unread:` needs the languages the policy can read",
+                "add `languages: [en]` (ISO 639-1 codes)",
+            )
+        if body["playbook"] not in self.data["playbooks"]:
+            self.error(
+                ("unread", "playbook"),
+                f"unknown playbook {body['playbook']!r}",
+                did_you_mean(body["playbook"], self.data["playbooks"], what="playbooks"),
+            )
+        elif any(p == body["playbook"] for p, _, _ in self.customer_templates):
+            self.warn(
+                ("unread", "playbook"),
+                f"playbook {body['playbook']!r} replies to customers, but the unread route "
+                "brings posts in languages the policy has no texts for",
+                "let a person pick the playbook: notify, then `await: route`",
+            )
+        for route, _ in routes:
+            if route.name == UNREAD_ROUTE:
+                self.error(
+                    ("routes",),
+                    f"route name {UNREAD_ROUTE!r} is kept for the `unread:` route",
+                    "rename the route",
+                )
+        return Unread(body["playbook"], float(body.get("min_confidence", DEFAULT_MIN_CONFIDENCE)))
+
+    def template_languages(self) -> None:
+        """Every language the policy reads has every template its playbooks send customers."""
+        if not self.languages:
+            return
+        first = self.languages[0]
+        for playbook, name, path in self.customer_templates:
+            if name not in self.data["templates"]:
+                continue  # reported as unknown
+            variants = self.translations.get(name)
+            written = set(variants) if variants is not None else {first}
+            missing = [lang for lang in self.languages if lang not in written]
+            if missing:
+                self.error(
+                    path,
+                    f"playbook {playbook!r} replies with template {name!r}, which has no "
+                    f"{', '.join(missing)} text, but the policy reads "
+                    f"{', '.join(self.languages)}",
+                    f"write it per language: `{name}: {{{first}: ..., {missing[0]}: ...}}`",
+                )
+
+    def english_only(self, path: NodePath, source: str) -> None:
+        """Warn when a condition reads English-only signals for other languages too."""
+        others = [lang for lang in self.languages if lang != "en"]
+        if not others:
+            return
+        tokens = set(_NAMES.findall(source))
+        if "mention.language" in tokens:
+            return  # the author chose which languages it applies to
+        for name, why in ENGLISH_ONLY.items():
+            if name in tokens:
+                self.warn(
+                    path,
+                    f"{name} reads English only ({why}), but the policy also reads "
+                    f"{', '.join(others)}",
+                    f"guard it, e.g. `mention.language == 'en' && {name} ...`",
+                )
+
     def unused(self, templates: dict[str, Template], routes: list[tuple[Route, Program]]) -> None:
         for name in self.data["templates"]:
             if name not in self.used_templates:
@@ -678,6 +816,8 @@ class _Compiler:
                     "use it in a step or remove it",
                 )
         routed = {r.playbook for r, _ in routes}
+        if isinstance(self.data.get("unread"), dict):
+            routed.add(self.data["unread"].get("playbook"))
         for name in self.data["playbooks"]:
             if name not in routed:
                 self.warn(

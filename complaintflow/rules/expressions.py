@@ -46,7 +46,9 @@ MENTION_VARIABLES: dict[str, tuple[Any, str]] = {
     "mention.rating": (T.INT, "review stars 1-5, 0 when not a review"),
     "mention.addressed": (T.BOOL, "written directly to a brand account"),
     "mention.repeat_contacts": (T.INT, "earlier posts by the same author in this thread"),
-    "mention.cue_words": (T.INT, "problem/complaint cue words found in the text"),
+    "mention.cue_words": (T.INT, "problem/complaint cue words found in the text (English)"),
+    "mention.language": (T.STRING, "the text's language, ISO 639-1 ('es'); '' when unknown"),
+    "mention.language_confidence": (T.DOUBLE, "how sure the language is, 0.0 to 1.0"),
     "author.id": (T.STRING, "the author's id on the platform"),
     "author.handle": (T.STRING, "the author's handle, without @"),
     "author.name": (T.STRING, "the author's display name"),
@@ -55,7 +57,7 @@ MENTION_VARIABLES: dict[str, tuple[Any, str]] = {
     "customer.known": (T.BOOL, "the CRM knows the author as a customer"),
     "customer.tier": (T.STRING, "the customer's tier in the CRM, '' when unknown"),
     "customer.id": (T.STRING, "the customer's id in the CRM"),
-    "sentiment": (T.DOUBLE, "VADER compound sentiment of the text, -1.0 to 1.0"),
+    "sentiment": (T.DOUBLE, "VADER compound sentiment of the text, -1.0 to 1.0 (English)"),
     "channel": (T.STRING, "the platform the case lives on (same as mention.platform)"),
 }
 ROUTE_VARIABLES: dict[str, tuple[Any, str]] = {

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from complaintflow.rules.expressions import normalise_text
+from complaintflow.rules.language import identify
 from complaintflow.rules.mention import Mention
 
 # Words and phrases that mark a problem or a complaint in customer posts, for any kind of
@@ -81,6 +82,7 @@ def mention_values(
         addressed = any(f"@{handle}" in lowered for handle in brand_handles)
     customer = mention.customer
     tone = mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
+    language, confidence = language_of(mention)
     return {
         "mention.id": mention.id,
         "mention.platform": mention.platform,
@@ -94,6 +96,8 @@ def mention_values(
         "mention.addressed": addressed,
         "mention.repeat_contacts": mention.repeat_contacts,
         "mention.cue_words": cue_words(normalised),
+        "mention.language": language,
+        "mention.language_confidence": confidence,
         "author.id": author.id,
         "author.handle": author.handle,
         "author.name": author.name,
@@ -105,6 +109,14 @@ def mention_values(
         "sentiment": tone,
         "channel": mention.platform,
     }
+
+
+def language_of(mention: Mention) -> tuple[str, float]:
+    """The mention's language and confidence: enrichment's if given, else identified now."""
+    if mention.language is not None:
+        confidence = mention.language_confidence
+        return mention.language, 1.0 if confidence is None else confidence
+    return identify(mention.text)
 
 
 _THANKS = re.compile(r" (thank[\w']*|thx|ty|cheers|sorted|resolved|fixed|appreciate[\w']*) ")

@@ -36,6 +36,8 @@ class _Edge:
 
 def _await(step: Step) -> str:
     what = step.signal if step.event == "signal" else step.event
+    if step.event == "route":
+        what = "a supervisor's route<br/>(goes on in the playbook chosen)"
     limit = f" (up to {format_duration(step.timeout_seconds)})" if step.timeout_seconds else ""
     return f"await {what}{limit}"
 

@@ -50,6 +50,8 @@ class Mention:
     addressed: bool = False
     repeat_contacts: int = 0
     sentiment: float | None = None  # precomputed by enrichment; else computed from the text
+    language: str | None = None  # ISO 639-1, precomputed by enrichment; else identified
+    language_confidence: float | None = None  # 0..1, with `language`
 
     @property
     def thread(self) -> str:
@@ -97,6 +99,22 @@ class Mention:
             ):
                 raise MentionError("mention.sentiment must be a number from -1 to 1")
             values["sentiment"] = float(value)
+        if data.get("language") is not None:
+            values["language"] = _language(data["language"])
+            values["language_confidence"] = 1.0
+        if data.get("language_confidence") is not None:
+            value = data["language_confidence"]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 1
+                or "language" not in values
+            ):
+                raise MentionError(
+                    "mention.language_confidence must be a number from 0 to 1, "
+                    "given with mention.language"
+                )
+            values["language_confidence"] = float(value)
         if "author" in data:
             values["author"] = _author(data["author"])
         if "customer" in data:
@@ -105,6 +123,14 @@ class Mention:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _language(value: Any) -> str:
+    if not isinstance(value, str) or not (
+        value == "" or (len(value) == 2 and value.isascii() and value.islower())
+    ):
+        raise MentionError("mention.language must be a two-letter ISO 639-1 code such as 'es'")
+    return value
 
 
 def _author(data: Any) -> Author:

@@ -117,11 +117,39 @@ class Route:
 
 
 @dataclasses.dataclass(frozen=True)
+class Translation:
+    """A template's text in one language (parts as in TemplateText)."""
+
+    language: str
+    parts: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class TemplateText:
-    """A template's literal parts and placeholder names, alternating, literal first."""
+    """A template's literal parts and placeholder names, alternating, literal first.
+
+    `parts` is the text in the policy's first language; `translations` has every language the
+    template is written in (empty when it is one plain text).
+    """
 
     name: str
     parts: tuple[str, ...]
+    translations: tuple[Translation, ...] = ()
+
+    def parts_for(self, language: str) -> tuple[str, ...]:
+        """The parts in `language` when the template has it, else the first language's."""
+        for translation in self.translations:
+            if translation.language == language:
+                return translation.parts
+        return self.parts
+
+
+@dataclasses.dataclass(frozen=True)
+class Unread:
+    """Where mentions go that are in a language the policy cannot read, or too unsure."""
+
+    playbook: str
+    min_confidence: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +185,8 @@ class CompiledPolicy:
     templates: tuple[TemplateText, ...]
     source: str = ""
     redact_customer_text: bool = False  # logs carry no customer words or handles
+    languages: tuple[str, ...] = ()  # what its signals and templates read; () = not said
+    unread: Unread | None = None
 
     def playbook(self, name: str) -> Playbook:
         """The playbook called `name` (KeyError if none)."""
@@ -227,6 +257,8 @@ _NESTED: dict[str, Any] = {
     "steps": Step,
     "escalations": Escalation,
     "approval": Approval,
+    "translations": Translation,
+    "unread": Unread,
 }
 _ENUMS: dict[str, Any] = {"kind": StepKind, "platform": Platform}
 

@@ -22,7 +22,7 @@ from complaintflow.rules.source import Document, load_yaml
 from complaintflow.rules.triage import StepOutlook, Triage
 
 SUITE_SUFFIX = ".tests.yaml"
-_EXPECT_KEYS = {"route", "playbook", "score", "signals", "steps"}
+_EXPECT_KEYS = {"route", "playbook", "score", "signals", "steps", "language"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +155,11 @@ def _compare(triage: Triage, mention: Mention, expect: dict[str, Any]) -> tuple[
         failures.append(f"route: expected {expect['route']}, got {decision.route}")
     if "playbook" in expect and expect["playbook"] != decision.playbook:
         failures.append(f"playbook: expected {expect['playbook']}, got {decision.playbook}")
+    if "language" in expect and expect["language"] != decision.language:
+        failures.append(
+            f"language: expected {expect['language']}, got {decision.language} "
+            f"(confidence {decision.language_confidence})"
+        )
     score = expect.get("score")
     if isinstance(score, (int, float)) and abs(score - decision.score) > 1e-9:
         failures.append(f"score: expected {score}, got {decision.score}")

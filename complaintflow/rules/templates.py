@@ -19,6 +19,8 @@ TEMPLATE_VARIABLES: dict[str, int] = {
     "customer.tier": 20,
     "channel": 15,
     "mention.id": 40,
+    "mention.text": 280,
+    "mention.language": 2,
     "case.id": 48,
     "case.ticket_id": 24,
 }

@@ -9,7 +9,7 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
-from complaintflow.rules.compiler import programs_for
+from complaintflow.rules.compiler import UNREAD_ROUTE, programs_for
 from complaintflow.rules.expressions import (
     EvalError,
     Program,
@@ -47,6 +47,8 @@ class Decision:
     policy_version: int
     policy_hash: str
     errors: tuple[str, ...] = ()
+    language: str = ""  # ISO 639-1 of the mention, "" when unknown
+    language_confidence: float = 0.0
 
     @property
     def held(self) -> tuple[str, ...]:
@@ -63,6 +65,8 @@ class Decision:
             "signals": list(self.held),
             "policy": self.policy,
             "policy_version": self.policy_version,
+            "language": self.language,
+            "language_confidence": self.language_confidence,
         }
 
 
@@ -93,6 +97,8 @@ class Triage:
         self._not_held = {s.name: SignalResult(s.name, False, s.weight) for s in policy.signals}
         self._patterns: dict[tuple[bool, ...], tuple[SignalResult, ...]] = {}
         self._signal_keys = tuple(f"signals.{s.name}" for s in self.programs.signals)
+        self.languages = frozenset(policy.languages)
+        self.unread = policy.unread
         self._route_from_mention = tuple(
             name
             for name in self.programs.route_variables
@@ -107,7 +113,21 @@ class Triage:
     def decide(self, mention: Mention) -> Decision:
         """Score the mention and pick the first matching route."""
         values, normalised = self.values(mention)
-        return self._decide(mention.id, values, normalised)
+        decision = self._decide(mention.id, values, normalised)
+        language: str = values["mention.language"]
+        confidence: float = values["mention.language_confidence"]
+        unread = self.unread
+        if unread is not None and (
+            language not in self.languages or confidence < unread.min_confidence
+        ):  # the policy's signals cannot read it: a person decides, never the bin
+            return dataclasses.replace(
+                decision,
+                route=UNREAD_ROUTE,
+                playbook=unread.playbook,
+                language=language,
+                language_confidence=confidence,
+            )
+        return dataclasses.replace(decision, language=language, language_confidence=confidence)
 
     def _decide(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
         programs = self.programs

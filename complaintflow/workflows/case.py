@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.durations import format_duration
     from complaintflow.rules.expressions import EvalError, normalise_text, text_in_scope
     from complaintflow.rules.features import is_thanks, mention_values
+    from complaintflow.rules.language import playbooks_in, replies_in
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
     from complaintflow.rules.templates import MESSAGE_LIMITS, REPLY_LIMITS, render_parts
     from complaintflow.workflows import registry, search
@@ -109,8 +110,11 @@ class CaseWorkflow:
             priority=self.playbook.priority,
             mentions=[mention.id],
         )
+        self.state.language = case.decision.language
+        self.state.language_confidence = case.decision.language_confidence
         self.decision: SupervisorAction | None = None
         self.decision_kind = ""
+        self._route_to: SupervisorAction | None = None  # a person picked the playbook
         self.closed = False
         # What visibility holds now; upserts send only what differs (each is a billed action).
         self._published = initial_search_attributes(case)
@@ -133,10 +137,14 @@ class CaseWorkflow:
         )
         sla = asyncio.create_task(self._watch_sla(due))
         try:
-            for step in self.playbook.steps:
-                if self.closed:
+            while True:
+                for step in self.playbook.steps:
+                    if self.closed or self._route_to is not None:
+                        break
+                    await self._run_step(step)
+                if self.closed or self._route_to is None:
                     break
-                await self._run_step(step)
+                self._switch(self._route_to)
         except _Closed:
             pass
         finally:
@@ -189,6 +197,18 @@ class CaseWorkflow:
             if kind is StepKind.HANDOFF and step.await_contact_seconds:
                 await self._await_contact(step)
         self._status(CaseStatus.OPEN)
+
+    def _switch(self, action: SupervisorAction) -> None:
+        """Go on with the playbook a supervisor routed the case to, from its first step."""
+        self._route_to = None
+        self.playbook = self.policy.playbook(action.playbook)
+        self.state.playbook = self.playbook.name
+        self.state.route = f"routed by {action.by}"
+        self._search[search.CASE_ROUTE.name] = self.state.route
+        if PRIORITIES.index(self.playbook.priority) > PRIORITIES.index(self.state.priority):
+            self.state.priority = self.playbook.priority
+        self._status(CaseStatus.OPEN)
+        self._publish()
 
     # -- effects -----------------------------------------------------------------------------
     async def _act(self, step: Step, text: str) -> ActionResult | None:
@@ -383,6 +403,7 @@ class CaseWorkflow:
         status = {
             "resolution": CaseStatus.AWAITING_RESOLUTION,
             "contact": CaseStatus.AWAITING_CONTACT,
+            "route": CaseStatus.AWAITING_ROUTE,
         }.get(event, CaseStatus.WAITING)
         self._status(status)
         self._publish()
@@ -392,6 +413,8 @@ class CaseWorkflow:
                 return self.state.resolved
             if event == "contact":
                 return self.state.contacted
+            if event == "route":
+                return self._route_to is not None
             return (step.signal or "") in self.state.events
 
         timeout = timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
@@ -565,6 +588,43 @@ class CaseWorkflow:
     def _check_close(self, action: SupervisorAction) -> None:
         self._check_open(action)
 
+    @workflow.update(
+        description="Route the case to a playbook (a post the policy could not read). "
+        'Payload: {"playbook": "standard", "by": "YOUR NAME", "note": "WHY"}'
+    )
+    async def route(self, action: SupervisorAction) -> str:
+        self._route_to = action
+        self._audit(
+            action.by,
+            "routed",
+            self.state.current_step,
+            f"to playbook {action.playbook}; {action.note}".strip("; "),
+        )
+        return f"case {self.state.case_id} routed to {action.playbook} by {action.by}"
+
+    @route.validator
+    def _check_route(self, action: SupervisorAction) -> None:
+        self._check_open(action)
+        names = [p.name for p in self.policy.playbooks]
+        if action.playbook not in names:
+            raise Refused(
+                f'unknown playbook {action.playbook!r}: add "playbook": one of {", ".join(names)}'
+            )
+        if self.state.status is not CaseStatus.AWAITING_ROUTE or self._route_to is not None:
+            at = self.state.current_step or "its first step"
+            raise Refused(f"the case is not waiting to be routed (it is at {at})")
+        if action.playbook == self.playbook.name:
+            raise Refused(f"the case is already in playbook {action.playbook}")
+        language = self.state.language
+        if not replies_in(self.policy, action.playbook, language):
+            able = [p for p in playbooks_in(self.policy, language) if p != self.playbook.name]
+            raise Refused(
+                f"playbook {action.playbook} would reply with texts that have no "
+                f"'{language or 'unknown'}' version; "
+                + (f"use one of {', '.join(able)}, " if able else "")
+                + "or answer by hand and close the case"
+            )
+
     # -- the same as signals, for systems that can only signal -------------------------------
     @workflow.signal(name="approve_signal", description="Same as the approve update.")
     def approve_signal(self, payload: Any = None) -> None:
@@ -721,6 +781,12 @@ class CaseWorkflow:
         mention = self.case.mention
         if mention.sentiment is None:
             mention = dataclasses.replace(mention, sentiment=0.0)
+        if mention.language is None:  # what triage saw; the model is never loaded here
+            mention = dataclasses.replace(
+                mention,
+                language=self.case.decision.language,
+                language_confidence=self.case.decision.language_confidence,
+            )
         normalised = normalise_text(mention.text)
         values = mention_values(mention, normalised)
         values.update({f"thresholds.{t.name}": t.value for t in self.policy.thresholds})
@@ -760,8 +826,11 @@ class CaseWorkflow:
             "mention.id": mention.id,
             "case.id": self.state.case_id,
             "case.ticket_id": self.state.ticket_id,
+            "mention.text": mention.text,
+            "mention.language": self.state.language or "unknown",
         }
-        return render_parts(self.policy.template(step.template).parts, values)
+        template = self.policy.template(step.template)
+        return render_parts(template.parts_for(self.state.language), values)
 
     def _close(self, who: str, reason: str) -> None:
         if self.closed:
@@ -808,6 +877,11 @@ class CaseWorkflow:
             f"priority {state.priority}",
             "",
         ]
+        if state.language:
+            lines += [
+                f"Language: **{state.language}** (confidence {state.language_confidence:.2f})",
+                "",
+            ]
         pending = state.pending
         if state.status is CaseStatus.CLOSED:
             lines.append(f"Closed: {state.closed_reason}.")
@@ -831,15 +905,28 @@ class CaseWorkflow:
                 CaseStatus.AWAITING_RESOLUTION: "the problem to be resolved",
                 CaseStatus.WAITING: "a timer or an event",
             }.get(state.status)
-            if waiting:
-                lines.append(f"Waiting for {waiting} (step `{state.current_step}`).")
+            if state.status is CaseStatus.AWAITING_ROUTE:
+                able = [p for p in playbooks_in(self.policy, state.language) if p != state.playbook]
+                lines += [
+                    "### Waiting for a person to pick a playbook",
+                    "",
+                    "The policy cannot read this post. In **More Actions → Send an Update**, "
+                    f"`route`: `{_route_example(able[0] if able else 'PLAYBOOK')}`",
+                    "",
+                    f"Playbooks that can answer in '{state.language or 'unknown'}': "
+                    f"{', '.join(able) or 'none'}. Or answer by hand and send `close`: "
+                    '`{"by": "YOUR NAME", "note": "WHY"}`.',
+                ]
             else:
-                lines.append(f"Running step `{state.current_step}`.")
-            lines += [
-                "",
-                "When the customer's problem is fixed, send the update `resolve`: "
-                '`{"by": "YOUR NAME", "note": "WHAT WAS DONE"}`',
-            ]
+                if waiting:
+                    lines.append(f"Waiting for {waiting} (step `{state.current_step}`).")
+                else:
+                    lines.append(f"Running step `{state.current_step}`.")
+                lines += [
+                    "",
+                    "When the customer's problem is fixed, send the update `resolve`: "
+                    '`{"by": "YOUR NAME", "note": "WHAT WAS DONE"}`',
+                ]
         if state.sla_breached:
             lines += ["", f"**SLA breached**: no public answer by {state.sla_due}."]
         return "\n".join(lines)
@@ -847,6 +934,10 @@ class CaseWorkflow:
 
 def _example(step: str, **extra: str) -> str:
     return json.dumps({"step": step, "by": "YOUR NAME", **extra})
+
+
+def _route_example(playbook: str) -> str:
+    return json.dumps({"playbook": playbook, "by": "YOUR NAME"})
 
 
 def _parse(cls: Any, payload: Any) -> Any:

@@ -20,6 +20,7 @@ class CaseStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     AWAITING_CONTACT = "awaiting_contact"
     AWAITING_RESOLUTION = "awaiting_resolution"
+    AWAITING_ROUTE = "awaiting_route"  # a person picks the playbook (unread mentions)
     WAITING = "waiting"
     CLOSED = "closed"
 
@@ -71,6 +72,7 @@ class SupervisorAction:
     text: str = ""
     note: str = ""
     priority: str = ""
+    playbook: str = ""  # route: {"playbook": "standard", "by": "dana"}
 
 
 @dataclasses.dataclass
@@ -171,6 +173,8 @@ class CaseState:
     events: list[str] = dataclasses.field(default_factory=list)
     audit: list[AuditEntry] = dataclasses.field(default_factory=list)
     closed_reason: str = ""
+    language: str = ""  # the complaint's language (ISO 639-1), as triage identified it
+    language_confidence: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

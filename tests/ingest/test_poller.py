@@ -30,7 +30,7 @@ async def test_polled_mentions_become_cases_once(
     emulator.add_post(
         Post("9000000101", "x", "777", "@NorthwindCares my sofa arrived broken, I want a refund")
     )
-    emulator.add_post(Post("9000000102", "x", "778", "@NorthwindCares nice van lol"))
+    emulator.add_post(Post("9000000102", "x", "778", "@NorthwindCares nice van today lol"))
     emulator.add_post(Post("9000000103", "x", BRAND, "Our sale starts today"))
     ingest = Ingest(
         env.client,

@@ -44,6 +44,8 @@ class TestScore:
             "signals": [],
             "policy": "small",
             "policy_version": 2,
+            "language": "en",
+            "language_confidence": decision.language_confidence,
         }
 
     def test_first_matching_route_wins(self) -> None:
