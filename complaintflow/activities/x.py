@@ -171,6 +171,13 @@ def _is_retweet(tweet: dict[str, Any]) -> bool:
     return bool(kinds & {"retweeted", "quoted"})
 
 
+def _replied_to(tweet: dict[str, Any]) -> str:
+    for reference in tweet.get("referenced_tweets") or []:
+        if isinstance(reference, dict) and reference.get("type") == "replied_to":
+            return str(reference.get("id", ""))
+    return ""
+
+
 def _mention(tweet: dict[str, Any], user: dict[str, Any]) -> Mention:
     metrics = tweet.get("public_metrics") or {}
     followers = (user.get("public_metrics") or {}).get("followers_count", 0)
@@ -179,7 +186,9 @@ def _mention(tweet: dict[str, Any], user: dict[str, Any]) -> Mention:
         text=str(tweet.get("text", "")),
         platform="x",
         kind="reply" if tweet.get("in_reply_to_user_id") else "post",
-        thread_id=str(tweet.get("conversation_id") or tweet["id"]),
+        # Keyed like a webhook delivery (whose v1.1 payload has no conversation id): a
+        # reply's thread is the post it answers, a post starts its own.
+        thread_id=_replied_to(tweet) or str(tweet["id"]),
         created_at=str(tweet.get("created_at", "")),
         author=Author(
             id=str(tweet.get("author_id", "")),

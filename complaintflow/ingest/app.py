@@ -27,7 +27,7 @@ from complaintflow.cases import open_case
 from complaintflow.errors import IngestError
 from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
-from complaintflow.ingest.normalise import from_generic, from_meta, from_x
+from complaintflow.ingest.normalise import Mentions, from_generic, from_meta, from_x
 from complaintflow.logs import redact_customer_text
 from complaintflow.rules.features import sentiment
 from complaintflow.rules.mention import Customer, Mention
@@ -78,6 +78,7 @@ class Ingest:
         self.secrets = secrets
         self.decisions = DecisionLog(decision_log)
         self.customers = customers
+        self.skipped_entries = 0  # batch entries that could not be read (logged, reported)
 
     @property
     def decision_log(self) -> Path:
@@ -182,12 +183,19 @@ def create_app(ingest: Ingest) -> Starlette:
                 return _problem(400, f"the body is not JSON: {exc.msg} at position {exc.pos}")
             except IngestError as exc:
                 return _problem(400, str(exc))
+            # One bad entry does not sink a batch: the good ones are taken, the bad ones
+            # logged, counted and listed in the answer (a redelivery would not fix them).
+            skipped = mentions.reported() if isinstance(mentions, Mentions) else []
+            for problem in skipped:
+                log.warning("ingest.entry_skipped", path=request.url.path, problem=problem)
+            ingest.skipped_entries += len(skipped)
             try:
                 done = await ingest.accept(mentions)
             except Exception as exc:  # Temporal unavailable: the platform must retry
                 log.error("ingest.not_accepted", error=str(exc))
                 return _problem(503, "could not hand the mention to Temporal; retry later")
-            return JSONResponse({"accepted": len(mentions), **done})
+            extra = {"skipped": skipped} if skipped else {}
+            return JSONResponse({"accepted": len(mentions), **done, **extra})
 
         return handle
 
