@@ -133,6 +133,8 @@ class EmulatorState:
         self.slack_channels: set[str] | None = None
         self.faults: list[Fault] = []
         self.calls: list[str] = []
+        # Every request as made (for contract tests): route, method, path, query, body, auth.
+        self.requests: list[dict[str, Any]] = []
         # OAuth: live user tokens, refresh tokens still good, authorisation codes waiting.
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
@@ -329,6 +331,7 @@ def _endpoint(
     async def run(request: Request) -> Response:
         if not name.endswith(".token"):  # token grants are counted apart (state.refreshes)
             state.calls.append(name)
+        state.requests.append(await _recorded(name, request, state))
         refused = _refused(request, state, auth)
         if refused is not None:
             return refused
@@ -345,6 +348,41 @@ def _endpoint(
         return response
 
     return run
+
+
+async def _recorded(name: str, request: Request, state: EmulatorState) -> dict[str, Any]:
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ")
+    grant = state.access_tokens.get(token) if header.startswith("Bearer ") else None
+    auth = (
+        f"{grant.platform}-user"
+        if grant is not None
+        else "app"
+        if header == f"Bearer {state.token}"
+        else "basic"
+        if header.startswith("Basic ")
+        else "bearer-unknown"
+        if header
+        else "none"
+    )
+    kind = request.headers.get("content-type", "")
+    body: Any = None
+    if kind.startswith("application/x-www-form-urlencoded"):
+        body = await _form(request)
+    elif await request.body():
+        try:
+            body = await request.json()
+        except ValueError:
+            body = (await request.body()).decode(errors="replace")
+    return {
+        "route": name,
+        "method": request.method,
+        "path": request.url.path,
+        "query": dict(request.query_params),
+        "body": body,
+        "auth": auth,
+        "content_type": kind,
+    }
 
 
 async def _json(request: Request) -> dict[str, Any]:
