@@ -12,13 +12,61 @@ from typing import Any
 
 # openapi-types.ts: TweetFieldsParameter, UserFieldsParameter, TweetExpansionsParameter.
 TWEET_FIELDS = frozenset(
-    ["attachments", "author_id", "context_annotations", "conversation_id", "created_at", "edit_controls", "edit_history_tweet_ids", "entities", "geo", "id", "in_reply_to_user_id", "lang", "non_public_metrics", "organic_metrics", "possibly_sensitive", "promoted_metrics", "public_metrics", "referenced_tweets", "reply_settings", "source", "text", "withheld"]
+    [
+        "attachments",
+        "author_id",
+        "context_annotations",
+        "conversation_id",
+        "created_at",
+        "edit_controls",
+        "edit_history_tweet_ids",
+        "entities",
+        "geo",
+        "id",
+        "in_reply_to_user_id",
+        "lang",
+        "non_public_metrics",
+        "organic_metrics",
+        "possibly_sensitive",
+        "promoted_metrics",
+        "public_metrics",
+        "referenced_tweets",
+        "reply_settings",
+        "source",
+        "text",
+        "withheld",
+    ]
 )
 USER_FIELDS = frozenset(
-    ["created_at", "description", "entities", "id", "location", "name", "pinned_tweet_id", "profile_image_url", "protected", "public_metrics", "url", "username", "verified", "withheld"]
+    [
+        "created_at",
+        "description",
+        "entities",
+        "id",
+        "location",
+        "name",
+        "pinned_tweet_id",
+        "profile_image_url",
+        "protected",
+        "public_metrics",
+        "url",
+        "username",
+        "verified",
+        "withheld",
+    ]
 )
 EXPANSIONS = frozenset(
-    ["attachments.media_keys", "attachments.poll_ids", "author_id", "edit_history_tweet_ids", "entities.mentions.username", "geo.place_id", "in_reply_to_user_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+    [
+        "attachments.media_keys",
+        "attachments.poll_ids",
+        "author_id",
+        "edit_history_tweet_ids",
+        "entities.mentions.username",
+        "geo.place_id",
+        "in_reply_to_user_id",
+        "referenced_tweets.id",
+        "referenced_tweets.id.author_id",
+    ]
 )
 _LISTS = {"tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS, "expansions": EXPANSIONS}
 X_ID = r"[0-9]{1,19}"
@@ -40,7 +88,20 @@ class Contract:
 
 
 _MENTION_QUERY = frozenset(
-    ["since_id", "until_id", "max_results", "pagination_token", "start_time", "end_time", "tweet.fields", "expansions", "media.fields", "poll.fields", "user.fields", "place.fields"]
+    [
+        "since_id",
+        "until_id",
+        "max_results",
+        "pagination_token",
+        "start_time",
+        "end_time",
+        "tweet.fields",
+        "expansions",
+        "media.fields",
+        "poll.fields",
+        "user.fields",
+        "place.fields",
+    ]
 )
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -50,7 +111,17 @@ CONTRACTS: tuple[Contract, ...] = (
         frozenset({"x-user"}),
         "openapi-types.ts TweetCreateRequest; docs.x.com/x-api/posts/create-post",
         body=frozenset(
-            ["direct_message_deep_link", "for_super_followers_only", "geo", "media", "poll", "quote_tweet_id", "reply", "reply_settings", "text"]
+            [
+                "direct_message_deep_link",
+                "for_super_followers_only",
+                "geo",
+                "media",
+                "poll",
+                "quote_tweet_id",
+                "reply",
+                "reply_settings",
+                "text",
+            ]
         ),
         required_body=frozenset({"text", "reply"}),
     ),
@@ -60,7 +131,23 @@ CONTRACTS: tuple[Contract, ...] = (
         frozenset({"x-user", "app"}),
         "openapi-types.ts tweetsRecentSearch",
         query=frozenset(
-            ["query", "start_time", "end_time", "since_id", "until_id", "max_results", "next_token", "pagination_token", "sort_order", "tweet.fields", "expansions", "media.fields", "poll.fields", "user.fields", "place.fields"]
+            [
+                "query",
+                "start_time",
+                "end_time",
+                "since_id",
+                "until_id",
+                "max_results",
+                "next_token",
+                "pagination_token",
+                "sort_order",
+                "tweet.fields",
+                "expansions",
+                "media.fields",
+                "poll.fields",
+                "user.fields",
+                "place.fields",
+            ]
         ),
         required_query=frozenset({"query"}),
     ),
@@ -93,7 +180,16 @@ CONTRACTS: tuple[Contract, ...] = (
         frozenset({"x-user"}),
         "docs.x.com/x-api/direct-messages/get-dm-events-for-a-dm-conversation",
         query=frozenset(
-            ["max_results", "pagination_token", "event_types", "dm_event.fields", "expansions", "media.fields", "user.fields", "tweet.fields"]
+            [
+                "max_results",
+                "pagination_token",
+                "event_types",
+                "dm_event.fields",
+                "expansions",
+                "media.fields",
+                "user.fields",
+                "tweet.fields",
+            ]
         ),
     ),
     Contract(
