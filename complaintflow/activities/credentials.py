@@ -77,9 +77,11 @@ class Tokens:
     access_token: str = dataclasses.field(repr=False)
     refresh_token: str = dataclasses.field(repr=False)
     expires_at: float
+    refresh_at: float = 0.0  # when to refresh: before expiry by the margin, or a fifth of the life
 
     def fresh(self, margin: float = REFRESH_MARGIN) -> bool:
-        return bool(self.access_token) and time.time() < self.expires_at - margin
+        due = self.refresh_at or self.expires_at - margin
+        return bool(self.access_token) and time.time() < due
 
 
 class TokenStore:
@@ -92,7 +94,8 @@ class TokenStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS tokens (platform TEXT PRIMARY KEY, "
                 "access_token TEXT NOT NULL, refresh_token TEXT NOT NULL, "
-                "expires_at REAL NOT NULL, updated_at REAL NOT NULL)"
+                "expires_at REAL NOT NULL, refresh_at REAL NOT NULL DEFAULT 0, "
+                "updated_at REAL NOT NULL)"
             )
         with contextlib.suppress(OSError):
             os.chmod(path, 0o600)  # secrets: readable by the owner only
@@ -113,12 +116,13 @@ class TokenStore:
         db = self._connect()
         try:
             row = db.execute(
-                "SELECT access_token, refresh_token, expires_at FROM tokens WHERE platform = ?",
+                "SELECT access_token, refresh_token, expires_at, refresh_at FROM tokens "
+                "WHERE platform = ?",
                 (platform,),
             ).fetchone()
         finally:
             db.close()
-        return Tokens(row[0], row[1], float(row[2])) if row else None
+        return Tokens(row[0], row[1], float(row[2]), float(row[3])) if row else None
 
     def save(self, platform: str, tokens: Tokens) -> None:
         db = self._connect()
@@ -140,7 +144,8 @@ class TokenStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
-                "SELECT access_token, refresh_token, expires_at FROM tokens WHERE platform = ?",
+                "SELECT access_token, refresh_token, expires_at, refresh_at FROM tokens "
+                "WHERE platform = ?",
                 (app.platform,),
             ).fetchone()
             if row is None:
@@ -149,7 +154,7 @@ class TokenStore:
                     f"{app.platform}`",
                     retryable=False,
                 )
-            current = Tokens(row[0], row[1], float(row[2]))
+            current = Tokens(row[0], row[1], float(row[2]), float(row[3]))
             replaced = stale is not None and current.access_token != stale.access_token
             if replaced or (stale is None and current.fresh(margin)):
                 db.execute("COMMIT")
@@ -185,11 +190,19 @@ class TokenStore:
 
 def _put(db: sqlite3.Connection, platform: str, tokens: Tokens) -> None:
     db.execute(
-        "INSERT INTO tokens (platform, access_token, refresh_token, expires_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(platform) DO UPDATE SET "
+        "INSERT INTO tokens (platform, access_token, refresh_token, expires_at, refresh_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(platform) DO UPDATE SET "
         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
-        "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-        (platform, tokens.access_token, tokens.refresh_token, tokens.expires_at, time.time()),
+        "expires_at = excluded.expires_at, refresh_at = excluded.refresh_at, "
+        "updated_at = excluded.updated_at",
+        (
+            platform,
+            tokens.access_token,
+            tokens.refresh_token,
+            tokens.expires_at,
+            tokens.refresh_at,
+            time.time(),
+        ),
     )
 
 
@@ -197,11 +210,15 @@ def _tokens_from(answer: object, *, keep_refresh: str = "") -> Tokens:
     """Tokens from a token endpoint's JSON answer (Google does not repeat the refresh token)."""
     if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
         raise PlatformError("the token endpoint answered without an access_token", retryable=True)
-    lifetime = answer.get("expires_in")
-    expires = time.time() + (float(lifetime) if isinstance(lifetime, (int, float)) else 3600.0)
+    given = answer.get("expires_in")
+    lifetime = float(given) if isinstance(given, (int, float)) else 3600.0
+    now = time.time()
     refresh = answer.get("refresh_token")
     return Tokens(
-        answer["access_token"], refresh if isinstance(refresh, str) else keep_refresh, expires
+        answer["access_token"],
+        refresh if isinstance(refresh, str) else keep_refresh,
+        now + lifetime,
+        now + lifetime - min(REFRESH_MARGIN, lifetime / 5),
     )
 
 
