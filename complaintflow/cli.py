@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from complaintflow.batch import BatchError, count_rows, read_mentions
+from complaintflow.connect import add_commands as add_credential_commands
 from complaintflow.errors import PolicyError
 from complaintflow.rules.compiler import check_file, load_policy, policy_json_schema
 from complaintflow.rules.durations import format_duration
@@ -248,6 +249,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the place in a policy (default: steps, which see everything)",
     )
     variables.set_defaults(handler=_variables)
+    add_credential_commands(commands)  # connect, doctor
     return parser
 
 

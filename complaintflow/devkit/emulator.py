@@ -917,6 +917,13 @@ async def slack_post_message(request: Request, state: EmulatorState) -> Response
     )
 
 
+async def slack_auth_test(request: Request, state: EmulatorState) -> Response:
+    """auth.test (https://docs.slack.dev/reference/methods/auth.test): who the token is."""
+    if request.headers.get("authorization", "") != f"Bearer {state.token}":
+        return JSONResponse({"ok": False, "error": "invalid_auth"})
+    return JSONResponse({"ok": True, "team": "Brand", "user": "complaintflow", "bot_id": "B1"})
+
+
 async def generic_hook(request: Request, state: EmulatorState) -> Response:
     state.notifications.append({"hook": request.path_params["hook"], **(await _json(request))})
     return Response("ok")
@@ -952,6 +959,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
         "google.token": "none",
         "slack.hook": "none",
         "slack.post_message": "none",  # answers invalid_auth itself, as Slack does
+        "slack.auth_test": "none",
         "webhook.hook": "none",
         "zendesk.ticket": "basic",
     }
@@ -1005,6 +1013,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
         route("/gbp/v4/{name:path}/reply", "gbp.reply", gbp_reply, "PUT"),
         route("/crm/customers", "crm.lookup", crm_lookup, "GET"),
         route("/slack/api/chat.postMessage", "slack.post_message", slack_post_message, "POST"),
+        route("/slack/api/auth.test", "slack.auth_test", slack_auth_test, "POST"),
         route("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
         route("/hooks/{hook:path}", "webhook.hook", generic_hook, "POST"),
         route("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
