@@ -569,7 +569,7 @@ def _worker(args: argparse.Namespace) -> int:
         missing = [
             name
             for name, value in (
-                ("COMPLAINTFLOW_X_TOKEN", platforms.endpoints.x_token),
+                ("COMPLAINTFLOW_X_CLIENT_ID", platforms.endpoints.x_client_id),
                 ("COMPLAINTFLOW_GRAPH_TOKEN", platforms.endpoints.graph_token),
             )
             if not value

@@ -531,8 +531,8 @@ async def x_me(request: Request, state: EmulatorState) -> Response:
 
 async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
     """POST /2/tweets (https://docs.x.com/x-api/posts/create-post): {text, reply:
-    {in_reply_to_tweet_id}}; 201 {data: {id, text}}. Posting the same text twice is refused
-    with 403 (duplicate content)."""
+    {in_reply_to_tweet_id}}; 201 {data: {id, text}}. Posting the same text again is refused
+    with 403 "duplicate content" (modelled within one thread)."""
     body = await _json(request)
     text = str(body.get("text", ""))
     if not text or len(text) > X_LIMIT:
@@ -540,8 +540,12 @@ async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
     parent = str((body.get("reply") or {}).get("in_reply_to_tweet_id", ""))
     if parent and parent not in state.posts:
         return error(400, f"in_reply_to_tweet_id {parent} does not exist")
-    if any(
-        p.platform == "x" and p.author_id == state.brand_x_id and p.text == text and not p.deleted
+    if any(  # the same text again in the same thread (X refuses recent duplicates)
+        p.platform == "x"
+        and p.author_id == state.brand_x_id
+        and p.text == text
+        and p.in_reply_to == parent
+        and not p.deleted
         for p in state.posts.values()
     ):
         return x_problem(
