@@ -139,7 +139,13 @@ async def run_dev(options: DevOptions) -> int:
         if client is None:
             return 1
         token = secrets.token_hex(16)
-        emulator = emulator_for(policy, token)
+        emulator = emulator_for(
+            policy,
+            token,
+            user_token_lifetime=float(
+                os.environ.get("COMPLAINTFLOW_DEV_TOKEN_LIFETIME", DEV_TOKEN_LIFETIME)
+            ),
+        )
         adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
         async with serving(create_app(emulator)) as emulator_url:
             ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
@@ -409,7 +415,11 @@ async def _status_line(client: Client) -> str:
 
 
 def _show_change(route: str, path: str, body: dict[str, Any]) -> None:
-    """One line per change the worker made on a platform (the live view)."""
+    """One line per change the worker made on a platform (the live view); never a token."""
+    if route.endswith(".token"):
+        rotated = " (its refresh token rotated)" if route.startswith("x.") else ""
+        say(f"    ↻ {route:20} user access token refreshed{rotated}")
+        return
     text = body.get("text") or body.get("message") or (body.get("ticket") or {}).get("subject")
     if isinstance(text, dict):
         text = text.get("text")
