@@ -267,7 +267,7 @@ class AccessTokens:
     async def refused(self, access_token: str) -> str:
         """The platform refused `access_token` (401): a refreshed one."""
         stored = await asyncio.to_thread(self.store.load, self.app.platform)
-        if stored is not None and stored.access_token != access_token:
+        if stored is not None and stored.access_token != access_token and stored.fresh(0.0):
             return stored.access_token  # another process refreshed meanwhile
         return await self.refreshed(stored)
 
