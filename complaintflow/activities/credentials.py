@@ -245,9 +245,14 @@ class AccessTokens:
         self.store = store
         self.margin = margin
         self._lock = asyncio.Lock()  # one refresh at a time within this process
+        self._known: Tokens | None = None  # the last tokens read: no store read while fresh
 
     async def get(self) -> str:
+        known = self._known
+        if known is not None and known.fresh(self.margin):
+            return known.access_token
         tokens = await asyncio.to_thread(self.store.load, self.app.platform)
+        self._known = tokens
         if tokens is None:
             raise PlatformError(
                 f"no {self.app.platform} credentials are stored: run `complaintflow connect "
@@ -262,10 +267,12 @@ class AccessTokens:
         """A new access token (`stale` is the one found expiring or refused)."""
         async with self._lock:
             tokens = await asyncio.to_thread(self._refresh, stale)
+        self._known = tokens
         return tokens.access_token
 
     async def refused(self, access_token: str) -> str:
         """The platform refused `access_token` (401): a refreshed one."""
+        self._known = None
         stored = await asyncio.to_thread(self.store.load, self.app.platform)
         if stored is not None and stored.access_token != access_token and stored.fresh(0.0):
             return stored.access_token  # another process refreshed meanwhile

@@ -129,6 +129,9 @@ class EmulatorState:
         self.customers: dict[str, dict[str, str]] = {}  # "platform:author id" -> {tier, id}
         # Slack: the channel each incoming webhook was created for, by its path after /slack/.
         self.slack_hook_channels: dict[str, str] = {}
+        # X recent search indexes posts a little after they are made: posts younger than
+        # this many seconds are not found yet (0: found at once).
+        self.search_lag = 0.0
         # The workspace's channels for chat.postMessage; None: every channel named exists.
         self.slack_channels: set[str] | None = None
         self.faults: list[Fault] = []
@@ -719,6 +722,7 @@ async def x_search(request: Request, state: EmulatorState) -> Response:
         and (
             not terms.get("in_reply_to_tweet_id") or p.in_reply_to == terms["in_reply_to_tweet_id"]
         )
+        and time.time() - p.created >= state.search_lag
     ]
     return _x_page(request, state, found, default_size=10)
 

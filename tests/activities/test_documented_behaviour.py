@@ -271,3 +271,16 @@ class TestIds:
             return
         assert escaped == value  # nothing to escape in a documented id
         assert ".." not in value.split("/") and "?" not in value and "#" not in value
+
+
+class TestXDuplicates:
+    async def test_a_retry_the_search_cannot_see_yet_is_taken_as_done(self, world: World) -> None:
+        state, platforms, _ = world
+        state.search_lag = 30.0  # the reply is made but not searchable yet
+        reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
+        state.faults.append(Fault(route="x.post_tweet", drop=True, times=1))
+        with pytest.raises(ApplicationError):
+            await attempt(1).run(reply, request("x", "1001"))
+        again = await attempt(2).run(reply, request("x", "1001"))
+        assert again.detail.startswith("already replied")
+        assert len(replies(state, "1001")) == 1
