@@ -938,6 +938,9 @@ async def generic_hook(request: Request, state: EmulatorState) -> Response:
 
 
 async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
+    """POST /api/v2/tickets.json {ticket: {subject, comment, ...}}; 201 {ticket}; a repeated
+    Idempotency-Key replays the first answer (https://developer.zendesk.com/api-reference/
+    ticketing/tickets/tickets/#create-ticket, .../introduction/idempotency)."""
     ticket = (await _json(request)).get("ticket")
     if not isinstance(ticket, dict) or not ticket.get("subject"):
         return error(422, "RecordInvalid: subject is required")

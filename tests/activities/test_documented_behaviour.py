@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from temporalio.exceptions import ApplicationError
 
+from complaintflow import load_policy
 from complaintflow.activities.base import RATE_LIMITED_ATTEMPTS
 from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.platforms import Platforms
@@ -24,6 +25,7 @@ from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, Fault, Pos
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
 from complaintflow.errors import PlatformError
+from complaintflow.ingest.normalise import from_x
 from complaintflow.rules.platform_spec import SPECS, BadId, checked_id
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import PollRequest
@@ -36,6 +38,7 @@ from tests.activities.test_platforms import (
     replies,
     request,
 )
+from tests.conftest import EXAMPLE_POLICY
 
 World = tuple[EmulatorState, Platforms, str]
 
@@ -284,3 +287,28 @@ class TestXDuplicates:
         again = await attempt(2).run(reply, request("x", "1001"))
         assert again.detail.startswith("already replied")
         assert len(replies(state, "1001")) == 1
+
+
+class TestXThreads:
+    async def test_the_poller_and_the_webhook_key_a_reply_to_the_same_case(
+        self, world: World
+    ) -> None:
+        state, platforms, _ = world
+        state.add_post(Post("1100", "x", "777", "@NorthwindCares my sofa is broken"))
+        state.add_post(Post("1101", "x", "777", "still broken, 3 weeks now", in_reply_to="1100"))
+        polled = {m.id: m for m in (await platforms.poll_x_mentions(PollRequest(BRAND_X))).mentions}
+        # The same reply as X's Account Activity webhook delivers it (v1.1: no conversation id).
+        event = {
+            "tweet_create_events": [
+                {
+                    "id_str": "1101",
+                    "text": "still broken, 3 weeks now",
+                    "in_reply_to_status_id_str": "1100",
+                    "in_reply_to_user_id_str": "777",
+                    "user": {"id_str": "777", "screen_name": "jo_r", "name": "Jo"},
+                }
+            ]
+        }
+        (pushed,) = from_x(event, load_policy(EXAMPLE_POLICY))
+        assert polled["1101"].thread == pushed.thread == "1100"
+        assert polled["1100"].thread == "1100"
