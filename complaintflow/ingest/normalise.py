@@ -16,6 +16,7 @@ from typing import Any
 from complaintflow.errors import IngestError
 from complaintflow.rules.mention import Author, Mention, MentionError
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.platform_spec import BadId, checked_id
 
 X_TIME = "%a %b %d %H:%M:%S %z %Y"
 
@@ -108,6 +109,8 @@ def _x_event(event: Any, where: str, policy: CompiledPolicy) -> Mention | None:
     tweet_id = _text(tweet.get("id_str", ""), f"{where}.id_str")
     if not tweet_id or not text:
         raise IngestError(f"{where} needs id_str and text")
+    _platform_id("x", tweet_id, f"{where}.id_str")
+    _platform_id("x", author_id, f"{where}.user.id_str")
     # The v1.1 payload has no conversation id: a reply's thread is the post it answers,
     # as the poller keys it too (referenced_tweets replied_to), so both agree.
     return Mention(
@@ -189,6 +192,7 @@ def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy)
     text = _text(value.get("message") or value.get("text") or "", f"{where}.message")
     if not comment_id:
         raise IngestError(f"{where} needs a comment id")
+    _platform_id(platform, comment_id, f"{where}.comment_id")
     if not text:
         raise _Unusable(
             f"{where}: comment {comment_id[:40]!r} has no text (a photo or sticker only)"
@@ -197,7 +201,7 @@ def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy)
     # (parent = the brand's post) starts its own.
     parent = value.get("parent_id")
     thread = (
-        _text(parent, f"{where}.parent_id")
+        _platform_id(platform, _text(parent, f"{where}.parent_id"), f"{where}.parent_id")
         if parent and parent != value.get("post_id")
         else comment_id
     )
@@ -244,6 +248,16 @@ def content_id(item: Any) -> str:
         json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
     return f"content-{digest[:20]}"
+
+
+def _platform_id(platform: str, value: str, where: str) -> str:
+    """`value` if it has the platform's documented id shape (an id like "1_2/../3" would
+    address another object once in a URL); else the entry is bad."""
+    try:
+        checked_id(platform, value)
+    except BadId as exc:
+        raise IngestError(f"{where}: {exc}") from None
+    return value
 
 
 def _x_time(value: Any) -> str:

@@ -145,3 +145,27 @@ def test_generic_mentions_without_an_id_get_one_from_their_content() -> None:
     assert one.id != two.id, "a different complaint is not absorbed as a redelivery"
     assert one.id == again.id == content_id(first), "the same one resent is recognised"
     assert from_generic({**first, "id": "given"})[0].id == "given"
+
+
+async def test_an_id_that_is_not_a_platform_id_is_a_bad_entry(
+    service: tuple[httpx.AsyncClient, Ingest],  # noqa: F811
+) -> None:
+    http, ingest = service
+    body = {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE,
+                "changes": [
+                    page_comment(f"{PAGE}_1_2/../{PAGE}_9", "refund now, broken sofa"),
+                    page_comment(f"{PAGE}_1_4", "Wrong item delivered, I want a refund!"),
+                ],
+            }
+        ],
+    }
+    answer = await post_meta(http, body)
+    assert answer.status_code == 200, answer.text
+    assert [d["id"] for d in answer.json()["decisions"]] == [f"{PAGE}_1_4"]
+    (skipped,) = answer.json()["skipped"]
+    assert "comment_id" in skipped and "is not a facebook id" in skipped
+    assert ingest.skipped_entries == 1
