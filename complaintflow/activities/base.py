@@ -113,6 +113,20 @@ async def send(
         return {}
 
 
+async def after_refresh(call: Awaitable[Any]) -> Any:
+    """A call made with a just-refreshed token. A 401 now means the new token expired on the
+    way (a short lifetime under load): retried after a second, a bounded number of times (a
+    grant that is really revoked fails its next refresh, which is not retried)."""
+    try:
+        return await call
+    except PlatformError as exc:
+        if exc.status != 401:
+            raise
+        raise PlatformError(
+            f"{exc} (with a just-refreshed token)", status=401, retryable=True, retry_after=1.0
+        ) from exc
+
+
 def as_activity(
     name: str, action: Callable[[In], Awaitable[Out]]
 ) -> Callable[[In], Awaitable[Out]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import send
+from complaintflow.activities.base import after_refresh, send
 from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
 from complaintflow.rules.platform_spec import BadId, checked_id
@@ -38,7 +38,8 @@ class GoogleBusinessAdapter:
         except PlatformError as exc:
             if exc.status != 401:
                 raise
-        return await self._send(method, path, await self.tokens.refused(token), **kwargs)
+        fresh = await self.tokens.refused(token)
+        return await after_refresh(self._send(method, path, fresh, **kwargs))
 
     async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
         return await send(

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import may_have_run_before, send
+from complaintflow.activities.base import after_refresh, may_have_run_before, send
 from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
 from complaintflow.rules.mention import Author, Mention
@@ -66,7 +66,8 @@ class XAdapter:
         except PlatformError as exc:
             if exc.status != 401:
                 raise
-        return await self._send(method, path, await self.user_tokens.refused(token), **kwargs)
+        fresh = await self.user_tokens.refused(token)
+        return await after_refresh(self._send(method, path, fresh, **kwargs))
 
     async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
         return await send(

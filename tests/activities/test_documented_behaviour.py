@@ -131,6 +131,17 @@ class TestXAuth:
         await platforms.private_message(request("x", "1001", text="Please DM us"))
         assert [m["text"] for m in state.messages] == ["Please DM us"]
 
+    async def test_a_401_right_after_a_refresh_is_retried_a_bounded_number_of_times(
+        self, world: World
+    ) -> None:
+        state, platforms, _ = world
+        state.faults.append(Fault(route="x.me", status=401, times=2))
+        with pytest.raises(PlatformError) as refused:
+            await platforms.x.check()
+        assert refused.value.retryable and refused.value.retry_after == 1.0
+        assert "just-refreshed" in str(refused.value)
+        assert (await platforms.x.check()).startswith("@"), "the next attempt goes through"
+
 
 class TestXReads:
     async def test_default_fields_carry_no_author(self, world: World) -> None:

@@ -1,7 +1,7 @@
 """Two worker processes sharing one token store never lock the brand out of X.
 
 X rotates refresh tokens: a refresh token works once. The emulator's user tokens here live
-half a second, so both processes refresh many times, often at the same moment; the store's
+1.5 s, so both processes refresh several times, often at the same moment; the store's
 write transaction makes the second one use the first one's new tokens instead of spending
 the old refresh token again.
 """
@@ -22,7 +22,7 @@ async def test_two_processes_refresh_against_rotation_without_a_lockout(
     tmp_path: Path,
 ) -> None:
     state = EmulatorState(
-        token="t0k", brand_x_id="1500", brand_page_id="104", user_token_lifetime=0.5
+        token="t0k", brand_x_id="1500", brand_page_id="104", user_token_lifetime=1.5
     )
     store = TokenStore(tmp_path / "tokens.sqlite3")
     connect_emulated_x(store, "t0k")
@@ -34,7 +34,7 @@ async def test_two_processes_refresh_against_rotation_without_a_lockout(
                 "tests.activities.rotation_worker",
                 url,
                 str(store.path),
-                "4",
+                "6",
                 cwd=ROOT,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -47,6 +47,6 @@ async def test_two_processes_refresh_against_rotation_without_a_lockout(
         calls = int(out.decode().split()[0].removeprefix("calls="))
         assert calls >= 10
     assert state.refused_refreshes == 0, "no process ever spent a refresh token twice"
-    assert state.refreshes >= 5, "the tokens did expire and rotate during the run"
+    assert state.refreshes >= 3, "the tokens did expire and rotate during the run"
     final = store.load("x")
     assert final is not None and final.refresh_token in state.refresh_tokens
