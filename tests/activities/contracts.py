@@ -305,6 +305,12 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
     Contract(
         "POST",
+        r"/slack/api/auth\.test",
+        frozenset({"app"}),
+        "docs.slack.dev/reference/methods/auth.test",
+    ),
+    Contract(
+        "POST",
         r"/zendesk/api/v2/tickets\.json",
         frozenset({"basic"}),
         "developer.zendesk.com/api-reference/ticketing/tickets/tickets/#create-ticket",

@@ -10,6 +10,7 @@ import pytest_asyncio
 from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Platforms
+from complaintflow.connect import diagnose
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
@@ -87,6 +88,8 @@ async def recorded(tmp_path: Path) -> AsyncIterator[EmulatorState]:
         await operations.notify(action("x", "1001", via="slack", target="#care"))
         await bot.notify(action("x", "1001", via="slack", target="#care"))
         await operations.open_ticket(action("x", "1001", target="zendesk"))
+        checked = await diagnose(endpoints, bot.config)  # complaintflow doctor's calls
+        assert [ok for _, ok, _ in checked] == [True, True, True, True], checked
         await http.aclose()
         yield state
 
