@@ -54,9 +54,10 @@ class MetaAdapter:
         edge = "replies" if instagram else "comments"
         if may_have_run_before():
             text_field = "text" if instagram else "message"  # Instagram comments carry `text`
-            listing = await self._call(
-                "GET", f"/{comment}/{edge}", params={"fields": f"id,{text_field},from"}
-            )
+            params = {"fields": f"id,{text_field},from", "limit": "100"}
+            if not instagram:  # the brand's reply is among the newest
+                params["order"] = "reverse_chronological"
+            listing = await self._call("GET", f"/{comment}/{edge}", params=params)
             for found in listing.get("data", []):
                 if (
                     found.get(text_field) == request.text

@@ -804,6 +804,14 @@ async def fb_list_comments(request: Request, state: EmulatorState) -> Response:
         return _gone("get", parent)
     asked = set(filter(None, request.query_params.get("fields", "").split(",")))
     found = [p for p in state.posts.values() if p.in_reply_to == parent and not p.deleted]
+    # order=chronological (default) | reverse_chronological; limit: page size (25 default)
+    if request.query_params.get("order") == "reverse_chronological":
+        found.reverse()
+    try:
+        limit = int(request.query_params.get("limit", "25"))
+    except ValueError:
+        return graph_error("(#100) limit must be an integer", 100)
+    found = found[: max(1, limit)]
     data = []
     for comment in found:
         instagram = comment.platform == "instagram"

@@ -229,6 +229,17 @@ class TestGraph:
         done = await platforms.remove(request("facebook", "104_55", action="delete"))
         assert done.detail == "already deleted"
 
+    async def test_a_retry_finds_its_reply_under_a_busy_comment(self, world: World) -> None:
+        state, platforms, _ = world
+        for n in range(120):  # a busy thread: more comments than a page holds
+            state.add_post(
+                Post(f"104_55_{n}", "facebook", str(900 + n), "same!", in_reply_to="104_55")
+            )
+        await platforms.reply(request("facebook", "104_55"))
+        again = await platforms.reply(request("facebook", "104_55"))
+        assert again.detail == "already replied"
+        assert len([p for p in replies(state, "104_55") if p.author_id == PAGE]) == 1
+
     async def test_instagram_comments_say_text_and_from_only_when_asked(self, world: World) -> None:
         state, platforms, url = world
         await platforms.reply(request("instagram", "17900001", text="So sorry!"))
