@@ -150,8 +150,7 @@ class TokenStore:
             ).fetchone()
             if row is None:
                 raise PlatformError(
-                    f"no {app.platform} credentials are stored: run `complaintflow connect "
-                    f"{app.platform}`",
+                    f"no {app.platform} credentials are stored: {_remedy(app.platform)}",
                     retryable=False,
                 )
             current = Tokens(row[0], row[1], float(row[2]), float(row[3]))
@@ -162,7 +161,7 @@ class TokenStore:
             if not current.refresh_token:
                 raise PlatformError(
                     f"the {app.platform} access token expired and there is no refresh token: "
-                    f"run `complaintflow connect {app.platform}` again",
+                    f"{_remedy(app.platform)}",
                     retryable=False,
                 )
             form, headers = app.request(
@@ -222,6 +221,13 @@ def _tokens_from(answer: object, *, keep_refresh: str = "") -> Tokens:
     )
 
 
+def _remedy(platform: str) -> str:
+    """What the operator does about missing or refused credentials."""
+    if platform == "x":
+        return "run `complaintflow connect x` (again)"
+    return "set a valid COMPLAINTFLOW_GBP_REFRESH_TOKEN (Google OAuth, offline access)"
+
+
 def _refresh_failure(platform: str, answer: httpx.Response) -> PlatformError:
     """A refused refresh: the platform's error code only (its body could echo a token)."""
     try:
@@ -230,8 +236,7 @@ def _refresh_failure(platform: str, answer: httpx.Response) -> PlatformError:
     except ValueError:
         code = ""
     return PlatformError(
-        f"{platform} token refresh refused ({answer.status_code} {code}): run `complaintflow "
-        f"connect {platform}` again",
+        f"{platform} token refresh refused ({answer.status_code} {code}): {_remedy(platform)}",
         status=answer.status_code,
         retryable=answer.status_code >= 500 or answer.status_code == 429,
     )
@@ -255,8 +260,7 @@ class AccessTokens:
         self._known = tokens
         if tokens is None:
             raise PlatformError(
-                f"no {self.app.platform} credentials are stored: run `complaintflow connect "
-                f"{self.app.platform}`",
+                f"no {self.app.platform} credentials are stored: {_remedy(self.app.platform)}",
                 retryable=False,
             )
         if tokens.fresh(self.margin):

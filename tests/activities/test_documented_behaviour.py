@@ -4,6 +4,7 @@ Each test names the behaviour; the emulator's handlers cite the documentation pa
 """
 
 import base64
+import dataclasses
 import hashlib
 import time
 from collections.abc import AsyncIterator
@@ -334,3 +335,40 @@ class TestXThreads:
         (pushed,) = from_x(event, load_policy(EXAMPLE_POLICY))
         assert polled["1101"].thread == pushed.thread == "1100"
         assert polled["1100"].thread == "1100"
+
+
+class TestGoogle:
+    REVIEW = "accounts/1/locations/2/reviews/Rv_9"
+
+    async def test_access_tokens_are_refreshed_from_the_refresh_token(self, world: World) -> None:
+        state, platforms, url = world
+        state.google_token_lifetime = 0.5
+        state.add_post(Post(self.REVIEW, "google_business", "555", "Two weeks late. 1 star"))
+        await platforms.reply(request("google_business", self.REVIEW, text="We are sorry."))
+        time.sleep(0.6)
+        await platforms.reply(request("google_business", self.REVIEW, text="We are so sorry."))
+        assert state.refreshes == 2, "each access token expired and a new one was fetched"
+        (answer,) = replies(state, self.REVIEW)
+        assert answer.text == "We are so sorry.", "the review's one reply, replaced"
+        stale = await platforms.client.put(
+            f"{url}/gbp/v4/{self.REVIEW}/reply",
+            headers={"Authorization": "Bearer t0k"},  # a fixed token is not an OAuth token
+            json={"comment": "x"},
+        )
+        assert stale.status_code == 401
+
+    async def test_a_refused_refresh_token_says_what_to_do(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        state, platforms, _ = world
+        state.add_post(Post(self.REVIEW, "google_business", "555", "1 star"))
+        wrong = Platforms(
+            dataclasses.replace(platforms.endpoints, gbp_refresh_token="revoked"),
+            client=platforms.client,
+            store=TokenStore(tmp_path / "other.sqlite3"),
+        )
+        with pytest.raises(PlatformError, match="google token refresh refused") as refused:
+            await wrong.reply(request("google_business", self.REVIEW))
+        assert not refused.value.retryable
+        assert "COMPLAINTFLOW_GBP_REFRESH_TOKEN" in str(refused.value)
+        assert "revoked" not in str(refused.value), "no credential in the message"
