@@ -56,12 +56,14 @@ def x_webhook(tweet_id: str, n: int) -> bytes:
     tweet = {
         "id_str": tweet_id,
         "text": f"@AcmeCares my kettle {n} arrived broken",
-        "user": {"id_str": f"u{n}", "screen_name": f"user{n}", "name": f"User {n}"},
+        "user": {"id_str": str(600_000 + n), "screen_name": f"user{n}", "name": f"User {n}"},
     }
     return json.dumps({"for_user_id": BRAND, "tweet_create_events": [tweet]}).encode()
 
 
-def bare_activities(url: str, http: httpx.AsyncClient) -> list[Callable[..., Awaitable[None]]]:
+def bare_activities(
+    url: str, http: httpx.AsyncClient, token: str
+) -> list[Callable[..., Awaitable[None]]]:
     @activity.defn(name="bare_notify")
     async def notify(tweet_id: str) -> None:
         answer = await http.post(f"{url}/slack/bench", json={"text": f"New complaint {tweet_id}"})
@@ -72,7 +74,7 @@ def bare_activities(url: str, http: httpx.AsyncClient) -> list[Callable[..., Awa
         answer = await http.post(
             f"{url}/x/2/tweets",
             json={"text": "Sorry, we are on it.", "reply": {"in_reply_to_tweet_id": tweet_id}},
-            headers={"authorization": "Bearer tok"},
+            headers={"authorization": f"Bearer {token}"},  # a user-context token
         )
         answer.raise_for_status()
 
@@ -148,19 +150,21 @@ async def main(count: int, rate: float) -> None:
             client,
             task_queue="latency-bare",
             workflows=[BareReply],
-            activities=bare_activities(url, http),
+            activities=bare_activities(
+                url, http, emulator.issue("x", 24 * 3600, refresh=False).access_token
+            ),
         ),
     ):
 
         async def one_bare(n: int, tweet: str) -> float:
-            emulator.add_post(Post(tweet, "x", f"u{n}", f"@AcmeCares my kettle {n} broke"))
+            emulator.add_post(Post(tweet, "x", str(600_000 + n), f"@AcmeCares my kettle {n} broke"))
             await client.start_workflow(
                 BareReply.run, tweet, id=f"bare-{tweet}", task_queue="latency-bare"
             )
             return time.time()
 
         async def one_case(n: int, tweet: str) -> float:
-            emulator.add_post(Post(tweet, "x", f"u{n}", f"@AcmeCares my kettle {n} broke"))
+            emulator.add_post(Post(tweet, "x", str(600_000 + n), f"@AcmeCares my kettle {n} broke"))
             body = x_webhook(tweet, n)
             answer = await http.post(
                 f"{ingest_url}/webhooks/x",
@@ -178,7 +182,9 @@ async def main(count: int, rate: float) -> None:
             (CASE, one_case),
         ):
             for warm_up in (True, False):
-                keys = [f"{uuid.uuid4().hex[:10]}" for _ in range(10 if warm_up else count)]
+                keys = [
+                    str(10**18 + uuid.uuid4().int % 10**18) for _ in range(10 if warm_up else count)
+                ]  # X ids are digits
                 accepted = await steady(keys, rate, one)
                 replied = await answered(emulator, keys, seconds=120)
                 assert len(replied) == len(keys), f"{len(keys) - len(replied)} unanswered"

@@ -20,16 +20,23 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from temporalio.client import Client
 
 from complaintflow import load_policy
+from complaintflow.activities.credentials import TokenStore
 from complaintflow.cases import list_cases, open_case
-from complaintflow.devkit.emulator import EmulatorState, create_app
+from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, create_app
 from complaintflow.devkit.serve import serving
-from complaintflow.devkit.stack import emulator_for, in_memory_temporal, publish
+from complaintflow.devkit.stack import (
+    connect_emulated_x,
+    emulator_for,
+    in_memory_temporal,
+    publish,
+)
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
@@ -54,12 +61,16 @@ class Worker:
     """`complaintflow worker` as a process, wired to the emulator."""
 
     def __init__(self, address: str, emulator_url: str, token: str) -> None:
+        tokens = TokenStore(Path(tempfile.mkdtemp(prefix="complaintflow-bench-")) / "t.db")
+        connect_emulated_x(tokens, token)
         self.env = {
             **os.environ,
             "TEMPORAL_ADDRESS": address,
             "COMPLAINTFLOW_TASK_QUEUE": QUEUE,
             "COMPLAINTFLOW_X_API_URL": f"{emulator_url}/x",
-            "COMPLAINTFLOW_X_TOKEN": token,
+            # X writes need the brand's user-context token (as after `connect x`).
+            "COMPLAINTFLOW_X_CLIENT_ID": X_CLIENT_ID,
+            "COMPLAINTFLOW_TOKEN_STORE": str(tokens.path),
             "COMPLAINTFLOW_SLACK_WEBHOOK_URL": f"{emulator_url}/slack/scale",
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -88,10 +99,12 @@ class Worker:
 
 def complaint(n: int) -> Mention:
     return Mention(
-        id=f"s{n}",
+        id=str(7_000_000_000 + n),  # X ids are digits
         text=f"@NorthwindCares order {n} never arrived, I want a refund",
         platform="x",
-        author=Author(id=f"c{n}", handle=f"customer{n}", name=f"Customer {n}", followers=90),
+        author=Author(
+            id=str(8_000_000 + n), handle=f"customer{n}", name=f"Customer {n}", followers=90
+        ),
     )
 
 

@@ -24,12 +24,13 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.durations import parse_duration
 from complaintflow.workflows.spikes import SpikeSettings, SpikeWatch
 
 
-class NoSpikeAlert(ValueError):
+class NoSpikeAlert(ComplaintflowError, ValueError):
     """The policy has no `alerts.spike`."""
 
 

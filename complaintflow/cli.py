@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from complaintflow.batch import BatchError, count_rows, read_mentions
+from complaintflow.connect import add_commands as add_credential_commands
 from complaintflow.errors import CommandFailed as CommandFailed  # noqa: PLC0414 - re-exported
 from complaintflow.errors import PolicyError
 from complaintflow.errors import UsageError as UsageError  # noqa: PLC0414 - re-exported
@@ -286,6 +287,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the place in a policy (default: steps, which see everything)",
     )
     variables.set_defaults(handler=_variables)
+    add_credential_commands(commands)  # connect, doctor
     return parser
 
 
@@ -618,7 +620,7 @@ def _worker(args: argparse.Namespace) -> int:
         missing = [
             name
             for name, value in (
-                ("COMPLAINTFLOW_X_TOKEN", platforms.endpoints.x_token),
+                ("COMPLAINTFLOW_X_CLIENT_ID", platforms.endpoints.x_client_id),
                 ("COMPLAINTFLOW_GRAPH_TOKEN", platforms.endpoints.graph_token),
             )
             if not value

@@ -18,6 +18,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter, PayloadCodec, PayloadConverter
 
+from complaintflow.errors import ComplaintflowError
 from complaintflow.worker import DATA_CONVERTER, _PlainRefusals
 from complaintflow.workflows.messages import Refused
 
@@ -28,7 +29,7 @@ KEY_ID = "encryption-key-id"
 NONCE = 12
 
 
-class CodecError(ValueError):
+class CodecError(ComplaintflowError, ValueError):
     """The keys are malformed, or a payload was encrypted with a key this process lacks."""
 
 

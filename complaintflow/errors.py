@@ -9,10 +9,19 @@ ComplaintflowError
  ├── BatchError          a CSV / JSON-lines file of mentions cannot be read (also a ValueError)
  ├── IngestError         an incoming payload cannot be read as mentions
  ├── PlatformError       a platform or webhook refused or failed a call (.retryable)
+ │    └── GraphError     the Graph API's error body: code, subcode, throttling
+ ├── BadId               an id is not in its platform's format (also a ValueError)
  ├── Refused             a supervisor action the case cannot take now (also a ValueError)
  ├── UnknownStepKind     a step kind this part of complaintflow does not handle
  ├── UsageError          the command line asks for something impossible (exit code 2)
- └── CommandFailed       a command ran but could not do what was asked (exit code 1)
+ ├── CommandFailed       a command ran but could not do what was asked (exit code 1)
+ ├── StoreError          the decision store could not take an entry; nothing was written
+ │    ├── StoreUnavailable   the database did not answer or is full: retry later (503)
+ │    └── StoreRejected      the database refused this entry as it is (4xx)
+ ├── CodecError          payload keys malformed, or a payload under a key this process lacks
+ ├── AccountConflict     two policies claim one platform account
+ ├── NoSpikeAlert        the policy has no `alerts.spike`
+ └── PostgresMissing     (dev kit) initdb / postgres are not installed
 
 Each class is importable from here and, as before, from the module that uses it
 (`rules.mention`, `batch`, `workflows.messages`, `cli`).

@@ -104,7 +104,9 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dev server is gone"
     decisions = (state / "decisions.jsonl").read_text().splitlines()
     assert len(decisions) == 14, "the throwaway remarks are in the decision log"
-    assert "→ slack.hook" in rest + "\n".join(lines), "the live view shows the team alerts"
+    shown = rest + "\n".join(lines)
+    assert "→ slack.post_message" in shown, "the live view shows the team alerts"
+    assert "↻ x.token" in shown, "the worker refreshed its X user token during the run"
     assert "[info" not in rest + "\n".join(lines), "no service log lines in the live view"
 
     again = start(state, port, ui_port, "--no-play")

@@ -1,8 +1,9 @@
 """What every adapter shares: one way to make an HTTP call and classify its failure, and
 turning an adapter method into a Temporal activity that maps PlatformError to retry advice."""
 
+import time
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,6 +20,9 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 _FIRST_ATTEMPT: ContextVar[bool] = ContextVar("first_attempt", default=False)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # every adapter's client: calls are short
+# A rate-limited call is retried after the wait the platform names, but not forever: after
+# this many attempts the step fails (and the case escalates) instead of waiting on.
+RATE_LIMITED_ATTEMPTS = 12
 
 
 def may_have_run_before() -> bool:
@@ -31,13 +35,26 @@ def may_have_run_before() -> bool:
     return not _FIRST_ATTEMPT.get()
 
 
-def http_failure(what: str, status: int, message: str, retry_after: str | None) -> PlatformError:
-    """A failed HTTP answer: 429 and 5xx are retried (after Retry-After seconds, when the
-    header gives them), other statuses are not; the platform's message is kept."""
+def http_failure(
+    what: str,
+    status: int,
+    message: str,
+    retry_after: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> PlatformError:
+    """A failed HTTP answer: 429 and 5xx are retried, other statuses are not; the platform's
+    message is kept. The wait comes from Retry-After (seconds), or for X from
+    x-rate-limit-reset (epoch seconds, https://docs.x.com/fundamentals/rate-limits)."""
     delay = None
     if retry_after:
         try:
             delay = max(0.0, float(retry_after))
+        except ValueError:
+            delay = None
+    reset = (headers or {}).get("x-rate-limit-reset")
+    if delay is None and status == 429 and reset:
+        try:
+            delay = max(1.0, float(reset) - time.time())
         except ValueError:
             delay = None
     return PlatformError(
@@ -46,6 +63,9 @@ def http_failure(what: str, status: int, message: str, retry_after: str | None) 
         retryable=status == 429 or status >= 500,
         retry_after=delay,
     )
+
+
+Failure = Callable[[str, httpx.Response], PlatformError]
 
 
 def _first_words(response: httpx.Response) -> str:
@@ -59,14 +79,16 @@ async def send(
     *,
     what: str = "",
     reason: Callable[[httpx.Response], str] = _first_words,
+    failure: Failure | None = None,
     **request: Any,
 ) -> Any:
     """Make one call; its JSON answer ({} when it has none).
 
     A timeout or a connection lost mid-answer is retryable (the call may have happened: the
     adapter looks before trying again); an HTTP error is classified by `http_failure`, with
-    `reason(response)` as the other side's words. `what` names the call in errors
-    (default: METHOD URL).
+    `reason(response)` as the other side's words, or by `failure(what, response)` when given
+    (a platform that signals retryable conditions in 4xx bodies). `what` names the call in
+    errors (default: METHOD URL).
     """
     what = what or f"{method} {url}"
     try:
@@ -76,8 +98,14 @@ async def send(
     except httpx.TransportError as exc:
         raise PlatformError(f"{what}: {exc!r}", retryable=True) from exc
     if response.status_code >= 400:
+        if failure is not None:
+            raise failure(what, response)
         raise http_failure(
-            what, response.status_code, reason(response), response.headers.get("Retry-After")
+            what,
+            response.status_code,
+            reason(response),
+            response.headers.get("Retry-After"),
+            response.headers,
         )
     try:
         return response.json()
@@ -85,22 +113,43 @@ async def send(
         return {}
 
 
+async def after_refresh(call: Awaitable[Any]) -> Any:
+    """A call made with a just-refreshed token. A 401 now means the new token expired on the
+    way (a short lifetime under load): retried after a second, a bounded number of times (a
+    grant that is really revoked fails its next refresh, which is not retried)."""
+    try:
+        return await call
+    except PlatformError as exc:
+        if exc.status != 401:
+            raise
+        raise PlatformError(
+            f"{exc} (with a just-refreshed token)", status=401, retryable=True, retry_after=1.0
+        ) from exc
+
+
 def as_activity(
     name: str, action: Callable[[In], Awaitable[Out]]
 ) -> Callable[[In], Awaitable[Out]]:
     """An activity called `name` that runs `action`; a PlatformError becomes an
-    ApplicationError that is retried (after Retry-After, when given) or not, as classified."""
+    ApplicationError that is retried (after Retry-After, when given) or not, as classified.
+    A call still rate-limited after RATE_LIMITED_ATTEMPTS attempts is not retried again."""
 
     async def run(request: In) -> Out:
-        first = _FIRST_ATTEMPT.set(activity.info().attempt == 1)
+        attempt = activity.info().attempt
+        first = _FIRST_ATTEMPT.set(attempt == 1)
         try:
             return await action(request)
         except PlatformError as exc:
             delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+            retryable = exc.retryable
+            message = str(exc)
+            if retryable and exc.retry_after and attempt >= RATE_LIMITED_ATTEMPTS:
+                retryable = False
+                message += f" (still rate-limited after {attempt} attempts)"
             raise ApplicationError(
-                str(exc),
+                message,
                 type="PlatformError",
-                non_retryable=not exc.retryable,
+                non_retryable=not retryable,
                 next_retry_delay=delay,
             ) from exc
         finally:

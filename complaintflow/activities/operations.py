@@ -1,9 +1,12 @@
 """The brand's own systems: team notifications, helpdesk tickets, and the complaint archive.
 
-Notifications go to a Slack incoming webhook or a generic JSON webhook; tickets to Zendesk
-(`POST /api/v2/tickets.json`, with an Idempotency-Key so a retried step opens one ticket) or a
-generic JSON webhook; archived complaints to an append-only JSON-lines file, written before
-any public post is hidden or deleted.
+Notifications go to Slack or a generic JSON webhook. Slack routes by channel: with a bot token
+through chat.postMessage to the step's channel, else through the incoming webhook configured
+for that channel (a webhook posts only to the channel it was created for), else through the
+one default webhook (whose own channel gets every alert, marked with the channel meant).
+Tickets go to Zendesk (`POST /api/v2/tickets.json`, with an Idempotency-Key so a retried
+step opens one ticket) or a generic JSON webhook; archived complaints to an append-only
+JSON-lines file, written before any public post is hidden or deleted.
 """
 
 import asyncio
@@ -11,6 +14,7 @@ import base64
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,10 @@ from complaintflow.workflows.messages import ActionRequest, ActionResult
 class OperationsConfig:
     """Where notifications, tickets and archives go (from the environment)."""
 
-    slack_webhook_url: str = ""
+    slack_webhook_url: str = ""  # default incoming webhook (posts to its own channel only)
+    slack_webhooks: Mapping[str, str] = dataclasses.field(default_factory=dict)  # by channel
+    slack_bot_token: str = ""
+    slack_api_url: str = "https://slack.com/api"
     notify_webhook_url: str = ""
     zendesk_url: str = ""
     zendesk_email: str = ""
@@ -40,6 +47,9 @@ class OperationsConfig:
         env = os.environ
         return cls(
             slack_webhook_url=env.get("COMPLAINTFLOW_SLACK_WEBHOOK_URL", ""),
+            slack_webhooks=_channel_hooks(env.get("COMPLAINTFLOW_SLACK_WEBHOOKS", "")),
+            slack_bot_token=env.get("COMPLAINTFLOW_SLACK_BOT_TOKEN", ""),
+            slack_api_url=env.get("COMPLAINTFLOW_SLACK_API_URL", cls.slack_api_url),
             notify_webhook_url=env.get("COMPLAINTFLOW_NOTIFY_WEBHOOK_URL", ""),
             zendesk_url=env.get("COMPLAINTFLOW_ZENDESK_URL", ""),
             zendesk_email=env.get("COMPLAINTFLOW_ZENDESK_EMAIL", ""),
@@ -73,21 +83,51 @@ class Operations:
         """Alert the team; `via` is slack or webhook, `target` the channel or audience."""
         text = request.text or f"Case {request.case_id}: {request.step_id}"
         if request.via == "slack":
-            await self._post(
-                self.config.slack_webhook_url, {"text": text, "channel": request.target}
-            )
-        else:
-            await self._post(
-                self.config.notify_webhook_url,
-                {
-                    "case_id": request.case_id,
-                    "target": request.target,
-                    "priority": request.priority,
-                    "text": text,
-                },
-                {"Idempotency-Key": request.key},
-            )
+            return await self._slack(request, text)
+        await self._post(
+            self.config.notify_webhook_url,
+            {
+                "case_id": request.case_id,
+                "target": request.target,
+                "priority": request.priority,
+                "text": text,
+            },
+            {"Idempotency-Key": request.key},
+        )
         return ActionResult(request.key, f"notified {request.target}")
+
+    async def _slack(self, request: ActionRequest, text: str) -> ActionResult:
+        channel = request.target
+        if self.config.slack_bot_token:
+            # https://docs.slack.dev/reference/methods/chat.postMessage: Bearer bot token,
+            # JSON {channel, text}; failures are HTTP 200 with {"ok": false, "error"}.
+            answer = await send(
+                self.client,
+                "POST",
+                self.config.slack_api_url.rstrip("/") + "/chat.postMessage",
+                what="Slack chat.postMessage",
+                json={"channel": channel, "text": text},
+                headers={
+                    "Authorization": f"Bearer {self.config.slack_bot_token}",
+                    "Content-Type": "application/json; charset=utf-8",
+                },
+            )
+            if not isinstance(answer, dict) or answer.get("ok") is not True:
+                problem = answer.get("error", "no answer") if isinstance(answer, dict) else "?"
+                raise PlatformError(
+                    f"Slack chat.postMessage to {channel}: {problem}"
+                    + (" (invite the app to the channel)" if problem == "not_in_channel" else ""),
+                    retryable=problem in ("ratelimited", "internal_error", "fatal_error"),
+                )
+            return ActionResult(str(answer.get("ts", "")), f"notified {channel}")
+        hook = self.config.slack_webhooks.get(channel)
+        if hook:
+            await self._post(hook, {"text": text})
+            return ActionResult(request.key, f"notified {channel}")
+        # The default webhook's own channel gets it: say which channel it was meant for.
+        shown = f"[{channel}] {text}" if channel else text
+        await self._post(self.config.slack_webhook_url, {"text": shown})
+        return ActionResult(request.key, f"notified the default Slack channel (for {channel})")
 
     async def open_ticket(self, request: ActionRequest) -> ActionResult:
         """Open a helpdesk ticket for the case, once per step."""
@@ -145,6 +185,21 @@ class Operations:
             as_activity(registry.OPEN_TICKET, self.open_ticket),
             as_activity(registry.ARCHIVE_POST, self.archive),
         ]
+
+
+def _channel_hooks(value: str) -> dict[str, str]:
+    """COMPLAINTFLOW_SLACK_WEBHOOKS: a JSON object {"#channel": "https://hooks.slack.com/..."}."""
+    if not value.strip():
+        return {}
+    try:
+        hooks = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"COMPLAINTFLOW_SLACK_WEBHOOKS is not JSON: {exc}") from None
+    if not isinstance(hooks, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in hooks.items()
+    ):
+        raise ValueError('COMPLAINTFLOW_SLACK_WEBHOOKS must be {"#channel": "webhook URL", ...}')
+    return hooks
 
 
 def _append(path: Path, line: str) -> None:

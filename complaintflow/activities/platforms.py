@@ -1,4 +1,4 @@
-"""Platform adapters: X API v2 and the Facebook/Instagram Graph API, over one httpx client.
+"""Platform adapters behind one protocol, and where their endpoints and credentials come from.
 
 Every outbound post is exactly once from the customer's point of view. A retry may follow an
 attempt whose outcome is unknown (the platform committed, then the connection dropped), so
@@ -6,212 +6,177 @@ before posting again an adapter looks for what it may already have done: the bra
 with the same text in the thread, the private message already sent (Facebook refuses a second
 private reply to a comment, which is taken as done), the post already hidden or deleted.
 
-Errors are classified: 429 and 5xx retry (honouring Retry-After), timeouts and dropped
-connections retry, 400/401/403/404 stop with the platform's message kept.
+Errors are classified: 429 and 5xx retry (honouring Retry-After / x-rate-limit-reset), Graph
+throttling codes retry, timeouts and dropped connections retry, other 4xx stop with the
+platform's message kept. One adapter module per platform: x.py, meta.py, google.py.
 """
 
 import dataclasses
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 
 import httpx
 
-from complaintflow.activities.base import TIMEOUT, Action, as_activity, may_have_run_before, send
+from complaintflow.activities.base import TIMEOUT, Action, as_activity
+from complaintflow.activities.credentials import AccessTokens, OAuthApp, Tokens, TokenStore
+from complaintflow.activities.google import GoogleBusinessAdapter
+from complaintflow.activities.meta import MetaAdapter
+from complaintflow.activities.x import XAdapter
 from complaintflow.errors import PlatformError
-from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult, PollRequest, PollResult
+
+# Graph API versions expire two years after release
+# (https://developers.facebook.com/docs/graph-api/changelog/versions): keep this current.
+GRAPH_API_VERSION = "v24.0"
+
+
+class PlatformAdapter(Protocol):
+    """What every platform's adapter does (a step it cannot do raises a non-retryable
+    PlatformError saying so)."""
+
+    platforms: tuple[str, ...]
+
+    async def reply(self, request: ActionRequest) -> ActionResult: ...
+
+    async def private_message(self, request: ActionRequest) -> ActionResult: ...
+
+    async def remove(self, request: ActionRequest) -> ActionResult: ...
 
 
 @dataclasses.dataclass(frozen=True)
 class Endpoints:
-    """Where each platform's API is, and the tokens to call it (from the environment)."""
+    """Where each platform's API is, and the credentials to call it (from the environment).
+
+    Tokens that expire (X user context, Google) live in the token store, never here."""
 
     x_url: str = "https://api.x.com"
-    x_token: str = ""
-    graph_url: str = "https://graph.facebook.com/v21.0"
-    graph_token: str = ""
+    x_token: str = ""  # X app-only bearer: reads only
+    x_client_id: str = ""
+    x_client_secret: str = ""  # confidential clients only
+    x_token_url: str = ""  # default: x_url + /2/oauth2/token
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    graph_url: str = f"https://graph.facebook.com/{GRAPH_API_VERSION}"
+    graph_token: str = ""  # long-lived Page access token
+    instagram_page_id: str = ""  # the Page linked to the Instagram account (default: /me)
     gbp_url: str = "https://mybusiness.googleapis.com"
-    gbp_token: str = ""
+    gbp_client_id: str = ""
+    gbp_client_secret: str = ""
+    gbp_refresh_token: str = ""
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    token_store: Path = Path(".complaintflow/tokens.sqlite3")
 
     @classmethod
     def from_environment(cls) -> "Endpoints":
-        """COMPLAINTFLOW_{X,GRAPH,GBP}_API_URL and COMPLAINTFLOW_{X,GRAPH,GBP}_TOKEN."""
+        """COMPLAINTFLOW_{X,GRAPH,GBP}_API_URL, COMPLAINTFLOW_X_TOKEN (app-only bearer),
+        COMPLAINTFLOW_X_CLIENT_ID/_SECRET, COMPLAINTFLOW_GRAPH_TOKEN,
+        COMPLAINTFLOW_GRAPH_API_VERSION, COMPLAINTFLOW_INSTAGRAM_PAGE_ID,
+        COMPLAINTFLOW_GBP_CLIENT_ID/_SECRET/_REFRESH_TOKEN, COMPLAINTFLOW_TOKEN_STORE."""
         env = os.environ
+        version = env.get("COMPLAINTFLOW_GRAPH_API_VERSION", GRAPH_API_VERSION)
         return cls(
             x_url=env.get("COMPLAINTFLOW_X_API_URL", cls.x_url),
             x_token=env.get("COMPLAINTFLOW_X_TOKEN", ""),
-            graph_url=env.get("COMPLAINTFLOW_GRAPH_API_URL", cls.graph_url),
+            x_client_id=env.get("COMPLAINTFLOW_X_CLIENT_ID", ""),
+            x_client_secret=env.get("COMPLAINTFLOW_X_CLIENT_SECRET", ""),
+            x_token_url=env.get("COMPLAINTFLOW_X_TOKEN_URL", ""),
+            x_authorize_url=env.get("COMPLAINTFLOW_X_AUTHORIZE_URL", cls.x_authorize_url),
+            graph_url=env.get(
+                "COMPLAINTFLOW_GRAPH_API_URL", f"https://graph.facebook.com/{version}"
+            ),
             graph_token=env.get("COMPLAINTFLOW_GRAPH_TOKEN", ""),
+            instagram_page_id=env.get("COMPLAINTFLOW_INSTAGRAM_PAGE_ID", ""),
             gbp_url=env.get("COMPLAINTFLOW_GBP_API_URL", cls.gbp_url),
-            gbp_token=env.get("COMPLAINTFLOW_GBP_TOKEN", ""),
+            gbp_client_id=env.get("COMPLAINTFLOW_GBP_CLIENT_ID", ""),
+            gbp_client_secret=env.get("COMPLAINTFLOW_GBP_CLIENT_SECRET", ""),
+            gbp_refresh_token=env.get("COMPLAINTFLOW_GBP_REFRESH_TOKEN", ""),
+            google_token_url=env.get("COMPLAINTFLOW_GOOGLE_TOKEN_URL", cls.google_token_url),
+            token_store=Path(env.get("COMPLAINTFLOW_TOKEN_STORE", ".complaintflow/tokens.sqlite3")),
+        )
+
+    def x_app(self) -> OAuthApp | None:
+        if not self.x_client_id:
+            return None
+        return OAuthApp(
+            "x",
+            self.x_token_url or f"{self.x_url}/2/oauth2/token",
+            self.x_client_id,
+            self.x_client_secret,
+        )
+
+    def google_app(self) -> OAuthApp | None:
+        if not (self.gbp_client_id and self.gbp_refresh_token):
+            return None
+        return OAuthApp(
+            "google",
+            self.google_token_url,
+            self.gbp_client_id,
+            self.gbp_client_secret,
+            secret_in_form=True,
         )
 
 
 class Platforms:
     """The adapters for one process (one HTTP client, connection pooling, timeouts set)."""
 
-    def __init__(self, endpoints: Endpoints, *, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        client: httpx.AsyncClient | None = None,
+        store: TokenStore | None = None,
+    ) -> None:
         self.endpoints = endpoints
         self.client = client or httpx.AsyncClient(timeout=TIMEOUT)
-
-    # -- plumbing ----------------------------------------------------------------------------
-    async def _call(
-        self,
-        method: str,
-        url: str,
-        token: str,
-        *,
-        json: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-    ) -> Any:
-        return await send(
+        x_app, google_app = endpoints.x_app(), endpoints.google_app()
+        if store is None and (x_app or google_app):
+            store = TokenStore(endpoints.token_store)
+        self.store = store
+        if google_app is not None and store is not None:
+            seed_google(store, endpoints.gbp_refresh_token)
+        self.x = XAdapter(
             self.client,
-            method,
-            url,
-            reason=_reason,
-            json=json,
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
+            endpoints.x_url,
+            user_tokens=AccessTokens(x_app, store) if x_app and store else None,
+            app_token=endpoints.x_token,
         )
-
-    def _x(self, method: str, path: str, **kwargs: Any) -> Awaitable[Any]:
-        return self._call(method, self.endpoints.x_url + path, self.endpoints.x_token, **kwargs)
-
-    def _graph(self, method: str, path: str, **kwargs: Any) -> Awaitable[Any]:
-        return self._call(
-            method, self.endpoints.graph_url + path, self.endpoints.graph_token, **kwargs
+        self.meta = MetaAdapter(
+            self.client,
+            endpoints.graph_url,
+            token=endpoints.graph_token,
+            page_id=endpoints.instagram_page_id,
         )
+        self.google = GoogleBusinessAdapter(
+            self.client,
+            endpoints.gbp_url,
+            tokens=AccessTokens(google_app, store) if google_app and store else None,
+        )
+        adapters: tuple[PlatformAdapter, ...] = (self.x, self.meta, self.google)
+        self.adapters = {name: a for a in adapters for name in a.platforms}
 
-    # -- actions -----------------------------------------------------------------------------
+    def _for(self, request: ActionRequest, what: str) -> PlatformAdapter:
+        adapter = self.adapters.get(request.platform)
+        if adapter is None:
+            raise PlatformError(f"{what} on {request.platform} is not supported", retryable=False)
+        return adapter
+
     async def reply(self, request: ActionRequest) -> ActionResult:
         """Answer publicly in the complaint's thread, on its own platform."""
-        if request.platform == "x":
-            if may_have_run_before() and (existing := await self._x_reply_already_made(request)):
-                return ActionResult(existing, "already replied")
-            body = await self._x(
-                "POST",
-                "/2/tweets",
-                json={"text": request.text, "reply": {"in_reply_to_tweet_id": request.mention_id}},
-            )
-            return ActionResult(str(body["data"]["id"]))
-        if request.platform in ("facebook", "instagram"):
-            edge = "comments" if request.platform == "facebook" else "replies"
-            if may_have_run_before():
-                listing = await self._graph("GET", f"/{request.mention_id}/{edge}")
-                for comment in listing.get("data", []):
-                    if (
-                        comment.get("message") == request.text
-                        and comment.get("from", {}).get("id") == request.account_id
-                    ):
-                        return ActionResult(str(comment["id"]), "already replied")
-            body = await self._graph(
-                "POST", f"/{request.mention_id}/{edge}", json={"message": request.text}
-            )
-            return ActionResult(str(body["id"]))
-        if request.platform == "google_business":
-            # A review has one reply; PUT replaces it, so a retry cannot make a second one.
-            await self._call(
-                "PUT",
-                f"{self.endpoints.gbp_url}/v4/{request.mention_id}/reply",
-                self.endpoints.gbp_token,
-                json={"comment": request.text},
-            )
-            return ActionResult(f"{request.mention_id}/reply")
-        raise PlatformError(
-            f"replying on {request.platform} is not supported here", retryable=False
-        )
+        return await self._for(request, "replying").reply(request)
 
     async def private_message(self, request: ActionRequest) -> ActionResult:
         """Move the conversation offline: one private message to the author."""
-        if request.platform == "x":
-            path = f"/2/dm_conversations/with/{request.author_id}"
-            if may_have_run_before():
-                sent = await self._x("GET", path + "/dm_events")
-                for event in sent.get("data", []):
-                    if event.get("text") == request.text:
-                        return ActionResult(str(event["id"]), "already sent")
-            body = await self._x("POST", path + "/messages", json={"text": request.text})
-            return ActionResult(str(body["data"]["dm_event_id"]))
-        if request.platform in ("facebook", "instagram"):
-            try:
-                body = await self._graph(
-                    "POST",
-                    f"/{request.account_id}/messages",
-                    json={
-                        "recipient": {"comment_id": request.mention_id},
-                        "message": {"text": request.text},
-                    },
-                )
-            except PlatformError as exc:
-                if "already replied" in str(exc):  # the one private reply was made
-                    return ActionResult("", "already sent")
-                raise
-            return ActionResult(str(body.get("message_id", "")))
-        raise PlatformError(
-            f"private messages on {request.platform} are not supported here", retryable=False
-        )
+        return await self._for(request, "private messages").private_message(request)
 
     async def remove(self, request: ActionRequest) -> ActionResult:
         """Hide or delete the public complaint (the workflow checked ownership first)."""
-        if request.platform == "x":
-            if request.action != "hide":
-                raise PlatformError(
-                    "X does not let a brand delete a customer's post", retryable=False
-                )
-            await self._x("PUT", f"/2/tweets/{request.mention_id}/hidden", json={"hidden": True})
-            return ActionResult(request.mention_id, "hidden")
-        if request.platform in ("facebook", "instagram"):
-            if request.action == "delete":
-                try:
-                    await self._graph("DELETE", f"/{request.mention_id}")
-                except PlatformError as exc:
-                    if exc.status == 404:  # deleted by an earlier attempt
-                        return ActionResult(request.mention_id, "already deleted")
-                    raise
-                return ActionResult(request.mention_id, "deleted")
-            flag = "is_hidden" if request.platform == "facebook" else "hide"
-            await self._graph("POST", f"/{request.mention_id}", json={flag: True})
-            return ActionResult(request.mention_id, "hidden")
-        raise PlatformError(f"removal on {request.platform} is not supported", retryable=False)
-
-    async def _x_reply_already_made(self, request: ActionRequest) -> str:
-        query = f"conversation_id:{request.thread_id} from:{request.account_id}"
-        found = await self._x("GET", "/2/tweets/search/recent", params={"query": query})
-        for tweet in found.get("data", []):
-            if tweet.get("text") == request.text:
-                return str(tweet["id"])
-        return ""
+        return await self._for(request, "removal").remove(request)
 
     async def poll_x_mentions(self, request: PollRequest) -> PollResult:
         """The brand's X mentions newer than the cursor, oldest first."""
-        params = {
-            "max_results": "100",
-            "tweet.fields": "conversation_id,created_at,public_metrics,in_reply_to_user_id",
-        }
-        if request.since_id:
-            params["since_id"] = request.since_id
-        body = await self._x("GET", f"/2/users/{request.user_id}/mentions", params=params)
-        tweets = body.get("data") or []
-        mentions = tuple(
-            Mention(
-                id=str(t["id"]),
-                text=str(t.get("text", "")),
-                platform="x",
-                thread_id=str(t.get("conversation_id") or t["id"]),
-                created_at=str(t.get("created_at", "")),
-                author=Author(id=str(t.get("author_id", ""))),
-                reshares=int(t.get("public_metrics", {}).get("retweet_count", 0)),
-                replies=int(t.get("public_metrics", {}).get("reply_count", 0)),
-                likes=int(t.get("public_metrics", {}).get("like_count", 0)),
-                addressed=True,
-            )
-            for t in reversed(tweets)
-            if isinstance(t, dict) and "id" in t
-        )
-        newest = str(body.get("meta", {}).get("newest_id") or request.since_id)
-        return PollResult(mentions, newest)
+        return await self.x.poll_mentions(request)
 
     def activities(self) -> list[Action]:
         """Activities for the platform actions, under the registry's names."""
@@ -226,15 +191,9 @@ class Platforms:
         return [as_activity(registry.POLL_X_MENTIONS, self.poll_x_mentions)]
 
 
-def _reason(response: httpx.Response) -> str:
-    """The platform's own words from an error answer (X's detail/title, Graph's message)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
-    error = body.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message", ""))
-    return str(body.get("detail", "") or body.get("title", ""))
+def seed_google(store: TokenStore, refresh_token: str) -> None:
+    """Put the configured Google refresh token in the store (Google's do not rotate), keeping
+    a stored access token that belongs to the same refresh token."""
+    stored = store.load("google")
+    if stored is None or stored.refresh_token != refresh_token:
+        store.save("google", Tokens("", refresh_token, 0.0))

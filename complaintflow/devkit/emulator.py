@@ -1,30 +1,52 @@
-"""A local emulator of the platform APIs complaintflow calls, with the same HTTP shapes.
+"""A local emulator of the platform APIs complaintflow calls, following their documentation.
 
 An ASGI app with in-memory state (posts, threads, hidden flags, private messages, tickets,
-notifications) that checks bearer tokens, enforces the platforms' rules (280 characters on X,
-hiding only in conversations the brand started, one Facebook private reply per comment within
-7 days) and injects faults per route (status codes, 429 with Retry-After, latency, and "commit
-then drop the connection"). Mounted under /x, /graph, /slack, /zendesk; /_emulator exposes
-the state and takes faults and seeded posts.
+notifications, OAuth grants) that behaves as each platform documents it, inconvenient parts
+included: X refuses app-only tokens for writes, user tokens expire and refresh tokens rotate,
+default field sets and pagination, X's x-rate-limit-* headers, Meta's throttling codes inside
+400 bodies, Graph's code 100 for deleted objects, Instagram's field names, Slack webhooks that
+ignore `channel`. Faults are injected per route (status codes, latency, "commit then drop the
+connection"). Mounted under /x, /graph, /gbp, /google, /slack, /zendesk; /_emulator exposes
+the state and takes faults and seeded posts. Each behaviour names its documentation page.
 """
 
 import asyncio
 import base64
 import dataclasses
+import hashlib
 import itertools
+import math
 import random
+import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 X_LIMIT = 280
 PRIVATE_REPLY_WINDOW = 7 * 24 * 3600
+# https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code: "By default,
+# the access token you create through the Authorization Code Flow with PKCE will only stay
+# valid for two hours unless you've used the offline.access scope."
+X_USER_TOKEN_LIFETIME = 7200.0
+# https://developers.google.com/identity/protocols/oauth2/web-server#offline: access tokens
+# are short-lived (expires_in 3599 in the documented token answer).
+GOOGLE_TOKEN_LIFETIME = 3599.0
+X_CLIENT_ID = "complaintflow-dev"
+GOOGLE_CLIENT_ID = "complaintflow-dev.apps.googleusercontent.com"
+# https://docs.x.com/x-api/fundamentals/data-dictionary ("Default fields"): a post carries
+# only id, text and edit_history_tweet_ids unless tweet.fields/expansions ask for more.
+X_DEFAULT_FIELDS = ("id", "text", "edit_history_tweet_ids")
+# https://developers.facebook.com/docs/graph-api/overview/rate-limiting/ and
+# https://developers.facebook.com/docs/graph-api/guides/error-handling: throttling answers
+# HTTP 400 with these error codes ("wait and retry").
+META_THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
 
 
 @dataclasses.dataclass
@@ -40,13 +62,17 @@ class Post:
     created: float = dataclasses.field(default_factory=time.time)
     hidden: bool = False
     deleted: bool = False
+    # X: "retweeted" or "quoted" when this post references another (referenced_tweets).
+    references: str = ""
 
 
 @dataclasses.dataclass
 class Fault:
-    """Make calls to a route fail: `status` (with `retry_after`), `latency`, or `drop`
-    (do the work, then drop the connection before answering). `times` 0 = every call;
-    `rate` is the share of calls hit (1.0 = all)."""
+    """Make calls to a route fail: `status` (with `retry_after`: Retry-After seconds, or on
+    X the x-rate-limit-reset that many seconds ahead), `code` (a Graph error code inside a
+    400 body, e.g. 613 throttling), `latency`, or `drop` (do the work, then drop the
+    connection before answering). `times` 0 = every call; `rate` is the share of calls hit
+    (1.0 = all)."""
 
     route: str
     status: int = 0
@@ -55,24 +81,70 @@ class Fault:
     drop: bool = False
     times: int = 0
     rate: float = 1.0
+    code: int = 0
     hits: int = 0  # calls this fault has hit so far
 
 
-class EmulatorState:
-    """Everything the emulator knows; tests read it through /_emulator/state or directly."""
+@dataclasses.dataclass
+class Grant:
+    """One OAuth authorisation of the brand's account: its live tokens."""
 
-    def __init__(self, *, token: str, brand_x_id: str, brand_page_id: str, seed: int = 0) -> None:
+    platform: str
+    access_token: str
+    expires_at: float
+    refresh_token: str = ""
+
+
+class EmulatorState:
+    """Everything the emulator knows; tests read it through /_emulator/state or directly.
+
+    `token` is the app's credentials everywhere a fixed secret is documented: X's app-only
+    bearer (reads only), the long-lived Meta page token, the Zendesk API token, the Slack bot
+    token, Google's OAuth client secret and the Google refresh token (which do not rotate).
+    X user-context tokens come from the OAuth 2.0 flow (/x/i/oauth2/authorize and
+    /x/2/oauth2/token); a refresh token `TOKEN:seed:ANYTHING` stands for a grant made before
+    the emulator started (good once, like every X refresh token).
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        brand_x_id: str,
+        brand_page_id: str,
+        seed: int = 0,
+        user_token_lifetime: float = X_USER_TOKEN_LIFETIME,
+        google_token_lifetime: float = GOOGLE_TOKEN_LIFETIME,
+    ) -> None:
         self.token = token
         self.brand_x_id = brand_x_id
         self.brand_page_id = brand_page_id
+        self.user_token_lifetime = user_token_lifetime
+        self.google_token_lifetime = google_token_lifetime
         self.posts: dict[str, Post] = {}
         self.messages: list[dict[str, Any]] = []
         self.private_replies: dict[str, float] = {}  # comment id -> when
         self.tickets: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
         self.customers: dict[str, dict[str, str]] = {}  # "platform:author id" -> {tier, id}
+        # Slack: the channel each incoming webhook was created for, by its path after /slack/.
+        self.slack_hook_channels: dict[str, str] = {}
+        # X recent search indexes posts a little after they are made: posts younger than
+        # this many seconds are not found yet (0: found at once).
+        self.search_lag = 0.0
+        # The workspace's channels for chat.postMessage; None: every channel named exists.
+        self.slack_channels: set[str] | None = None
         self.faults: list[Fault] = []
         self.calls: list[str] = []
+        # Every request as made (for contract tests): route, method, path, query, body, auth.
+        self.requests: list[dict[str, Any]] = []
+        # OAuth: live user tokens, refresh tokens still good, authorisation codes waiting.
+        self.access_tokens: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.spent_refresh_tokens: set[str] = set()
+        self.codes: dict[str, dict[str, str]] = {}
+        self.refreshes = 0  # refresh grants answered
+        self.refused_refreshes = 0  # refresh tokens refused (spent or unknown)
         # Told of every change a call made: (route name, path, JSON body).
         self.listener: Callable[[str, str, dict[str, Any]], None] | None = None
         self._ids = itertools.count(1)
@@ -101,6 +173,26 @@ class EmulatorState:
                 return fault
         return None
 
+    def issue(self, platform: str, lifetime: float, *, refresh: bool = True) -> Grant:
+        """A fresh access token (and rotating refresh token) for the brand's account."""
+        grant = Grant(
+            platform,
+            access_token=secrets.token_urlsafe(24),
+            expires_at=time.time() + lifetime,
+            refresh_token=secrets.token_urlsafe(24) if refresh else "",
+        )
+        self.access_tokens[grant.access_token] = grant
+        if grant.refresh_token:
+            self.refresh_tokens[grant.refresh_token] = grant
+        return grant
+
+    def user_token(self, header: str, platform: str) -> str:
+        """ "ok", "expired" or "" (not a user token of `platform`) for an Authorization header."""
+        grant = self.access_tokens.get(header.removeprefix("Bearer "))
+        if grant is None or grant.platform != platform or not header.startswith("Bearer "):
+            return ""
+        return "ok" if time.time() < grant.expires_at else "expired"
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "posts": [dataclasses.asdict(p) for p in self.posts.values()],
@@ -108,6 +200,8 @@ class EmulatorState:
             "tickets": self.tickets,
             "notifications": self.notifications,
             "calls": self.calls,
+            "refreshes": self.refreshes,
+            "refused_refreshes": self.refused_refreshes,
         }
 
 
@@ -122,39 +216,133 @@ def error(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"message": detail, "code": status}, **extra}, status_code=status)
 
 
+def x_problem(status: int, title: str, detail: str, kind: str = "about:blank") -> JSONResponse:
+    """X API v2's problem shape (https://docs.x.com/x-api/fundamentals/response-codes-and-errors)."""
+    body = {"title": title, "detail": detail, "type": kind, "status": status}
+    return JSONResponse(body, status_code=status)
+
+
+def graph_error(message: str, code: int, subcode: int = 0, status: int = 400) -> JSONResponse:
+    """Graph's error shape (https://developers.facebook.com/docs/graph-api/guides/error-handling)."""
+    body: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
+    if subcode:
+        body["error_subcode"] = subcode
+    body["fbtrace_id"] = "Aemulator"
+    return JSONResponse({"error": body}, status_code=status)
+
+
 Handler = Callable[[Request, EmulatorState], Awaitable[Response]]
 
+# Answered when an app-only bearer calls an endpoint that needs a user
+# (https://docs.x.com/fundamentals/authentication/guides/v2-authentication-mapping: posting,
+# hiding replies and Direct Messages support OAuth 1.0a / OAuth 2.0 user context only).
+_X_APP_ONLY = (
+    "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+    "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context]."
+)
 
-def _authorised(request: Request, state: EmulatorState, auth: str) -> bool:
+
+def _refused(request: Request, state: EmulatorState, auth: str) -> Response | None:
+    """None when the call's credentials are good for `auth`; else the platform's answer."""
     header = request.headers.get("authorization", "")
+    if auth in ("x-user", "x-read"):
+        user = state.user_token(header, "x")
+        if user == "ok":
+            return None
+        if user == "" and header == f"Bearer {state.token}":
+            if auth == "x-read":
+                return None
+            return x_problem(
+                403,
+                "Unsupported Authentication",
+                _X_APP_ONLY,
+                "https://api.twitter.com/2/problems/unsupported-authentication",
+            )
+        return x_problem(401, "Unauthorized", "Unauthorized")
+    if auth == "google":
+        if state.user_token(header, "google") == "ok":
+            return None
+        # https://developers.google.com/my-business/content/basic-setup: 401 UNAUTHENTICATED
+        return JSONResponse(
+            {
+                "error": {
+                    "code": 401,
+                    "message": "Request had invalid authentication credentials.",
+                    "status": "UNAUTHENTICATED",
+                }
+            },
+            status_code=401,
+        )
     if auth == "bearer":
-        return header == f"Bearer {state.token}"
+        if header == f"Bearer {state.token}":
+            return None
+        # https://developers.facebook.com/docs/graph-api/guides/error-handling: code 190
+        return graph_error("Invalid OAuth access token.", 190, status=401)
     if auth == "basic":  # Zendesk API tokens: base64("email/token:TOKEN")
         try:
             decoded = base64.b64decode(header.removeprefix("Basic ")).decode()
         except ValueError:
-            return False
-        return header.startswith("Basic ") and decoded.endswith(f"/token:{state.token}")
-    return True  # incoming webhooks: the URL itself is the secret
+            decoded = ""
+        if header.startswith("Basic ") and decoded.endswith(f"/token:{state.token}"):
+            return None
+        return error(401, "Couldn't authenticate you")
+    return None  # incoming webhooks, OAuth token endpoints: checked by their handlers
+
+
+def _x_rate_limited(fault: Fault) -> JSONResponse:
+    """X's 429 (https://docs.x.com/fundamentals/rate-limits): x-rate-limit-limit/-remaining/
+    -reset (epoch seconds), no Retry-After."""
+    reset = math.ceil(time.time() + fault.retry_after)
+    return JSONResponse(
+        {
+            "title": "Too Many Requests",
+            "detail": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+        },
+        status_code=429,
+        headers={
+            "x-rate-limit-limit": "300",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        },
+    )
+
+
+def _injected(name: str, fault: Fault) -> Response:
+    if name.startswith("x.") and fault.status == 429:
+        return _x_rate_limited(fault)
+    if name.startswith(("graph.", "ig.")) and fault.code:
+        return graph_error(
+            f"(#{fault.code}) Application request limit reached"
+            if fault.code in META_THROTTLING_CODES
+            else f"(#{fault.code}) injected",
+            fault.code,
+            status=fault.status or 400,
+        )
+    headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after else {}
+    return JSONResponse(
+        {"error": {"message": f"injected {fault.status}"}},
+        status_code=fault.status,
+        headers=headers,
+    )
 
 
 def _endpoint(
     name: str, state: EmulatorState, handler: Handler, auth: str
 ) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
-        state.calls.append(name)
-        if not _authorised(request, state, auth):
-            return error(401, "Unauthorized: invalid or missing credentials")
+        if not name.endswith(".token"):  # token grants are counted apart (state.refreshes)
+            state.calls.append(name)
+        state.requests.append(await _recorded(name, request, state))
+        refused = _refused(request, state, auth)
+        if refused is not None:
+            return refused
         fault = state.fault_for(name)
         if fault and fault.latency:
             await asyncio.sleep(fault.latency)
-        if fault and fault.status:
-            headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after else {}
-            return JSONResponse(
-                {"error": {"message": f"injected {fault.status}"}},
-                status_code=fault.status,
-                headers=headers,
-            )
+        if fault and (fault.status or fault.code):
+            return _injected(name, fault)
         response = await handler(request, state)
         if state.listener and request.method != "GET" and response.status_code < 400:
             state.listener(name, request.url.path, await _json(request))
@@ -165,6 +353,41 @@ def _endpoint(
     return run
 
 
+async def _recorded(name: str, request: Request, state: EmulatorState) -> dict[str, Any]:
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ")
+    grant = state.access_tokens.get(token) if header.startswith("Bearer ") else None
+    auth = (
+        f"{grant.platform}-user"
+        if grant is not None
+        else "app"
+        if header == f"Bearer {state.token}"
+        else "basic"
+        if header.startswith("Basic ")
+        else "bearer-unknown"
+        if header
+        else "none"
+    )
+    kind = request.headers.get("content-type", "")
+    body: Any = None
+    if kind.startswith("application/x-www-form-urlencoded"):
+        body = await _form(request)
+    elif await request.body():
+        try:
+            body = await request.json()
+        except ValueError:
+            body = (await request.body()).decode(errors="replace")
+    return {
+        "route": name,
+        "method": request.method,
+        "path": request.url.path,
+        "query": dict(request.query_params),
+        "body": body,
+        "auth": auth,
+        "content_type": kind,
+    }
+
+
 async def _json(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -173,8 +396,146 @@ async def _json(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body (what OAuth token endpoints take)."""
+    return dict(parse_qsl((await request.body()).decode(errors="replace")))
+
+
+# -- OAuth -----------------------------------------------------------------------------------
+async def x_authorize(request: Request, state: EmulatorState) -> Response:
+    """The consent page, consenting at once as the brand's account; redirects with a code.
+
+    https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token: response_type
+    =code, client_id, redirect_uri, scope, state, code_challenge, code_challenge_method.
+    """
+    params = request.query_params
+    missing = [
+        key
+        for key in (
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        )
+        if not params.get(key)
+    ]
+    if missing or params["response_type"] != "code":
+        return error(400, f"missing or wrong authorisation parameters: {', '.join(missing)}")
+    if params["code_challenge_method"] not in ("S256", "plain"):
+        return error(400, "code_challenge_method must be S256 or plain")
+    code = secrets.token_urlsafe(16)
+    state.codes[code] = dict(params)
+    target = params["redirect_uri"] + "?" + urlencode({"state": params["state"], "code": code})
+    return RedirectResponse(target, status_code=302)
+
+
+def _oauth_error(kind: str, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": kind, "error_description": description}, status_code=status)
+
+
+async def x_token(request: Request, state: EmulatorState) -> Response:
+    """POST /2/oauth2/token (https://docs.x.com/fundamentals/authentication/oauth-2-0/
+    user-access-token): grant_type authorization_code (code, redirect_uri, code_verifier,
+    client_id) or refresh_token. Each refresh returns a new refresh token and the old one
+    stops working; access tokens live two hours (expires_in 7200)."""
+    form = await _form(request)
+    client_id = form.get("client_id", "")
+    header = request.headers.get("authorization", "")
+    if header.startswith("Basic "):  # confidential clients authenticate with Basic
+        client_id = base64.b64decode(header[6:]).decode(errors="replace").split(":", 1)[0]
+    if client_id != X_CLIENT_ID:
+        return _oauth_error("unauthorized_client", "Missing valid authorization header", 401)
+    grant_type = form.get("grant_type", "")
+    if grant_type == "authorization_code":
+        asked = state.codes.pop(form.get("code", ""), None)
+        if asked is None:
+            return _oauth_error(
+                "invalid_request", "Value passed for the authorization code was invalid."
+            )
+        verifier = form.get("code_verifier", "")
+        expected = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .decode()
+            .rstrip("=")
+            if asked["code_challenge_method"] == "S256"
+            else verifier
+        )
+        if expected != asked["code_challenge"] or form.get("redirect_uri") != asked["redirect_uri"]:
+            return _oauth_error(
+                "invalid_request", "Value passed for the authorization code was invalid."
+            )
+        offline = "offline.access" in asked["scope"].split()
+        grant = state.issue("x", state.user_token_lifetime, refresh=offline)
+        return _token_answer(grant, asked["scope"], state.user_token_lifetime)
+    if grant_type == "refresh_token":
+        given = form.get("refresh_token", "")
+        old = state.refresh_tokens.pop(given, None)
+        if (
+            old is None
+            and given.startswith(f"{state.token}:seed:")
+            and given not in state.spent_refresh_tokens
+        ):
+            old = Grant("x", "", 0.0, given)
+        if old is None or old.platform != "x":
+            state.refused_refreshes += 1
+            return _oauth_error("invalid_request", "Value passed for the token was invalid.")
+        state.spent_refresh_tokens.add(given)
+        state.refreshes += 1
+        grant = state.issue("x", state.user_token_lifetime)
+        return _token_answer(
+            grant,
+            "tweet.read tweet.write users.read dm.read dm.write offline.access",
+            state.user_token_lifetime,
+        )
+    return _oauth_error("invalid_request", f"unsupported grant_type {grant_type!r}")
+
+
+async def google_token(request: Request, state: EmulatorState) -> Response:
+    """POST https://oauth2.googleapis.com/token with grant_type=refresh_token, client_id,
+    client_secret (https://developers.google.com/identity/protocols/oauth2/web-server#offline):
+    a new access token; Google's refresh token stays the same and is not returned again."""
+    form = await _form(request)
+    if form.get("client_id") != GOOGLE_CLIENT_ID or form.get("client_secret") != state.token:
+        return _oauth_error("invalid_client", "The OAuth client was not found.", 401)
+    if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != state.token:
+        state.refused_refreshes += 1
+        return _oauth_error("invalid_grant", "Bad Request")
+    state.refreshes += 1
+    grant = state.issue("google", state.google_token_lifetime, refresh=False)
+    return _token_answer(
+        grant, "https://www.googleapis.com/auth/business.manage", state.google_token_lifetime
+    )
+
+
+def _token_answer(grant: Grant, scope: str, lifetime: float) -> JSONResponse:
+    body: dict[str, Any] = {
+        "token_type": "bearer",
+        "expires_in": int(lifetime),
+        "access_token": grant.access_token,
+        "scope": scope,
+    }
+    if grant.refresh_token:
+        body["refresh_token"] = grant.refresh_token
+    return JSONResponse(body)
+
+
 # -- X API v2 --------------------------------------------------------------------------------
+def _x_id(value: str) -> bool:
+    return value.isdigit() and 0 < len(value) <= 19
+
+
+async def x_me(request: Request, state: EmulatorState) -> Response:
+    """GET /2/users/me (https://docs.x.com/x-api/users/user-lookup-me): the token's user."""
+    return JSONResponse({"data": {"id": state.brand_x_id, "name": "Brand", "username": "brand"}})
+
+
 async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
+    """POST /2/tweets (https://docs.x.com/x-api/posts/create-post): {text, reply:
+    {in_reply_to_tweet_id}}; 201 {data: {id, text}}. Posting the same text again is refused
+    with 403 "duplicate content" (modelled within one thread)."""
     body = await _json(request)
     text = str(body.get("text", ""))
     if not text or len(text) > X_LIMIT:
@@ -182,11 +543,24 @@ async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
     parent = str((body.get("reply") or {}).get("in_reply_to_tweet_id", ""))
     if parent and parent not in state.posts:
         return error(400, f"in_reply_to_tweet_id {parent} does not exist")
+    if any(  # the same text again in the same thread (X refuses recent duplicates)
+        p.platform == "x"
+        and p.author_id == state.brand_x_id
+        and p.text == text
+        and p.in_reply_to == parent
+        and not p.deleted
+        for p in state.posts.values()
+    ):
+        return x_problem(
+            403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+        )
     post = state.add_post(Post(state.new_id(), "x", state.brand_x_id, text, in_reply_to=parent))
     return JSONResponse({"data": {"id": post.id, "text": post.text}}, status_code=201)
 
 
 async def x_hide_reply(request: Request, state: EmulatorState) -> Response:
+    """PUT /2/tweets/:tweet_id/hidden {hidden: true} (https://docs.x.com/x-api/posts/
+    hide-reply): only replies in conversations the authenticated user started."""
     post = state.posts.get(request.path_params["id"])
     if post is None:
         return error(404, "Tweet not found")
@@ -198,17 +572,21 @@ async def x_hide_reply(request: Request, state: EmulatorState) -> Response:
 
 
 async def x_send_dm(request: Request, state: EmulatorState) -> Response:
+    """POST /2/dm_conversations/with/:participant_id/messages (https://docs.x.com/x-api/
+    direct-messages/create-dm-message-by-participant-id): {text}; 201 {data:
+    {dm_conversation_id, dm_event_id}}."""
+    participant = request.path_params["participant_id"]
+    if not _x_id(participant):
+        return x_problem(400, "Invalid Request", f"The `participant_id` {participant!r} is invalid")
     text = str((await _json(request)).get("text", ""))
     if not text:
         return error(400, "text is required")
-    event = state.new_id("dm")
-    state.messages.append(
-        {"platform": "x", "to": request.path_params["participant_id"], "text": text, "id": event}
-    )
+    event = state.new_id("")
+    state.messages.append({"platform": "x", "to": participant, "text": text, "id": event})
     return JSONResponse(
         {
             "data": {
-                "dm_conversation_id": f"{state.brand_x_id}-{request.path_params['participant_id']}",
+                "dm_conversation_id": f"{state.brand_x_id}-{participant}",
                 "dm_event_id": event,
             }
         },
@@ -219,11 +597,104 @@ async def x_send_dm(request: Request, state: EmulatorState) -> Response:
 async def x_list_dms(request: Request, state: EmulatorState) -> Response:
     participant = request.path_params["participant_id"]
     found = [m for m in state.messages if m["platform"] == "x" and m["to"] == participant]
-    return JSONResponse({"data": [{"id": m["id"], "text": m["text"]} for m in found]})
+    return JSONResponse(
+        {
+            "data": [
+                {"id": m["id"], "event_type": "MessageCreate", "text": m["text"]} for m in found
+            ],
+            "meta": {"result_count": len(found)},
+        }
+    )
+
+
+def _tweet(post: Post, fields: set[str], authors: bool) -> dict[str, Any]:
+    """A post as X v2 shows it: the default fields plus those asked for."""
+    data: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+    extra = {
+        "author_id": post.author_id,
+        "conversation_id": post.conversation_id,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(post.created)),
+        "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0},
+    }
+    for key, value in extra.items():
+        if key in fields or (key == "author_id" and authors):
+            data[key] = value
+    if "in_reply_to_user_id" in fields and post.in_reply_to:
+        data["in_reply_to_user_id"] = ""
+    if "referenced_tweets" in fields and (post.references or post.in_reply_to):
+        data["referenced_tweets"] = [
+            {"type": post.references or "replied_to", "id": post.in_reply_to or post.id}
+        ]
+    return data
+
+
+def _after(post_id: str, since: str) -> bool:
+    return (len(post_id), post_id) > (len(since), since)
+
+
+def _x_page(
+    request: Request, state: EmulatorState, found: list[Post], *, default_size: int
+) -> Response:
+    """One page of posts, newest first, shaped by tweet.fields/expansions/user.fields, with
+    meta.next_token when more remain (https://docs.x.com/x-api/fundamentals/pagination)."""
+    params = request.query_params
+    try:
+        size = int(params.get("max_results", default_size))
+    except ValueError:
+        size = -1
+    if not 5 <= size <= 100:
+        return x_problem(
+            400,
+            "Invalid Request",
+            "The `max_results` query parameter value is not between 5 and 100",
+        )
+    found.sort(key=lambda p: (len(p.id), p.id), reverse=True)
+    start = 0
+    if token := params.get("pagination_token") or params.get("next_token"):
+        if not token.startswith("page-") or not token[5:].isdigit():
+            return x_problem(
+                400, "Invalid Request", "The `pagination_token` query parameter value is invalid"
+            )
+        start = int(token[5:])
+    page = found[start : start + size]
+    fields = set(filter(None, params.get("tweet.fields", "").split(",")))
+    expansions = set(filter(None, params.get("expansions", "").split(",")))
+    authors = "author_id" in expansions
+    body: dict[str, Any] = {"data": [_tweet(p, fields, authors) for p in page]} if page else {}
+    if authors and page:
+        user_fields = set(filter(None, params.get("user.fields", "").split(",")))
+        users = []
+        for author in dict.fromkeys(p.author_id for p in page):
+            user: dict[str, Any] = {
+                "id": author,
+                "name": f"User {author}",
+                "username": f"user{author}",
+            }
+            if "public_metrics" in user_fields:
+                user["public_metrics"] = {
+                    "followers_count": 10,
+                    "following_count": 1,
+                    "tweet_count": 1,
+                    "listed_count": 0,
+                }
+            if "verified" in user_fields:
+                user["verified"] = False
+            users.append(user)
+        body["includes"] = {"users": users}
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if page:
+        meta["newest_id"] = page[0].id
+        meta["oldest_id"] = page[-1].id
+    if start + size < len(found):
+        meta["next_token"] = f"page-{start + size}"
+    body["meta"] = meta
+    return JSONResponse(body)
 
 
 async def x_mentions(request: Request, state: EmulatorState) -> Response:
-    """GET /2/users/:id/mentions: customers' posts on X, newest first, after since_id."""
+    """GET /2/users/:id/mentions (https://docs.x.com/x-api/posts/user-mention-timeline-by-
+    user-id): posts mentioning the user after since_id, newest first, 10 a page by default
+    (max_results 5-100), default fields only unless asked."""
     since = request.query_params.get("since_id", "")
     found = [
         p
@@ -231,27 +702,14 @@ async def x_mentions(request: Request, state: EmulatorState) -> Response:
         if p.platform == "x"
         and not p.deleted
         and p.author_id != request.path_params["id"]
-        and (not since or (len(p.id), p.id) > (len(since), since))
+        and (not since or _after(p.id, since))
     ]
-    found.sort(key=lambda p: (len(p.id), p.id), reverse=True)
-    data = [
-        {
-            "id": p.id,
-            "text": p.text,
-            "author_id": p.author_id,
-            "conversation_id": p.conversation_id,
-            "in_reply_to_user_id": "",
-            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0},
-        }
-        for p in found[:100]
-    ]
-    meta: dict[str, Any] = {"result_count": len(data)}
-    if data:
-        meta["newest_id"] = data[0]["id"]
-    return JSONResponse({"data": data, "meta": meta})
+    return _x_page(request, state, found, default_size=10)
 
 
 async def x_search(request: Request, state: EmulatorState) -> Response:
+    """GET /2/tweets/search/recent (https://docs.x.com/x-api/posts/search/integrate/build-a-
+    query): operators conversation_id:, from:, in_reply_to_tweet_id:; 10 a page by default."""
     query = request.query_params.get("query", "")
     terms = dict(part.split(":", 1) for part in query.split() if ":" in part)
     found = [
@@ -261,90 +719,156 @@ async def x_search(request: Request, state: EmulatorState) -> Response:
         and not p.deleted
         and (not terms.get("conversation_id") or p.conversation_id == terms["conversation_id"])
         and (not terms.get("from") or p.author_id == terms["from"])
-    ]
-    return JSONResponse(
-        {
-            "data": [
-                {"id": p.id, "text": p.text, "in_reply_to_tweet_id": p.in_reply_to} for p in found
-            ],
-            "meta": {"result_count": len(found)},
-        }
-    )
-
-
-# -- Facebook Graph (Pages) ------------------------------------------------------------------
-async def fb_comment(request: Request, state: EmulatorState) -> Response:
-    parent = request.path_params["object_id"]
-    if parent not in state.posts:
-        return error(404, f"Unsupported post request. Object with ID '{parent}' does not exist")
-    message = str((await _json(request)).get("message", ""))
-    if not message:
-        return error(400, "(#100) The parameter message is required")
-    post = state.add_post(
-        Post(
-            f"{parent}_{state.new_id()}",
-            "facebook",
-            state.brand_page_id,
-            message,
-            in_reply_to=parent,
+        and (
+            not terms.get("in_reply_to_tweet_id") or p.in_reply_to == terms["in_reply_to_tweet_id"]
         )
+        and time.time() - p.created >= state.search_lag
+    ]
+    return _x_page(request, state, found, default_size=10)
+
+
+# -- Facebook Graph (Pages) and Instagram ---------------------------------------------------
+def _gone(verb: str, object_id: str) -> JSONResponse:
+    """What Graph answers for an object that does not exist (any more): HTTP 400, code 100,
+    subcode 33 (https://developers.facebook.com/docs/graph-api/guides/error-handling)."""
+    return graph_error(
+        f"Unsupported {verb} request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation.",
+        100,
+        33,
     )
-    return JSONResponse({"id": post.id})
+
+
+async def graph_me(request: Request, state: EmulatorState) -> Response:
+    """GET /me with a Page access token is the Page itself
+    (https://developers.facebook.com/docs/pages-api/getting-started)."""
+    return JSONResponse({"id": state.brand_page_id, "name": "Brand"})
+
+
+async def fb_comment(request: Request, state: EmulatorState) -> Response:
+    """POST /{object-id}/comments {message} on Facebook
+    (https://developers.facebook.com/docs/graph-api/reference/object/comments/), POST
+    /{ig-comment-id}/replies?message= on Instagram (https://developers.facebook.com/docs/
+    instagram-platform/instagram-graph-api/reference/ig-comment/replies); {"id"}."""
+    parent = request.path_params["object_id"]
+    post = state.posts.get(parent)
+    if post is None or post.deleted:
+        return _gone("post", parent)
+    message = request.query_params.get("message") or str((await _json(request)).get("message", ""))
+    if not message:
+        return graph_error("(#100) The parameter message is required", 100)
+    if post.platform == "instagram" and post.hidden:
+        return graph_error("(#100) You cannot reply to hidden comments", 100)
+    new_id = state.new_id() if post.platform == "instagram" else f"{parent}_{state.new_id()}"
+    reply = state.add_post(
+        Post(new_id, post.platform, state.brand_page_id, message, in_reply_to=parent)
+    )
+    return JSONResponse({"id": reply.id})
 
 
 async def fb_edit_object(request: Request, state: EmulatorState) -> Response:
-    post = state.posts.get(request.path_params["object_id"])
-    if post is None:
-        return error(404, "Object does not exist")
-    body = await _json(request)
-    if "is_hidden" in body:
-        post.hidden = bool(body["is_hidden"])
-    elif "hide" in body:  # Instagram's spelling
-        post.hidden = bool(body["hide"])
-    else:
-        return error(400, "(#100) Nothing to change")
+    """Hide a comment: POST /{comment-id} is_hidden=true on Facebook
+    (https://developers.facebook.com/docs/graph-api/reference/comment/), hide=true on
+    Instagram (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+    reference/ig-comment)."""
+    object_id = request.path_params["object_id"]
+    post = state.posts.get(object_id)
+    if post is None or post.deleted:
+        return _gone("post", object_id)
+    body = {**(await _json(request)), **request.query_params}
+    flag = "hide" if post.platform == "instagram" else "is_hidden"
+    if flag not in body:
+        return graph_error(f"(#100) The parameter {flag} is required", 100)
+    post.hidden = str(body[flag]).lower() in ("true", "1")
     return JSONResponse({"success": True})
 
 
 async def fb_delete(request: Request, state: EmulatorState) -> Response:
-    post = state.posts.get(request.path_params["object_id"])
+    """DELETE /{comment-id}; a second delete gets code 100 subcode 33, not 404."""
+    object_id = request.path_params["object_id"]
+    post = state.posts.get(object_id)
     if post is None or post.deleted:
-        return error(404, "Object does not exist")
+        return _gone("delete", object_id)
     post.deleted = True
     return JSONResponse({"success": True})
 
 
 async def fb_list_comments(request: Request, state: EmulatorState) -> Response:
+    """GET /{object-id}/comments or /{ig-comment-id}/replies. Facebook comments carry
+    `message`, Instagram comments `text`; `from` comes only when asked for in `fields`
+    (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
+    ig-comment: "from" gives {id, username})."""
     parent = request.path_params["object_id"]
+    top = state.posts.get(parent)
+    if top is None or top.deleted:
+        return _gone("get", parent)
+    asked = set(filter(None, request.query_params.get("fields", "").split(",")))
     found = [p for p in state.posts.values() if p.in_reply_to == parent and not p.deleted]
-    return JSONResponse(
-        {"data": [{"id": p.id, "message": p.text, "from": {"id": p.author_id}} for p in found]}
-    )
+    # order=chronological (default) | reverse_chronological; limit: page size (25 default)
+    if request.query_params.get("order") == "reverse_chronological":
+        found.reverse()
+    try:
+        limit = int(request.query_params.get("limit", "25"))
+    except ValueError:
+        return graph_error("(#100) limit must be an integer", 100)
+    found = found[: max(1, limit)]
+    data = []
+    for comment in found:
+        instagram = comment.platform == "instagram"
+        shown: dict[str, Any] = {"id": comment.id}
+        if instagram:
+            shown["text"] = comment.text
+            shown["timestamp"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%S+0000", time.gmtime(comment.created)
+            )
+        else:
+            shown["message"] = comment.text
+            shown["created_time"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%S+0000", time.gmtime(comment.created)
+            )
+        if "from" in asked:
+            shown["from"] = (
+                {"id": comment.author_id, "username": f"user{comment.author_id}"}
+                if instagram
+                else {"id": comment.author_id, "name": f"User {comment.author_id}"}
+            )
+        if asked:
+            shown = {k: v for k, v in shown.items() if k in asked or k == "id"}
+        data.append(shown)
+    return JSONResponse({"data": data})
 
 
 async def fb_private_reply(request: Request, state: EmulatorState) -> Response:
+    """POST /{PAGE-ID}/messages {recipient: {comment_id}, message: {text}}: a private reply to
+    a Facebook or Instagram comment, sent as the Page; one per comment, within 7 days
+    (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/)."""
     if request.path_params["object_id"] != state.brand_page_id:
-        return error(403, "(#200) Messages can only be sent from the page")
+        return graph_error("(#200) Messages can only be sent from the page", 200, status=403)
     body = await _json(request)
     comment = str((body.get("recipient") or {}).get("comment_id", ""))
     text = str((body.get("message") or {}).get("text", ""))
     post = state.posts.get(comment)
     if post is None:
-        return error(400, "(#100) recipient.comment_id does not exist")
+        return graph_error("(#100) recipient.comment_id does not exist", 100)
     if comment in state.private_replies:
-        return error(400, "(#10900) Activity already replied to: one private reply per comment")
+        return graph_error(
+            "(#10900) Activity already replied to: one private reply per comment", 10900
+        )
     if time.time() - post.created > PRIVATE_REPLY_WINDOW:
-        return error(400, "(#10900) The comment is older than 7 days")
+        return graph_error("(#10900) The comment is older than 7 days", 10900)
     state.private_replies[comment] = time.time()
     message = state.new_id("m_")
     state.messages.append(
-        {"platform": "facebook", "comment_id": comment, "text": text, "id": message}
+        {"platform": post.platform, "comment_id": comment, "text": text, "id": message}
     )
     return JSONResponse({"recipient_id": post.author_id, "message_id": message})
 
 
 # -- Google Business Profile reviews ---------------------------------------------------------
 async def gbp_reply(request: Request, state: EmulatorState) -> Response:
+    """PUT v4/{name=accounts/*/locations/*/reviews/*}/reply {comment}
+    (https://developers.google.com/my-business/reference/rest/v4/accounts.locations.reviews/
+    updateReply): creates or replaces the review's one reply; OAuth access token required."""
     review = request.path_params["name"]
     if review not in state.posts:
         return error(404, f"Requested entity was not found: {review}")
@@ -374,11 +898,57 @@ async def crm_lookup(request: Request, state: EmulatorState) -> Response:
 
 # -- notifications and tickets --------------------------------------------------------------
 async def slack_hook(request: Request, state: EmulatorState) -> Response:
+    """An incoming webhook posts to the one channel it was created for; a `channel` in the
+    body is ignored (https://docs.slack.dev/messaging/sending-messages-using-incoming-
+    webhooks: "You cannot override the default channel ... chosen by the user")."""
+    hook = request.path_params["hook"]
+    body = await _json(request)
+    if not body.get("text") and not body.get("blocks"):
+        return Response("no_text", status_code=400)
+    channel = state.slack_hook_channels.get(hook, "#dev")
+    state.notifications.append(
+        {"hook": hook, "channel": channel, "text": body.get("text", ""), "via": "webhook"}
+    )
+    return Response("ok")
+
+
+async def slack_post_message(request: Request, state: EmulatorState) -> Response:
+    """chat.postMessage (https://docs.slack.dev/reference/methods/chat.postMessage): bot token
+    as Bearer, JSON {channel, text}; errors are HTTP 200 with ok false."""
+    if request.headers.get("authorization", "") != f"Bearer {state.token}":
+        return JSONResponse({"ok": False, "error": "invalid_auth"})
+    body = await _json(request)
+    channel = str(body.get("channel", ""))
+    if not body.get("text") and not body.get("blocks"):
+        return JSONResponse({"ok": False, "error": "no_text"})
+    named = channel if channel.startswith("#") else f"#{channel}"
+    if state.slack_channels is not None and named not in state.slack_channels:
+        return JSONResponse({"ok": False, "error": "channel_not_found"})
+    ts = f"{time.time():.6f}"
+    state.notifications.append(
+        {"channel": named, "text": body.get("text", ""), "via": "chat.postMessage", "ts": ts}
+    )
+    return JSONResponse(
+        {"ok": True, "channel": named, "ts": ts, "message": {"text": body.get("text", "")}}
+    )
+
+
+async def slack_auth_test(request: Request, state: EmulatorState) -> Response:
+    """auth.test (https://docs.slack.dev/reference/methods/auth.test): who the token is."""
+    if request.headers.get("authorization", "") != f"Bearer {state.token}":
+        return JSONResponse({"ok": False, "error": "invalid_auth"})
+    return JSONResponse({"ok": True, "team": "Brand", "user": "complaintflow", "bot_id": "B1"})
+
+
+async def generic_hook(request: Request, state: EmulatorState) -> Response:
     state.notifications.append({"hook": request.path_params["hook"], **(await _json(request))})
     return Response("ok")
 
 
 async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
+    """POST /api/v2/tickets.json {ticket: {subject, comment, ...}}; 201 {ticket}; a repeated
+    Idempotency-Key replays the first answer (https://developer.zendesk.com/api-reference/
+    ticketing/tickets/tickets/#create-ticket, .../introduction/idempotency)."""
     ticket = (await _json(request)).get("ticket")
     if not isinstance(ticket, dict) or not ticket.get("subject"):
         return error(422, "RecordInvalid: subject is required")
@@ -394,10 +964,27 @@ async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
 def create_app(state: EmulatorState) -> ASGIApp:
     """The emulator as an ASGI app over `state`."""
 
+    auths = {
+        "x.token": "none",
+        "x.authorize": "none",
+        "x.post_tweet": "x-user",
+        "x.hide_reply": "x-user",
+        "x.send_dm": "x-user",
+        "x.list_dms": "x-user",
+        "x.me": "x-user",
+        "x.mentions": "x-read",
+        "x.search": "x-read",
+        "gbp.reply": "google",
+        "google.token": "none",
+        "slack.hook": "none",
+        "slack.post_message": "none",  # answers invalid_auth itself, as Slack does
+        "slack.auth_test": "none",
+        "webhook.hook": "none",
+        "zendesk.ticket": "basic",
+    }
+
     def route(path: str, name: str, handler: Handler, method: str) -> Route:
-        auth = {"slack": "none", "webhook": "none", "zendesk": "basic"}.get(
-            name.split(".", maxsplit=1)[0], "bearer"
-        )
+        auth = auths.get(name, "bearer")
         return Route(path, _endpoint(name, state, handler, auth), methods=[method], name=name)
 
     async def show_state(_request: Request) -> Response:
@@ -420,6 +1007,9 @@ def create_app(state: EmulatorState) -> ASGIApp:
         return JSONResponse(dataclasses.asdict(post), status_code=201)
 
     routes = [
+        route("/x/i/oauth2/authorize", "x.authorize", x_authorize, "GET"),
+        route("/x/2/oauth2/token", "x.token", x_token, "POST"),
+        route("/x/2/users/me", "x.me", x_me, "GET"),
         route("/x/2/tweets", "x.post_tweet", x_post_tweet, "POST"),
         route("/x/2/tweets/search/recent", "x.search", x_search, "GET"),
         route("/x/2/users/{id}/mentions", "x.mentions", x_mentions, "GET"),
@@ -430,6 +1020,7 @@ def create_app(state: EmulatorState) -> ASGIApp:
         route(
             "/x/2/dm_conversations/with/{participant_id}/dm_events", "x.list_dms", x_list_dms, "GET"
         ),
+        route("/graph/me", "graph.me", graph_me, "GET"),
         route("/graph/{object_id}/comments", "graph.comment", fb_comment, "POST"),
         route("/graph/{object_id}/replies", "graph.comment", fb_comment, "POST"),
         route("/graph/{object_id}/comments", "graph.list_comments", fb_list_comments, "GET"),
@@ -437,10 +1028,13 @@ def create_app(state: EmulatorState) -> ASGIApp:
         route("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
         route("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
         route("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
+        route("/google/token", "google.token", google_token, "POST"),
         route("/gbp/v4/{name:path}/reply", "gbp.reply", gbp_reply, "PUT"),
         route("/crm/customers", "crm.lookup", crm_lookup, "GET"),
+        route("/slack/api/chat.postMessage", "slack.post_message", slack_post_message, "POST"),
+        route("/slack/api/auth.test", "slack.auth_test", slack_auth_test, "POST"),
         route("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
-        route("/hooks/{hook:path}", "webhook.hook", slack_hook, "POST"),
+        route("/hooks/{hook:path}", "webhook.hook", generic_hook, "POST"),
         route("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
         Route("/_emulator/state", show_state, methods=["GET"]),
         Route("/_emulator/faults", add_fault, methods=["POST"]),

@@ -20,10 +20,12 @@ from collections.abc import Iterator
 
 import psycopg
 
+from complaintflow.errors import ComplaintflowError
+
 SUPERUSER = "complaintflow"
 
 
-class PostgresMissing(RuntimeError):
+class PostgresMissing(ComplaintflowError, RuntimeError):
     """initdb and postgres are not on this machine."""
 
 

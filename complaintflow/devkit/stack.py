@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,13 +35,20 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.activities.base import TIMEOUT, Action
+from complaintflow.activities.credentials import Tokens, TokenStore
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.codec import Keyring, converter_from_environment
 from complaintflow.codec_server import TOKEN as CODEC_TOKEN
 from complaintflow.codec_server import create_codec_app
 from complaintflow.devkit import sample_stream_path
-from complaintflow.devkit.emulator import EmulatorState, Post, create_app
+from complaintflow.devkit.emulator import (
+    GOOGLE_CLIENT_ID,
+    X_CLIENT_ID,
+    EmulatorState,
+    Post,
+    create_app,
+)
 from complaintflow.devkit.play import play_stream
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
@@ -53,6 +61,10 @@ from complaintflow.rules.model import CompiledPolicy
 from complaintflow.store import DATABASE_URL, open_store
 from complaintflow.worker import DATA_CONVERTER, build_worker
 from complaintflow.workflows import search
+
+# User-context tokens in `complaintflow dev` live five minutes (X's live two hours), so the
+# worker refreshes them, and the refresh tokens rotate, during a run.
+DEV_TOKEN_LIFETIME = 300.0
 
 _TYPES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",
@@ -140,7 +152,13 @@ async def run_dev(options: DevOptions) -> int:
         if client is None:
             return 1
         token = secrets.token_hex(16)
-        emulator = emulator_for(policy, token)
+        emulator = emulator_for(
+            policy,
+            token,
+            user_token_lifetime=float(
+                os.environ.get("COMPLAINTFLOW_DEV_TOKEN_LIFETIME", DEV_TOKEN_LIFETIME)
+            ),
+        )
         adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
         async with serving(create_app(emulator)) as emulator_url:
             ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
@@ -148,7 +166,11 @@ async def run_dev(options: DevOptions) -> int:
             async with build_worker(
                 client,
                 activities=emulated_adapters(
-                    emulator_url, token, options.state_dir / "archive", client=adapters_http
+                    emulator_url,
+                    token,
+                    options.state_dir / "archive",
+                    client=adapters_http,
+                    token_store=options.state_dir / "dev-tokens.sqlite3",
                 ),
                 task_queue=options.task_queue,
             ):
@@ -221,23 +243,40 @@ async def _start_codec_server(stack: contextlib.AsyncExitStack, ui_port: int) ->
 
 
 def emulated_adapters(
-    url: str, token: str, archive_dir: Path, *, client: httpx.AsyncClient | None = None
+    url: str,
+    token: str,
+    archive_dir: Path,
+    *,
+    client: httpx.AsyncClient | None = None,
+    token_store: Path | None = None,
 ) -> list[Action]:
-    """Every platform and operations adapter, calling the emulator at `url` with `token`."""
-    platforms = Platforms(
-        Endpoints(
-            x_url=f"{url}/x",
-            x_token=token,
-            graph_url=f"{url}/graph",
-            graph_token=token,
-            gbp_url=f"{url}/gbp",
-            gbp_token=token,
-        ),
-        client=client,
+    """Every platform and operations adapter, calling the emulator at `url` with `token`.
+
+    The one place that wires adapters to the emulator. X and Google use expiring OAuth
+    tokens from a token store (`token_store`, default a fresh temporary file) seeded with a
+    grant the emulator honours once, as after `complaintflow connect x`; Slack routes by
+    channel through chat.postMessage with a bot token.
+    """
+    store = TokenStore(token_store or Path(tempfile.mkdtemp(prefix="complaintflow-")) / "t.db")
+    connect_emulated_x(store, token)
+    endpoints = Endpoints(
+        x_url=f"{url}/x",
+        x_client_id=X_CLIENT_ID,
+        graph_url=f"{url}/graph",
+        graph_token=token,
+        gbp_url=f"{url}/gbp",
+        gbp_client_id=GOOGLE_CLIENT_ID,
+        gbp_client_secret=token,
+        gbp_refresh_token=token,
+        google_token_url=f"{url}/google/token",
+        token_store=store.path,
     )
+    platforms = Platforms(endpoints, client=client, store=store)
     operations = Operations(
         OperationsConfig(
             slack_webhook_url=f"{url}/slack/dev",
+            slack_bot_token=token,
+            slack_api_url=f"{url}/slack/api",
             notify_webhook_url=f"{url}/hooks/dev",
             zendesk_url=f"{url}/zendesk",
             zendesk_email="dev@example",
@@ -250,12 +289,26 @@ def emulated_adapters(
     return [*platforms.activities(), *operations.activities()]
 
 
-def emulator_for(policy: CompiledPolicy, token: str) -> EmulatorState:
-    """An emulator whose brand accounts are the policy's, accepting `token`."""
+def connect_emulated_x(store: TokenStore, token: str) -> None:
+    """Store an X grant the emulator (accepting `token`) honours once: an expired access
+    token and a one-time refresh token, so the first call refreshes and rotation begins."""
+    store.save("x", Tokens("", f"{token}:seed:{secrets.token_hex(8)}", 0.0))
+
+
+def emulator_for(
+    policy: CompiledPolicy, token: str, *, user_token_lifetime: float = DEV_TOKEN_LIFETIME
+) -> EmulatorState:
+    """An emulator whose brand accounts are the policy's, accepting `token`; its user tokens
+    expire after `user_token_lifetime` seconds (short in dev, so refreshes happen while
+    you watch)."""
     x = policy.account("x")
     page = policy.account("facebook")
     return EmulatorState(
-        token=token, brand_x_id=x.id if x else "brand", brand_page_id=page.id if page else "page"
+        token=token,
+        brand_x_id=x.id if x else "1",
+        brand_page_id=page.id if page else "2",
+        user_token_lifetime=user_token_lifetime,
+        google_token_lifetime=user_token_lifetime,
     )
 
 
@@ -398,7 +451,11 @@ async def _status_line(client: Client) -> str:
 
 
 def _show_change(route: str, path: str, body: dict[str, Any]) -> None:
-    """One line per change the worker made on a platform (the live view)."""
+    """One line per change the worker made on a platform (the live view); never a token."""
+    if route.endswith(".token"):
+        rotated = " (its refresh token rotated)" if route.startswith("x.") else ""
+        say(f"    ↻ {route:20} user access token refreshed{rotated}")
+        return
     text = body.get("text") or body.get("message") or (body.get("ticket") or {}).get("subject")
     if isinstance(text, dict):
         text = text.get("text")

@@ -32,7 +32,7 @@ from complaintflow.cases import open_case
 from complaintflow.errors import IngestError
 from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
-from complaintflow.ingest.normalise import from_generic, from_meta, from_x
+from complaintflow.ingest.normalise import Mentions, from_generic, from_meta, from_x
 from complaintflow.logs import redact_customer_text
 from complaintflow.rules.features import language_of, sentiment
 from complaintflow.rules.language import load as load_language_model
@@ -94,6 +94,7 @@ class Ingest:
         )
         self.store = store if store is not None else _store_beside(decision_log)
         self.customers = customers
+        self.skipped_entries = 0  # batch entries that could not be read (logged, reported)
 
     @property
     def decision_log(self) -> Path:
@@ -254,6 +255,12 @@ def create_app(ingest: Ingest) -> Starlette:
                 return _problem(400, f"the body is not JSON: {exc.msg} at position {exc.pos}")
             except IngestError as exc:
                 return _problem(400, str(exc))
+            # One bad entry does not sink a batch: the good ones are taken, the bad ones
+            # logged, counted and listed in the answer (a redelivery would not fix them).
+            skipped = mentions.reported() if isinstance(mentions, Mentions) else []
+            for problem in skipped:
+                log.warning("ingest.entry_skipped", path=request.url.path, problem=problem)
+            ingest.skipped_entries += len(skipped)
             try:
                 done = await ingest.accept(mentions)
             except StoreRejected as exc:  # retrying the same body cannot help
@@ -265,7 +272,8 @@ def create_app(ingest: Ingest) -> Starlette:
             except Exception as exc:  # Temporal unavailable: the platform must retry
                 log.error("ingest.not_accepted", error=str(exc))
                 return _problem(503, "could not hand the mention to Temporal; retry later")
-            return _AsciiJSONResponse({"accepted": len(mentions), **done})
+            extra = {"skipped": skipped} if skipped else {}
+            return _AsciiJSONResponse({"accepted": len(mentions), **done, **extra})
 
         return handle
 

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message
 
 from complaintflow import metrics
-from complaintflow.errors import IngestError
+from complaintflow.errors import ComplaintflowError, IngestError
 from complaintflow.ingest.app import MAX_BODY, Ingest, IngestSecrets, create_app
 from complaintflow.signatures import Encoding, sign, verify
 
@@ -40,7 +40,7 @@ PLATFORMS = {
 }
 
 
-class AccountConflict(ValueError):
+class AccountConflict(ComplaintflowError, ValueError):
     """Two policies claim the same account: a webhook to it would have two owners."""
 
 

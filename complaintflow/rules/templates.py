@@ -10,6 +10,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 
+from complaintflow.rules.platform_spec import SPECS
 from complaintflow.rules.schema import nearest
 
 # What a template can name, with the longest value each can have (for the length checks).
@@ -27,19 +28,10 @@ TEMPLATE_VARIABLES: dict[str, int] = {
 # Names resolved from the policy itself when it is compiled.
 STATIC_PREFIX = "brand."
 
-# Characters a post may carry, per platform (X counts code points up to 280).
-REPLY_LIMITS: dict[str, int] = {
-    "x": 280,
-    "facebook": 8000,
-    "instagram": 2200,
-    "google_business": 4096,
-}
-MESSAGE_LIMITS: dict[str, int] = {
-    "x": 10000,
-    "facebook": 2000,
-    "instagram": 1000,
-    "google_business": 4096,
-}
+# Characters a post may carry, per platform (X counts code points up to 280): from the
+# platform spec table, the one home of per-platform facts.
+REPLY_LIMITS: dict[str, int] = {name: spec.reply_limit for name, spec in SPECS.items()}
+MESSAGE_LIMITS: dict[str, int] = {name: spec.message_limit for name, spec in SPECS.items()}
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")

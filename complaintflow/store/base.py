@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from complaintflow.errors import ComplaintflowError
 from complaintflow.metrics import STORE_WRITE_SECONDS
 from complaintflow.store.migrations import MIGRATIONS
 
 
-class StoreError(Exception):
+class StoreError(ComplaintflowError):
     """The store could not take an entry; nothing of it was written."""
 
 

@@ -1,5 +1,6 @@
 """Notifications, tickets and the archive, against the emulator over loopback."""
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -49,10 +50,17 @@ def action(**changes: str) -> ActionRequest:
 
 async def test_slack_and_webhook_notifications(ops: tuple[EmulatorState, Operations]) -> None:
     state, operations = ops
-    await operations.notify(action(via="slack", target="#care", text="New complaint"))
+    state.slack_hook_channels["T000/B000/XXXX"] = "#alerts"
+    done = await operations.notify(action(via="slack", target="#care", text="New complaint"))
     await operations.notify(action(via="webhook", target="leads", text="SLA breached"))
     assert state.notifications == [
-        {"hook": "T000/B000/XXXX", "text": "New complaint", "channel": "#care"},
+        # One default webhook: its own channel gets it, saying which channel it was meant for.
+        {
+            "hook": "T000/B000/XXXX",
+            "channel": "#alerts",
+            "text": "[#care] New complaint",
+            "via": "webhook",
+        },
         {
             "hook": "pager",
             "case_id": "case-x-1",
@@ -60,6 +68,64 @@ async def test_slack_and_webhook_notifications(ops: tuple[EmulatorState, Operati
             "priority": "",
             "text": "SLA breached",
         },
+    ]
+    assert "default Slack channel" in done.detail
+
+
+async def test_an_incoming_webhook_ignores_the_channel_in_its_body(
+    ops: tuple[EmulatorState, Operations],
+) -> None:
+    state, operations = ops
+    state.slack_hook_channels["T1/B1/X"] = "#created-for"
+    url = operations.config.slack_webhook_url.replace("T000/B000/XXXX", "T1/B1/X")
+    answer = await operations.client.post(url, json={"text": "hi", "channel": "#elsewhere"})
+    assert answer.status_code == 200 and answer.text == "ok"
+    assert state.notifications[-1]["channel"] == "#created-for"
+
+
+async def test_slack_routes_by_channel_with_a_bot_token(
+    ops: tuple[EmulatorState, Operations],
+) -> None:
+    state, operations = ops
+    base = operations.config.slack_webhook_url.removesuffix("/T000/B000/XXXX")
+    bot = Operations(
+        dataclasses.replace(
+            operations.config, slack_bot_token="zd-token", slack_api_url=f"{base}/api"
+        ),
+        client=operations.client,
+    )
+    state.slack_channels = {"#care", "#leads"}
+    await bot.notify(action(via="slack", target="#care", text="one"))
+    await bot.notify(action(via="slack", target="#leads", text="two"))
+    assert [(n["channel"], n["text"], n["via"]) for n in state.notifications] == [
+        ("#care", "one", "chat.postMessage"),
+        ("#leads", "two", "chat.postMessage"),
+    ]
+    with pytest.raises(PlatformError, match="channel_not_found") as refused:
+        await bot.notify(action(via="slack", target="#nowhere", text="three"))
+    assert not refused.value.retryable
+    wrong = Operations(
+        dataclasses.replace(bot.config, slack_bot_token="xoxb-wrong"), client=operations.client
+    )
+    with pytest.raises(PlatformError, match="invalid_auth"):
+        await wrong.notify(action(via="slack", target="#care", text="four"))
+
+
+async def test_slack_routes_by_channel_with_one_webhook_per_channel(
+    ops: tuple[EmulatorState, Operations],
+) -> None:
+    state, operations = ops
+    base = operations.config.slack_webhook_url.removesuffix("/T000/B000/XXXX")
+    state.slack_hook_channels.update({"T/care": "#care", "T/leads": "#leads"})
+    hooks = {"#care": f"{base}/T/care", "#leads": f"{base}/T/leads"}
+    routed = Operations(
+        dataclasses.replace(operations.config, slack_webhooks=hooks), client=operations.client
+    )
+    await routed.notify(action(via="slack", target="#leads", text="urgent"))
+    await routed.notify(action(via="slack", target="#care", text="new"))
+    assert [(n["channel"], n["text"]) for n in state.notifications] == [
+        ("#leads", "urgent"),
+        ("#care", "new"),
     ]
 
 

@@ -1,80 +1,61 @@
 """Platform adapters against the emulator over real HTTP on loopback, with injected faults."""
 
-import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import ActivityEnvironment
 
-from complaintflow.activities.platforms import Endpoints, Platforms
-from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
+from complaintflow.activities.credentials import TokenStore
+from complaintflow.activities.platforms import Platforms
+from complaintflow.devkit.emulator import (
+    EmulatorState,
+    Fault,
+    Post,
+    create_app,
+)
 from complaintflow.devkit.serve import serving
+from complaintflow.devkit.stack import connect_emulated_x
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
-from complaintflow.workflows.messages import ActionRequest
+from tests.support.adapters import (
+    BRAND_X,
+    PAGE,
+    activity_name,
+    attempt,
+    dataclass_replace,
+    emulated_endpoints,
+    replies,
+    request,
+)
 
-BRAND_X, PAGE = "1500", "104"
+T1, B1, T2 = "1001", "1002", "1003"  # a complaint, the brand's post, a reply to it
 
 
 @pytest_asyncio.fixture
-async def world() -> AsyncIterator[tuple[EmulatorState, Platforms]]:
+async def world(tmp_path: Path) -> AsyncIterator[tuple[EmulatorState, Platforms]]:
     state = EmulatorState(token="t0k", brand_x_id=BRAND_X, brand_page_id=PAGE)
-    state.add_post(Post("t1", "x", "777", "@NorthwindCares my order never arrived"))
-    state.add_post(Post("b1", "x", BRAND_X, "Our winter sale starts today"))
-    state.add_post(Post("t2", "x", "777", "@NorthwindCares still nothing", in_reply_to="b1"))
+    state.add_post(Post(T1, "x", "777", "@NorthwindCares my order never arrived"))
+    state.add_post(Post(B1, "x", BRAND_X, "Our winter sale starts today"))
+    state.add_post(Post(T2, "x", "777", "@NorthwindCares still nothing", in_reply_to=B1))
     state.add_post(Post("104_55", "facebook", "888", "Wrong item delivered!"))
     async with serving(create_app(state)) as url:
-        platforms = Platforms(
-            Endpoints(
-                x_url=f"{url}/x",
-                x_token="t0k",
-                graph_url=f"{url}/graph",
-                graph_token="t0k",
-                gbp_url=f"{url}/gbp",
-                gbp_token="t0k",
-            ),
-            client=httpx.AsyncClient(timeout=5.0),
-        )
+        endpoints = emulated_endpoints(url, tmp_path)
+        store = TokenStore(endpoints.token_store)
+        connect_emulated_x(store, "t0k")
+        platforms = Platforms(endpoints, client=httpx.AsyncClient(timeout=5.0), store=store)
         yield state, platforms
         await platforms.client.aclose()
-
-
-def request(
-    platform: str,
-    mention: str,
-    *,
-    text: str = "Sorry to hear this, Jo.",
-    thread: str = "",
-    action: str = "hide",
-) -> ActionRequest:
-    return ActionRequest(
-        case_id="c",
-        step_id="s",
-        kind="reply",
-        platform=platform,
-        thread_id=thread or mention,
-        mention_id=mention,
-        author_id="777",
-        text=text,
-        action=action,
-        key="c/s",
-        account_id=BRAND_X if platform == "x" else PAGE,
-    )
-
-
-def replies(state: EmulatorState, to: str) -> list[Post]:
-    return [p for p in state.posts.values() if p.in_reply_to == to]
 
 
 class TestExactlyOnce:
     @pytest.mark.parametrize(
         ("step", "mention", "calls"),
         [
-            (registry.POST_REPLY, "t1", ["x.post_tweet", "x.search"]),
-            (registry.SEND_PRIVATE_MESSAGE, "t1", ["x.send_dm", "x.list_dms"]),
+            (registry.POST_REPLY, T1, ["x.post_tweet", "x.search"]),
+            (registry.SEND_PRIVATE_MESSAGE, T1, ["x.send_dm", "x.list_dms"]),
             (registry.POST_REPLY, "104_55", ["graph.comment", "graph.list_comments"]),
         ],
     )
@@ -84,7 +65,7 @@ class TestExactlyOnce:
         state, platforms = world
         action = next(a for a in platforms.activities() if activity_name(a) == step)
         state.faults.append(Fault(route=calls[0], drop=True, times=1))
-        platform = "x" if mention.startswith("t") else "facebook"
+        platform = "facebook" if "_" in mention else "x"
         with pytest.raises(ApplicationError):  # committed, then the answer was lost
             await attempt(1).run(action, request(platform, mention))
         retried = await attempt(2).run(action, request(platform, mention))
@@ -95,11 +76,11 @@ class TestExactlyOnce:
         self, world: tuple[EmulatorState, Platforms]
     ) -> None:
         state, platforms = world
-        first = await platforms.reply(request("x", "t1"))
-        again = await platforms.reply(request("x", "t1"))
+        first = await platforms.reply(request("x", T1))
+        again = await platforms.reply(request("x", T1))
         assert again.ref == first.ref and again.detail == "already replied"
-        (reply,) = replies(state, "t1")
-        assert (reply.author_id, reply.conversation_id) == (BRAND_X, "t1")
+        (reply,) = replies(state, T1)
+        assert (reply.author_id, reply.conversation_id) == (BRAND_X, T1)
 
     async def test_x_reply_after_commit_then_drop(
         self, world: tuple[EmulatorState, Platforms]
@@ -107,12 +88,12 @@ class TestExactlyOnce:
         state, platforms = world
         state.faults.append(Fault(route="x.post_tweet", drop=True, times=1))
         with pytest.raises(PlatformError) as dropped:
-            await platforms.reply(request("x", "t1"))
+            await platforms.reply(request("x", T1))
         assert dropped.value.retryable
-        assert len(replies(state, "t1")) == 1, "the platform did commit"
-        retried = await platforms.reply(request("x", "t1"))
+        assert len(replies(state, T1)) == 1, "the platform did commit"
+        retried = await platforms.reply(request("x", T1))
         assert retried.detail == "already replied"
-        assert len(replies(state, "t1")) == 1
+        assert len(replies(state, T1)) == 1
 
     async def test_facebook_reply_and_private_reply_once(
         self, world: tuple[EmulatorState, Platforms]
@@ -130,8 +111,8 @@ class TestExactlyOnce:
 
     async def test_x_dm_once(self, world: tuple[EmulatorState, Platforms]) -> None:
         state, platforms = world
-        await platforms.private_message(request("x", "t1", text="Please email care@nw"))
-        again = await platforms.private_message(request("x", "t1", text="Please email care@nw"))
+        await platforms.private_message(request("x", T1, text="Please email care@nw"))
+        again = await platforms.private_message(request("x", T1, text="Please email care@nw"))
         assert again.detail == "already sent" and len(state.messages) == 1
 
     async def test_delete_retried_after_commit(
@@ -176,7 +157,7 @@ class TestPlatformRules:
     ) -> None:
         _, platforms = world
         with pytest.raises(PlatformError) as refused:
-            await platforms.reply(request("x", "t1", text="x" * 281))
+            await platforms.reply(request("x", T1, text="x" * 281))
         assert not refused.value.retryable and refused.value.status == 403
         assert "1 to 280 characters, got 281" in str(refused.value)
 
@@ -185,15 +166,15 @@ class TestPlatformRules:
     ) -> None:
         state, platforms = world
         with pytest.raises(PlatformError) as refused:
-            await platforms.remove(request("x", "t1"))
+            await platforms.remove(request("x", T1))
         assert "only hide replies in conversations you started" in str(refused.value)
-        await platforms.remove(request("x", "t2"))
-        assert state.posts["t2"].hidden
+        await platforms.remove(request("x", T2))
+        assert state.posts[T2].hidden
 
     async def test_x_cannot_delete(self, world: tuple[EmulatorState, Platforms]) -> None:
         _, platforms = world
         with pytest.raises(PlatformError, match="X does not let a brand delete"):
-            await platforms.remove(request("x", "t2", action="delete"))
+            await platforms.remove(request("x", T2, action="delete"))
 
 
 class TestErrors:
@@ -219,19 +200,25 @@ class TestErrors:
             Fault(route="x.search", status=status, retry_after=retry_after, times=1)
         )
         with pytest.raises(PlatformError) as failed:
-            await platforms.reply(request("x", "t1"))
+            await platforms.reply(request("x", T1))
         assert failed.value.retryable is retryable
-        assert failed.value.retry_after == (retry_after or None)
-        assert replies(state, "t1") == []
+        if retry_after:  # X gives x-rate-limit-reset (epoch seconds), not Retry-After
+            assert failed.value.retry_after == pytest.approx(retry_after, abs=1.5)
+        else:
+            assert failed.value.retry_after is None
+        assert replies(state, T1) == []
 
     async def test_bad_token_is_not_retried(self, world: tuple[EmulatorState, Platforms]) -> None:
         _, platforms = world
         wrong = Platforms(
-            dataclass_replace(platforms.endpoints, x_token="nope"), client=platforms.client
+            dataclass_replace(platforms.endpoints, graph_token="nope"),
+            client=platforms.client,
+            store=platforms.store,
         )
         with pytest.raises(PlatformError) as failed:
-            await wrong.reply(request("x", "t1"))
+            await wrong.reply(request("facebook", "104_55"))
         assert failed.value.status == 401 and not failed.value.retryable
+        assert "Invalid OAuth access token" in str(failed.value)
 
     async def test_activity_reports_retry_advice(
         self, world: tuple[EmulatorState, Platforms]
@@ -240,23 +227,7 @@ class TestErrors:
         state.faults.append(Fault(route="x.search", status=429, retry_after=12, times=1))
         reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
         with pytest.raises(ApplicationError) as failed:
-            await attempt(2).run(reply, request("x", "t1"))  # a retry looks before posting
+            await attempt(2).run(reply, request("x", T1))  # a retry looks before posting
         assert not failed.value.non_retryable
         assert failed.value.next_retry_delay is not None
-        assert failed.value.next_retry_delay.total_seconds() == 12
-
-
-def attempt(number: int) -> ActivityEnvironment:
-    """Temporal's activity test environment, as on the given attempt."""
-    environment = ActivityEnvironment()
-    environment.info = dataclasses.replace(environment.info, attempt=number)
-    return environment
-
-
-def activity_name(function: object) -> str:
-    definition = getattr(function, "__temporal_activity_definition")
-    return str(definition.name)
-
-
-def dataclass_replace(endpoints: Endpoints, **changes: str) -> Endpoints:
-    return dataclasses.replace(endpoints, **changes)
+        assert failed.value.next_retry_delay.total_seconds() == pytest.approx(12, abs=1.5)

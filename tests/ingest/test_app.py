@@ -4,43 +4,17 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow import load_policy
-from complaintflow.devkit.serve import serving
-from complaintflow.ingest.app import Ingest, create_app
+from complaintflow.ingest.app import Ingest
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.support.paths import EXAMPLE_POLICY
-from tests.support.platform import Platform
-from tests.support.webhooks import BRAND_X, SECRETS, hex_signature, post_x, x_event, x_signature
-
-
-@pytest_asyncio.fixture
-async def service(
-    env: WorkflowEnvironment, platform: Platform, queue: str, tmp_path: Path
-) -> AsyncIterator[tuple[httpx.AsyncClient, Ingest]]:
-    ingest = Ingest(
-        env.client,
-        load_policy(EXAMPLE_POLICY),
-        task_queue=queue,
-        secrets=SECRETS,
-        decision_log=tmp_path / "decisions.jsonl",
-    )
-    async with (
-        platform.worker(env.client, queue),
-        serving(create_app(ingest)) as url,
-        httpx.AsyncClient(base_url=url) as http,
-    ):
-        yield http, ingest
+from tests.support.webhooks import BRAND_X, hex_signature, post_x, x_event, x_signature
 
 
 class TestAccepting:

@@ -121,8 +121,8 @@ async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
         {
             "object": "page",
             "entry": [
-                meta_comment(NORTHWIND_PAGE, "c-1", COMPLAINT),
-                meta_comment(ACME_PAGE, "c-2", "nice mug lol"),
+                meta_comment(NORTHWIND_PAGE, f"{NORTHWIND_PAGE}_1", COMPLAINT),
+                meta_comment(ACME_PAGE, f"{ACME_PAGE}_2", "nice mug lol"),
             ],
         }
     ).encode()
@@ -132,7 +132,8 @@ async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
     )
     assert answer.status_code == 200, answer.text
     assert sorted(answer.json()["policies"]) == sorted(names.values())
-    assert answer.json()["cases"] == ["case-facebook-c-1"] and answer.json()["logged"] == ["c-2"]
+    assert answer.json()["cases"] == [f"case-facebook-{NORTHWIND_PAGE}_1"]
+    assert answer.json()["logged"] == [f"{ACME_PAGE}_2"]
     forged = await http.post(
         "/webhooks/meta", content=body, headers={"x-hub-signature-256": "sha256=00"}
     )

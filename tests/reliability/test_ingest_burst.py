@@ -44,8 +44,8 @@ async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path
     for n in range(distinct):
         tweet = f"9{n:06d}"
         text = f"@AcmeCares kettle {n} arrived broken" if n in complaints else f"nice one {n} lol"
-        emulator.add_post(Post(tweet, "x", f"u{n}", text))
-        bodies.append((tweet, json.dumps(x_event(tweet, text, user_id=f"u{n}")).encode()))
+        emulator.add_post(Post(tweet, "x", str(600_000 + n), text))
+        bodies.append((tweet, json.dumps(x_event(tweet, text, user_id=str(600_000 + n))).encode()))
     deliveries = bodies + rng.sample(bodies, WEBHOOKS - distinct)
     rng.shuffle(deliveries)
     queue = "burst"

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.devkit.emulator import create_app
+from complaintflow.activities.credentials import TokenStore
+from complaintflow.devkit.emulator import X_CLIENT_ID, create_app
 from complaintflow.devkit.serve import serving
+from complaintflow.devkit.stack import connect_emulated_x
 from complaintflow.workflows.messages import CaseState
 from tests.support.helpers import until
 from tests.support.reliability import assert_done_exactly_once, emulated_x, open_cases, progress
@@ -29,6 +31,8 @@ async def test_every_case_completes_exactly_once_across_worker_crashes(
     dev: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     emulator = emulated_x()
+    tokens = TokenStore(tmp_path / "tokens.sqlite3")
+    connect_emulated_x(tokens, "tok")
     logs = (tmp_path / "worker.log").open("w")
     async with serving(create_app(emulator)) as url:
         environment = {
@@ -37,7 +41,10 @@ async def test_every_case_completes_exactly_once_across_worker_crashes(
             "TEMPORAL_NAMESPACE": "default",
             "COMPLAINTFLOW_TASK_QUEUE": "crash",
             "COMPLAINTFLOW_X_API_URL": f"{url}/x",
-            "COMPLAINTFLOW_X_TOKEN": "tok",
+            # X writes need the brand's user-context token: a store all the worker
+            # processes share, holding a grant the emulator honours (as after `connect x`).
+            "COMPLAINTFLOW_X_CLIENT_ID": X_CLIENT_ID,
+            "COMPLAINTFLOW_TOKEN_STORE": str(tokens.path),
             "COMPLAINTFLOW_ZENDESK_URL": f"{url}/zendesk",
             "COMPLAINTFLOW_ZENDESK_EMAIL": "care@acme.example",
             "COMPLAINTFLOW_ZENDESK_TOKEN": "tok",

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import zlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -61,15 +62,16 @@ ATTEMPTS: dict[str, Forge] = {
 
 
 def body_for(route: str, mention_id: str, text: str) -> bytes:
+    numeric = str(zlib.crc32(mention_id.encode()))  # X and Meta ids are digits
     if route == "x":
-        return json.dumps(x_event(mention_id, text)).encode()
+        return json.dumps(x_event(numeric, text)).encode()
     if route == "meta":
         change = {
             "field": "feed",
             "value": {
                 "item": "comment",
                 "verb": "add",
-                "comment_id": mention_id,
+                "comment_id": f"104_0_{numeric}",
                 "post_id": "104_0",
                 "parent_id": "104_0",
                 "message": text,

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import IndexedValueType
@@ -16,10 +17,15 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
+from complaintflow import load_policy
 from complaintflow.cli import main
+from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import in_memory_temporal, temporal_binary
+from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.workflows import search
+from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
+from tests.support.webhooks import SECRETS
 
 _INDEX = {
     SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -125,3 +131,22 @@ def policy_file(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest_asyncio.fixture
+async def service(
+    env: WorkflowEnvironment, platform: Platform, queue: str, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Ingest]]:
+    ingest = Ingest(
+        env.client,
+        load_policy(EXAMPLE_POLICY),
+        task_queue=queue,
+        secrets=SECRETS,
+        decision_log=tmp_path / "decisions.jsonl",
+    )
+    async with (
+        platform.worker(env.client, queue),
+        serving(create_app(ingest)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        yield http, ingest

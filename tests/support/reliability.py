@@ -42,13 +42,13 @@ async def open_cases(
 
     async def one(n: int) -> WorkflowHandle[CaseWorkflow, object]:
         post = emulator.add_post(
-            Post(f"{prefix}{n:04d}", "x", f"u{n}", f"@AcmeCares kettle {n} arrived broken")
+            Post(f"{prefix}{n:04d}", "x", str(600_000 + n), f"@AcmeCares kettle {n} arrived broken")
         )
         mention = Mention(
             id=post.id,
             text=post.text,
             platform="x",
-            author=Author(id=f"u{n}", handle=f"user{n}", name=f"User {n}"),
+            author=Author(id=str(600_000 + n), handle=f"user{n}", name=f"User {n}"),
         )
         return await open_case(
             client,

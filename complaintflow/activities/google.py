@@ -1,0 +1,69 @@
+"""The Google Business Profile adapter: the one reply a review can have, with an OAuth access
+token refreshed from the brand's refresh token (Google's access tokens are short-lived).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from complaintflow.activities.base import after_refresh, send
+from complaintflow.activities.credentials import AccessTokens
+from complaintflow.errors import PlatformError
+from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.workflows.messages import ActionRequest, ActionResult
+
+
+class GoogleBusinessAdapter:
+    """Review replies on Google Business Profile (API v4)."""
+
+    platforms: tuple[str, ...] = ("google_business",)
+
+    def __init__(self, client: httpx.AsyncClient, url: str, *, tokens: AccessTokens | None) -> None:
+        self.client = client
+        self.url = url
+        self.tokens = tokens
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.tokens is None:
+            raise PlatformError(
+                "Google Business Profile needs COMPLAINTFLOW_GBP_CLIENT_ID, "
+                "COMPLAINTFLOW_GBP_CLIENT_SECRET and COMPLAINTFLOW_GBP_REFRESH_TOKEN",
+                retryable=False,
+            )
+        token = await self.tokens.get()
+        try:
+            return await self._send(method, path, token, **kwargs)
+        except PlatformError as exc:
+            if exc.status != 401:
+                raise
+        fresh = await self.tokens.refused(token)
+        return await after_refresh(self._send(method, path, fresh, **kwargs))
+
+    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
+        return await send(
+            self.client,
+            method,
+            self.url + path,
+            what=f"{method} {path}",
+            headers={"Authorization": f"Bearer {token}"},
+            **kwargs,
+        )
+
+    async def reply(self, request: ActionRequest) -> ActionResult:
+        """PUT v4/{review name}/reply {comment}: creates or replaces the review's one reply,
+        so a retry cannot make a second (https://developers.google.com/my-business/reference/
+        rest/v4/accounts.locations.reviews/updateReply)."""
+        try:
+            review = checked_id("google_business", request.mention_id, "review name")
+        except BadId as exc:
+            raise PlatformError(str(exc), retryable=False) from None
+        await self._call("PUT", f"/v4/{review}/reply", json={"comment": request.text})
+        return ActionResult(f"{request.mention_id}/reply")
+
+    async def private_message(self, request: ActionRequest) -> ActionResult:
+        raise PlatformError("Google reviews have no private messages", retryable=False)
+
+    async def remove(self, request: ActionRequest) -> ActionResult:
+        raise PlatformError("a brand cannot remove a Google review", retryable=False)

@@ -1,0 +1,166 @@
+"""The Meta adapter (Graph API): Facebook Page and Instagram comments, private replies, hiding
+and deleting, with the long-lived Page access token.
+
+Graph reports throttling inside HTTP 400 bodies (codes 4, 17, 32, 613, 80001-80014): those
+are retried after a wait; an object already gone is code 100 subcode 33, not a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from complaintflow.activities.base import may_have_run_before, send
+from complaintflow.errors import PlatformError
+from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.workflows.messages import ActionRequest, ActionResult
+
+# https://developers.facebook.com/docs/graph-api/overview/rate-limiting/ (throttling codes)
+THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
+THROTTLED_WAIT = 60.0  # seconds, when Graph does not say how long
+GONE = (100, 33)  # https://developers.facebook.com/docs/graph-api/guides/error-handling
+
+
+class MetaAdapter:
+    """Facebook Pages and Instagram (with Facebook Login) through one Page token."""
+
+    platforms: tuple[str, ...] = ("facebook", "instagram")
+
+    def __init__(
+        self, client: httpx.AsyncClient, url: str, *, token: str, page_id: str = ""
+    ) -> None:
+        self.client = client
+        self.url = url
+        self.token = token
+        self.page_id = page_id
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await send(
+            self.client,
+            method,
+            self.url + path,
+            what=f"{method} {path}",
+            failure=failure,
+            headers={"Authorization": f"Bearer {self.token}"},
+            **kwargs,
+        )
+
+    async def reply(self, request: ActionRequest) -> ActionResult:
+        comment = _id(request.platform, request.mention_id)
+        instagram = request.platform == "instagram"
+        # Facebook: POST /{object-id}/comments; Instagram: POST /{ig-comment-id}/replies.
+        edge = "replies" if instagram else "comments"
+        if may_have_run_before():
+            text_field = "text" if instagram else "message"  # Instagram comments carry `text`
+            params = {"fields": f"id,{text_field},from", "limit": "100"}
+            if not instagram:  # the brand's reply is among the newest
+                params["order"] = "reverse_chronological"
+            listing = await self._call("GET", f"/{comment}/{edge}", params=params)
+            for found in listing.get("data", []):
+                if (
+                    found.get(text_field) == request.text
+                    and (found.get("from") or {}).get("id") == request.account_id
+                ):
+                    return ActionResult(str(found["id"]), "already replied")
+        body = await self._call("POST", f"/{comment}/{edge}", json={"message": request.text})
+        return ActionResult(str(body["id"]))
+
+    async def private_message(self, request: ActionRequest) -> ActionResult:
+        """A private reply to the comment, sent as the Page: POST /{PAGE-ID}/messages with
+        recipient.comment_id, for Facebook and Instagram comments alike
+        (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/)."""
+        comment = _id(request.platform, request.mention_id)
+        page = await self.page()
+        try:
+            body = await self._call(
+                "POST",
+                f"/{page}/messages",
+                json={"recipient": {"comment_id": comment}, "message": {"text": request.text}},
+            )
+        except PlatformError as exc:
+            if "already replied" in str(exc):  # the one private reply was made
+                return ActionResult("", "already sent")
+            raise
+        return ActionResult(str(body.get("message_id", "")))
+
+    async def page(self) -> str:
+        """The Page the token belongs to (configured, or GET /me with the Page token)."""
+        if not self.page_id:
+            me = await self._call("GET", "/me", params={"fields": "id,name"})
+            self.page_id = checked_id("facebook", str(me.get("id", "")), "page id")
+        return self.page_id
+
+    async def remove(self, request: ActionRequest) -> ActionResult:
+        comment = _id(request.platform, request.mention_id)
+        if request.action == "delete":
+            try:
+                await self._call("DELETE", f"/{comment}")
+            except PlatformError as exc:
+                if isinstance(exc, GraphError) and exc.graph_code == GONE:  # gone already
+                    return ActionResult(request.mention_id, "already deleted")
+                raise
+            return ActionResult(request.mention_id, "deleted")
+        # Facebook comments take is_hidden, Instagram comments hide.
+        flag = "is_hidden" if request.platform == "facebook" else "hide"
+        await self._call("POST", f"/{comment}", json={flag: True})
+        return ActionResult(request.mention_id, "hidden")
+
+    async def check(self) -> str:
+        """One read-only call (GET /me with the Page token): which Page it is."""
+        me = await self._call("GET", "/me", params={"fields": "id,name"})
+        return f"{me.get('name', '?')} (page {me.get('id', '?')})"
+
+
+def _id(platform: str, value: str) -> str:
+    try:
+        return checked_id(platform, value, "comment id")
+    except BadId as exc:
+        raise PlatformError(str(exc), retryable=False) from None
+
+
+class GraphError(PlatformError):
+    """A Graph error answer, with its code and subcode."""
+
+    graph_code: tuple[int, int]
+
+
+def failure(what: str, response: httpx.Response) -> PlatformError:
+    """Classify a Graph error: throttling codes retry after a wait (from the
+    X-Business-Use-Case-Usage header when present), 5xx retry, the rest do not."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code") if isinstance(error.get("code"), int) else 0
+    subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else 0
+    message = str(error.get("message", "")) or response.text[:300]
+    status = response.status_code
+    throttled = code in THROTTLING_CODES or status == 429
+    exc = GraphError(
+        f"{what}: {status} {message}".strip(),
+        status=status,
+        retryable=throttled or status >= 500,
+        retry_after=_wait(response) if throttled else None,
+    )
+    exc.graph_code = (int(code or 0), int(subcode or 0))
+    return exc
+
+
+def _wait(response: httpx.Response) -> float:
+    """Seconds to wait: estimated_time_to_regain_access (minutes) in the usage header
+    (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/), else a minute."""
+    header = response.headers.get("x-business-use-case-usage", "")
+    try:
+        usage = json.loads(header) if header else {}
+        minutes = [
+            float(entry.get("estimated_time_to_regain_access", 0))
+            for entries in usage.values()
+            for entry in entries
+        ]
+    except (ValueError, AttributeError, TypeError):
+        minutes = []
+    return max([m * 60 for m in minutes if m > 0], default=THROTTLED_WAIT)

@@ -1,0 +1,229 @@
+"""The X adapter (API v2): replies, Direct Messages, hidden replies, and the mentions poll.
+
+Writes use the brand's OAuth 2.0 user-context token (an app-only bearer is refused for
+them), refreshed before it expires; reads use the app-only bearer when one is configured.
+Before posting again after an unknown outcome, it looks for its own earlier reply or DM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from complaintflow.activities.base import after_refresh, may_have_run_before, send
+from complaintflow.activities.credentials import AccessTokens
+from complaintflow.errors import PlatformError
+from complaintflow.rules.mention import Author, Mention
+from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.workflows.messages import ActionRequest, ActionResult, PollRequest, PollResult
+
+# https://docs.x.com/x-api/posts/user-mention-timeline-by-user-id: without these a post has
+# only id, text and edit_history_tweet_ids (no author, no conversation).
+MENTION_FIELDS = {
+    "max_results": "100",
+    "tweet.fields": (
+        "author_id,conversation_id,created_at,public_metrics,in_reply_to_user_id,referenced_tweets"
+    ),
+    "expansions": "author_id",
+    "user.fields": "username,name,public_metrics,verified",
+}
+MAX_PAGES = 20  # a poll reads at most this many pages (2,000 posts); the rest next time
+
+
+class XAdapter:
+    """X API v2 for one brand account."""
+
+    platforms: tuple[str, ...] = ("x",)
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        *,
+        user_tokens: AccessTokens | None,
+        app_token: str = "",
+    ) -> None:
+        self.client = client
+        self.url = url
+        self.user_tokens = user_tokens
+        self.app_token = app_token
+
+    async def _call(self, method: str, path: str, *, user: bool = True, **kwargs: Any) -> Any:
+        """One call; writes (and DMs) as the brand's user, reads with the app bearer if any.
+        A user token refused with 401 is refreshed once and the call repeated."""
+        if not user and self.app_token:
+            return await self._send(method, path, self.app_token, **kwargs)
+        if self.user_tokens is None:
+            raise PlatformError(
+                "X needs the brand's user-context token for this call: set "
+                "COMPLAINTFLOW_X_CLIENT_ID and run `complaintflow connect x`",
+                retryable=False,
+            )
+        token = await self.user_tokens.get()
+        try:
+            return await self._send(method, path, token, **kwargs)
+        except PlatformError as exc:
+            if exc.status != 401:
+                raise
+        fresh = await self.user_tokens.refused(token)
+        return await after_refresh(self._send(method, path, fresh, **kwargs))
+
+    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
+        return await send(
+            self.client,
+            method,
+            self.url + path,
+            what=f"{method} {path}",
+            reason=reason,
+            headers={"Authorization": f"Bearer {token}"},
+            **kwargs,
+        )
+
+    async def reply(self, request: ActionRequest) -> ActionResult:
+        parent = _id(request.mention_id)
+        if may_have_run_before() and (existing := await self._reply_already_made(request)):
+            return ActionResult(existing, "already replied")
+        try:
+            body = await self._call(
+                "POST",
+                "/2/tweets",
+                json={"text": request.text, "reply": {"in_reply_to_tweet_id": parent}},
+            )
+        except PlatformError as exc:
+            # Recent search lags a few seconds behind posting: a retry may miss the reply an
+            # earlier attempt made, and X then refuses the same text as duplicate content.
+            if may_have_run_before() and exc.status == 403 and "duplicate" in str(exc):
+                return ActionResult("", "already replied (X: duplicate content)")
+            raise
+        return ActionResult(str(body["data"]["id"]))
+
+    async def _reply_already_made(self, request: ActionRequest) -> str:
+        # in_reply_to_tweet_id: does not depend on the thread's id, which a webhook payload
+        # (v1.1 objects, no conversation id) cannot give
+        # (https://docs.x.com/x-api/posts/search/integrate/build-a-query).
+        query = f"in_reply_to_tweet_id:{_id(request.mention_id)} from:{_id(request.account_id)}"
+        found = await self._call(
+            "GET",
+            "/2/tweets/search/recent",
+            user=False,
+            params={"query": query, "max_results": "100"},
+        )
+        for tweet in found.get("data", []):
+            if tweet.get("text") == request.text:
+                return str(tweet["id"])
+        return ""
+
+    async def private_message(self, request: ActionRequest) -> ActionResult:
+        participant = _id(request.author_id, "author id")
+        path = f"/2/dm_conversations/with/{participant}"
+        if may_have_run_before():
+            sent = await self._call("GET", path + "/dm_events")
+            for event in sent.get("data", []):
+                if event.get("text") == request.text:
+                    return ActionResult(str(event["id"]), "already sent")
+        body = await self._call("POST", path + "/messages", json={"text": request.text})
+        return ActionResult(str(body["data"]["dm_event_id"]))
+
+    async def remove(self, request: ActionRequest) -> ActionResult:
+        if request.action != "hide":
+            raise PlatformError("X does not let a brand delete a customer's post", retryable=False)
+        post = _id(request.mention_id)
+        await self._call("PUT", f"/2/tweets/{post}/hidden", json={"hidden": True})
+        return ActionResult(request.mention_id, "hidden")
+
+    async def check(self) -> str:
+        """One read-only call as the brand's user (GET /2/users/me): who the token is."""
+        body = await self._call("GET", "/2/users/me")
+        data = body.get("data") or {}
+        return f"@{data.get('username', '?')} (id {data.get('id', '?')})"
+
+    async def poll_mentions(self, request: PollRequest) -> PollResult:
+        """The brand's mentions newer than the cursor, oldest first, every page of them;
+        retweets are left out (a retweet repeats a post already seen)."""
+        user = _id(request.user_id, "user id")
+        params = dict(MENTION_FIELDS)
+        if request.since_id:
+            params["since_id"] = _id(request.since_id, "since_id")
+        tweets: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        newest = ""
+        for _ in range(MAX_PAGES):
+            body = await self._call("GET", f"/2/users/{user}/mentions", user=False, params=params)
+            meta = body.get("meta") or {}
+            newest = newest or str(meta.get("newest_id") or "")
+            tweets += [t for t in body.get("data") or [] if isinstance(t, dict) and "id" in t]
+            for person in (body.get("includes") or {}).get("users") or []:
+                if isinstance(person, dict) and "id" in person:
+                    users[str(person["id"])] = person
+            if not meta.get("next_token"):
+                break
+            params["pagination_token"] = str(meta["next_token"])
+        mentions = tuple(
+            _mention(t, users.get(str(t.get("author_id", "")), {}))
+            for t in reversed(tweets)
+            if not _is_retweet(t)
+        )
+        return PollResult(mentions, newest or request.since_id)
+
+
+def _id(value: str, what: str = "post id") -> str:
+    try:
+        return checked_id("x", value, what)
+    except BadId as exc:
+        raise PlatformError(str(exc), retryable=False) from None
+
+
+def _is_retweet(tweet: dict[str, Any]) -> bool:
+    kinds = {r.get("type") for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)}
+    return bool(kinds & {"retweeted", "quoted"})
+
+
+def _replied_to(tweet: dict[str, Any]) -> str:
+    for reference in tweet.get("referenced_tweets") or []:
+        if isinstance(reference, dict) and reference.get("type") == "replied_to":
+            return str(reference.get("id", ""))
+    return ""
+
+
+def _mention(tweet: dict[str, Any], user: dict[str, Any]) -> Mention:
+    metrics = tweet.get("public_metrics") or {}
+    followers = (user.get("public_metrics") or {}).get("followers_count", 0)
+    return Mention(
+        id=str(tweet["id"]),
+        text=str(tweet.get("text", "")),
+        platform="x",
+        kind="reply" if tweet.get("in_reply_to_user_id") else "post",
+        # Keyed like a webhook delivery (whose v1.1 payload has no conversation id): a
+        # reply's thread is the post it answers, a post starts its own.
+        thread_id=_replied_to(tweet) or str(tweet["id"]),
+        created_at=str(tweet.get("created_at", "")),
+        author=Author(
+            id=str(tweet.get("author_id", "")),
+            handle=str(user.get("username", "")),
+            name=str(user.get("name", "")),
+            followers=followers if isinstance(followers, int) else 0,
+            verified=user.get("verified") is True,
+        ),
+        reshares=int(metrics.get("retweet_count", 0)),
+        replies=int(metrics.get("reply_count", 0)),
+        likes=int(metrics.get("like_count", 0)),
+        addressed=True,
+    )
+
+
+def reason(response: httpx.Response) -> str:
+    """X's own words: a problem's detail/title, or v1.1-style errors[0].message."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message", "") or errors[0].get("detail", ""))
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message", ""))
+    return str(body.get("detail", "") or body.get("title", ""))

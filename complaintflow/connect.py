@@ -1,0 +1,173 @@
+"""`complaintflow connect x` (OAuth 2.0 with PKCE, tokens into the token store) and
+`complaintflow doctor` (one read-only call per configured platform: what is missing or expired).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from complaintflow.activities.credentials import (
+    TokenStore,
+    exchange_code,
+    start_authorisation,
+)
+from complaintflow.activities.operations import OperationsConfig
+from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.errors import PlatformError
+
+DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+def add_commands(commands: Any) -> None:
+    """Register `connect` and `doctor` on the CLI's subcommands."""
+    connect = commands.add_parser(
+        "connect", help="authorise complaintflow on a platform (X: OAuth 2.0 with PKCE)"
+    )
+    connect.add_argument("platform", choices=["x"])
+    connect.add_argument(
+        "--redirect-uri",
+        default=DEFAULT_REDIRECT,
+        help=f"the callback URL registered in the X app's settings (default {DEFAULT_REDIRECT})",
+    )
+    connect.set_defaults(handler=run_connect)
+    doctor = commands.add_parser(
+        "doctor", help="check each configured platform's credentials with one read-only call"
+    )
+    doctor.set_defaults(handler=run_doctor)
+
+
+def run_connect(args: argparse.Namespace) -> int:
+    endpoints = Endpoints.from_environment()
+    app = endpoints.x_app()
+    if app is None:
+        print(
+            "complaintflow connect: set COMPLAINTFLOW_X_CLIENT_ID (and "
+            "COMPLAINTFLOW_X_CLIENT_SECRET for a confidential client) from the X developer "
+            "portal's OAuth 2.0 settings",
+            file=sys.stderr,
+        )
+        return 2
+    authorisation = start_authorisation(app, endpoints.x_authorize_url, args.redirect_uri)
+    print("Open this URL, sign in as the brand's X account and allow access:")
+    print(authorisation.url)
+    print("Then paste the address your browser was sent to (it contains code=...):")
+    sys.stdout.flush()
+    pasted = sys.stdin.readline().strip()
+    query = parse_qs(urlparse(pasted).query) if "?" in pasted else {"code": [pasted]}
+    if query.get("error"):
+        print(f"complaintflow connect: X refused: {query['error'][0]}", file=sys.stderr)
+        return 1
+    if "state" in query and query["state"] != [authorisation.state]:
+        print("complaintflow connect: the state does not match this request", file=sys.stderr)
+        return 1
+    code = (query.get("code") or [""])[0]
+    if not code:
+        print("complaintflow connect: no code= in what was pasted", file=sys.stderr)
+        return 1
+    store = TokenStore(endpoints.token_store)
+    try:
+        with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+            tokens = exchange_code(app, authorisation, code, client=client)
+    except PlatformError as exc:
+        print(f"complaintflow connect: {exc}", file=sys.stderr)
+        return 1
+    store.save("x", tokens)
+    who = asyncio.run(_check_x(endpoints, store))
+    print(f"X connected: {who}; tokens stored in {store.path} (refreshed automatically)")
+    return 0
+
+
+async def _check_x(endpoints: Endpoints, store: TokenStore) -> str:
+    platforms = Platforms(endpoints, store=store)
+    try:
+        return await platforms.x.check()
+    finally:
+        await platforms.client.aclose()
+
+
+def run_doctor(_args: argparse.Namespace) -> int:
+    lines = asyncio.run(diagnose(Endpoints.from_environment(), OperationsConfig.from_environment()))
+    width = max(len(name) for name, _, _ in lines)
+    for name, ok, text in lines:
+        mark = "ok  " if ok is True else "FAIL" if ok is False else "-   "
+        print(f"{mark} {name:<{width}}  {text}")
+    return 1 if any(ok is False for _, ok, _ in lines) else 0
+
+
+async def diagnose(
+    endpoints: Endpoints, operations: OperationsConfig
+) -> list[tuple[str, bool | None, str]]:
+    """(platform, ok / failed / not configured, what to know) for each platform."""
+    platforms = Platforms(endpoints)
+    found: list[tuple[str, bool | None, str]] = []
+    try:
+        if endpoints.x_app() is None:
+            found.append(("x", None, "not configured (COMPLAINTFLOW_X_CLIENT_ID)"))
+        else:
+            found.append(await _probe("x", platforms.x.check()))
+        if not endpoints.graph_token:
+            found.append(("facebook/instagram", None, "not configured (COMPLAINTFLOW_GRAPH_TOKEN)"))
+        else:
+            found.append(await _probe("facebook/instagram", platforms.meta.check()))
+        if platforms.google.tokens is None:
+            found.append(
+                (
+                    "google_business",
+                    None,
+                    "not configured (COMPLAINTFLOW_GBP_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN)",
+                )
+            )
+        else:
+            found.append(await _probe("google_business", _google(platforms)))
+        found.append(await _slack(platforms.client, operations))
+    finally:
+        await platforms.client.aclose()
+    return found
+
+
+async def _probe(name: str, check: Any) -> tuple[str, bool | None, str]:
+    try:
+        return (name, True, str(await check))
+    except PlatformError as exc:
+        return (name, False, str(exc))
+
+
+async def _google(platforms: Platforms) -> str:
+    assert platforms.google.tokens is not None
+    await platforms.google.tokens.get()  # a refresh when due: read-only, proves the grant
+    return "access token refreshed from the refresh token"
+
+
+async def _slack(
+    client: httpx.AsyncClient, config: OperationsConfig
+) -> tuple[str, bool | None, str]:
+    if config.slack_bot_token:
+        # https://docs.slack.dev/reference/methods/auth.test: who the token is
+        try:
+            answer = await client.post(
+                config.slack_api_url.rstrip("/") + "/auth.test",
+                headers={"Authorization": f"Bearer {config.slack_bot_token}"},
+            )
+            body = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            return ("slack", False, f"auth.test: {type(exc).__name__}")
+        if body.get("ok") is True:
+            return ("slack", True, f"bot in team {body.get('team', '?')}: routes by channel")
+        return ("slack", False, f"auth.test: {body.get('error', 'not ok')}")
+    if config.slack_webhooks:
+        channels = ", ".join(sorted(config.slack_webhooks))
+        return ("slack", None, f"one webhook per channel ({channels}); not checked (posting)")
+    if config.slack_webhook_url:
+        return (
+            "slack",
+            None,
+            "one incoming webhook: every alert lands in its channel (set "
+            "COMPLAINTFLOW_SLACK_BOT_TOKEN to route by channel)",
+        )
+    return ("slack", None, "not configured")

@@ -1,0 +1,72 @@
+"""Adapter test helpers: endpoints wired to the emulator over loopback, action requests as a
+case makes them, and Temporal's activity environment on a given attempt."""
+
+import dataclasses
+from pathlib import Path
+
+from temporalio.testing import ActivityEnvironment
+
+from complaintflow.activities.platforms import Endpoints
+from complaintflow.devkit.emulator import GOOGLE_CLIENT_ID, X_CLIENT_ID, EmulatorState, Post
+from complaintflow.workflows.messages import ActionRequest
+
+BRAND_X, PAGE = "1500", "104"
+
+
+def emulated_endpoints(url: str, tmp_path: Path, token: str = "t0k") -> Endpoints:
+    """Endpoints for the emulator at `url`: user-context OAuth for X and Google."""
+    return Endpoints(
+        x_url=f"{url}/x",
+        x_client_id=X_CLIENT_ID,
+        graph_url=f"{url}/graph",
+        graph_token=token,
+        gbp_url=f"{url}/gbp",
+        gbp_client_id=GOOGLE_CLIENT_ID,
+        gbp_client_secret=token,
+        gbp_refresh_token=token,
+        google_token_url=f"{url}/google/token",
+        token_store=tmp_path / "tokens.sqlite3",
+    )
+
+
+def request(
+    platform: str,
+    mention: str,
+    *,
+    text: str = "Sorry to hear this, Jo.",
+    thread: str = "",
+    action: str = "hide",
+) -> ActionRequest:
+    return ActionRequest(
+        case_id="c",
+        step_id="s",
+        kind="reply",
+        platform=platform,
+        thread_id=thread or mention,
+        mention_id=mention,
+        author_id="777",
+        text=text,
+        action=action,
+        key="c/s",
+        account_id=BRAND_X if platform == "x" else PAGE,
+    )
+
+
+def replies(state: EmulatorState, to: str) -> list[Post]:
+    return [p for p in state.posts.values() if p.in_reply_to == to]
+
+
+def attempt(number: int) -> ActivityEnvironment:
+    """Temporal's activity test environment, as on the given attempt."""
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, attempt=number)
+    return environment
+
+
+def activity_name(function: object) -> str:
+    definition = getattr(function, "__temporal_activity_definition")
+    return str(definition.name)
+
+
+def dataclass_replace(endpoints: Endpoints, **changes: str) -> Endpoints:
+    return dataclasses.replace(endpoints, **changes)
