@@ -8,6 +8,7 @@ from workflow.now() and timers, all I/O goes through activities named in the reg
 import asyncio
 import dataclasses
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,13 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.expressions import EvalError, normalise_text, text_in_scope
     from complaintflow.rules.features import is_thanks, mention_values
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
-    from complaintflow.rules.templates import MESSAGE_LIMITS, REPLY_LIMITS, render_parts
+    from complaintflow.rules.templates import (
+        MESSAGE_LIMITS,
+        REPLY_LIMITS,
+        TEMPLATE_VARIABLES,
+        post_length,
+        render_parts,
+    )
     from complaintflow.workflows import registry, search
     from complaintflow.workflows.messages import (
         ActionRequest,
@@ -36,11 +43,19 @@ with workflow.unsafe.imports_passed_through():
         Refused,
         SupervisorAction,
         ThreadUpdate,
+        parse_payload,
     )
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 # Workflow versions (workflow.patched): histories recorded before a change replay as they ran.
 GUARD_BEFORE_APPROVAL = "removal-guard-before-approval"
+CLIP_TEMPLATE_VALUES = "clip-template-values"
+# Bounds on what a case keeps, well under Temporal's 2 MB payload limit for its state query.
+MAX_AUDIT = 300  # audit entries kept: the first few and the latest
+AUDIT_HEAD = 20
+MAX_AUDIT_TEXT = 500  # characters of one entry's who/what/detail
+MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
+DECIDED = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -108,6 +123,7 @@ class CaseWorkflow:
             policy=case.policy.label,
             priority=self.playbook.priority,
             mentions=[mention.id],
+            mention_count=1,
         )
         self.decision: SupervisorAction | None = None
         self.decision_kind = ""
@@ -498,47 +514,49 @@ class CaseWorkflow:
         description="Approve the step waiting for approval. Payload: "
         '{"step": "STEP", "by": "YOUR NAME"}'
     )
-    async def approve(self, action: SupervisorAction) -> str:
-        return self._decide("approve", action)
+    async def approve(self, action: Any) -> str:
+        return self._decide("approve", _action(action))
 
     @approve.validator
-    def _check_approve(self, action: SupervisorAction) -> None:
-        self._check_pending(action)
+    def _check_approve(self, action: Any) -> None:
+        self._check_pending(parse_payload(SupervisorAction, action, what="approve"))
 
     @workflow.update(
         description="Approve with new text. Payload: "
         '{"step": "STEP", "by": "YOUR NAME", "text": "NEW TEXT"}'
     )
-    async def edit(self, action: SupervisorAction) -> str:
-        return self._decide("edit", action)
+    async def edit(self, action: Any) -> str:
+        return self._decide("edit", _action(action))
 
     @edit.validator
-    def _check_edit(self, action: SupervisorAction) -> None:
-        self._check_pending(action)
-        self._check_text(action.text)
+    def _check_edit(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="edit")
+        self._check_pending(parsed)
+        self._check_text(parsed.text)
 
     @workflow.update(
         description="Reject the step waiting for approval; it is skipped. "
         'Payload: {"step": "STEP", "by": "YOUR NAME", "note": "WHY"}'
     )
-    async def reject(self, action: SupervisorAction) -> str:
-        return self._decide("reject", action)
+    async def reject(self, action: Any) -> str:
+        return self._decide("reject", _action(action))
 
     @reject.validator
-    def _check_reject(self, action: SupervisorAction) -> None:
-        self._check_pending(action)
+    def _check_reject(self, action: Any) -> None:
+        self._check_pending(parse_payload(SupervisorAction, action, what="reject"))
 
     @workflow.update(
         description="Mark the customer's problem resolved. Payload: "
         '{"by": "YOUR NAME", "note": "WHAT WAS DONE"}'
     )
-    async def resolve(self, action: SupervisorAction) -> str:
-        self._apply("resolve", action)
+    async def resolve(self, action: Any) -> str:
+        self._apply("resolve", _action(action))
         return f"case {self.state.case_id} marked resolved"
 
     @resolve.validator
-    def _check_resolve(self, action: SupervisorAction) -> None:
-        self._check_open(action)
+    def _check_resolve(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="resolve")
+        self._check_open(parsed)
         if self.state.resolved:
             raise Refused("the case is already resolved")
 
@@ -546,24 +564,26 @@ class CaseWorkflow:
         description="Escalate the case (alert and raise its priority). Payload: "
         '{"by": "YOUR NAME", "priority": "urgent", "note": "WHY"}'
     )
-    async def escalate(self, action: SupervisorAction) -> str:
-        await self._escalate(action.by, action.priority or "high", text=action.note)
+    async def escalate(self, action: Any) -> str:
+        parsed = _action(action)
+        await self._escalate(parsed.by, parsed.priority or "high", text=parsed.note)
         return f"case {self.state.case_id} escalated to {self.state.priority}"
 
     @escalate.validator
-    def _check_escalate(self, action: SupervisorAction) -> None:
-        self._check_open(action)
-        if action.priority and action.priority not in PRIORITIES:
+    def _check_escalate(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="escalate")
+        self._check_open(parsed)
+        if parsed.priority and parsed.priority not in PRIORITIES:
             raise Refused(f"priority must be one of {', '.join(PRIORITIES)}")
 
     @workflow.update(description='Close the case now. Payload: {"by": "YOUR NAME", "note": "WHY"}')
-    async def close(self, action: SupervisorAction) -> str:
-        self._apply("close", action)
+    async def close(self, action: Any) -> str:
+        self._apply("close", _action(action))
         return f"case {self.state.case_id} closed"
 
     @close.validator
-    def _check_close(self, action: SupervisorAction) -> None:
-        self._check_open(action)
+    def _check_close(self, action: Any) -> None:
+        self._check_open(parse_payload(SupervisorAction, action, what="close"))
 
     # -- the same as signals, for systems that can only signal -------------------------------
     @workflow.signal(name="approve_signal", description="Same as the approve update.")
@@ -591,9 +611,10 @@ class CaseWorkflow:
         '{"channel": "email", "reference": "..."}'
     )
     def customer_contact(self, payload: Any = None) -> None:
-        contact = _parse(CustomerContact, payload)
-        if contact is None:
-            self._audit("complaintflow", "ignored a customer_contact signal", detail=repr(payload))
+        try:
+            contact = parse_payload(CustomerContact, payload, what="customer_contact")
+        except Refused as problem:
+            self._audit("complaintflow", "ignored a customer_contact signal", detail=str(problem))
             return
         self.state.contacted = True
         self._audit(contact.channel, "customer made contact", detail=contact.reference)
@@ -601,19 +622,27 @@ class CaseWorkflow:
 
     @workflow.signal(description='A named event a playbook can await. Payload: {"name": "..."}')
     def event(self, payload: Any = None) -> None:
-        received = _parse(CaseEvent, payload)
-        if received is None or not received.name:
-            self._audit("complaintflow", "ignored an event signal", detail=repr(payload))
+        try:
+            received = parse_payload(CaseEvent, payload, what="event")
+        except Refused as problem:
+            self._audit("complaintflow", "ignored an event signal", detail=str(problem))
             return
-        self.state.events.append(received.name)
+        if not received.name:
+            self._audit("complaintflow", "ignored an event signal", detail="it has no name")
+            return
+        if received.name not in self.state.events:  # the names awaited, each kept once
+            self.state.events.append(received.name)
         self._audit(received.by or "complaintflow", "event", detail=received.name)
 
     @workflow.signal(description="A later post in the complaint's thread (sent by ingest).")
     async def thread_update(self, update: ThreadUpdate) -> None:
         mention = update.mention
-        if mention.id in self.state.mentions:
+        if mention.id[:200] in self.state.mentions or mention.id in self.state.mentions:
             return  # the first mention again (signal-with-start), or a redelivery
-        self.state.mentions.append(mention.id)
+        self.state.mentions.append(mention.id[:200])
+        if len(self.state.mentions) > MAX_MENTION_IDS:
+            del self.state.mentions[1]  # keep the first post and the latest ones
+        self.state.mention_count = max(self.state.mention_count, 1) + 1
         same_author = mention.author.handle == self.case.mention.author.handle
         if same_author and is_thanks(mention):
             self.state.thanked = True
@@ -660,6 +689,10 @@ class CaseWorkflow:
                 f'step "{action.step}" is not waiting for approval; '
                 f'"{pending.step}" is: send {{"step": "{pending.step}", ...}}'
             )
+        if self.decision is not None:  # one decision per step: the first one wins
+            raise Refused(
+                f"{pending.step} was already {DECIDED[self.decision_kind]} by {self.decision.by}"
+            )
         if pending.approvers and action.by not in pending.approvers:
             raise Refused(
                 f"{action.by} may not approve {pending.step}; ask {', '.join(pending.approvers)}"
@@ -672,16 +705,15 @@ class CaseWorkflow:
         assert pending is not None
         limits = REPLY_LIMITS if pending.kind == StepKind.REPLY.value else MESSAGE_LIMITS
         limit = limits.get(self.state.platform, 280)
-        if len(text) > limit:
-            raise Refused(
-                f"the text is {len(text)} characters; {self.state.platform} allows {limit}"
-            )
+        length = post_length(self.state.platform, text)
+        if length > limit:
+            raise Refused(f"the text is {length} characters; {self.state.platform} allows {limit}")
 
     def _decide(self, kind: str, action: SupervisorAction) -> str:
         pending = self.state.pending
         assert pending is not None
         self.decision, self.decision_kind = action, kind
-        what = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}[kind]
+        what = DECIDED[kind]
         self._audit(action.by, what, pending.step, action.text or action.note)
         return f"{pending.step} {what} by {action.by}"
 
@@ -695,7 +727,6 @@ class CaseWorkflow:
 
     def _signalled(self, kind: str, payload: Any) -> None:
         """Apply a supervisor signal if it would pass the update's validator; else record it."""
-        action = _parse(SupervisorAction, payload)
         checks = {
             "approve": self._check_approve,
             "edit": self._check_edit,
@@ -704,9 +735,8 @@ class CaseWorkflow:
             "close": self._check_close,
         }
         try:
-            if action is None:
-                raise Refused("the payload is not a JSON object with step/by fields")
-            checks[kind](action)
+            checks[kind](payload)
+            action = parse_payload(SupervisorAction, payload, what=kind)
         except ValueError as problem:
             self._audit("complaintflow", f"ignored a {kind} signal", detail=str(problem))
             return
@@ -736,7 +766,7 @@ class CaseWorkflow:
                 "case.thanked": state.thanked,
                 "case.sla_breached": state.sla_breached,
                 "case.priority": state.priority,
-                "case.mentions": len(state.mentions),
+                "case.mentions": max(state.mention_count, len(state.mentions)),
             }
         )
         with text_in_scope(normalised):
@@ -761,6 +791,12 @@ class CaseWorkflow:
             "case.id": self.state.case_id,
             "case.ticket_id": self.state.ticket_id,
         }
+        # The compiler bounded each template's length assuming these maximum lengths; a
+        # longer value (a 300-character display name) is cut so the platform takes the post.
+        too_long = {k for k, v in values.items() if len(v) > TEMPLATE_VARIABLES.get(k, len(v))}
+        if too_long and workflow.patched(CLIP_TEMPLATE_VALUES):
+            for key in too_long:
+                values[key] = _clip(values[key], TEMPLATE_VARIABLES[key])
         return render_parts(self.policy.template(step.template).parts, values)
 
     def _close(self, who: str, reason: str) -> None:
@@ -783,7 +819,20 @@ class CaseWorkflow:
         # between two waits costs no upsert.
 
     def _audit(self, who: str, what: str, step: str = "", detail: str = "") -> None:
-        self.state.audit.append(AuditEntry(workflow.now().isoformat(), who, what, step, detail))
+        """Add an audit entry; the trail keeps its first entries and the latest ones."""
+        audit = self.state.audit
+        audit.append(
+            AuditEntry(
+                workflow.now().isoformat(),
+                _clip(who, 100),
+                _clip(what, 200),
+                _clip(step, 100),
+                _clip(detail, MAX_AUDIT_TEXT),
+            )
+        )
+        if len(audit) > MAX_AUDIT:
+            del audit[AUDIT_HEAD]
+            self.state.audit_dropped += 1
 
     def _publish(self) -> None:
         """Upsert the search attributes that changed, and refresh the Markdown details."""
@@ -803,21 +852,21 @@ class CaseWorkflow:
     def _markdown(self) -> str:
         state = self.state
         lines = [
-            f"**Case {state.case_id}** · {state.platform} · @{state.author} · "
+            f"**Case {_md(state.case_id)}** · {state.platform} · @{_md(state.author)} · "
             f"score {state.score} · {state.route} → {state.playbook} · "
             f"priority {state.priority}",
             "",
         ]
         pending = state.pending
         if state.status is CaseStatus.CLOSED:
-            lines.append(f"Closed: {state.closed_reason}.")
+            lines.append(f"Closed: {_md(state.closed_reason)}.")
         elif pending is not None:
             lines += [
                 f"### Waiting for approval: `{pending.step}` ({pending.kind})",
                 "",
                 "Draft:",
                 "",
-                *(f"> {line}" for line in pending.draft.splitlines()),
+                *(f"> {_md(line)}" for line in pending.draft.splitlines()),
                 "",
                 f"Decide by {pending.deadline}. In **More Actions → Send an Update**:",
                 "",
@@ -849,11 +898,31 @@ def _example(step: str, **extra: str) -> str:
     return json.dumps({"step": step, "by": "YOUR NAME", **extra})
 
 
-def _parse(cls: Any, payload: Any) -> Any:
-    """A dataclass from a signal's decoded JSON, or None when it does not fit."""
-    if not isinstance(payload, dict):
-        return None
-    names = {f.name for f in dataclasses.fields(cls)}
-    if set(payload) - names or not all(isinstance(v, str) for v in payload.values()):
-        return None
-    return cls(**payload)
+def _action(payload: Any) -> SupervisorAction:
+    """The action of an update the validator accepted.
+
+    Lenient on purpose: an update recorded before the validator refused unknown fields
+    must replay as it ran.
+    """
+    if isinstance(payload, SupervisorAction):
+        return payload
+    names = {f.name for f in dataclasses.fields(SupervisorAction)}
+    fields = payload if isinstance(payload, dict) else {}
+    return SupervisorAction(**{k: str(v) for k, v in fields.items() if k in names})
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&=:])")
+
+
+def _md(text: str) -> str:
+    """Text shown literally in the Web UI's Markdown: every markup character escaped.
+
+    Handles, names and drafts come from customers; unescaped they could add headings, links
+    or remote images to a supervisor's screen.
+    """
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split("\n")))
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, marked as cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -6,14 +6,37 @@ and signal-only systems can call it, and so that fields can be added without bre
 
 import dataclasses
 from enum import StrEnum
+from typing import Any, TypeVar
+
+from temporalio.exceptions import ApplicationError
 
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy, parse_policy
 from complaintflow.rules.triage import Decision
 
 
-class Refused(ValueError):
-    """A supervisor action the case cannot take now; the message says why, in plain words."""
+class Refused(ApplicationError, ValueError):
+    """A supervisor action the case cannot take now; the message says why, in plain words.
+
+    Non-retryable: sending the same payload again cannot succeed.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="Refused", non_retryable=True)
+
+
+# The longest value each free-text field of a supervisor action or signal may carry: a case's
+# whole state travels in one query answer, far below Temporal's 2 MB payload limit.
+FIELD_LIMITS: dict[str, int] = {
+    "step": 100,
+    "by": 100,
+    "text": 10_000,
+    "note": 2_000,
+    "priority": 20,
+    "channel": 50,
+    "reference": 500,
+    "name": 100,
+}
 
 
 class CaseStatus(StrEnum):
@@ -74,6 +97,34 @@ class SupervisorAction:
     text: str = ""
     note: str = ""
     priority: str = ""
+
+
+T = TypeVar("T")
+
+
+def parse_payload(cls: type[T], payload: Any, *, what: str) -> T:
+    """A message dataclass from a decoded JSON payload; Refused (with the reason) otherwise.
+
+    Unknown fields, values that are not text and over-long text are refused alike, so an
+    update and its signal twin accept exactly the same payloads.
+    """
+    if isinstance(payload, cls):
+        payload = dataclasses.asdict(payload)  # type: ignore[call-overload]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if not isinstance(payload, dict):
+        raise Refused(f"the {what} payload must be a JSON object with {', '.join(names)}")
+    unknown = sorted(str(k) for k in payload if k not in names)
+    if unknown:
+        raise Refused(
+            f"unknown field {unknown[0][:40]!r} in the {what} payload; it takes {', '.join(names)}"
+        )
+    for key, value in payload.items():
+        if not isinstance(value, str):
+            raise Refused(f'"{key}" must be text in the {what} payload')
+        limit = FIELD_LIMITS.get(key, 1_000)
+        if len(value) > limit:
+            raise Refused(f'"{key}" is {len(value)} characters; at most {limit} are accepted')
+    return cls(**payload)
 
 
 @dataclasses.dataclass
@@ -174,6 +225,10 @@ class CaseState:
     events: list[str] = dataclasses.field(default_factory=list)
     audit: list[AuditEntry] = dataclasses.field(default_factory=list)
     closed_reason: str = ""
+    # Entries left out of `audit` (the oldest after the first few) to keep the state bounded.
+    audit_dropped: int = 0
+    # Posts seen in the thread (`mentions` keeps only the latest ids).
+    mention_count: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
