@@ -854,6 +854,8 @@ def _temporal(run: Any) -> Any:
         return asyncio.run(run())
     except WorkflowUpdateFailedError as exc:
         raise CommandFailed(getattr(exc.cause, "message", None) or str(exc)) from None
+    except LookupError as exc:  # no such case, or a closed one
+        raise CommandFailed(str(exc)) from None
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CommandFailed(f"no such case: {exc.message}") from None

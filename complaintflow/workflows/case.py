@@ -127,6 +127,7 @@ class CaseWorkflow:
         )
         self.decision: SupervisorAction | None = None
         self.decision_kind = ""
+        self._decided: dict[str, str] = {}  # step id -> "approved by ann": one decision each
         self.closed = False
         # What visibility holds now; upserts send only what differs (each is a billed action).
         self._published = initial_search_attributes(case)
@@ -681,6 +682,9 @@ class CaseWorkflow:
     def _check_pending(self, action: SupervisorAction) -> None:
         self._check_open(action)
         pending = self.state.pending
+        decided = self._decided.get(action.step)
+        if decided and (pending is None or pending.step != action.step or self.decision):
+            raise Refused(f"{action.step} was already {decided}")
         if pending is None:
             at = self.state.current_step or "its first step"
             raise Refused(f"nothing is waiting for approval (the case is at {at})")
@@ -714,6 +718,7 @@ class CaseWorkflow:
         assert pending is not None
         self.decision, self.decision_kind = action, kind
         what = DECIDED[kind]
+        self._decided[pending.step] = f"{what} by {_clip(action.by, 100)}"
         self._audit(action.by, what, pending.step, action.text or action.note)
         return f"{pending.step} {what} by {action.by}"
 
