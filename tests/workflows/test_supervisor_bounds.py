@@ -16,6 +16,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.cases import act
+from complaintflow.rules.mention import Author
+from complaintflow.rules.templates import post_length
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import MAX_AUDIT, CaseWorkflow
@@ -205,3 +207,27 @@ async def test_acting_on_a_closed_case_says_it_is_closed(
 def test_every_field_has_a_bound() -> None:
     names = {f.name for f in dataclasses.fields(SupervisorAction)}
     assert names <= set(FIELD_LIMITS)
+
+
+async def test_a_long_name_is_cut_so_x_takes_the_reply(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    """The compiler bounds a reply assuming a 50-character name; a longer one is cut (this
+    case's history is recorded for the replay suite: the cut is a patched change)."""
+    name = "中" * 300
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        mention = complaint(
+            id="long-name", thread_id="long-name", author=Author(id="7", handle="jo", name=name)
+        )
+        handle = await open_(env, queue, mention)
+        waiting = await until(handle, pending(STEP))
+        assert waiting.pending is not None
+        draft = waiting.pending.draft
+        assert "中" * 49 + "…" in draft and "中" * 50 not in draft
+        assert post_length("x", draft) <= 280
+        await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
+        await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await finish(env, handle)
+    (reply,) = platform.of(registry.POST_REPLY)
+    assert reply.text == draft
