@@ -668,6 +668,7 @@ def _serve(args: argparse.Namespace) -> int:
                 host=args.host,
                 port=args.port,
                 log_level="warning",
+                log_config=None,  # its records (tracebacks too) go through our JSON logs
                 lifespan="off",
             )
         )

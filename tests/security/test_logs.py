@@ -147,3 +147,43 @@ async def test_serve_logs_no_secret_and_no_customer_words(
     assert "ingest.bad_signature" in [e["event"] for e in events]
     for text in [*words.values(), "jo_r", *secrets.values()]:
         assert text not in stderr
+
+
+async def test_a_server_traceback_is_a_json_line_without_secrets(configured: io.StringIO) -> None:
+    """uvicorn's "Exception in ASGI application" and its traceback go through the JSON logs
+    and the redactor, as `serve` configures them."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def boom(_request: Request) -> Response:
+        raise RuntimeError(f"could not post to {SLACK_URL}")
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/boom", boom)]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            log_config=None,
+            lifespan="off",
+        )
+    )
+    running = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient() as http:
+            answer = await http.get(f"http://127.0.0.1:{port}/boom")
+        assert answer.status_code == 500
+    finally:
+        server.should_exit = True
+        await running
+    written = configured.getvalue()
+    assert "XyZsecretPart" not in written
+    records = [json.loads(line) for line in written.splitlines() if line.strip()]
+    (crash,) = [r for r in records if r["event"].strip() == "Exception in ASGI application"]
+    assert "RuntimeError: could not post to [redacted]" in crash["exception"]
