@@ -62,6 +62,7 @@ MAX_NAME_CHARS = 64
 MAX_VERSION = 1_000_000
 MAX_CONDITION_CHARS = 4_000
 MAX_ITERATIONS = 5_000
+MAX_COMPILED_BYTES = 256 * 1024
 DEFAULT_ON_TIMEOUT = "escalate"
 # Which removal each platform lets a brand do on its own channel.
 REMOVABLE: dict[str, frozenset[str]] = {
@@ -337,6 +338,15 @@ class _Compiler:
             source=Path(self.doc.file).name,
             redact_customer_text=bool(self.data.get("privacy", {}).get("redact_customer_text")),
         )
+        size = len(policy.to_json().encode())
+        if size > MAX_COMPILED_BYTES:  # it rides in every case's input (2 MB payload limit)
+            self.error(
+                (),
+                f"the compiled policy is {size // 1024} KiB; at most "
+                f"{MAX_COMPILED_BYTES // 1024} KiB can travel with each case",
+                "shorten the templates and conditions, or split the policy",
+            )
+            return Compilation(None, None, tuple(sorted(set(self.diagnostics))))
         digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
         policy = dataclasses.replace(policy, content_hash=digest)
         programs = _assemble(signals, routes, self.step_programs, thresholds, signal_env, route_env)

@@ -55,6 +55,7 @@ MAX_AUDIT = 300  # audit entries kept: the first few and the latest
 AUDIT_HEAD = 20
 MAX_AUDIT_TEXT = 500  # characters of one entry's who/what/detail
 MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
+MAX_EVENT_NAMES = 50  # event names kept besides those the playbook awaits
 DECIDED = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
@@ -631,8 +632,10 @@ class CaseWorkflow:
         if not received.name:
             self._audit("complaintflow", "ignored an event signal", detail="it has no name")
             return
-        if received.name not in self.state.events:  # the names awaited, each kept once
-            self.state.events.append(received.name)
+        events = self.state.events
+        awaited = any(s.signal == received.name for s in self.playbook.steps)
+        if received.name not in events and (awaited or len(events) < MAX_EVENT_NAMES):
+            events.append(received.name)  # each name once; any the playbook awaits
         self._audit(received.by or "complaintflow", "event", detail=received.name)
 
     @workflow.signal(description="A later post in the complaint's thread (sent by ingest).")

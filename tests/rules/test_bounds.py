@@ -118,3 +118,10 @@ def test_a_non_policy_file_is_not_quoted(policy_file: WritePolicy) -> None:
 )
 def test_x_length_counts_as_x_does(text: str, length: int) -> None:
     assert x_length(text) == length
+
+
+def test_a_policy_too_big_to_travel_with_its_cases_is_refused(policy_file: WritePolicy) -> None:
+    lines = "".join(f'      t{n}: "{"word " * 150}"\n' for n in range(400))
+    text = small("templates:\n", "templates:\n" + lines.replace("      ", "  "))
+    errors = refused(policy_file, text)
+    assert any("can travel with each case" in m for _, _, m in errors), errors

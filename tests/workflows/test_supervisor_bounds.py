@@ -231,3 +231,27 @@ async def test_a_long_name_is_cut_so_x_takes_the_reply(
         await finish(env, handle)
     (reply,) = platform.of(registry.POST_REPLY)
     assert reply.text == draft
+
+
+async def test_customer_text_is_shown_literally_in_the_web_ui_details(
+    env: WorkflowEnvironment, platform: Platform, queue: str
+) -> None:
+    """The Web UI renders current details as Markdown: a customer's handle or name must not
+    become a heading, a link or a remote image there."""
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    hostile = "# Urgent ![x](https://evil.example/p.png) [click](https://evil.example)"
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        mention = complaint(
+            id="md-1", thread_id="md-1", author=Author(id="7", handle=hostile, name=hostile)
+        )
+        handle = await open_(env, queue, mention)
+        await until(handle, pending(STEP))
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        details = metadata.current_details
+        assert "Waiting for approval" in details
+        for markup in ("![", "](", "[click]", "\n# ", "@# "):
+            assert markup not in details, markup
+        assert "\\!\\[x\\]" in details, "the text is still there, escaped"
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await finish(env, handle)
