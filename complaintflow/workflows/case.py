@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         CustomerContact,
         PendingApproval,
         Refused,
+        Resume,
         SupervisorAction,
         ThreadUpdate,
         parse_payload,
@@ -57,6 +58,9 @@ MAX_AUDIT_TEXT = 500  # characters of one entry's who/what/detail
 MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
 MAX_EVENT_NAMES = 50  # event names kept besides those the playbook awaits
 DECIDED = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}
+# A case continues as new (same id, state carried over) once its history has this many
+# events, or when the server suggests it: far below Temporal's 51,200-event limit.
+ROLL_OVER_EVENTS = 10_000
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -67,6 +71,10 @@ ACTIVITY_RETRY = RetryPolicy(
 
 class _Closed(Exception):
     """Raised inside the interpreter when the case was closed while a step waited."""
+
+
+class _RollOver(Exception):
+    """Raised inside the interpreter when the history grew long while a step waited."""
 
 
 def initial_search_attributes(case: CaseInput) -> dict[str, Any]:
@@ -129,6 +137,17 @@ class CaseWorkflow:
         self.decision: SupervisorAction | None = None
         self.decision_kind = ""
         self._decided: dict[str, str] = {}  # step id -> "approved by ann": one decision each
+        self._step_index = 0
+        self._sla_done = 0  # SLA escalation levels already sent
+        self._wait_until: datetime | None = None  # the deadline of the wait in progress
+        self._resumed_wait: datetime | None = None
+        if case.resume is not None:  # continued as new: the same case, a fresh history
+            self.state = case.resume.state
+            self._decided = dict(case.resume.decided)
+            self._step_index = case.resume.step_index
+            self._sla_done = case.resume.sla_levels_done
+            if case.resume.wait_until:
+                self._resumed_wait = datetime.fromisoformat(case.resume.wait_until)
         self.closed = False
         # What visibility holds now; upserts send only what differs (each is a billed action).
         self._published = initial_search_attributes(case)
@@ -138,31 +157,78 @@ class CaseWorkflow:
     # -- the run -----------------------------------------------------------------------------
     @workflow.run
     async def run(self, case: CaseInput) -> CaseState:
-        posted = complaint_time(case, workflow.info().start_time) or workflow.now()
-        due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
-        self.state.posted_at = posted.isoformat()
-        self.state.sla_due = due.isoformat()
+        if case.resume is None:
+            posted = complaint_time(case, workflow.info().start_time) or workflow.now()
+            due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
+            self.state.posted_at = posted.isoformat()
+            self.state.sla_due = due.isoformat()
+            self._audit(
+                "complaintflow",
+                "case opened",
+                detail=f"score {case.decision.score}, route {case.decision.route}, "
+                f"policy {self.policy.label}",
+            )
+        else:
+            due = datetime.fromisoformat(self.state.sla_due)
+            self._audit("complaintflow", "case continued", detail="its history grew long")
         self._search[search.CASE_SLA_DUE.name] = due
-        self._audit(
-            "complaintflow",
-            "case opened",
-            detail=f"score {case.decision.score}, route {case.decision.route}, "
-            f"policy {self.policy.label}",
-        )
         sla = asyncio.create_task(self._watch_sla(due))
+        steps = self.playbook.steps
         try:
-            for step in self.playbook.steps:
+            for index in range(self._step_index, len(steps)):
                 if self.closed:
                     break
-                await self._run_step(step)
+                self._step_index = index
+                self._wait_until = None
+                if self._long():
+                    raise _RollOver
+                await self._run_step(steps[index])
         except _Closed:
             pass
+        except _RollOver:
+            sla.cancel()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self.closed:
+                self._continue_as_new(case)
         finally:
             sla.cancel()
         if not self.closed:
             self._close("complaintflow", "playbook finished")
         self._publish()
         return self.state
+
+    def _long(self) -> bool:
+        """Whether the history grew long enough to continue as new (checked while waiting)."""
+        info = workflow.info()
+        return (
+            info.get_current_history_length() > ROLL_OVER_EVENTS
+            or info.is_continue_as_new_suggested()
+        )
+
+    def _continue_as_new(self, case: CaseInput) -> None:
+        self._audit("complaintflow", "continuing as new", detail="the history grew long")
+        self.state.pending = None
+        resume = Resume(
+            self.state,
+            self._step_index,
+            dict(self._decided),
+            self._sla_done,
+            self._wait_until.isoformat() if self._wait_until else "",
+        )
+        workflow.continue_as_new(
+            dataclasses.replace(case, resume=resume),
+            search_attributes=workflow.info().typed_search_attributes,
+        )
+
+    def _timeout(self, seconds: int | None) -> timedelta | None:
+        """A wait of `seconds` for the current step, or what remains of it after a restart."""
+        if seconds is None:
+            return None
+        resumed, self._resumed_wait = self._resumed_wait, None
+        now = workflow.now()
+        until = resumed if resumed is not None else now + timedelta(seconds=seconds)
+        self._wait_until = until
+        return max(until - now, timedelta(0))
 
     async def _run_step(self, step: Step) -> None:
         self.state.current_step = step.id
@@ -188,7 +254,7 @@ class CaseWorkflow:
         elif kind is StepKind.WAIT:
             self._status(CaseStatus.WAITING)
             self._publish()
-            await self._wait_or_close(timedelta(seconds=step.duration_seconds or 0))
+            await self._wait_or_close(self._timeout(step.duration_seconds or 0) or timedelta(0))
         elif kind is StepKind.CLOSE:
             self._close("complaintflow", step.reason or "done")
         elif kind is StepKind.ESCALATE:
@@ -362,10 +428,12 @@ class CaseWorkflow:
             while True:
                 try:
                     await workflow.wait_condition(
-                        lambda: self.decision is not None or self.closed,
+                        lambda: self.decision is not None or self.closed or self._long(),
                         timeout=timeout,
                         timeout_summary=f"approval of {step.id}",
                     )
+                    if self.decision is None and not self.closed:
+                        raise _RollOver  # asked again after continuing as new
                     break
                 except TimeoutError:
                     outcome = approval.on_timeout
@@ -412,13 +480,15 @@ class CaseWorkflow:
                 return self.state.contacted
             return (step.signal or "") in self.state.events
 
-        timeout = timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
+        timeout = self._timeout(step.timeout_seconds or None)
         try:
             await workflow.wait_condition(
-                lambda: done() or self.closed,
+                lambda: done() or self.closed or self._long(),
                 timeout=timeout,
                 timeout_summary=f"{step.id}: {event}",
             )
+            if not done() and not self.closed:
+                raise _RollOver  # waits again, for what remains, after continuing as new
         except TimeoutError:
             outcome = step.on_timeout or "continue"
             self._audit("complaintflow", f"{event} did not come: {outcome}", step.id)
@@ -457,9 +527,11 @@ class CaseWorkflow:
 
     async def _wait_or_close(self, duration: timedelta) -> None:
         try:
-            await workflow.wait_condition(lambda: self.closed, timeout=duration)
+            await workflow.wait_condition(lambda: self.closed or self._long(), timeout=duration)
         except TimeoutError:
             return
+        if not self.closed:
+            raise _RollOver
         raise _Closed
 
     async def _watch_sla(self, due: datetime) -> None:
@@ -468,30 +540,33 @@ class CaseWorkflow:
         def answered() -> bool:
             return bool(self.state.first_response_at) or self.closed
 
-        remaining = (due - workflow.now()).total_seconds()
-        if remaining > 0:
-            try:
-                await workflow.wait_condition(
-                    answered,
-                    timeout=timedelta(seconds=remaining),
-                    timeout_summary="SLA: first public answer",
-                )
+        if not self.state.sla_breached:  # (a case that continued as new may be past this)
+            remaining = (due - workflow.now()).total_seconds()
+            if remaining > 0:
+                try:
+                    await workflow.wait_condition(
+                        answered,
+                        timeout=timedelta(seconds=remaining),
+                        timeout_summary="SLA: first public answer",
+                    )
+                    return
+                except TimeoutError:
+                    pass
+            elif answered():
                 return
-            except TimeoutError:
-                pass
-        elif answered():
-            return
-        self.state.sla_breached = True
-        self._audit(
-            "complaintflow",
-            "SLA breached",
-            detail=f"no public answer within "
-            f"{format_duration(self.playbook.respond_within_seconds)}",
-        )
+            self.state.sla_breached = True
+            self._audit(
+                "complaintflow",
+                "SLA breached",
+                detail=f"no public answer within "
+                f"{format_duration(self.playbook.respond_within_seconds)}",
+            )
+            if not self.playbook.escalations:
+                await self._escalate("complaintflow", "urgent", text="SLA breached")
         levels = self.playbook.escalations
-        if not levels:
-            await self._escalate("complaintflow", "urgent", text="SLA breached")
-        for level in levels:
+        for number, level in enumerate(levels):
+            if number < self._sla_done:
+                continue
             wait = (due + timedelta(seconds=level.after_seconds) - workflow.now()).total_seconds()
             if wait > 0:
                 try:
@@ -510,6 +585,7 @@ class CaseWorkflow:
                 f"answer yet ({self.state.platform}, "
                 f"@{self.state.author}).",
             )
+            self._sla_done = number + 1
 
     # -- supervisor updates ------------------------------------------------------------------
     @workflow.update(

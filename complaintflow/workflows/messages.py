@@ -62,6 +62,7 @@ class CaseInput:
     mention: Mention
     decision: Decision
     policy_json: str
+    resume: "Resume | None" = None  # set when a long case continues as new
 
     @classmethod
     def of(
@@ -229,6 +230,17 @@ class CaseState:
     audit_dropped: int = 0
     # Posts seen in the thread (`mentions` keeps only the latest ids).
     mention_count: int = 0
+
+
+@dataclasses.dataclass
+class Resume:
+    """Where a case that continued as new (its history grew long) picks up."""
+
+    state: CaseState
+    step_index: int  # the step to run (again) first: it had not acted yet
+    decided: dict[str, str] = dataclasses.field(default_factory=dict)
+    sla_levels_done: int = 0
+    wait_until: str = ""  # the deadline of the wait that step was in, if any
 
 
 @dataclasses.dataclass(frozen=True)

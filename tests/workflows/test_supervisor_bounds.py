@@ -255,3 +255,35 @@ async def test_customer_text_is_shown_literally_in_the_web_ui_details(
         assert "\\!\\[x\\]" in details, "the text is still there, escaped"
         await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
         await finish(env, handle)
+
+
+async def test_a_thread_that_keeps_growing_continues_as_new(
+    env: WorkflowEnvironment, platform: Platform, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the event threshold (lowered here from 10,000 to 150) the case continues as new
+    while it waits: same id, same state, the approval asked again; nothing is posted twice."""
+    from complaintflow.workflows import case as case_module
+
+    monkeypatch.setattr(case_module, "ROLL_OVER_EVENTS", 150)
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        first = complaint(id="grow-0", thread_id="grow-0")
+        handle = await open_(env, queue, first)
+        await until(handle, pending(STEP))
+        first_run = (await handle.describe()).run_id
+        for n in range(1, 120):
+            post = dataclasses.replace(first, id=f"grow-{n}", text=f"still broken {n}")
+            await handle.signal(CaseWorkflow.thread_update, ThreadUpdate(post))
+        current = await until(
+            handle,
+            lambda s: s.pending is not None and any(e.what == "case continued" for e in s.audit),
+        )
+        assert (await handle.describe()).run_id != first_run
+        assert current.mention_count == 120, "the state came along"
+        assert current.case_id == "case-x-grow-0"
+        assert platform.names().count("notify") == 1, "the step before was not run again"
+        await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
+        await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        final = await finish(env, handle)
+    assert final.status is CaseStatus.CLOSED
+    assert len(platform.of(registry.POST_REPLY)) == 1
