@@ -51,6 +51,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 # Workflow versions (workflow.patched): histories recorded before a change replay as they ran.
 GUARD_BEFORE_APPROVAL = "removal-guard-before-approval"
 CLIP_TEMPLATE_VALUES = "clip-template-values"
+ONE_DECISION_PER_STEP = "one-decision-per-step"
 # Bounds on what a case keeps, well under Temporal's 2 MB payload limit for its state query.
 MAX_AUDIT = 300  # audit entries kept: the first few and the latest
 AUDIT_HEAD = 20
@@ -818,6 +819,17 @@ class CaseWorkflow:
             "resolve": self._check_resolve,
             "close": self._check_close,
         }
+        pending = self.state.pending
+        if (  # a second decision signal on a step: cases that ran before let the last one win
+            kind in DECIDED
+            and self.decision is not None
+            and pending is not None
+            and not workflow.patched(ONE_DECISION_PER_STEP)
+        ):
+            earlier = _action(payload)
+            if earlier.by.strip() and earlier.step == pending.step:
+                self._decide(kind, earlier)
+            return
         try:
             checks[kind](payload)
             action = parse_payload(SupervisorAction, payload, what=kind)
