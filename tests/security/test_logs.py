@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import structlog
+from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.logs import Redactor, configure
@@ -23,6 +24,15 @@ from tests.ingest.test_app import x_event, x_signature
 from tests.test_dev_command import free_port
 
 SLACK_URL = "https://hooks.slack.example/services/T0001/B0002/XyZsecretPart"
+
+
+@workflow.defn(sandboxed=False)
+class BrokenForLogs:
+    """A workflow whose every task fails, so that the SDK core logs it."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError(f"cannot reach {SLACK_URL}")
 
 
 @pytest.fixture
@@ -187,3 +197,33 @@ async def test_a_server_traceback_is_a_json_line_without_secrets(configured: io.
     records = [json.loads(line) for line in written.splitlines() if line.strip()]
     (crash,) = [r for r in records if r["event"].strip() == "Exception in ASGI application"]
     assert "RuntimeError: could not post to [redacted]" in crash["exception"]
+
+
+async def test_the_sdk_cores_own_lines_are_json_and_redacted(
+    configured: io.StringIO, env: WorkflowEnvironment
+) -> None:
+    """The core (Rust) logs "Failing workflow task" itself; after `configure` that line comes
+    through Python logging as JSON, with credentials removed."""
+    import uuid
+    from datetime import timedelta
+
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    target = env.client.service_client.config.target_host
+    client = await Client.connect(target, namespace=env.client.namespace)  # the new runtime
+    queue = f"logs-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=queue, workflows=[BrokenForLogs]):
+        handle = await client.start_workflow(
+            "BrokenForLogs", id=queue, task_queue=queue, execution_timeout=timedelta(minutes=1)
+        )
+        for _ in range(100):
+            if "sdk_core" in configured.getvalue():
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate()
+    written = configured.getvalue()
+    core = [json.loads(line) for line in written.splitlines() if "sdk_core" in line]
+    assert core, written[-2000:]
+    assert all(r["logger"].startswith("temporalio.core") for r in core)
+    assert "XyZsecretPart" not in written
