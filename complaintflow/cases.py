@@ -14,8 +14,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow.codec import converter_from_environment
+from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
@@ -143,8 +145,21 @@ async def list_cases(
     return rows
 
 
+class CaseNotOpen(ComplaintflowError, LookupError):
+    """The case does not exist, or it is closed; the message says which."""
+
+
 async def act(client: Client, case_id: str, update: str, action: SupervisorAction) -> str:
     """Send a supervisor update (approve, edit, reject, resolve, escalate, close) to a case."""
     handle = client.get_workflow_handle(case_id)
-    result: str = await handle.execute_update(update, action, result_type=str)
+    try:
+        result: str = await handle.execute_update(update, action, result_type=str)
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        try:  # Temporal says "not found" for a finished workflow too: tell them apart
+            await handle.describe()
+        except RPCError:
+            raise CaseNotOpen(f"no such case: {case_id}") from None
+        raise CaseNotOpen(f"case {case_id} is closed") from None
     return result

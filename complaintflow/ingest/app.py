@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import hmac
 import json
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
 from complaintflow.cases import open_case
@@ -44,7 +46,130 @@ from complaintflow.store import DecisionStore, Entry, StoreRejected, StoreUnavai
 
 MAX_BODY = 256 * 1024
 READY_TIMEOUT = 5.0  # seconds each dependency has to answer /readyz
+MAX_DEPTH = 32  # platform payloads nest a handful of levels
+MAX_DIGITS = 30  # a count or timestamp never has more
+MAX_ID_CHARS = 200  # ids become workflow ids (at most 1,000 bytes), keys and URLs
+MAX_COUNT = 2**53
+EARLIEST, LATEST = 2000, 2100  # years a post's time may have
+# Temporal answers that no retry can change: the platform gets a 4xx, not "retry later".
+PERMANENT = {
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.OUT_OF_RANGE,
+}
 log = structlog.get_logger()
+
+
+class BadBody(IngestError, ValueError):
+    """A request body that can never be accepted; the message says why (a 400)."""
+
+
+def _no_number(text: str) -> Any:
+    raise BadBody(f"{text} is not a JSON number complaintflow accepts")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise BadBody(f"a number of {len(text)} digits is too large")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > 2 * MAX_DIGITS:
+        raise BadBody(f"a number of {len(text)} characters is too long")
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadBody(f"{text[:20]} is too large")
+    return value
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON in `body`; BadBody naming what is wrong (encoding, syntax, depth, numbers)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"the body is not UTF-8 (byte {exc.start})") from None
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:  # nesting is checked before parsing: the parser recurses
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise BadBody(f"the body nests more than {MAX_DEPTH} levels deep")
+        elif char in "]}":
+            depth -= 1
+    try:
+        data = json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_no_number)
+    except json.JSONDecodeError as exc:
+        raise BadBody(f"the body is not JSON: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:
+        raise BadBody(f"the body nests more than {MAX_DEPTH} levels deep") from None
+    _check_strings(data)
+    return data
+
+
+def _check_strings(data: Any) -> None:
+    """Refuse text that cannot be stored or sent on (a lone surrogate from a \\ud800 escape)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadBody("the body has text with a lone surrogate (\\uD800-\\uDFFF)") from None
+
+
+def unfit(mention: Mention) -> str:
+    """Why `mention` can never be taken (a 4xx), or "" when it can."""
+    for field, value in (
+        ("id", mention.id),
+        ("thread_id", mention.thread_id),
+        ("author.id", mention.author.id),
+        ("author.handle", mention.author.handle),
+    ):
+        if len(value) > MAX_ID_CHARS:
+            return f"{field} is {len(value)} characters; at most {MAX_ID_CHARS}"
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return f"{field} holds control characters"
+    if len(mention.author.name) > 1000:
+        return f"author.name is {len(mention.author.name)} characters; at most 1000"
+    counts = {
+        "author.followers": mention.author.followers,
+        "reshares": mention.reshares,
+        "replies": mention.replies,
+        "likes": mention.likes,
+        "rating": mention.rating,
+        "repeat_contacts": mention.repeat_contacts,
+    }
+    for field, count in counts.items():
+        if isinstance(count, int) and not 0 <= count <= MAX_COUNT:
+            return f"{field} is out of range (0 to 2**53)"
+    if mention.sentiment is not None and not -1.0 <= mention.sentiment <= 1.0:
+        return "sentiment must be from -1 to 1"
+    if mention.created_at:
+        try:
+            when = datetime.fromisoformat(mention.created_at.replace("Z", "+00:00"))
+        except ValueError:
+            return f"created_at {mention.created_at[:40]!r} is not an ISO 8601 time"
+        if not EARLIEST <= when.year < LATEST:
+            return f"created_at {mention.created_at[:40]!r} is out of range"
+    return ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,17 +375,28 @@ def create_app(ingest: Ingest) -> Starlette:
                 log.warning("ingest.bad_signature", path=request.url.path)
                 return _problem(401, f"missing or wrong {header} signature")
             try:
-                mentions = parse(json.loads(body))
-            except json.JSONDecodeError as exc:
-                return _problem(400, f"the body is not JSON: {exc.msg} at position {exc.pos}")
-            except IngestError as exc:
+                mentions = parse(parse_body(body))
+            except (BadBody, IngestError) as exc:
                 return _problem(400, str(exc))
+            except Exception as exc:  # the normaliser could not read a value: never a 5xx
+                log.warning("ingest.unreadable", path=request.url.path, error=repr(exc)[:300])
+                return _problem(400, f"the payload has a value that cannot be read: {exc!s:.200}")
             # One bad entry does not sink a batch: the good ones are taken, the bad ones
-            # logged, counted and listed in the answer (a redelivery would not fix them).
+            # logged, counted and listed in the answer (a redelivery would not fix them). The
+            # whole batch is checked before anything in it is started.
             skipped = mentions.reported() if isinstance(mentions, Mentions) else []
+            fit: list[Mention] = []
+            for index, mention in enumerate(mentions):
+                if reason := unfit(mention):
+                    skipped.append(f"mention {index} ({mention.id[:40]!r}): {reason}")
+                else:
+                    fit.append(mention)
+            if skipped and not fit:
+                return _problem(400, "; ".join(skipped[:5]))
             for problem in skipped:
                 log.warning("ingest.entry_skipped", path=request.url.path, problem=problem)
             ingest.skipped_entries += len(skipped)
+            mentions = fit
             try:
                 done = await ingest.accept(mentions)
             except StoreRejected as exc:  # retrying the same body cannot help
@@ -269,8 +405,14 @@ def create_app(ingest: Ingest) -> Starlette:
             except StoreUnavailable as exc:  # the platform must retry
                 log.error("ingest.not_stored", error=str(exc))
                 return _problem(503, "could not store the decision; retry later")
+            except RPCError as exc:
+                if exc.status in PERMANENT:
+                    log.error("ingest.refused_by_temporal", error=exc.message[:300])
+                    return _problem(400, f"Temporal refused the mention: {exc.message:.300}")
+                log.error("ingest.not_accepted", error=str(exc)[:300])
+                return _problem(503, "could not hand the mention to Temporal; retry later")
             except Exception as exc:  # Temporal unavailable: the platform must retry
-                log.error("ingest.not_accepted", error=str(exc))
+                log.error("ingest.not_accepted", error=str(exc)[:300])
                 return _problem(503, "could not hand the mention to Temporal; retry later")
             extra = {"skipped": skipped} if skipped else {}
             return _AsciiJSONResponse({"accepted": len(mentions), **done, **extra})
@@ -283,7 +425,11 @@ def create_app(ingest: Ingest) -> Starlette:
         token = request.query_params.get("crc_token", "")
         if not token or not secrets.x_consumer_secret:
             return _problem(400, "crc_token is required")
-        answer = sign(secrets.x_consumer_secret.encode(), token.encode(), encoding="base64")
+        answer = sign(
+            secrets.x_consumer_secret.encode(),
+            token.encode("utf-8", "surrogatepass"),
+            encoding="base64",
+        )
         return JSONResponse({"response_token": answer})
 
     async def meta_verify(request: Request) -> Response:
@@ -292,13 +438,15 @@ def create_app(ingest: Ingest) -> Starlette:
             params.get("hub.mode") != "subscribe"
             or not secrets.meta_verify_token
             or not hmac.compare_digest(
-                params.get("hub.verify_token", ""), secrets.meta_verify_token
+                params.get("hub.verify_token", "").encode("utf-8", "surrogatepass"),
+                secrets.meta_verify_token.encode("utf-8", "surrogatepass"),
             )
         ):
             return _problem(403, "wrong hub.verify_token")
         return PlainTextResponse(params.get("hub.challenge", ""))
 
     async def health(_request: Request) -> Response:
+        """Liveness: the process answers (whether or not Temporal does)."""
         return JSONResponse({"ok": True, "policy": ingest.policy.label})
 
     async def ready(_request: Request) -> Response:

@@ -49,4 +49,8 @@ async def watch_policy(path: Path, ingest: Ingest, *, interval: float = 1.0) -> 
     seen = _fingerprint(path)
     while True:
         await asyncio.sleep(interval)
-        seen = await asyncio.to_thread(reload_once, path, ingest, seen)
+        try:
+            seen = await asyncio.to_thread(reload_once, path, ingest, seen)
+        except Exception as exc:  # never stop watching: the next valid edit must go live
+            seen = _fingerprint(path)
+            log.error("policy.refused", file=str(path), live=ingest.policy.label, error=repr(exc))

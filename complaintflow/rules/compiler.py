@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from complaintflow.errors import Diagnostic, PolicyError, Severity
-from complaintflow.rules.durations import DURATION_HINT, parse_duration
+from complaintflow.rules.durations import (
+    DURATION_HINT,
+    MAX_DURATION_SECONDS,
+    format_duration,
+    parse_duration,
+)
 from complaintflow.rules.expressions import (
     Batch,
     DecisionProgram,
@@ -54,6 +59,14 @@ from complaintflow.rules.templates import (
 )
 
 DEFAULT_APPROVAL_TIMEOUT = "24h"
+# Bounds that keep every compiled policy runnable: names reach search attributes (keyword
+# values) and workflow ids; conditions run inside CEL's per-evaluation iteration budget
+# (10,000); durations become Temporal timers.
+MAX_NAME_CHARS = 64
+MAX_VERSION = 1_000_000
+MAX_CONDITION_CHARS = 4_000
+MAX_ITERATIONS = 5_000
+MAX_COMPILED_BYTES = 256 * 1024
 DEFAULT_ON_TIMEOUT = "escalate"
 # The route name decisions carry when a mention took the policy's `unread:` route.
 UNREAD_ROUTE = "unread"
@@ -226,6 +239,7 @@ class _Compiler:
         self.translations: dict[str, dict[str, Template]] = {}
         # Templates customers read, per playbook: (playbook, template, where it is used).
         self.customer_templates: list[tuple[str, str, NodePath]] = []
+        self.iterations = 0  # worst-case comprehension iterations of signals and routes
 
     # -- helpers -----------------------------------------------------------------------------
     def error(
@@ -250,11 +264,37 @@ class _Compiler:
             return 0
         seconds = parse_duration(text)
         if seconds is None:
-            self.error(path, f"{text!r} is not a duration", DURATION_HINT)
+            self.error(path, f"{_shown(text)} is not a duration", DURATION_HINT)
+            return 0
+        if seconds > MAX_DURATION_SECONDS:
+            self.error(
+                path,
+                f"{_shown(text)} is longer than a case may wait "
+                f"({format_duration(MAX_DURATION_SECONDS)})",
+                f"write at most {format_duration(MAX_DURATION_SECONDS)}",
+            )
             return 0
         return seconds
 
     def condition(self, env: ExpressionEnv, path: NodePath, source: str) -> Program | None:
+        if len(source) > MAX_CONDITION_CHARS:
+            self.error(
+                path,
+                f"the condition is {len(source)} characters; at most {MAX_CONDITION_CHARS}",
+                "split it into several signals",
+            )
+            return None
+        iterations = iteration_bound(source)
+        if iterations > MAX_ITERATIONS:
+            self.error(
+                path,
+                f"the condition may loop {iterations:,} times per mention (nested "
+                f"all/exists/map/filter over lists); at most {MAX_ITERATIONS:,} are allowed",
+                "use text_has_any([...]) or `x in [...]` instead of nested comprehensions",
+                offset=0,
+            )
+            return None
+        self.iterations += iterations
         compiled = env.compile(source)
         if isinstance(compiled, Program):
             self.english_only(path, source)
@@ -280,12 +320,20 @@ class _Compiler:
         step_env = ExpressionEnv(
             Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names)
         )
+        self.policy_name()
         signals = self.signals(signal_env)
         thresholds = tuple(
             Threshold(n, float(v)) for n, v in self.data["seriousness"]["thresholds"].items()
         )
         templates = self.templates(brand)
         routes = self.routes(route_env)
+        if self.iterations > MAX_ITERATIONS:  # signals and routes run in one evaluation
+            self.error(
+                ("seriousness", "signals"),
+                f"the signals and routes together may loop {self.iterations:,} times per "
+                f"mention; at most {MAX_ITERATIONS:,} are allowed",
+                "use text_has_any([...]) or `x in [...]` instead of comprehensions",
+            )
         playbooks = tuple(
             self.playbook(name, body, brand, templates, step_env)
             for name, body in self.data["playbooks"].items()
@@ -320,11 +368,59 @@ class _Compiler:
             languages=self.languages,
             unread=unread,
         )
+        size = len(policy.to_json().encode())
+        if size > MAX_COMPILED_BYTES:  # it rides in every case's input (2 MB payload limit)
+            self.error(
+                (),
+                f"the compiled policy is {size // 1024} KiB; at most "
+                f"{MAX_COMPILED_BYTES // 1024} KiB can travel with each case",
+                "shorten the templates and conditions, or split the policy",
+            )
+            return Compilation(None, None, tuple(sorted(set(self.diagnostics))))
         digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
         policy = dataclasses.replace(policy, content_hash=digest)
         programs = _assemble(signals, routes, self.step_programs, thresholds, signal_env, route_env)
         _PROGRAMS[digest] = programs
         return Compilation(policy, programs, tuple(sorted(set(self.diagnostics))))
+
+    def policy_name(self) -> None:
+        """The name and version reach search attributes and logs: keep them short."""
+        name = self.data["policy"]
+        if len(name) > MAX_NAME_CHARS:
+            self.error(
+                ("policy",),
+                f"the policy name is {len(name)} characters; at most {MAX_NAME_CHARS}",
+                "use a short name; say more under `description:`",
+            )
+        if not 1 <= self.data["version"] <= MAX_VERSION:
+            self.error(("version",), f"the version must be from 1 to {MAX_VERSION:,}")
+        for kind, names in (
+            ("signal", self.data["seriousness"]["signals"]),
+            ("threshold", self.data["seriousness"]["thresholds"]),
+            ("playbook", self.data["playbooks"]),
+            ("template", self.data["templates"]),
+        ):
+            for item in names:
+                if len(item) > MAX_NAME_CHARS:
+                    where: NodePath = {
+                        "signal": ("seriousness", "signals", item),
+                        "threshold": ("seriousness", "thresholds", item),
+                        "playbook": ("playbooks", item),
+                        "template": ("templates", item),
+                    }[kind]
+                    self.error(
+                        where,
+                        f"the {kind} name is {len(item)} characters; at most {MAX_NAME_CHARS}",
+                        "use a shorter name",
+                        key=True,
+                    )
+        for index, route in enumerate(self.data["routes"]):
+            if len(route["name"]) > MAX_NAME_CHARS:
+                self.error(
+                    ("routes", index, "name"),
+                    f"the route name is {len(route['name'])} characters; at most {MAX_NAME_CHARS}",
+                    "use a shorter name",
+                )
 
     def brand(self) -> Brand:
         body = self.data["brand"]
@@ -490,8 +586,8 @@ class _Compiler:
     def template_limits(
         self, name: str, template: Template, limits: dict[str, int], channels: list[str]
     ) -> None:
-        shortest, longest = template.length_bounds()
         for channel in channels:
+            shortest, longest = template.length_bounds(channel)
             limit = limits[channel]
             if shortest > limit:
                 self.error(
@@ -499,12 +595,12 @@ class _Compiler:
                     f"template {name!r} is {shortest} characters; {channel} allows {limit}",
                     "shorten it",
                 )
-            elif longest > limit:
-                self.warn(
+            elif longest > limit:  # the platform would refuse the post
+                self.error(
                     ("templates", name),
-                    f"template {name!r} can reach {longest} "
-                    f"characters with long names; {channel} allows {limit}",
-                    "shorten it, or the reply may be cut",
+                    f"template {name!r} can reach {longest} characters with long names "
+                    f"(as {channel} counts them); {channel} allows {limit}",
+                    "shorten the text or use fewer placeholders",
                 )
 
     def playbook(
@@ -556,6 +652,12 @@ class _Compiler:
                         "give each step its own id",
                     )
             ids.add(step_id)
+            if len(step_id) > MAX_NAME_CHARS:
+                self.error(
+                    (*path, "id"),
+                    f"the step id is {len(step_id)} characters; at most {MAX_NAME_CHARS}",
+                    "use a shorter id",
+                )
             when = options.get("when")
             if when is not None:
                 program = self.condition(env, (*opath, "when"), when)
@@ -825,6 +927,42 @@ class _Compiler:
                     f"playbook {name!r} is not used by any route",
                     "add a route to it or remove it",
                 )
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def iteration_bound(source: str) -> int:
+    """A safe over-estimate of the comprehension iterations one evaluation of `source` does.
+
+    Conditions read no lists from the mention, so every comprehension ranges over list or map
+    literals (or what they produce: never more items than the literals hold); n nested
+    comprehensions over at most `items` elements loop at most items ** n times.
+    """
+    code = _STRINGS.sub("''", source)
+    deepest, depth = 0, 0
+    stack: list[int] = []
+    for match in re.finditer(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(|[()]", code):
+        token = match[0]
+        if token == ")":
+            if stack and stack[-1] == depth:
+                stack.pop()
+            depth -= 1
+            continue
+        depth += 1
+        if token != "(":
+            stack.append(depth)
+            deepest = max(deepest, len(stack))
+    if not deepest:
+        return 0
+    items = code.count(",") + code.count("[") + code.count("{")
+    bound: int = max(1, items) ** deepest
+    return bound
+
+
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def _normalise_options(kind: StepKind, options: Any) -> dict[str, Any]:

@@ -9,13 +9,21 @@ _WHOLE = re.compile(r"^\s*(?:\d+\s*[dhms]\s*)+$")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 DURATION_HINT = "write a duration such as 30m, 2h, 1h30m or 7d"
+# The longest wait a policy may ask for: a timer that long is still a valid datetime and
+# a Temporal timer, and no complaint is worth waiting on longer.
+MAX_DURATION_SECONDS = 366 * 86400
+_MAX_DIGITS = 12
+_TOO_LONG = 86400 * 1_000_000_000_000
 
 
 def parse_duration(text: str) -> int | None:
     """Seconds in `text`, or None when it is not a duration (zero is allowed)."""
     if not isinstance(text, str) or not _WHOLE.match(text):
         return None
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+    parts: list[tuple[str, str]] = _PART.findall(text)
+    if any(len(n.lstrip("0")) > _MAX_DIGITS for n, _ in parts):
+        return _TOO_LONG  # far beyond any bound; never converted to a timer
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
 
 
 def format_duration(seconds: int) -> str:

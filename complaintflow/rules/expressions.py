@@ -310,7 +310,10 @@ class DecisionProgram:
             else any(n in normalised for n in needles)
             for every, needles in self._lists
         ]
-        value = self._expression.eval(data=values)
+        try:
+            value = self._expression.eval(data=values)
+        except RuntimeError:  # e.g. CEL's iteration budget: fail closed, one by one
+            return None
         if value.type() == T.ERROR:
             return None
         held, score, index = value.plain_value()
@@ -328,7 +331,10 @@ class Program:
 
     def holds(self, values: Mapping[str, Any]) -> bool | EvalError:
         """True/False, or an EvalError (to be treated as False) when evaluation fails."""
-        value = self._expression.eval(data=values)
+        try:
+            value = self._expression.eval(data=values)
+        except RuntimeError as exc:  # e.g. CEL's iteration budget: fail closed
+            return EvalError(self.source, str(exc).strip()[:300])
         if value.type() == T.BOOL:
             return bool(value.value())
         return EvalError(self.source, str(value.value()))
@@ -344,7 +350,10 @@ class Batch:
         self._expression = expression
 
     def evaluate(self, values: Mapping[str, Any]) -> list[bool | EvalError]:
-        value = self._expression.eval(data=values)
+        try:
+            value = self._expression.eval(data=values)
+        except RuntimeError:
+            return [p.holds(values) for p in self.programs]
         if value.type() != T.ERROR:
             return [bool(v) for v in value.plain_value()]
         return [p.holds(values) for p in self.programs]
@@ -361,8 +370,11 @@ class FirstMatch:
 
     def find(self, values: Mapping[str, Any]) -> tuple[int | None, list[EvalError]]:
         """Index of the first condition that holds (None if none), and evaluation errors."""
-        value = self._expression.eval(data=values)
-        if value.type() == T.INT:
+        try:
+            value = self._expression.eval(data=values)
+        except RuntimeError:
+            value = None
+        if value is not None and value.type() == T.INT:
             index = int(value.value())
             return (index if index >= 0 else None), []
         errors: list[EvalError] = []

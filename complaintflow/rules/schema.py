@@ -124,6 +124,12 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
         return doc.diagnostic(
             path, f"{_show(value)} is not allowed{_where(path)}", did_you_mean(str(value), options)
         )
+    if kind == "type" and not path:  # not a policy at all: quote nothing of it (secrets)
+        return doc.diagnostic(
+            path,
+            f"this is not a policy file: it holds {_kind_of(value)}, not a mapping (key: value)",
+            "a policy starts with `policy: NAME`",
+        )
     if kind == "type":
         expected = schema.get("type")
         return doc.diagnostic(
@@ -170,9 +176,15 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     return doc.diagnostic(path, f"{error.message}{_where(path)}")
 
 
+def _kind_of(value: Any) -> str:
+    return {str: "text", list: "a list", int: "a number", float: "a number"}.get(
+        type(value), "something else"
+    )
+
+
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
+    if isinstance(value, str):  # a few characters are enough to find it; more may be a secret
+        return repr(value) if len(value) <= 24 else repr(value[:20]) + "..."
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):

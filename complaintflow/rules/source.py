@@ -7,6 +7,7 @@ Only YAML's safe subset is accepted; anything a policy author can get wrong in t
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ MAX_FILE_BYTES = 1024 * 1024
 # libyaml's parser when PyYAML was built with it (about three times faster), else pure Python.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 50_000
+# Numbers beyond this lose precision in JSON (the compiled policy travels as JSON).
+MAX_INTEGER = 2**53
 
 # A path from the document root to a node: mapping keys and sequence indexes.
 NodePath = tuple[str | int, ...]
@@ -265,12 +268,28 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         construct: Callable[[yaml.ScalarNode], Any] = self.constructor.construct_object
         try:
-            return construct(node)
+            value = construct(node)
         except yaml.constructor.ConstructorError as exc:
             self._problem(
                 node, f"cannot read this value: {exc.problem}", "quote it to make it text"
             )
             return None
+        except ValueError:  # e.g. an integer of thousands of digits
+            self._problem(node, "this number is too large to read", "write a number below 2**53")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self._problem(
+                node,
+                f"{node.value[:20]} is not a number a policy can use",
+                "write a finite number such as 0.5",
+            )
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            self._problem(
+                node, "this number is too large", "write a number below 2**53 (9007199254740992)"
+            )
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: NodePath) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from complaintflow.rules.platform_spec import SPECS
@@ -25,13 +26,65 @@ TEMPLATE_VARIABLES: dict[str, int] = {
     "case.id": 48,
     "case.ticket_id": 24,
 }
+# The ones people write freely (any script, emoji); the others are ids and keywords (ASCII:
+# X handles are letters, digits and _).
+FREE_TEXT_VARIABLES = frozenset({"author.name", "customer.tier"})
 # Names resolved from the policy itself when it is compiled.
 STATIC_PREFIX = "brand."
 
-# Characters a post may carry, per platform (X counts code points up to 280): from the
+# Characters a post may carry, per platform (X weighs them: see post_length): from the
 # platform spec table, the one home of per-platform facts.
 REPLY_LIMITS: dict[str, int] = {name: spec.reply_limit for name, spec in SPECS.items()}
 MESSAGE_LIMITS: dict[str, int] = {name: spec.message_limit for name, spec in SPECS.items()}
+
+# X's counting (twitter-text configuration v3, github.com/twitter/twitter-text config/v3.json,
+# and https://docs.x.com/resources/fundamentals/counting-characters): text is NFC-normalised;
+# code points in these ranges weigh 1, every other one 2; an emoji sequence weighs 2 however
+# many code points it has; a URL counts as 23 (t.co) whatever its length.
+_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+X_URL_LENGTH = 23
+_X_URL = re.compile(
+    r"(?<![\w@.])(?:https?://|www\.)[^\s]+"
+    r"|(?<![\w@.\-/])(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|ly|me|app|dev|info|biz|uk|de)"
+    r"(?![\w-])(?:/[^\s]*)?",
+    re.IGNORECASE,
+)
+_EMOJI_BASE = "\u00a9\u00ae\u203c-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
+_EMOJI_MOD = "\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+_X_EMOJI = re.compile(
+    f"[\U0001f1e6-\U0001f1ff]{{2}}"
+    f"|[0-9#*]\ufe0f?\u20e3"
+    f"|[{_EMOJI_BASE}][{_EMOJI_MOD}]*(?:\u200d[{_EMOJI_BASE}][{_EMOJI_MOD}]*)*"
+)
+
+
+def _x_weight(char: str) -> int:
+    point = ord(char)
+    return 1 if any(low <= point <= high for low, high in _X_LIGHT) else 2
+
+
+def x_length(text: str) -> int:
+    """The length X gives `text` (its weighted length): what X compares with 280."""
+    text = unicodedata.normalize("NFC", text)
+    total, position = 0, 0
+    for url in _X_URL.finditer(text):
+        total += _plain_x_length(text[position : url.start()]) + X_URL_LENGTH
+        position = url.end()
+    return total + _plain_x_length(text[position:])
+
+
+def _plain_x_length(text: str) -> int:
+    total, position = 0, 0
+    for emoji in _X_EMOJI.finditer(text):
+        total += sum(_x_weight(c) for c in text[position : emoji.start()]) + 2
+        position = emoji.end()
+    return total + sum(_x_weight(c) for c in text[position:])
+
+
+def post_length(platform: str, text: str) -> int:
+    """The length `platform` compares with its limit: X's weighting, else code points."""
+    return x_length(text) if platform == "x" else len(text)
+
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
@@ -68,10 +121,15 @@ class Template:
                 out.append("" if value is None else str(value))
         return "".join(out)
 
-    def length_bounds(self) -> tuple[int, int]:
-        """Shortest and longest rendered length, given the variables' maximum lengths."""
-        literal = sum(len(p) for p in self.parts[0::2])
-        longest = literal + sum(TEMPLATE_VARIABLES.get(p, 0) for p in self.placeholders)
+    def length_bounds(self, platform: str = "") -> tuple[int, int]:
+        """Shortest and longest rendered length on `platform`, given the variables' maximum
+        lengths (on X a character of free text may weigh 2: CJK or an emoji)."""
+        literal = post_length(platform, "".join(self.parts[0::2]))
+        longest = literal + sum(
+            (2 if platform == "x" and p in FREE_TEXT_VARIABLES else 1)
+            * TEMPLATE_VARIABLES.get(p, 0)
+            for p in self.placeholders
+        )
         return literal, longest
 
 

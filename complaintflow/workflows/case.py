@@ -8,6 +8,7 @@ from workflow.now() and timers, all I/O goes through activities named in the reg
 import asyncio
 import dataclasses
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.features import is_thanks, mention_values
     from complaintflow.rules.language import playbooks_in, replies_in
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
-    from complaintflow.rules.templates import MESSAGE_LIMITS, REPLY_LIMITS, render_parts
+    from complaintflow.rules.templates import (
+        MESSAGE_LIMITS,
+        REPLY_LIMITS,
+        TEMPLATE_VARIABLES,
+        post_length,
+        render_parts,
+    )
     from complaintflow.workflows import registry, search
     from complaintflow.workflows.messages import (
         ActionRequest,
@@ -35,13 +42,27 @@ with workflow.unsafe.imports_passed_through():
         CustomerContact,
         PendingApproval,
         Refused,
+        Resume,
         SupervisorAction,
         ThreadUpdate,
+        parse_payload,
     )
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 # Workflow versions (workflow.patched): histories recorded before a change replay as they ran.
 GUARD_BEFORE_APPROVAL = "removal-guard-before-approval"
+CLIP_TEMPLATE_VALUES = "clip-template-values"
+ONE_DECISION_PER_STEP = "one-decision-per-step"
+# Bounds on what a case keeps, well under Temporal's 2 MB payload limit for its state query.
+MAX_AUDIT = 300  # audit entries kept: the first few and the latest
+AUDIT_HEAD = 20
+MAX_AUDIT_TEXT = 500  # characters of one entry's who/what/detail
+MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
+MAX_EVENT_NAMES = 50  # event names kept besides those the playbook awaits
+DECIDED = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}
+# A case continues as new (same id, state carried over) once its history has this many
+# events, or when the server suggests it: far below Temporal's 51,200-event limit.
+ROLL_OVER_EVENTS = 10_000
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -52,6 +73,10 @@ ACTIVITY_RETRY = RetryPolicy(
 
 class _Closed(Exception):
     """Raised inside the interpreter when the case was closed while a step waited."""
+
+
+class _RollOver(Exception):
+    """Raised inside the interpreter when the history grew long while a step waited."""
 
 
 def initial_search_attributes(case: CaseInput) -> dict[str, Any]:
@@ -109,12 +134,26 @@ class CaseWorkflow:
             policy=case.policy.label,
             priority=self.playbook.priority,
             mentions=[mention.id],
+            mention_count=1,
         )
         self.state.language = case.decision.language
         self.state.language_confidence = case.decision.language_confidence
         self.decision: SupervisorAction | None = None
         self.decision_kind = ""
         self._route_to: SupervisorAction | None = None  # a person picked the playbook
+        self._decided: dict[str, str] = {}  # step id -> "approved by ann": one decision each
+        self._step_index = 0
+        self._sla_done = 0  # SLA escalation levels already sent
+        self._wait_until: datetime | None = None  # the deadline of the wait in progress
+        self._resumed_wait: datetime | None = None
+        if case.resume is not None:  # continued as new: the same case, a fresh history
+            self.state = case.resume.state
+            self.playbook = self.policy.playbook(self.state.playbook)  # routed, perhaps
+            self._decided = dict(case.resume.decided)
+            self._step_index = case.resume.step_index
+            self._sla_done = case.resume.sla_levels_done
+            if case.resume.wait_until:
+                self._resumed_wait = datetime.fromisoformat(case.resume.wait_until)
         self.closed = False
         # What visibility holds now; upserts send only what differs (each is a billed action).
         self._published = initial_search_attributes(case)
@@ -124,35 +163,83 @@ class CaseWorkflow:
     # -- the run -----------------------------------------------------------------------------
     @workflow.run
     async def run(self, case: CaseInput) -> CaseState:
-        posted = complaint_time(case, workflow.info().start_time) or workflow.now()
-        due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
-        self.state.posted_at = posted.isoformat()
-        self.state.sla_due = due.isoformat()
+        if case.resume is None:
+            posted = complaint_time(case, workflow.info().start_time) or workflow.now()
+            due = posted + timedelta(seconds=self.playbook.respond_within_seconds)
+            self.state.posted_at = posted.isoformat()
+            self.state.sla_due = due.isoformat()
+            self._audit(
+                "complaintflow",
+                "case opened",
+                detail=f"score {case.decision.score}, route {case.decision.route}, "
+                f"policy {self.policy.label}",
+            )
+        else:
+            due = datetime.fromisoformat(self.state.sla_due)
+            self._audit("complaintflow", "case continued", detail="its history grew long")
         self._search[search.CASE_SLA_DUE.name] = due
-        self._audit(
-            "complaintflow",
-            "case opened",
-            detail=f"score {case.decision.score}, route {case.decision.route}, "
-            f"policy {self.policy.label}",
-        )
         sla = asyncio.create_task(self._watch_sla(due))
         try:
             while True:
-                for step in self.playbook.steps:
+                steps = self.playbook.steps
+                for index in range(self._step_index, len(steps)):
                     if self.closed or self._route_to is not None:
                         break
-                    await self._run_step(step)
+                    self._step_index = index
+                    self._wait_until = None
+                    if self._long():
+                        raise _RollOver
+                    await self._run_step(steps[index])
                 if self.closed or self._route_to is None:
                     break
                 self._switch(self._route_to)
+                self._step_index = 0
         except _Closed:
             pass
+        except _RollOver:
+            sla.cancel()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self.closed:
+                self._continue_as_new(case)
         finally:
             sla.cancel()
         if not self.closed:
             self._close("complaintflow", "playbook finished")
         self._publish()
         return self.state
+
+    def _long(self) -> bool:
+        """Whether the history grew long enough to continue as new (checked while waiting)."""
+        info = workflow.info()
+        return (
+            info.get_current_history_length() > ROLL_OVER_EVENTS
+            or info.is_continue_as_new_suggested()
+        )
+
+    def _continue_as_new(self, case: CaseInput) -> None:
+        self._audit("complaintflow", "continuing as new", detail="the history grew long")
+        self.state.pending = None
+        resume = Resume(
+            self.state,
+            self._step_index,
+            dict(self._decided),
+            self._sla_done,
+            self._wait_until.isoformat() if self._wait_until else "",
+        )
+        workflow.continue_as_new(
+            dataclasses.replace(case, resume=resume),
+            search_attributes=workflow.info().typed_search_attributes,
+        )
+
+    def _timeout(self, seconds: int | None) -> timedelta | None:
+        """A wait of `seconds` for the current step, or what remains of it after a restart."""
+        if seconds is None:
+            return None
+        resumed, self._resumed_wait = self._resumed_wait, None
+        now = workflow.now()
+        until = resumed if resumed is not None else now + timedelta(seconds=seconds)
+        self._wait_until = until
+        return max(until - now, timedelta(0))
 
     async def _run_step(self, step: Step) -> None:
         self.state.current_step = step.id
@@ -178,7 +265,7 @@ class CaseWorkflow:
         elif kind is StepKind.WAIT:
             self._status(CaseStatus.WAITING)
             self._publish()
-            await self._wait_or_close(timedelta(seconds=step.duration_seconds or 0))
+            await self._wait_or_close(self._timeout(step.duration_seconds or 0) or timedelta(0))
         elif kind is StepKind.CLOSE:
             self._close("complaintflow", step.reason or "done")
         elif kind is StepKind.ESCALATE:
@@ -364,10 +451,12 @@ class CaseWorkflow:
             while True:
                 try:
                     await workflow.wait_condition(
-                        lambda: self.decision is not None or self.closed,
+                        lambda: self.decision is not None or self.closed or self._long(),
                         timeout=timeout,
                         timeout_summary=f"approval of {step.id}",
                     )
+                    if self.decision is None and not self.closed:
+                        raise _RollOver  # asked again after continuing as new
                     break
                 except TimeoutError:
                     outcome = approval.on_timeout
@@ -417,13 +506,15 @@ class CaseWorkflow:
                 return self._route_to is not None
             return (step.signal or "") in self.state.events
 
-        timeout = timedelta(seconds=step.timeout_seconds) if step.timeout_seconds else None
+        timeout = self._timeout(step.timeout_seconds or None)
         try:
             await workflow.wait_condition(
-                lambda: done() or self.closed,
+                lambda: done() or self.closed or self._long(),
                 timeout=timeout,
                 timeout_summary=f"{step.id}: {event}",
             )
+            if not done() and not self.closed:
+                raise _RollOver  # waits again, for what remains, after continuing as new
         except TimeoutError:
             outcome = step.on_timeout or "continue"
             self._audit("complaintflow", f"{event} did not come: {outcome}", step.id)
@@ -462,9 +553,11 @@ class CaseWorkflow:
 
     async def _wait_or_close(self, duration: timedelta) -> None:
         try:
-            await workflow.wait_condition(lambda: self.closed, timeout=duration)
+            await workflow.wait_condition(lambda: self.closed or self._long(), timeout=duration)
         except TimeoutError:
             return
+        if not self.closed:
+            raise _RollOver
         raise _Closed
 
     async def _watch_sla(self, due: datetime) -> None:
@@ -473,30 +566,33 @@ class CaseWorkflow:
         def answered() -> bool:
             return bool(self.state.first_response_at) or self.closed
 
-        remaining = (due - workflow.now()).total_seconds()
-        if remaining > 0:
-            try:
-                await workflow.wait_condition(
-                    answered,
-                    timeout=timedelta(seconds=remaining),
-                    timeout_summary="SLA: first public answer",
-                )
+        if not self.state.sla_breached:  # (a case that continued as new may be past this)
+            remaining = (due - workflow.now()).total_seconds()
+            if remaining > 0:
+                try:
+                    await workflow.wait_condition(
+                        answered,
+                        timeout=timedelta(seconds=remaining),
+                        timeout_summary="SLA: first public answer",
+                    )
+                    return
+                except TimeoutError:
+                    pass
+            elif answered():
                 return
-            except TimeoutError:
-                pass
-        elif answered():
-            return
-        self.state.sla_breached = True
-        self._audit(
-            "complaintflow",
-            "SLA breached",
-            detail=f"no public answer within "
-            f"{format_duration(self.playbook.respond_within_seconds)}",
-        )
+            self.state.sla_breached = True
+            self._audit(
+                "complaintflow",
+                "SLA breached",
+                detail=f"no public answer within "
+                f"{format_duration(self.playbook.respond_within_seconds)}",
+            )
+            if not self.playbook.escalations:
+                await self._escalate("complaintflow", "urgent", text="SLA breached")
         levels = self.playbook.escalations
-        if not levels:
-            await self._escalate("complaintflow", "urgent", text="SLA breached")
-        for level in levels:
+        for number, level in enumerate(levels):
+            if number < self._sla_done:
+                continue
             wait = (due + timedelta(seconds=level.after_seconds) - workflow.now()).total_seconds()
             if wait > 0:
                 try:
@@ -515,53 +611,56 @@ class CaseWorkflow:
                 f"answer yet ({self.state.platform}, "
                 f"@{self.state.author}).",
             )
+            self._sla_done = number + 1
 
     # -- supervisor updates ------------------------------------------------------------------
     @workflow.update(
         description="Approve the step waiting for approval. Payload: "
         '{"step": "STEP", "by": "YOUR NAME"}'
     )
-    async def approve(self, action: SupervisorAction) -> str:
-        return self._decide("approve", action)
+    async def approve(self, action: Any) -> str:
+        return self._decide("approve", _action(action))
 
     @approve.validator
-    def _check_approve(self, action: SupervisorAction) -> None:
-        self._check_pending(action)
+    def _check_approve(self, action: Any) -> None:
+        self._check_pending(parse_payload(SupervisorAction, action, what="approve"))
 
     @workflow.update(
         description="Approve with new text. Payload: "
         '{"step": "STEP", "by": "YOUR NAME", "text": "NEW TEXT"}'
     )
-    async def edit(self, action: SupervisorAction) -> str:
-        return self._decide("edit", action)
+    async def edit(self, action: Any) -> str:
+        return self._decide("edit", _action(action))
 
     @edit.validator
-    def _check_edit(self, action: SupervisorAction) -> None:
-        self._check_pending(action)
-        self._check_text(action.text)
+    def _check_edit(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="edit")
+        self._check_pending(parsed)
+        self._check_text(parsed.text)
 
     @workflow.update(
         description="Reject the step waiting for approval; it is skipped. "
         'Payload: {"step": "STEP", "by": "YOUR NAME", "note": "WHY"}'
     )
-    async def reject(self, action: SupervisorAction) -> str:
-        return self._decide("reject", action)
+    async def reject(self, action: Any) -> str:
+        return self._decide("reject", _action(action))
 
     @reject.validator
-    def _check_reject(self, action: SupervisorAction) -> None:
-        self._check_pending(action)
+    def _check_reject(self, action: Any) -> None:
+        self._check_pending(parse_payload(SupervisorAction, action, what="reject"))
 
     @workflow.update(
         description="Mark the customer's problem resolved. Payload: "
         '{"by": "YOUR NAME", "note": "WHAT WAS DONE"}'
     )
-    async def resolve(self, action: SupervisorAction) -> str:
-        self._apply("resolve", action)
+    async def resolve(self, action: Any) -> str:
+        self._apply("resolve", _action(action))
         return f"case {self.state.case_id} marked resolved"
 
     @resolve.validator
-    def _check_resolve(self, action: SupervisorAction) -> None:
-        self._check_open(action)
+    def _check_resolve(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="resolve")
+        self._check_open(parsed)
         if self.state.resolved:
             raise Refused("the case is already resolved")
 
@@ -569,24 +668,26 @@ class CaseWorkflow:
         description="Escalate the case (alert and raise its priority). Payload: "
         '{"by": "YOUR NAME", "priority": "urgent", "note": "WHY"}'
     )
-    async def escalate(self, action: SupervisorAction) -> str:
-        await self._escalate(action.by, action.priority or "high", text=action.note)
+    async def escalate(self, action: Any) -> str:
+        parsed = _action(action)
+        await self._escalate(parsed.by, parsed.priority or "high", text=parsed.note)
         return f"case {self.state.case_id} escalated to {self.state.priority}"
 
     @escalate.validator
-    def _check_escalate(self, action: SupervisorAction) -> None:
-        self._check_open(action)
-        if action.priority and action.priority not in PRIORITIES:
+    def _check_escalate(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="escalate")
+        self._check_open(parsed)
+        if parsed.priority and parsed.priority not in PRIORITIES:
             raise Refused(f"priority must be one of {', '.join(PRIORITIES)}")
 
     @workflow.update(description='Close the case now. Payload: {"by": "YOUR NAME", "note": "WHY"}')
-    async def close(self, action: SupervisorAction) -> str:
-        self._apply("close", action)
+    async def close(self, action: Any) -> str:
+        self._apply("close", _action(action))
         return f"case {self.state.case_id} closed"
 
     @close.validator
-    def _check_close(self, action: SupervisorAction) -> None:
-        self._check_open(action)
+    def _check_close(self, action: Any) -> None:
+        self._check_open(parse_payload(SupervisorAction, action, what="close"))
 
     @workflow.update(
         description="Route the case to a playbook (a post the policy could not read). "
@@ -651,9 +752,10 @@ class CaseWorkflow:
         '{"channel": "email", "reference": "..."}'
     )
     def customer_contact(self, payload: Any = None) -> None:
-        contact = _parse(CustomerContact, payload)
-        if contact is None:
-            self._audit("complaintflow", "ignored a customer_contact signal", detail=repr(payload))
+        try:
+            contact = parse_payload(CustomerContact, payload, what="customer_contact")
+        except Refused as problem:
+            self._audit("complaintflow", "ignored a customer_contact signal", detail=str(problem))
             return
         self.state.contacted = True
         self._audit(contact.channel, "customer made contact", detail=contact.reference)
@@ -661,19 +763,29 @@ class CaseWorkflow:
 
     @workflow.signal(description='A named event a playbook can await. Payload: {"name": "..."}')
     def event(self, payload: Any = None) -> None:
-        received = _parse(CaseEvent, payload)
-        if received is None or not received.name:
-            self._audit("complaintflow", "ignored an event signal", detail=repr(payload))
+        try:
+            received = parse_payload(CaseEvent, payload, what="event")
+        except Refused as problem:
+            self._audit("complaintflow", "ignored an event signal", detail=str(problem))
             return
-        self.state.events.append(received.name)
+        if not received.name:
+            self._audit("complaintflow", "ignored an event signal", detail="it has no name")
+            return
+        events = self.state.events
+        awaited = any(s.signal == received.name for s in self.playbook.steps)
+        if received.name not in events and (awaited or len(events) < MAX_EVENT_NAMES):
+            events.append(received.name)  # each name once; any the playbook awaits
         self._audit(received.by or "complaintflow", "event", detail=received.name)
 
     @workflow.signal(description="A later post in the complaint's thread (sent by ingest).")
     async def thread_update(self, update: ThreadUpdate) -> None:
         mention = update.mention
-        if mention.id in self.state.mentions:
+        if mention.id[:200] in self.state.mentions or mention.id in self.state.mentions:
             return  # the first mention again (signal-with-start), or a redelivery
-        self.state.mentions.append(mention.id)
+        self.state.mentions.append(mention.id[:200])
+        if len(self.state.mentions) > MAX_MENTION_IDS:
+            del self.state.mentions[1]  # keep the first post and the latest ones
+        self.state.mention_count = max(self.state.mention_count, 1) + 1
         same_author = mention.author.handle == self.case.mention.author.handle
         if same_author and is_thanks(mention):
             self.state.thanked = True
@@ -712,6 +824,9 @@ class CaseWorkflow:
     def _check_pending(self, action: SupervisorAction) -> None:
         self._check_open(action)
         pending = self.state.pending
+        decided = self._decided.get(action.step)
+        if decided and (pending is None or pending.step != action.step or self.decision):
+            raise Refused(f"{action.step} was already {decided}")
         if pending is None:
             at = self.state.current_step or "its first step"
             raise Refused(f"nothing is waiting for approval (the case is at {at})")
@@ -719,6 +834,10 @@ class CaseWorkflow:
             raise Refused(
                 f'step "{action.step}" is not waiting for approval; '
                 f'"{pending.step}" is: send {{"step": "{pending.step}", ...}}'
+            )
+        if self.decision is not None:  # one decision per step: the first one wins
+            raise Refused(
+                f"{pending.step} was already {DECIDED[self.decision_kind]} by {self.decision.by}"
             )
         if pending.approvers and action.by not in pending.approvers:
             raise Refused(
@@ -732,16 +851,16 @@ class CaseWorkflow:
         assert pending is not None
         limits = REPLY_LIMITS if pending.kind == StepKind.REPLY.value else MESSAGE_LIMITS
         limit = limits.get(self.state.platform, 280)
-        if len(text) > limit:
-            raise Refused(
-                f"the text is {len(text)} characters; {self.state.platform} allows {limit}"
-            )
+        length = post_length(self.state.platform, text)
+        if length > limit:
+            raise Refused(f"the text is {length} characters; {self.state.platform} allows {limit}")
 
     def _decide(self, kind: str, action: SupervisorAction) -> str:
         pending = self.state.pending
         assert pending is not None
         self.decision, self.decision_kind = action, kind
-        what = {"approve": "approved", "edit": "approved with edits", "reject": "rejected"}[kind]
+        what = DECIDED[kind]
+        self._decided[pending.step] = f"{what} by {_clip(action.by, 100)}"
         self._audit(action.by, what, pending.step, action.text or action.note)
         return f"{pending.step} {what} by {action.by}"
 
@@ -755,7 +874,6 @@ class CaseWorkflow:
 
     def _signalled(self, kind: str, payload: Any) -> None:
         """Apply a supervisor signal if it would pass the update's validator; else record it."""
-        action = _parse(SupervisorAction, payload)
         checks = {
             "approve": self._check_approve,
             "edit": self._check_edit,
@@ -763,10 +881,20 @@ class CaseWorkflow:
             "resolve": self._check_resolve,
             "close": self._check_close,
         }
+        pending = self.state.pending
+        if (  # a second decision signal on a step: cases that ran before let the last one win
+            kind in DECIDED
+            and self.decision is not None
+            and pending is not None
+            and not workflow.patched(ONE_DECISION_PER_STEP)
+        ):
+            earlier = _action(payload)
+            if earlier.by.strip() and earlier.step == pending.step:
+                self._decide(kind, earlier)
+            return
         try:
-            if action is None:
-                raise Refused("the payload is not a JSON object with step/by fields")
-            checks[kind](action)
+            checks[kind](payload)
+            action = parse_payload(SupervisorAction, payload, what=kind)
         except ValueError as problem:
             self._audit("complaintflow", f"ignored a {kind} signal", detail=str(problem))
             return
@@ -802,7 +930,7 @@ class CaseWorkflow:
                 "case.thanked": state.thanked,
                 "case.sla_breached": state.sla_breached,
                 "case.priority": state.priority,
-                "case.mentions": len(state.mentions),
+                "case.mentions": max(state.mention_count, len(state.mentions)),
             }
         )
         with text_in_scope(normalised):
@@ -829,6 +957,12 @@ class CaseWorkflow:
             "mention.text": mention.text,
             "mention.language": self.state.language or "unknown",
         }
+        # The compiler bounded each template's length assuming these maximum lengths; a
+        # longer value (a 300-character display name) is cut so the platform takes the post.
+        too_long = {k for k, v in values.items() if len(v) > TEMPLATE_VARIABLES.get(k, len(v))}
+        if too_long and workflow.patched(CLIP_TEMPLATE_VALUES):
+            for key in too_long:
+                values[key] = _clip(values[key], TEMPLATE_VARIABLES[key])
         template = self.policy.template(step.template)
         return render_parts(template.parts_for(self.state.language), values)
 
@@ -852,7 +986,20 @@ class CaseWorkflow:
         # between two waits costs no upsert.
 
     def _audit(self, who: str, what: str, step: str = "", detail: str = "") -> None:
-        self.state.audit.append(AuditEntry(workflow.now().isoformat(), who, what, step, detail))
+        """Add an audit entry; the trail keeps its first entries and the latest ones."""
+        audit = self.state.audit
+        audit.append(
+            AuditEntry(
+                workflow.now().isoformat(),
+                _clip(who, 100),
+                _clip(what, 200),
+                _clip(step, 100),
+                _clip(detail, MAX_AUDIT_TEXT),
+            )
+        )
+        if len(audit) > MAX_AUDIT:
+            del audit[AUDIT_HEAD]
+            self.state.audit_dropped += 1
 
     def _publish(self) -> None:
         """Upsert the search attributes that changed, and refresh the Markdown details."""
@@ -872,7 +1019,7 @@ class CaseWorkflow:
     def _markdown(self) -> str:
         state = self.state
         lines = [
-            f"**Case {state.case_id}** · {state.platform} · @{state.author} · "
+            f"**Case {_md(state.case_id)}** · {state.platform} · @{_md(state.author)} · "
             f"score {state.score} · {state.route} → {state.playbook} · "
             f"priority {state.priority}",
             "",
@@ -884,14 +1031,14 @@ class CaseWorkflow:
             ]
         pending = state.pending
         if state.status is CaseStatus.CLOSED:
-            lines.append(f"Closed: {state.closed_reason}.")
+            lines.append(f"Closed: {_md(state.closed_reason)}.")
         elif pending is not None:
             lines += [
                 f"### Waiting for approval: `{pending.step}` ({pending.kind})",
                 "",
                 "Draft:",
                 "",
-                *(f"> {line}" for line in pending.draft.splitlines()),
+                *(f"> {_md(line)}" for line in pending.draft.splitlines()),
                 "",
                 f"Decide by {pending.deadline}. In **More Actions → Send an Update**:",
                 "",
@@ -940,11 +1087,31 @@ def _route_example(playbook: str) -> str:
     return json.dumps({"playbook": playbook, "by": "YOUR NAME"})
 
 
-def _parse(cls: Any, payload: Any) -> Any:
-    """A dataclass from a signal's decoded JSON, or None when it does not fit."""
-    if not isinstance(payload, dict):
-        return None
-    names = {f.name for f in dataclasses.fields(cls)}
-    if set(payload) - names or not all(isinstance(v, str) for v in payload.values()):
-        return None
-    return cls(**payload)
+def _action(payload: Any) -> SupervisorAction:
+    """The action of an update the validator accepted.
+
+    Lenient on purpose: an update recorded before the validator refused unknown fields
+    must replay as it ran.
+    """
+    if isinstance(payload, SupervisorAction):
+        return payload
+    names = {f.name for f in dataclasses.fields(SupervisorAction)}
+    fields = payload if isinstance(payload, dict) else {}
+    return SupervisorAction(**{k: str(v) for k, v in fields.items() if k in names})
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&=:])")
+
+
+def _md(text: str) -> str:
+    """Text shown literally in the Web UI's Markdown: every markup character escaped.
+
+    Handles, names and drafts come from customers; unescaped they could add headings, links
+    or remote images to a supervisor's screen.
+    """
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split("\n")))
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, marked as cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

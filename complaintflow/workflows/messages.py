@@ -6,11 +6,40 @@ and signal-only systems can call it, and so that fields can be added without bre
 
 import dataclasses
 from enum import StrEnum
+from typing import Any, TypeVar
 
-from complaintflow.errors import Refused as Refused  # noqa: PLC0414 - re-exported
+from temporalio.exceptions import ApplicationError
+
+from complaintflow.errors import Refused as _Refused
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy, parse_policy
 from complaintflow.rules.triage import Decision
+
+
+class Refused(_Refused, ApplicationError):
+    """A supervisor action the case cannot take now; the message says why, in plain words.
+
+    Non-retryable: sending the same payload again cannot succeed. A Temporal ApplicationError,
+    so raising it from a handler fails the update, never the workflow task.
+    """
+
+    def __init__(self, message: str) -> None:
+        ApplicationError.__init__(self, message, type="Refused", non_retryable=True)
+
+
+# The longest value each free-text field of a supervisor action or signal may carry: a case's
+# whole state travels in one query answer, far below Temporal's 2 MB payload limit.
+FIELD_LIMITS: dict[str, int] = {
+    "step": 100,
+    "by": 100,
+    "text": 10_000,
+    "note": 2_000,
+    "priority": 20,
+    "channel": 50,
+    "reference": 500,
+    "name": 100,
+    "playbook": 100,
+}
 
 
 class CaseStatus(StrEnum):
@@ -37,6 +66,7 @@ class CaseInput:
     mention: Mention
     decision: Decision
     policy_json: str
+    resume: "Resume | None" = None  # set when a long case continues as new
 
     @classmethod
     def of(
@@ -73,6 +103,34 @@ class SupervisorAction:
     note: str = ""
     priority: str = ""
     playbook: str = ""  # route: {"playbook": "standard", "by": "dana"}
+
+
+T = TypeVar("T")
+
+
+def parse_payload(cls: type[T], payload: Any, *, what: str) -> T:
+    """A message dataclass from a decoded JSON payload; Refused (with the reason) otherwise.
+
+    Unknown fields, values that are not text and over-long text are refused alike, so an
+    update and its signal twin accept exactly the same payloads.
+    """
+    if isinstance(payload, cls):
+        payload = dataclasses.asdict(payload)  # type: ignore[call-overload]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if not isinstance(payload, dict):
+        raise Refused(f"the {what} payload must be a JSON object with {', '.join(names)}")
+    unknown = sorted(str(k) for k in payload if k not in names)
+    if unknown:
+        raise Refused(
+            f"unknown field {unknown[0][:40]!r} in the {what} payload; it takes {', '.join(names)}"
+        )
+    for key, value in payload.items():
+        if not isinstance(value, str):
+            raise Refused(f'"{key}" must be text in the {what} payload')
+        limit = FIELD_LIMITS.get(key, 1_000)
+        if len(value) > limit:
+            raise Refused(f'"{key}" is {len(value)} characters; at most {limit} are accepted')
+    return cls(**payload)
 
 
 @dataclasses.dataclass
@@ -175,6 +233,21 @@ class CaseState:
     closed_reason: str = ""
     language: str = ""  # the complaint's language (ISO 639-1), as triage identified it
     language_confidence: float = 0.0
+    # Entries left out of `audit` (the oldest after the first few) to keep the state bounded.
+    audit_dropped: int = 0
+    # Posts seen in the thread (`mentions` keeps only the latest ids).
+    mention_count: int = 0
+
+
+@dataclasses.dataclass
+class Resume:
+    """Where a case that continued as new (its history grew long) picks up."""
+
+    state: CaseState
+    step_index: int  # the step to run (again) first: it had not acted yet
+    decided: dict[str, str] = dataclasses.field(default_factory=dict)
+    sla_levels_done: int = 0
+    wait_until: str = ""  # the deadline of the wait that step was in, if any
 
 
 @dataclasses.dataclass(frozen=True)

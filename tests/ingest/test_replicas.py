@@ -99,8 +99,8 @@ def posts() -> Iterator[tuple[str, str]]:
     rng = random.Random(13)
     for n in range(POSTS):
         yield f"31{n:04d}", COMPLAINT if rng.random() < 0.3 else REMARK
-    # An id that is not even valid Unicode must not stall a replica: it is refused (400, not an
-    # X id) while the deliveries around it are taken.
+    # An id that is not even valid Unicode must not stall a replica: it is refused (400,
+    # a lone surrogate) while the deliveries around it are taken.
     yield "bad\ud800", REMARK
 
 

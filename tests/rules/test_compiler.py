@@ -236,13 +236,23 @@ class TestTemplateErrors:
             "template 'acknowledge' is 310 characters; x allows 280; shorten it"
         ]
 
-    def test_reply_that_may_be_too_long_is_a_warning(self, policy_file: WritePolicy) -> None:
-        text = small("Please check your messages.", "Please check your messages. " + "x" * 220)
+    def test_reply_that_may_be_too_long_is_an_error(self, policy_file: WritePolicy) -> None:
+        """X refuses the post when a long name pushes it over 280: validate must refuse it."""
+        text = small("Please check your messages.", "Please check your messages. " + "x" * 170)
         result = check_file(policy_file(text))
-        assert result.policy is not None
-        lengths = [d for d in result.diagnostics if "characters" in d.message]
-        assert [d.severity for d in result.diagnostics] == [Severity.WARNING] * 2
-        assert "can reach 320 characters with long names" in lengths[0].message
+        assert result.policy is None
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        assert len(errors) == 1, result.diagnostics  # (the other is the no-unread-route warning)
+        # 220 literal characters + a 50-character name whose characters may weigh 2 on X
+        assert "can reach 320 characters with long names" in errors[0].message
+        assert errors[0].line == line_of(text, "acknowledge:")
+
+    def test_reply_is_counted_as_x_counts(self, policy_file: WritePolicy) -> None:
+        """A URL counts 23 however long; a CJK character or an emoji counts 2."""
+        url = "https://northwind.example/help/" + "a" * 150
+        assert check_file(policy_file(small("Please check your messages.", url))).policy
+        heavy = "請" * 80  # 160 as X counts, 80 code points
+        assert check_file(policy_file(small("Please check your messages.", heavy))).policy is None
 
 
 class TestSemanticErrors:

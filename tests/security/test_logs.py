@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import structlog
+from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.logs import Redactor, configure
@@ -23,6 +24,15 @@ from tests.support.paths import EXAMPLE_POLICY
 from tests.support.webhooks import x_event, x_signature
 
 SLACK_URL = "https://hooks.slack.example/services/T0001/B0002/XyZsecretPart"
+
+
+@workflow.defn(sandboxed=False)
+class BrokenForLogs:
+    """A workflow whose every task fails, so that the SDK core logs it."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError(f"cannot reach {SLACK_URL}")
 
 
 @pytest.fixture
@@ -147,3 +157,73 @@ async def test_serve_logs_no_secret_and_no_customer_words(
     assert "ingest.bad_signature" in [e["event"] for e in events]
     for text in [*words.values(), "jo_r", *secrets.values()]:
         assert text not in stderr
+
+
+async def test_a_server_traceback_is_a_json_line_without_secrets(configured: io.StringIO) -> None:
+    """uvicorn's "Exception in ASGI application" and its traceback go through the JSON logs
+    and the redactor, as `serve` configures them."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def boom(_request: Request) -> Response:
+        raise RuntimeError(f"could not post to {SLACK_URL}")
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/boom", boom)]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            log_config=None,
+            lifespan="off",
+        )
+    )
+    running = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient() as http:
+            answer = await http.get(f"http://127.0.0.1:{port}/boom")
+        assert answer.status_code == 500
+    finally:
+        server.should_exit = True
+        await running
+    written = configured.getvalue()
+    assert "XyZsecretPart" not in written
+    records = [json.loads(line) for line in written.splitlines() if line.strip()]
+    (crash,) = [r for r in records if r["event"].strip() == "Exception in ASGI application"]
+    assert "RuntimeError: could not post to [redacted]" in crash["exception"]
+
+
+async def test_the_sdk_cores_own_lines_are_json_and_redacted(
+    configured: io.StringIO, env: WorkflowEnvironment
+) -> None:
+    """The core (Rust) logs "Failing workflow task" itself; after `configure` that line comes
+    through Python logging as JSON, with credentials removed."""
+    import uuid
+    from datetime import timedelta
+
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    target = env.client.service_client.config.target_host
+    client = await Client.connect(target, namespace=env.client.namespace)  # the new runtime
+    queue = f"logs-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=queue, workflows=[BrokenForLogs]):
+        handle = await client.start_workflow(
+            "BrokenForLogs", id=queue, task_queue=queue, execution_timeout=timedelta(minutes=1)
+        )
+        for _ in range(100):
+            if "sdk_core" in configured.getvalue():
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate()
+    written = configured.getvalue()
+    core = [json.loads(line) for line in written.splitlines() if "sdk_core" in line]
+    assert core, written[-2000:]
+    assert all(r["logger"].startswith("temporalio.core") for r in core)
+    assert "XyZsecretPart" not in written

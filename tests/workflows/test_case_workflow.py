@@ -364,7 +364,7 @@ class TestBadInput:
             with pytest.raises(WorkflowUpdateFailedError) as failed:
                 await approve(handle, "reply_acknowledge")
             assert getattr(failed.value.cause, "message", None) == (
-                "nothing is waiting for approval (the case is at handoff_move_offline)"
+                "reply_acknowledge was already approved by dana"
             )
             await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)

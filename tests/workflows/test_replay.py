@@ -25,6 +25,8 @@ def test_histories_are_recorded() -> None:
         "case-x-t-sla",
         "case-x-th-1",
         "case-x-b-1",
+        "case-x-long-name",  # a name cut to fit the reply (patched)
+        "case-x-grow-0",  # the run a long case continued as, from its carried state
     } <= names
 
 
