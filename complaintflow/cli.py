@@ -322,6 +322,7 @@ def _explain(args: argparse.Namespace) -> int:
             {"id": p.step.id, "kind": p.step.kind.value, "outlook": p.outlook.value} for p in plan
         ]
         record["errors"] = list(decision.errors)
+        record["classifiers"] = _classifier_records(triage, mention)
         return _print(json.dumps(record, indent=2))
     values, _ = triage.values(mention)
     conditions = {s.name: s.when for s in policy.signals}
@@ -334,6 +335,7 @@ def _explain(args: argparse.Namespace) -> int:
         f"{values['mention.cue_words']}, addressed {str(values['mention.addressed']).lower()}"
         f", reshares {mention.reshares}, customer "
         f"{'known' if mention.customer.known else 'unknown'}",
+        *_classifier_lines(triage, mention),
         "",
         "signals",
     ]
@@ -365,6 +367,31 @@ def _explain(args: argparse.Namespace) -> int:
     for error in decision.errors:
         out.append(f"error     {error} (the condition counted as false)")
     return _print("\n".join(out))
+
+
+def _classifier_records(triage: Triage, mention: Mention) -> list[dict[str, Any]]:
+    """Each classifier's outputs and the words that pushed it, for `explain --json`."""
+    if triage.classifiers is None:
+        return []
+    return [
+        {
+            "name": out.name,
+            "outputs": out.values,
+            "pushed_by": [{"words": c.feature, "weight": c.weight} for c in out.pushed_by],
+        }
+        for out in triage.classifiers.explain(mention.text)
+    ]
+
+
+def _classifier_lines(triage: Triage, mention: Mention) -> list[str]:
+    """`explain`'s lines for the policy's classifiers: outputs, then the words that pushed."""
+    lines = []
+    for record in _classifier_records(triage, mention):
+        outputs = ", ".join(f"{k} {v:.3f}" for k, v in record["outputs"].items())
+        words = ", ".join(f"{w['words']!r} {w['weight']:+.2f}" for w in record["pushed_by"])
+        lines.append(f"  {record['name']:12} {outputs}")
+        lines.append(f"  {'':12} pushed by {words or 'no word it knows'}")
+    return ["", "classifiers", *lines] if lines else []
 
 
 def _step_summary(policy: CompiledPolicy, step: Step) -> str:

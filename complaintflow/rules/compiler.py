@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from complaintflow.errors import Diagnostic, PolicyError, Severity
+from complaintflow.rules.classifiers import ModelError, load_model, resolve, variables
 from complaintflow.rules.durations import DURATION_HINT, parse_duration
 from complaintflow.rules.expressions import (
     Batch,
@@ -28,6 +29,7 @@ from complaintflow.rules.model import (
     Account,
     Approval,
     Brand,
+    ClassifierRef,
     CompiledPolicy,
     Escalation,
     Platform,
@@ -174,9 +176,10 @@ def programs_for(policy: CompiledPolicy) -> Programs:
         return cached
     signal_names = [s.name for s in policy.signals]
     threshold_names = [t.name for t in policy.thresholds]
-    signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL))
+    outputs = classifier_variables(policy.classifiers)
+    signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL, classifiers=outputs))
     route_env = ExpressionEnv(
-        Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names)
+        Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names, outputs)
     )
     step_env = ExpressionEnv(Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names))
 
@@ -256,9 +259,11 @@ class _Compiler:
         brand = self.brand()
         signal_names = list(self.data["seriousness"]["signals"])
         threshold_names = list(self.data["seriousness"]["thresholds"])
-        signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL))
+        classifiers = self.classifiers()
+        outputs = classifier_variables(classifiers)
+        signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL, classifiers=outputs))
         route_env = ExpressionEnv(
-            Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names)
+            Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names, outputs)
         )
         step_env = ExpressionEnv(
             Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names)
@@ -288,12 +293,33 @@ class _Compiler:
             templates=tuple(TemplateText(t.name, t.parts) for t in templates.values()),
             source=Path(self.doc.file).name,
             redact_customer_text=bool(self.data.get("privacy", {}).get("redact_customer_text")),
+            classifiers=classifiers,
         )
         digest = hashlib.sha256(policy.to_json().encode()).hexdigest()
         policy = dataclasses.replace(policy, content_hash=digest)
         programs = _assemble(signals, routes, self.step_programs, thresholds, signal_env, route_env)
         _PROGRAMS[digest] = programs
         return Compilation(policy, programs, tuple(sorted(set(self.diagnostics))))
+
+    def classifiers(self) -> tuple[ClassifierRef, ...]:
+        """Load each declared model (relative to the policy file); its hash pins it."""
+        refs = []
+        base = Path(self.doc.file).parent
+        for name, body in self.data.get("classifiers", {}).items():
+            path = resolve(body["model"], base)
+            try:
+                model = load_model(path)
+            except ModelError as exc:
+                self.error(
+                    ("classifiers", name, "model"),
+                    str(exc),
+                    "train one with `complaintflow train LABELLED.csv --out FILE`",
+                )
+                # declared anyway (widest outputs), so its uses are not reported as unknown
+                refs.append(ClassifierRef(name, body["model"], "severity", ""))
+                continue
+            refs.append(ClassifierRef(name, body["model"], model.task, model.sha256))
+        return tuple(refs)
 
     def brand(self) -> Brand:
         body = self.data["brand"]
@@ -681,6 +707,11 @@ class _Compiler:
                     f"playbook {name!r} is not used by any route",
                     "add a route to it or remove it",
                 )
+
+
+def classifier_variables(refs: tuple[ClassifierRef, ...]) -> tuple[str, ...]:
+    """The `classifier.NAME...` variables the declared classifiers provide."""
+    return tuple(name for ref in refs for name in variables(ref.name, ref.task))
 
 
 def _normalise_options(kind: StepKind, options: Any) -> dict[str, Any]:

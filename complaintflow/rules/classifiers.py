@@ -1,0 +1,351 @@
+"""Trained text classifiers that policies read as `classifier.NAME`: pure-Python inference.
+
+A model file is gzip-compressed JSON (weights and the featuriser's settings, never code), so
+loading one cannot run anything; scikit-learn is needed only to train (complaintflow.training).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import math
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+FORMAT = "complaintflow-model"
+FORMAT_VERSION = 1
+TASKS = ("complaint", "severity")
+SEVERITY_LEVELS = 5  # 0 (not a complaint) .. 4 (the most severe)
+WORD_CACHE = 50_000  # words whose character-block part is remembered, per model
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"@\w+")
+_TOKEN = re.compile(r"[a-z0-9']+|[!?]")
+
+
+class ModelError(ValueError):
+    """A model file is missing, unreadable, corrupt or of another version; says which."""
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words, with links as `url`, @handles as `atuser`, and ! and ? kept."""
+    return _TOKEN.findall(_HANDLE.sub(" atuser ", _URL.sub(" url ", text.lower())))
+
+
+def word_features(words: Sequence[str], longest: int) -> dict[str, int]:
+    """Counts of word n-grams of 1..`longest` words."""
+    counts: dict[str, int] = {}
+    for n in range(1, longest + 1):
+        for i in range(len(words) - n + 1):
+            gram = " ".join(words[i : i + n])
+            counts[gram] = counts.get(gram, 0) + 1
+    return counts
+
+
+def char_grams(word: str, shortest: int, longest: int) -> dict[str, int]:
+    """Counts of character n-grams of one word padded with a space on each side."""
+    counts: dict[str, int] = {}
+    padded = f" {word} "
+    size = len(padded)
+    for n in range(shortest, longest + 1):
+        for i in range(size - n + 1):
+            gram = padded[i : i + n]
+            counts[gram] = counts.get(gram, 0) + 1
+    return counts
+
+
+@dataclasses.dataclass(frozen=True)
+class Featuriser:
+    """Word 1..word_ngrams and character char_min..char_max n-gram blocks, tf-idf weighted.
+
+    The word block is L2-normed. The character block is the sum of each word's own tf-idf
+    vector, scaled by the root of the sum of their squared norms: so a word's part can be
+    computed once and remembered, which keeps inference fast in pure Python.
+    """
+
+    word_ngrams: int = 2
+    char_min: int = 2
+    char_max: int = 5
+
+    def blocks(self, text: str) -> tuple[dict[str, int], list[str]]:
+        """The word n-gram counts and the words (whose character n-grams make block two)."""
+        words = tokens(text)
+        return word_features(words, self.word_ngrams), words
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Contribution:
+    """How much one word n-gram pushed a classifier's output up (or down, when negative)."""
+
+    feature: str
+    weight: float
+
+
+class Model:
+    """A loaded classifier: logistic regression over the featuriser's tf-idf blocks."""
+
+    def __init__(self, data: Mapping[str, Any], sha256: str, source: str = "<model>") -> None:
+        self.sha256 = sha256
+        self.source = source
+        self.task: str = data["task"]
+        self.classes: tuple[int, ...] = tuple(data["classes"])
+        self.featuriser = Featuriser(**data["featuriser"])
+        self.intercept: tuple[float, ...] = tuple(float(v) for v in data["intercept"])
+        # feature -> (idf, weight per output column)
+        self.words: dict[str, tuple[float, tuple[float, ...]]] = _vocabulary(data["words"])
+        self.chars: dict[str, tuple[float, tuple[float, ...]]] = _vocabulary(data["chars"])
+        self.metrics: dict[str, Any] = dict(data.get("metrics", {}))
+        self.trained_on: str = str(data.get("trained_on", ""))
+        # word -> its character block's (squared norm, dot per column): words repeat a lot
+        self._word_parts: dict[str, tuple[float, tuple[float, ...]]] = {}
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The suffixes of the variables this model provides ('' is `classifier.NAME`)."""
+        if self.task == "complaint":
+            return ("",)
+        return ("", *(f"_p{level}" for level in self.classes))
+
+    def scores(self, blocks: tuple[dict[str, int], list[str]]) -> list[float]:
+        """The linear scores (one per output column) for a featurised text."""
+        total = list(self.intercept)
+        columns = len(total)
+        found = []
+        norm = 0.0
+        vocabulary = self.words
+        for gram, count in blocks[0].items():
+            entry = vocabulary.get(gram)
+            if entry is not None:
+                value = (1.0 + math.log(count)) * entry[0]
+                norm += value * value
+                found.append((value, entry[1]))
+        if found:
+            scale = 1.0 / math.sqrt(norm)
+            for value, weights in found:
+                v = value * scale
+                for column in range(columns):
+                    total[column] += v * weights[column]
+        sums = [0.0] * columns
+        norm = 0.0
+        cache = self._word_parts
+        for word in blocks[1]:
+            part = cache.get(word)
+            if part is None:
+                part = self._word_part(word)
+            norm += part[0]
+            for column in range(columns):
+                sums[column] += part[1][column]
+        if norm > 0.0:
+            scale = 1.0 / math.sqrt(norm)
+            for column in range(columns):
+                total[column] += sums[column] * scale
+        return total
+
+    def _word_part(self, word: str) -> tuple[float, tuple[float, ...]]:
+        """One word's character block: its squared norm and its dot with each column."""
+        columns = len(self.intercept)
+        sums = [0.0] * columns
+        norm = 0.0
+        featuriser = self.featuriser
+        for gram, count in char_grams(word, featuriser.char_min, featuriser.char_max).items():
+            entry = self.chars.get(gram)
+            if entry is not None:
+                value = (1.0 + math.log(count)) * entry[0]
+                norm += value * value
+                for column in range(columns):
+                    sums[column] += value * entry[1][column]
+        part = (norm, tuple(sums))
+        if len(self._word_parts) >= WORD_CACHE:
+            self._word_parts.clear()
+        self._word_parts[word] = part
+        return part
+
+    def predict(self, blocks: tuple[dict[str, int], list[str]]) -> dict[str, float]:
+        """Output suffix -> value: P(complaint), or expected severity and P(each level)."""
+        scores = self.scores(blocks)
+        if self.task == "complaint":
+            return {"": _sigmoid(scores[0])}
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        probabilities = [e / total for e in exps]
+        out = {"": sum(level * p for level, p in zip(self.classes, probabilities, strict=True))}
+        out.update({f"_p{level}": p for level, p in zip(self.classes, probabilities, strict=True)})
+        return out
+
+    def top_words(self, text: str, limit: int = 5) -> list[Contribution]:
+        """The word n-grams that pushed the output up the most (then down), largest first."""
+        words, _ = self.featuriser.blocks(text)
+        values = {}
+        for gram, count in words.items():
+            entry = self.words.get(gram)
+            if entry is not None:
+                values[gram] = ((1.0 + math.log(count)) * entry[0], entry[1])
+        norm = math.sqrt(sum(v * v for v, _ in values.values())) or 1.0
+        direction = _direction(self.task, self.classes)
+        pushed = [
+            Contribution(gram, v / norm * sum(d * w for d, w in zip(direction, ws, strict=True)))
+            for gram, (v, ws) in values.items()
+        ]
+        pushed.sort(key=lambda c: -abs(c.weight))
+        return [c for c in pushed if abs(c.weight) >= 0.01][:limit]
+
+
+def _direction(task: str, classes: tuple[int, ...]) -> list[float]:
+    """How each output column counts towards 'more of it' (for the top words)."""
+    if task == "complaint":
+        return [1.0]
+    mean = sum(classes) / len(classes)
+    return [float(level - mean) for level in classes]
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _vocabulary(raw: Mapping[str, Any]) -> dict[str, tuple[float, tuple[float, ...]]]:
+    return {gram: (float(row[0]), tuple(float(w) for w in row[1:])) for gram, row in raw.items()}
+
+
+def dump_model(data: Mapping[str, Any], path: Path) -> str:
+    """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256."""
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    packed = gzip.compress(text, compresslevel=9, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(packed)
+    return hashlib.sha256(packed).hexdigest()
+
+
+BUILTIN = "builtin:"  # `builtin:complaint` names a model shipped in complaintflow/models
+
+
+def resolve(model: str, base: Path) -> Path:
+    """The file a policy's `model:` names: a shipped model, or a path relative to `base`."""
+    if model.startswith(BUILTIN):
+        return (
+            Path(__file__).resolve().parent.parent / "models" / f"{model[len(BUILTIN) :]}.cfmodel"
+        )
+    return base / model
+
+
+_LOADED: dict[str, Model] = {}
+
+
+def load_model(path: Path) -> Model:
+    """Read and check a model file; raise ModelError saying what is wrong with it."""
+    try:
+        packed = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"model file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+    sha256 = hashlib.sha256(packed).hexdigest()
+    cached = _LOADED.get(sha256)
+    if cached is not None:
+        return cached
+    try:
+        data = json.loads(gzip.decompress(packed))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError):
+        raise ModelError(
+            f"{str(path)!r} is not a complaintflow model (not gzip-compressed JSON); "
+            "make one with `complaintflow train`"
+        ) from None
+    model = _checked(data, sha256, str(path))
+    _LOADED[sha256] = model
+    return model
+
+
+def loaded(sha256: str) -> Model | None:
+    """A model loaded earlier in this process, by the sha256 of its file."""
+    return _LOADED.get(sha256)
+
+
+def _checked(data: Any, sha256: str, source: str) -> Model:
+    where = repr(source)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ModelError(f"{where} is not a complaintflow model (no format {FORMAT!r})")
+    version = data.get("version")
+    if version != FORMAT_VERSION:
+        raise ModelError(
+            f"{where} is a version {version} model; this complaintflow reads version "
+            f"{FORMAT_VERSION}",
+        )
+    if data.get("task") not in TASKS:
+        raise ModelError(f"{where}: unknown task {data.get('task')!r} (known: {', '.join(TASKS)})")
+    try:
+        model = Model(data, sha256, source)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ModelError(f"{where} is damaged: {type(exc).__name__} {exc}") from None
+    columns = len(model.intercept)
+    expected = 1 if model.task == "complaint" else len(model.classes)
+    if columns != expected or any(
+        len(w) != columns for vocab in (model.words, model.chars) for _, w in vocab.values()
+    ):
+        raise ModelError(f"{where} is damaged: its weights do not match its classes")
+    return model
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierOutput:
+    """One classifier's outputs for one mention (variable name -> value), and why."""
+
+    name: str
+    values: dict[str, float]
+    pushed_by: tuple[Contribution, ...] = ()
+
+
+class Classifiers:
+    """The models a policy declares, run together on a mention (shared featurisation)."""
+
+    def __init__(self, models: Mapping[str, Model]) -> None:
+        self.models = dict(models)
+        self._featurisers = tuple(dict.fromkeys(m.featuriser for m in self.models.values()))
+
+    def values(self, text: str) -> dict[str, float]:
+        """`classifier.NAME...` variable values for a mention's text."""
+        blocks = {f: f.blocks(text) for f in self._featurisers}
+        out: dict[str, float] = {}
+        for name, model in self.models.items():
+            for suffix, value in model.predict(blocks[model.featuriser]).items():
+                out[f"classifier.{name}{suffix}"] = value
+        return out
+
+    def explain(self, text: str, limit: int = 5) -> list[ClassifierOutput]:
+        """Each classifier's outputs and the words that pushed it, for `explain`."""
+        values = self.values(text)
+        return [
+            ClassifierOutput(
+                name,
+                {
+                    f"classifier.{name}{suffix}": values[f"classifier.{name}{suffix}"]
+                    for suffix in model.outputs
+                },
+                tuple(model.top_words(text, limit)),
+            )
+            for name, model in self.models.items()
+        ]
+
+
+def variables(name: str, task: str) -> dict[str, str]:
+    """The variables a classifier of `task` called `name` provides: name -> meaning."""
+    if task == "complaint":
+        return {f"classifier.{name}": f"classifier {name}: probability of a complaint, 0..1"}
+    out = {f"classifier.{name}": f"classifier {name}: expected severity, 0.0 to 4.0"}
+    out.update(
+        {
+            f"classifier.{name}_p{level}": f"classifier {name}: probability of severity {level}"
+            for level in range(SEVERITY_LEVELS)
+        }
+    )
+    return out
