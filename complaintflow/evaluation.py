@@ -231,3 +231,119 @@ def evaluate(
         missed[:misses],
         severe_from,
     )
+
+
+def format_report(
+    evaluation: Evaluation, target_recall: float | None = None, *, width: int = 90
+) -> str:
+    """The evaluation as the text `complaintflow evaluate` prints."""
+    e = evaluation
+    out = [
+        f"policy    {e.policy}",
+        f"examples  {e.examples} ({e.complaints} complaints)",
+        f"opened a case at {e.threshold_name} {e.threshold:.2f}: {e.scores}",
+    ]
+    if e.recall_by_severity:
+        out += ["", "recall by severity"]
+        for level, (hit, total) in e.recall_by_severity.items():
+            out.append(f"  {level}  {hit:5}/{total:<5} {hit / total if total else 0.0:6.3f}")
+    out += ["", "by route            complaints   others"]
+    for route, (complaints, others) in e.by_route.items():
+        out.append(f"  {route:18} {complaints:10} {others:8}")
+    out += ["", "signals                    held  precision   lift"]
+    for s in e.signals:
+        out.append(f"  {s.name:24} {s.held:6} {s.precision:10.3f} {s.lift:6.2f}")
+    severe = f"recall {e.severe_from}+" if any(r.severe_recall is not None for r in e.sweep) else ""
+    out += ["", f"{e.threshold_name:9}  precision  recall     f1  opened  {severe}"]
+    for r in e.sweep:
+        mark = "  <- policy" if abs(r.threshold - e.threshold) < 1e-9 else ""
+        extra = f"  {r.severe_recall:6.3f}" if r.severe_recall is not None else ""
+        out.append(
+            f"{r.threshold:9.2f}  {r.scores.precision:9.3f}  {r.scores.recall:6.3f}  "
+            f"{r.scores.f1:5.3f}  {r.opened:6}{extra}{mark}"
+        )
+    best = e.best()
+    out.append(f"best F1 {best.scores.f1:.3f} at {e.threshold_name} {best.threshold:.2f}")
+    if target_recall is not None:
+        found = e.suggest(target_recall)
+        if found is None:
+            out.append(
+                f"no {e.threshold_name} threshold in the sweep reaches recall {target_recall} "
+                f"on severity >= {e.severe_from}"
+            )
+        else:
+            out.append(
+                f"suggested {e.threshold_name}: {found.threshold:.2f} (the highest that keeps "
+                f"recall on severity >= {e.severe_from} at {found.severe_recall:.3f} >= "
+                f"{target_recall}; F1 {found.scores.f1:.3f}, {found.opened} cases opened)"
+            )
+    if e.misses:
+        out += ["", "worst misses (complaints no route matched, most severe and lowest first)"]
+        for miss in e.misses:
+            text = " ".join(miss.example.mention.text.split())
+            if len(text) > width - 20:
+                text = text[: width - 21] + "…"
+            how_bad = f"severity {miss.example.severity}, " if miss.example.severity else ""
+            held = ", ".join(miss.decision.held) or "no signal held"
+            out.append(f"  {miss.example.mention.id}: {text!r}")
+            out.append(f"      {how_bad}score {miss.decision.score:.2f}; held: {held}")
+    return "\n".join(out)
+
+
+def write_html(evaluation: Evaluation, path: Path) -> None:
+    """An HTML page with the precision/recall curve and the threshold sweep (matplotlib)."""
+    import base64
+    import html
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    e = evaluation
+    figure, (curve, sweep) = pyplot.subplots(1, 2, figsize=(11, 4.2))
+    curve.plot(
+        [r.scores.recall for r in e.sweep], [r.scores.precision for r in e.sweep], marker="o"
+    )
+    for r in e.sweep[::3]:
+        curve.annotate(f"{r.threshold:.2f}", (r.scores.recall, r.scores.precision), fontsize=7)
+    curve.set(
+        xlabel="recall",
+        ylabel="precision",
+        title="Opened a case: precision vs recall",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+    )
+    curve.grid(alpha=0.3)
+    xs = [r.threshold for r in e.sweep]
+    sweep.plot(xs, [r.scores.f1 for r in e.sweep], label="F1", marker=".")
+    sweep.plot(xs, [r.scores.recall for r in e.sweep], label="recall", marker=".")
+    sweep.plot(xs, [r.scores.precision for r in e.sweep], label="precision", marker=".")
+    if any(r.severe_recall is not None for r in e.sweep):
+        sweep.plot(
+            xs,
+            [r.severe_recall or 0.0 for r in e.sweep],
+            label=f"recall, severity >= {e.severe_from}",
+            linestyle="--",
+        )
+    sweep.axvline(e.threshold, color="grey", linestyle=":", label="policy")
+    sweep.set(xlabel=f"threshold {e.threshold_name}", title="Threshold sweep", ylim=(0, 1.02))
+    sweep.legend(fontsize=8)
+    sweep.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    pyplot.close(figure)
+    image = base64.b64encode(buffer.getvalue()).decode()
+    page = (
+        "<!doctype html><meta charset='utf-8'>"
+        f"<title>Evaluation of {html.escape(e.policy)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em}"
+        "</style>"
+        f"<h1>Evaluation of {html.escape(e.policy)}</h1>"
+        f"<img alt='precision/recall curve and threshold sweep' src='data:image/png;base64,"
+        f"{image}'>"
+        f"<pre>{html.escape(format_report(e))}</pre>"
+    )
+    path.write_text(page, encoding="utf-8")

@@ -39,10 +39,13 @@ def tokens(text: str) -> list[str]:
 
 def word_features(words: Sequence[str], longest: int) -> dict[str, int]:
     """Counts of word n-grams of 1..`longest` words."""
-    counts: dict[str, int] = {}
-    for n in range(1, longest + 1):
-        for i in range(len(words) - n + 1):
-            gram = " ".join(words[i : i + n])
+    grams = list(words)
+    for n in range(2, longest + 1):
+        grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    counts = dict.fromkeys(grams, 1)
+    if len(counts) < len(grams):  # some n-gram repeats: count them
+        counts = {}
+        for gram in grams:
             counts[gram] = counts.get(gram, 0) + 1
     return counts
 
@@ -89,6 +92,83 @@ class Contribution:
     weight: float
 
 
+Entry = tuple[float, tuple[float, ...]]  # (idf squared, idf * weight per output column)
+
+
+class Scorer:
+    """The linear part of one or more models sharing a featuriser and a vocabulary.
+
+    Both blocks are dot products over the n-grams the vocabulary knows; a word's
+    character-block part is computed once and remembered (see Featuriser).
+    """
+
+    def __init__(
+        self,
+        featuriser: Featuriser,
+        intercept: tuple[float, ...],
+        words: dict[str, Entry],
+        chars: dict[str, Entry],
+    ) -> None:
+        self.featuriser = featuriser
+        self.intercept = intercept
+        self.words = words
+        self.chars = chars
+        self._word_parts: dict[str, Entry] = {}
+
+    def scores(self, blocks: tuple[dict[str, int], list[str]]) -> list[float]:
+        """The linear scores (one per output column) for a featurised text."""
+        total = list(self.intercept)
+        found = []
+        norm = 0.0
+        vocabulary = self.words
+        for gram, count in blocks[0].items():
+            entry = vocabulary.get(gram)
+            if entry is None:
+                continue
+            if count == 1:
+                norm += entry[0]
+                found.append(entry[1])
+            else:
+                tf = 1.0 + math.log(count)
+                norm += tf * tf * entry[0]
+                found.append(tuple(tf * w for w in entry[1]))
+        if found:
+            scale = 1.0 / math.sqrt(norm)
+            for column, values in enumerate(zip(*found, strict=True)):
+                total[column] += sum(values) * scale
+        cache = self._word_parts
+        parts = [cache.get(word) or self._word_part(word) for word in blocks[1]]
+        norm = sum(p[0] for p in parts)
+        if norm > 0.0:
+            scale = 1.0 / math.sqrt(norm)
+            for column, values in enumerate(zip(*(p[1] for p in parts), strict=True)):
+                total[column] += sum(values) * scale
+        return total
+
+    def _word_part(self, word: str) -> Entry:
+        """One word's character block: its squared norm and its dot with each column."""
+        featuriser = self.featuriser
+        found = []
+        norm = 0.0
+        for gram, count in char_grams(word, featuriser.char_min, featuriser.char_max).items():
+            entry = self.chars.get(gram)
+            if entry is None:
+                continue
+            tf = 1.0 + math.log(count)
+            norm += tf * tf * entry[0]
+            found.append(tuple(tf * w for w in entry[1]) if count > 1 else entry[1])
+        sums = (
+            tuple(sum(v) for v in zip(*found, strict=True))
+            if found
+            else (0.0,) * len(self.intercept)
+        )
+        part = (norm, sums)
+        if len(self._word_parts) >= WORD_CACHE:
+            self._word_parts.clear()
+        self._word_parts[word] = part
+        return part
+
+
 class Model:
     """A loaded classifier: logistic regression over the featuriser's tf-idf blocks."""
 
@@ -98,14 +178,17 @@ class Model:
         self.task: str = data["task"]
         self.classes: tuple[int, ...] = tuple(data["classes"])
         self.featuriser = Featuriser(**data["featuriser"])
-        self.intercept: tuple[float, ...] = tuple(float(v) for v in data["intercept"])
-        # feature -> (idf, weight per output column)
-        self.words: dict[str, tuple[float, tuple[float, ...]]] = _vocabulary(data["words"])
-        self.chars: dict[str, tuple[float, tuple[float, ...]]] = _vocabulary(data["chars"])
-        self.metrics: dict[str, Any] = dict(data.get("metrics", {}))
+        self.scorer = Scorer(
+            self.featuriser,
+            tuple(float(v) for v in data["intercept"]),
+            _vocabulary(data["words"]),
+            _vocabulary(data["chars"]),
+        )
         self.trained_on: str = str(data.get("trained_on", ""))
-        # word -> its character block's (squared norm, dot per column): words repeat a lot
-        self._word_parts: dict[str, tuple[float, tuple[float, ...]]] = {}
+
+    @property
+    def columns(self) -> int:
+        return len(self.scorer.intercept)
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -114,63 +197,12 @@ class Model:
             return ("",)
         return ("", *(f"_p{level}" for level in self.classes))
 
-    def scores(self, blocks: tuple[dict[str, int], list[str]]) -> list[float]:
-        """The linear scores (one per output column) for a featurised text."""
-        total = list(self.intercept)
-        columns = len(total)
-        found = []
-        norm = 0.0
-        vocabulary = self.words
-        for gram, count in blocks[0].items():
-            entry = vocabulary.get(gram)
-            if entry is not None:
-                value = (1.0 + math.log(count)) * entry[0]
-                norm += value * value
-                found.append((value, entry[1]))
-        if found:
-            scale = 1.0 / math.sqrt(norm)
-            for value, weights in found:
-                v = value * scale
-                for column in range(columns):
-                    total[column] += v * weights[column]
-        sums = [0.0] * columns
-        norm = 0.0
-        cache = self._word_parts
-        for word in blocks[1]:
-            part = cache.get(word)
-            if part is None:
-                part = self._word_part(word)
-            norm += part[0]
-            for column in range(columns):
-                sums[column] += part[1][column]
-        if norm > 0.0:
-            scale = 1.0 / math.sqrt(norm)
-            for column in range(columns):
-                total[column] += sums[column] * scale
-        return total
-
-    def _word_part(self, word: str) -> tuple[float, tuple[float, ...]]:
-        """One word's character block: its squared norm and its dot with each column."""
-        columns = len(self.intercept)
-        sums = [0.0] * columns
-        norm = 0.0
-        featuriser = self.featuriser
-        for gram, count in char_grams(word, featuriser.char_min, featuriser.char_max).items():
-            entry = self.chars.get(gram)
-            if entry is not None:
-                value = (1.0 + math.log(count)) * entry[0]
-                norm += value * value
-                for column in range(columns):
-                    sums[column] += value * entry[1][column]
-        part = (norm, tuple(sums))
-        if len(self._word_parts) >= WORD_CACHE:
-            self._word_parts.clear()
-        self._word_parts[word] = part
-        return part
-
     def predict(self, blocks: tuple[dict[str, int], list[str]]) -> dict[str, float]:
         """Output suffix -> value: P(complaint), or expected severity and P(each level)."""
-        scores = self.scores(blocks)
+        return self.link(self.scorer.scores(blocks))
+
+    def link(self, scores: Sequence[float]) -> dict[str, float]:
+        """The outputs from this model's linear scores."""
         if self.task == "complaint":
             return {"": _sigmoid(scores[0])}
         top = max(scores)
@@ -184,17 +216,17 @@ class Model:
     def top_words(self, text: str, limit: int = 5) -> list[Contribution]:
         """The word n-grams that pushed the output up the most (then down), largest first."""
         words, _ = self.featuriser.blocks(text)
-        values = {}
-        for gram, count in words.items():
-            entry = self.words.get(gram)
-            if entry is not None:
-                values[gram] = ((1.0 + math.log(count)) * entry[0], entry[1])
-        norm = math.sqrt(sum(v * v for v, _ in values.values())) or 1.0
         direction = _direction(self.task, self.classes)
-        pushed = [
-            Contribution(gram, v / norm * sum(d * w for d, w in zip(direction, ws, strict=True)))
-            for gram, (v, ws) in values.items()
-        ]
+        pushes: dict[str, float] = {}
+        norm = 0.0
+        for gram, count in words.items():
+            entry = self.scorer.words.get(gram)
+            if entry is not None:
+                tf = 1.0 + math.log(count)
+                norm += tf * tf * entry[0]
+                pushes[gram] = tf * sum(d * w for d, w in zip(direction, entry[1], strict=True))
+        scale = 1.0 / math.sqrt(norm) if norm else 0.0
+        pushed = [Contribution(gram, push * scale) for gram, push in pushes.items()]
         pushed.sort(key=lambda c: -abs(c.weight))
         return [c for c in pushed if abs(c.weight) >= 0.01][:limit]
 
@@ -214,8 +246,13 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _vocabulary(raw: Mapping[str, Any]) -> dict[str, tuple[float, tuple[float, ...]]]:
-    return {gram: (float(row[0]), tuple(float(w) for w in row[1:])) for gram, row in raw.items()}
+def _vocabulary(raw: Mapping[str, Any]) -> dict[str, Entry]:
+    """gram -> [idf, weight...] as stored, to (idf squared, idf * weight...) for scoring."""
+    out = {}
+    for gram, row in raw.items():
+        idf = float(row[0])
+        out[gram] = (idf * idf, tuple(idf * float(w) for w in row[1:]))
+    return out
 
 
 def dump_model(data: Mapping[str, Any], path: Path) -> str:
@@ -242,8 +279,11 @@ def resolve(model: str, base: Path) -> Path:
 _LOADED: dict[str, Model] = {}
 
 
-def load_model(path: Path) -> Model:
-    """Read and check a model file; raise ModelError saying what is wrong with it."""
+def load_model(path: Path, *, cached: bool = True) -> Model:
+    """Read and check a model file; raise ModelError saying what is wrong with it.
+
+    A file whose bytes were loaded before is not parsed again (unless `cached` is false).
+    """
     try:
         packed = path.read_bytes()
     except FileNotFoundError:
@@ -251,9 +291,9 @@ def load_model(path: Path) -> Model:
     except OSError as exc:
         raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(packed).hexdigest()
-    cached = _LOADED.get(sha256)
-    if cached is not None:
-        return cached
+    known = _LOADED.get(sha256)
+    if known is not None and cached:
+        return known
     try:
         data = json.loads(gzip.decompress(packed))
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError):
@@ -287,10 +327,11 @@ def _checked(data: Any, sha256: str, source: str) -> Model:
         model = Model(data, sha256, source)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ModelError(f"{where} is damaged: {type(exc).__name__} {exc}") from None
-    columns = len(model.intercept)
+    columns = model.columns
     expected = 1 if model.task == "complaint" else len(model.classes)
+    scorer = model.scorer
     if columns != expected or any(
-        len(w) != columns for vocab in (model.words, model.chars) for _, w in vocab.values()
+        len(w) != columns for vocab in (scorer.words, scorer.chars) for _, w in vocab.values()
     ):
         raise ModelError(f"{where} is damaged: its weights do not match its classes")
     return model
@@ -306,19 +347,36 @@ class ClassifierOutput:
 
 
 class Classifiers:
-    """The models a policy declares, run together on a mention (shared featurisation)."""
+    """The models a policy declares, run together on a mention.
+
+    Models with one featuriser and one vocabulary (as when trained on the same texts) are
+    scored in a single pass over the n-grams, their weights side by side.
+    """
 
     def __init__(self, models: Mapping[str, Model]) -> None:
         self.models = dict(models)
+        groups: dict[tuple[Featuriser, int], list[str]] = {}
+        for name, model in self.models.items():
+            key = (model.featuriser, _vocabulary_key(model.scorer))
+            groups.setdefault(key, []).append(name)
+        self._groups = [
+            (_merged([self.models[n] for n in names]), names) for names in groups.values()
+        ]
         self._featurisers = tuple(dict.fromkeys(m.featuriser for m in self.models.values()))
 
     def values(self, text: str) -> dict[str, float]:
         """`classifier.NAME...` variable values for a mention's text."""
         blocks = {f: f.blocks(text) for f in self._featurisers}
         out: dict[str, float] = {}
-        for name, model in self.models.items():
-            for suffix, value in model.predict(blocks[model.featuriser]).items():
-                out[f"classifier.{name}{suffix}"] = value
+        for scorer, names in self._groups:
+            scores = scorer.scores(blocks[scorer.featuriser])
+            start = 0
+            for name in names:
+                model = self.models[name]
+                end = start + model.columns
+                for suffix, value in model.link(scores[start:end]).items():
+                    out[f"classifier.{name}{suffix}"] = value
+                start = end
         return out
 
     def explain(self, text: str, limit: int = 5) -> list[ClassifierOutput]:
@@ -335,6 +393,45 @@ class Classifiers:
             )
             for name, model in self.models.items()
         ]
+
+
+def _vocabulary_key(scorer: Scorer) -> int:
+    """Equal for scorers whose vocabularies have the same n-grams and idf values."""
+    return hash(
+        (
+            frozenset((g, e[0]) for g, e in scorer.words.items()),
+            frozenset((g, e[0]) for g, e in scorer.chars.items()),
+        )
+    )
+
+
+_MERGED: dict[tuple[str, ...], Scorer] = {}
+
+
+def _merged(models: Sequence[Model]) -> Scorer:
+    """One scorer for models with the same vocabulary: their columns side by side."""
+    if len(models) == 1:
+        return models[0].scorer
+    key = tuple(m.sha256 for m in models)
+    found = _MERGED.get(key)
+    if found is not None:
+        return found
+    first = models[0].scorer
+
+    def side_by_side(vocabularies: list[dict[str, Entry]]) -> dict[str, Entry]:
+        return {
+            gram: (entry[0], tuple(w for v in vocabularies for w in v[gram][1]))
+            for gram, entry in vocabularies[0].items()
+        }
+
+    scorer = Scorer(
+        first.featuriser,
+        tuple(v for m in models for v in m.scorer.intercept),
+        side_by_side([m.scorer.words for m in models]),
+        side_by_side([m.scorer.chars for m in models]),
+    )
+    _MERGED[key] = scorer
+    return scorer
 
 
 def variables(name: str, task: str) -> dict[str, str]:
