@@ -9,6 +9,7 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
+from complaintflow.rules.bindings import brand_handles
 from complaintflow.rules.classifiers import Classifiers, Model, ModelError, loaded
 from complaintflow.rules.compiler import programs_for
 from complaintflow.rules.expressions import (
@@ -88,7 +89,7 @@ class Triage:
         self.policy = policy
         self.programs = programs_for(policy)
         self.classifiers = classifiers_for(policy)
-        self.handles = tuple(a.handle.lower() for a in policy.brand.accounts if a.handle)
+        self.handles = brand_handles(policy)
         self.thresholds = {f"thresholds.{t.name}": t.value for t in policy.thresholds}
         # Results are immutable: share one per signal and outcome instead of building them.
         self._held = {s.name: SignalResult(s.name, True, s.weight) for s in policy.signals}

@@ -16,10 +16,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.bindings import mention_scope, step_scope
     from complaintflow.rules.compiler import programs_for
     from complaintflow.rules.durations import format_duration
     from complaintflow.rules.expressions import EvalError, normalise_text, text_in_scope
-    from complaintflow.rules.features import is_thanks, mention_values
+    from complaintflow.rules.features import is_thanks
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
     from complaintflow.rules.templates import MESSAGE_LIMITS, REPLY_LIMITS, render_parts
     from complaintflow.workflows import registry, search
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 PRIORITIES = ("low", "normal", "high", "urgent")
 # Workflow versions (workflow.patched): histories recorded before a change replay as they ran.
 GUARD_BEFORE_APPROVAL = "removal-guard-before-approval"
+ADDRESSED_BY_HANDLE = "mention-addressed-by-brand-handle"  # as triage computes it
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -722,23 +724,20 @@ class CaseWorkflow:
         if mention.sentiment is None:
             mention = dataclasses.replace(mention, sentiment=0.0)
         normalised = normalise_text(mention.text)
-        values = mention_values(mention, normalised)
-        values.update({f"thresholds.{t.name}": t.value for t in self.policy.thresholds})
-        values.update({f"signals.{s.name}": s.held for s in self.case.decision.signals})
-        state = self.state
-        values.update(
-            {
-                "score": state.score,
-                "case.id": state.case_id,
-                "case.resolved": state.resolved,
-                "case.contacted": state.contacted,
-                "case.escalated": state.escalated,
-                "case.thanked": state.thanked,
-                "case.sla_breached": state.sla_breached,
-                "case.priority": state.priority,
-                "case.mentions": len(state.mentions),
-            }
+        values = step_scope(
+            self.policy,
+            mention,
+            normalised,
+            signals={s.name: s.held for s in self.case.decision.signals},
+            case=self.state,
         )
+        if "mention.addressed" in program.source:
+            # Cases opened before the brand's handles were bound here read it without them.
+            before = mention_scope(self.policy, mention, normalised, handles=False)
+            if before["mention.addressed"] != values["mention.addressed"] and not (
+                workflow.patched(ADDRESSED_BY_HANDLE)
+            ):
+                values["mention.addressed"] = before["mention.addressed"]
         with text_in_scope(normalised):
             outcome = program.holds(values)
         if isinstance(outcome, EvalError):
