@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -34,13 +35,20 @@ class ModelError(ValueError):
 
 def tokens(text: str) -> list[str]:
     """Lowercase words, with links as `url`, @handles as `atuser`, and ! and ? kept."""
-    return _TOKEN.findall(_HANDLE.sub(" atuser ", _URL.sub(" url ", text.lower())))
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        lowered = _URL.sub(" url ", lowered)
+    if "@" in lowered:
+        lowered = _HANDLE.sub(" atuser ", lowered)
+    return _TOKEN.findall(lowered)
 
 
 def word_features(words: Sequence[str], longest: int) -> dict[str, int]:
     """Counts of word n-grams of 1..`longest` words."""
     grams = list(words)
-    for n in range(2, longest + 1):
+    if longest >= 2:
+        grams += [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    for n in range(3, longest + 1):
         grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
     counts = dict.fromkeys(grams, 1)
     if len(counts) < len(grams):  # some n-gram repeats: count them
@@ -202,16 +210,19 @@ class Model:
         return self.link(self.scorer.scores(blocks))
 
     def link(self, scores: Sequence[float]) -> dict[str, float]:
-        """The outputs from this model's linear scores."""
+        """The outputs (suffix -> value) from this model's linear scores."""
+        return dict(zip(self.outputs, self.linked(scores), strict=True))
+
+    def linked(self, scores: Sequence[float]) -> list[float]:
+        """The output values, in the order of `outputs`."""
         if self.task == "complaint":
-            return {"": _sigmoid(scores[0])}
+            return [_sigmoid(scores[0])]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
-        total = sum(exps)
-        probabilities = [e / total for e in exps]
-        out = {"": sum(level * p for level, p in zip(self.classes, probabilities, strict=True))}
-        out.update({f"_p{level}": p for level, p in zip(self.classes, probabilities, strict=True)})
-        return out
+        scale = 1.0 / sum(exps)
+        probabilities = [e * scale for e in exps]
+        expected = sum(level * p for level, p in zip(self.classes, probabilities, strict=True))
+        return [expected, *probabilities]
 
     def top_words(self, text: str, limit: int = 5) -> list[Contribution]:
         """The word n-grams that pushed the output up the most (then down), largest first."""
@@ -363,20 +374,26 @@ class Classifiers:
             (_merged([self.models[n] for n in names]), names) for names in groups.values()
         ]
         self._featurisers = tuple(dict.fromkeys(m.featuriser for m in self.models.values()))
+        # per scorer: each model, its columns, and its variable names
+        self._plan: list[tuple[Scorer, list[tuple[Model, int, int, tuple[str, ...]]]]] = []
+        for scorer, names in self._groups:
+            parts = []
+            start = 0
+            for name in names:
+                model = self.models[name]
+                keys = tuple(f"classifier.{name}{suffix}" for suffix in model.outputs)
+                parts.append((model, start, start + model.columns, keys))
+                start += model.columns
+            self._plan.append((scorer, parts))
 
     def values(self, text: str) -> dict[str, float]:
         """`classifier.NAME...` variable values for a mention's text."""
         blocks = {f: f.blocks(text) for f in self._featurisers}
         out: dict[str, float] = {}
-        for scorer, names in self._groups:
+        for scorer, parts in self._plan:
             scores = scorer.scores(blocks[scorer.featuriser])
-            start = 0
-            for name in names:
-                model = self.models[name]
-                end = start + model.columns
-                for suffix, value in model.link(scores[start:end]).items():
-                    out[f"classifier.{name}{suffix}"] = value
-                start = end
+            for model, start, end, keys in parts:
+                out.update(zip(keys, model.linked(scores[start:end]), strict=True))
         return out
 
     def explain(self, text: str, limit: int = 5) -> list[ClassifierOutput]:
