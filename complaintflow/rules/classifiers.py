@@ -334,9 +334,28 @@ def _checked(data: Any, sha256: str, source: str) -> Model:
         )
     if data.get("task") not in TASKS:
         raise ModelError(f"{where}: unknown task {data.get('task')!r} (known: {', '.join(TASKS)})")
+    classes = data.get("classes")
+    allowed = [[0, 1]] if data["task"] == "complaint" else None
+    if not (
+        isinstance(classes, list)
+        and len(classes) >= 2
+        and all(type(c) is int and 0 <= c < SEVERITY_LEVELS for c in classes)
+        and classes == sorted(set(classes))
+        and (allowed is None or classes in allowed)
+    ):
+        raise ModelError(f"{where} is damaged: classes {classes!r} do not fit its task")
+    settings = data.get("featuriser")
+    if not (
+        isinstance(settings, dict)
+        and set(settings) == {"word_ngrams", "char_min", "char_max"}
+        and all(type(v) is int for v in settings.values())
+        and 1 <= settings["word_ngrams"] <= 4
+        and 1 <= settings["char_min"] <= settings["char_max"] <= 8
+    ):
+        raise ModelError(f"{where} is damaged: featuriser settings {settings!r} are not valid")
     try:
         model = Model(data, sha256, source)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ModelError(f"{where} is damaged: {type(exc).__name__} {exc}") from None
     columns = model.columns
     expected = 1 if model.task == "complaint" else len(model.classes)
@@ -345,6 +364,14 @@ def _checked(data: Any, sha256: str, source: str) -> Model:
         len(w) != columns for vocab in (scorer.words, scorer.chars) for _, w in vocab.values()
     ):
         raise ModelError(f"{where} is damaged: its weights do not match its classes")
+    numbers = [
+        value
+        for vocab in (scorer.words, scorer.chars)
+        for entry in vocab.values()
+        for value in (entry[0], *entry[1])
+    ]
+    if not all(math.isfinite(v) for v in (*numbers, *scorer.intercept)):
+        raise ModelError(f"{where} is damaged: a weight is not a finite number")
     return model
 
 

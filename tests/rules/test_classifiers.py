@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from complaintflow.errors import PolicyError
-from complaintflow.rules.classifiers import FORMAT_VERSION, dump_model, load_model
+from complaintflow.rules.classifiers import FORMAT_VERSION, ModelError, dump_model, load_model
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.triage import Triage
@@ -185,3 +187,66 @@ def test_a_copied_policy_directory_needs_its_model(
     with pytest.raises(PolicyError) as raised:
         load_policy(elsewhere / "policy.yaml")
     assert "complaint.cfmodel" in str(raised.value.diagnostics[0])
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+MODEL_LIKE = st.fixed_dictionaries(
+    {
+        "format": st.just("complaintflow-model"),
+        "version": st.just(FORMAT_VERSION),
+        "task": st.sampled_from(["complaint", "severity", "other"]),
+    },
+    # near-valid shapes too, so that some are loaded and then used
+    optional={
+        "classes": st.sampled_from([[0, 1], [0, 1, 2, 3, 4], [1, 0], ["a", "b"]]) | JSON,
+        "featuriser": st.just({"word_ngrams": 2, "char_min": 2, "char_max": 4}) | JSON,
+        "intercept": st.lists(st.floats(-5, 5), min_size=1, max_size=5) | JSON,
+        "words": st.dictionaries(
+            st.sampled_from(["my", "order", "never arrived", "atuser", "!"]),
+            st.lists(st.floats(-5, 5), min_size=2, max_size=6),
+            max_size=4,
+        )
+        | JSON,
+        "chars": st.dictionaries(
+            st.sampled_from([" m", "my", "ord", "er ", "ve"]),
+            st.lists(st.floats(-5, 5), min_size=2, max_size=6),
+            max_size=4,
+        )
+        | JSON,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(MODEL_LIKE, JSON))
+def test_any_model_content_is_loaded_or_refused_with_a_reason(content: object) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.cfmodel"
+        path.write_bytes(gzip.compress(json.dumps(content).encode()))
+        try:
+            model = load_model(path, cached=False)
+        except ModelError as exc:
+            assert "m.cfmodel" in str(exc)
+            return
+        values = model.predict(model.featuriser.blocks("@brand my order never arrived!"))
+        assert all(isinstance(v, float) for v in values.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_are_loaded_or_refused_with_a_reason(content: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.cfmodel"
+        path.write_bytes(content)
+        with pytest.raises(ModelError):
+            load_model(path, cached=False)
