@@ -486,7 +486,7 @@ def _classifier_records(triage: Triage, mention: Mention) -> list[dict[str, Any]
             "outputs": out.values,
             "pushed_by": [{"words": c.feature, "weight": c.weight} for c in out.pushed_by],
         }
-        for out in triage.classifiers.explain(mention.text)
+        for out in triage.classifiers.explain(mention.text, triage.values(mention)[0]["sentiment"])
     ]
 
 

@@ -20,6 +20,7 @@ from complaintflow.rules.classifiers import (
     Featuriser,
     char_grams,
 )
+from complaintflow.rules.features import sentiment
 
 DEFAULT_C = 10.0
 MIN_DF = 2
@@ -133,8 +134,9 @@ def fit(
     from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
-    featuriser = featuriser or Featuriser()
-    blocks = [featuriser.blocks(t) for t in texts]
+    featuriser = featuriser or Featuriser(tone_word=True)
+    tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
+    blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
     grams = {
         w: char_grams(w, featuriser.char_min, featuriser.char_max)
         for _, words in blocks
@@ -275,7 +277,8 @@ def cross_validate(
             "",
         )
         for i in held_out:
-            out = model.predict(model.featuriser.blocks(data.texts[i]))
+            text = data.texts[i]
+            out = model.predict(model.featuriser.blocks(text, sentiment(text)))
             if task == "complaint":
                 predicted[i] = out[""] >= 0.5
             else:

@@ -70,8 +70,8 @@ class TestExplain:
         assert "-     praise" in out
         assert "score     1.00" in out
         # the classifier's output, and the words that pushed it
-        assert re.search(r"complaint +classifier\.complaint 0\.9\d\d", out), out
-        assert re.search(r"pushed by .*'refund' \+", out), out
+        assert re.search(r"complaint +classifier\.complaint 0\.[89]\d\d", out), out
+        assert re.search(r"pushed by .*'a refund' \+", out), out
         assert "route     respond -> playbook standard (first public answer within 1d)" in out
         assert "reply_acknowledge        runs" in out
         assert "reply_follow_up          decided when reached" in out

@@ -33,7 +33,7 @@ def test_airline_complaints_are_found_and_chatter_is_left_alone() -> None:
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     # The example policy answers severe complaints first (recall of X-CI severity 3-4 >= 0.9),
     # which costs precision on questions and thanks; these tweets were never trained on.
-    assert 2 * precision * recall / (precision + recall) >= 0.78, (precision, recall)
-    assert precision >= 0.66, precision
-    assert recall >= 0.9, recall
-    assert positives_flagged < 0.35 * 2363, "most praise must not open a case"
+    assert 2 * precision * recall / (precision + recall) >= 0.79, (precision, recall)
+    assert precision >= 0.70, precision
+    assert recall >= 0.88, recall
+    assert positives_flagged < 0.25 * 2363, "most praise must not open a case"

@@ -76,20 +76,51 @@ class Featuriser:
 
     The word block is L2-normed. The character block is the sum of each word's own tf-idf
     vector, scaled by the root of the sum of their squared norms: so a word's part can be
-    computed once and remembered, which keeps inference fast in pure Python.
+    computed once and remembered, which keeps inference fast in pure Python. With
+    `tone_word`, the tone of the text (VADER's compound score, given by the caller) is one more
+    word at its end: the model learns how tone and words combine.
     """
 
     word_ngrams: int = 2
     char_min: int = 2
     char_max: int = 5
+    tone_word: bool = False
 
-    def blocks(self, text: str) -> tuple[dict[str, int], list[str]]:
+    def blocks(self, text: str, tone: float = 0.0) -> tuple[dict[str, int], list[str]]:
         """The word n-gram counts and the words (whose character n-grams make block two)."""
         words = tokens(text)
+        if self.tone_word:
+            words.append(tone_word(tone))
         return word_features(words, self.word_ngrams), words
 
-    def to_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = dataclasses.asdict(self)
+        if not self.tone_word:
+            del out["tone_word"]
+        return out
+
+
+TONE_WORDS = {
+    "zzpositive": "(positive tone)",
+    "zznegative": "(negative tone)",
+    "zzneutral": "(neutral tone)",
+}
+
+
+def _shown(gram: str) -> str:
+    """An n-gram as people read it (the tone word named, not spelt)."""
+    for word, shown in TONE_WORDS.items():
+        gram = gram.replace(word, shown)
+    return gram
+
+
+def tone_word(tone: float) -> str:
+    """The word standing for a text's tone (sentiment -1..1; the policies' usual cut-offs)."""
+    if tone >= 0.5:
+        return "zzpositive"
+    if tone <= -0.3:
+        return "zznegative"
+    return "zzneutral"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,9 +255,9 @@ class Model:
         expected = sum(level * p for level, p in zip(self.classes, probabilities, strict=True))
         return [expected, *probabilities]
 
-    def top_words(self, text: str, limit: int = 5) -> list[Contribution]:
+    def top_words(self, text: str, tone: float = 0.0, limit: int = 5) -> list[Contribution]:
         """The word n-grams that pushed the output up the most (then down), largest first."""
-        words, _ = self.featuriser.blocks(text)
+        words, _ = self.featuriser.blocks(text, tone)
         direction = _direction(self.task, self.classes)
         pushes: dict[str, float] = {}
         norm = 0.0
@@ -237,7 +268,7 @@ class Model:
                 norm += tf * tf * entry[0]
                 pushes[gram] = tf * sum(d * w for d, w in zip(direction, entry[1], strict=True))
         scale = 1.0 / math.sqrt(norm) if norm else 0.0
-        pushed = [Contribution(gram, push * scale) for gram, push in pushes.items()]
+        pushed = [Contribution(_shown(gram), push * scale) for gram, push in pushes.items()]
         pushed.sort(key=lambda c: -abs(c.weight))
         return [c for c in pushed if abs(c.weight) >= 0.01][:limit]
 
@@ -347,8 +378,10 @@ def _checked(data: Any, sha256: str, source: str) -> Model:
     settings = data.get("featuriser")
     if not (
         isinstance(settings, dict)
-        and set(settings) == {"word_ngrams", "char_min", "char_max"}
-        and all(type(v) is int for v in settings.values())
+        and {"word_ngrams", "char_min", "char_max"} <= set(settings)
+        and set(settings) <= {"word_ngrams", "char_min", "char_max", "tone_word"}
+        and all(type(settings[k]) is int for k in ("word_ngrams", "char_min", "char_max"))
+        and type(settings.get("tone_word", False)) is bool
         and 1 <= settings["word_ngrams"] <= 4
         and 1 <= settings["char_min"] <= settings["char_max"] <= 8
     ):
@@ -413,9 +446,9 @@ class Classifiers:
                 start += model.columns
             self._plan.append((scorer, parts))
 
-    def values(self, text: str) -> dict[str, float]:
-        """`classifier.NAME...` variable values for a mention's text."""
-        blocks = {f: f.blocks(text) for f in self._featurisers}
+    def values(self, text: str, tone: float = 0.0) -> dict[str, float]:
+        """`classifier.NAME...` variable values for a mention's text and tone (sentiment)."""
+        blocks = {f: f.blocks(text, tone) for f in self._featurisers}
         out: dict[str, float] = {}
         for scorer, parts in self._plan:
             scores = scorer.scores(blocks[scorer.featuriser])
@@ -423,9 +456,9 @@ class Classifiers:
                 out.update(zip(keys, model.linked(scores[start:end]), strict=True))
         return out
 
-    def explain(self, text: str, limit: int = 5) -> list[ClassifierOutput]:
+    def explain(self, text: str, tone: float = 0.0, limit: int = 5) -> list[ClassifierOutput]:
         """Each classifier's outputs and the words that pushed it, for `explain`."""
-        values = self.values(text)
+        values = self.values(text, tone)
         return [
             ClassifierOutput(
                 name,
@@ -433,7 +466,7 @@ class Classifiers:
                     f"classifier.{name}{suffix}": values[f"classifier.{name}{suffix}"]
                     for suffix in model.outputs
                 },
-                tuple(model.top_words(text, limit)),
+                tuple(model.top_words(text, tone, limit)),
             )
             for name, model in self.models.items()
         ]

@@ -107,7 +107,7 @@ class Triage:
         normalised = normalise_text(mention.text)
         values = mention_values(mention, normalised, self.handles)
         if self.classifiers is not None:
-            values.update(self.classifiers.values(mention.text))
+            values.update(self.classifiers.values(mention.text, values["sentiment"]))
         return values, normalised
 
     def decide(self, mention: Mention) -> Decision:
