@@ -107,12 +107,12 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert any(
             line.startswith(f"Web UI          http://127.0.0.1:{ui_port}/") for line in lines
         )
-        assert "22 cases opened, 8 throwaway remarks logged" in "\n".join(lines)
+        assert "20 cases opened, 10 throwaway remarks logged" in "\n".join(lines)
         assert "?query=CaseAwaitingApproval%3Dtrue" in "\n".join(lines)
         listed = ""
         for _ in range(50):  # visibility is eventually consistent
             listed = cases(port, "--awaiting-approval").stdout
-            if "22 cases" in listed:
+            if "20 cases" in listed:
                 break
             time.sleep(0.2)
         assert "case-x-1880000000000000003" in listed and "awaiting_approval" in listed
@@ -146,7 +146,7 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert answer[0]["platform"] == "x" and answer[0]["author_id"] == "1500000000000000001"
         assert str(answer[0]["text"]).startswith("Sorry to hear this, Pat.")
         # The live view's status line follows visibility, a tick at a time.
-        lines += read_until(first, "open cases 22, awaiting approval 21, first answer overdue 0")
+        lines += read_until(first, "open cases 20, awaiting approval 19, first answer overdue 0")
         second = subprocess.run(
             [
                 sys.executable,
@@ -174,15 +174,15 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dev server is gone"
     decisions = (state / "decisions.jsonl").read_text().splitlines()
-    assert len(decisions) == 8, "the throwaway remarks are in the decision log"
+    assert len(decisions) == 10, "the throwaway remarks are in the decision log"
     assert "→ slack.hook" in rest + "\n".join(lines), "the live view shows the team alerts"
     assert "[info" not in rest + "\n".join(lines), "no service log lines in the live view"
 
     again = start(state, port, ui_port, "--no-play")
     try:
         wait_ready(again)
-        assert "22 cases" in cases(port).stdout, "a restart keeps the cases"
-        assert "21 cases" in cases(port, "--awaiting-approval").stdout
+        assert "20 cases" in cases(port).stdout, "a restart keeps the cases"
+        assert "19 cases" in cases(port, "--awaiting-approval").stdout
     finally:
         stop(again)
     assert again.returncode == 0

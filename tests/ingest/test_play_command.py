@@ -50,7 +50,7 @@ async def test_play_the_sample_into_ingest(
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == (
-        "7 cases opened, 3 throwaway remarks logged, 0 refused"
+        "6 cases opened, 4 throwaway remarks logged, 0 refused"
     )
     assert wrong.returncode == 1
     assert "ingest answered 401" in wrong.stdout
