@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from complaintflow.evaluation import SWEEP, Example, read_examples, with_threshold
-from complaintflow.rules.classifiers import dump_model
 from complaintflow.rules.compiler import compile_policy
 from complaintflow.rules.triage import Triage
-from complaintflow.training import Scores, fit, folds
+from complaintflow.training import Scores, dump_model, fit, folds
 
 ROOT = Path(__file__).resolve().parent.parent
 XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"

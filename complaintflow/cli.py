@@ -290,8 +290,13 @@ def _learning_commands(commands: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from complaintflow.rules.classifiers import dump_model
-    from complaintflow.training import TrainingError, cross_validate, fit, read_labelled
+    from complaintflow.training import (
+        TrainingError,
+        cross_validate,
+        dump_model,
+        fit,
+        read_labelled,
+    )
 
     try:
         import sklearn  # noqa: F401

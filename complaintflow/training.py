@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gzip
+import hashlib
+import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,15 @@ def read_labelled(
             "a classifier needs examples of at least two classes"
         )
     return Labelled(texts, labels, ids, severities if severity_column else None)
+
+
+def dump_model(data: Mapping[str, Any], path: Path) -> str:
+    """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256."""
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    packed = gzip.compress(text, compresslevel=9, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(packed)
+    return hashlib.sha256(packed).hexdigest()
 
 
 def _vocabulary(df: dict[str, int], n: int) -> dict[str, tuple[int, float]]:

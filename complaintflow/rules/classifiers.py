@@ -297,15 +297,6 @@ def _vocabulary(raw: Mapping[str, Any]) -> dict[str, Entry]:
     return out
 
 
-def dump_model(data: Mapping[str, Any], path: Path) -> str:
-    """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256."""
-    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    packed = gzip.compress(text, compresslevel=9, mtime=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(packed)
-    return hashlib.sha256(packed).hexdigest()
-
-
 BUILTIN = "builtin:"  # `builtin:complaint` names a model shipped in complaintflow/models
 
 

@@ -9,9 +9,8 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.reload import reload_once
-from complaintflow.rules.classifiers import dump_model
 from complaintflow.rules.mention import Mention
-from complaintflow.training import fit, read_labelled
+from complaintflow.training import dump_model, fit, read_labelled
 from tests.conftest import EXAMPLE_POLICY, ROOT
 
 XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"

@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaintflow.errors import PolicyError
-from complaintflow.rules.classifiers import FORMAT_VERSION, ModelError, dump_model, load_model
+from complaintflow.rules.classifiers import FORMAT_VERSION, ModelError, load_model
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.triage import Triage
-from complaintflow.training import fit, read_labelled
+from complaintflow.training import dump_model, fit, read_labelled
 from tests.conftest import ROOT, CliResult, line_of, small
 
 XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"
