@@ -1,14 +1,17 @@
 """Triage speed: mentions/s for the example policy against a sentiment-only baseline.
 
 Both run over the same real airline tweets in one process, one core, in alternating rounds;
-the ratio is (time to triage) / (time to run only the sentiment analyser). Also reports the
-compile time of the example policy and the size of a compiled policy.
+the ratio is (time to triage) / (time to run only the sentiment analyser). The example policy
+runs its trained classifiers; the same policy without them is measured too. Also reports the
+compile time of the example policy, the size of a compiled policy, and each shipped model's
+file size and load time.
 Run: python bench/triage.py [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import statistics
 import sys
@@ -17,14 +20,17 @@ import tracemalloc
 from pathlib import Path
 
 from complaintflow.batch import read_mentions
+from complaintflow.rules.classifiers import load_model
 from complaintflow.rules.compiler import check_file, load_policy
 from complaintflow.rules.features import sentiment
 from complaintflow.rules.mention import Mention
+from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
 
 ROOT = Path(__file__).resolve().parent.parent
 AIRLINE = ROOT.parent / "shared" / "data" / "airline" / "Tweets.csv"
 POLICY = ROOT / "policies.example.yaml"
+MODELS = ROOT / "complaintflow" / "models"
 
 
 def _sample() -> list[Mention]:
@@ -42,6 +48,21 @@ def _sample() -> list[Mention]:
             * 2000
         )
     ]
+
+
+def _timed(triage: Triage, mentions: list[Mention]) -> float:
+    started = time.perf_counter()
+    for mention in mentions:
+        triage.decide(mention)
+    return time.perf_counter() - started
+
+
+def _without_classifiers(policy: CompiledPolicy) -> CompiledPolicy:
+    """The policy minus every signal that reads a classifier, and minus the classifiers."""
+    signals = tuple(s for s in policy.signals if "classifier." not in s.when)
+    return dataclasses.replace(
+        policy, signals=signals, classifiers=(), content_hash=policy.content_hash + ":plain"
+    )
 
 
 def main() -> int:
@@ -84,7 +105,19 @@ def main() -> int:
     print(f"mentions                 {len(mentions)}")
     print(f"baseline (sentiment)     {len(mentions) / base_s:10,.0f} mentions/s")
     print(f"triage (example policy)  {len(mentions) / rules_s:10,.0f} mentions/s")
-    print(f"ratio triage/baseline    {rules_s / base_s:10.2f}  (aim <= 2.0)")
+    print(f"ratio triage/baseline    {rules_s / base_s:10.2f}  (aim <= 2.5)")
+    plain = Triage(_without_classifiers(policy))
+    plain_s = statistics.median(_timed(plain, mentions) for _ in range(args.rounds))
+    print(f"triage without models    {len(mentions) / plain_s:10,.0f} mentions/s")
+    print(f"ratio without/baseline   {plain_s / base_s:10.2f}")
+    for path in sorted(MODELS.glob("*.cfmodel")):
+        started = time.perf_counter()
+        load_model(path, cached=False)
+        loaded_ms = 1000 * (time.perf_counter() - started)
+        print(
+            f"model {path.name:18} {path.stat().st_size / 1024:10,.0f} KiB, loads in "
+            f"{loaded_ms:.0f} ms (aim < 5 MB, < 200 ms)"
+        )
     print(
         f"compile example policy   {1000 * min(compile_times):10.1f} ms (best of 5; "
         f"median {1000 * statistics.median(compile_times):.1f} ms; aim < 50 ms)"

@@ -18,6 +18,8 @@ ComplaintflowError
  ├── UnknownStepKind     a step kind this part of complaintflow does not handle
  ├── UsageError          the command line asks for something impossible (exit code 2)
  ├── CommandFailed       a command ran but could not do what was asked (exit code 1)
+ ├── ModelError          a classifier's model file is missing, corrupt or of another version
+ ├── TrainingError       labelled data that cannot train a model (says what and where)
  ├── StoreError          the decision store could not take an entry; nothing was written
  │    ├── StoreUnavailable   the database did not answer or is full: retry later (503)
  │    └── StoreRejected      the database refused this entry as it is (4xx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -68,9 +69,12 @@ class TestExplain:
         result = cli("explain", EXAMPLE_POLICY, "--mention", COMPLAINT)
         assert result.code == 0
         out = result.out
-        assert "HELD  complaint_cues" in out and "+0.20" in out
+        assert "HELD  complaint_cues" in out and "+0.30" in out
         assert "-     praise" in out
-        assert "score     0.55" in out
+        assert "score     1.00" in out
+        # the classifier's output, and the words that pushed it
+        assert re.search(r"complaint +classifier\.complaint 0\.[89]\d\d", out), out
+        assert re.search(r"pushed by .*'a refund' \+", out), out
         assert "route     respond -> playbook standard (first public answer within 1d)" in out
         assert "reply_acknowledge        runs" in out
         assert "reply_follow_up          decided when reached" in out
@@ -80,8 +84,11 @@ class TestExplain:
         mention.write_text(COMPLAINT)
         result = cli("explain", EXAMPLE_POLICY, "--mention", mention, "--json")
         record = json.loads(result.out)
-        assert record["route"] == "respond" and record["score"] == 0.55
-        assert {"name": "praise", "held": False, "weight": -0.3} in record["signals"]
+        assert record["route"] == "respond" and record["score"] == 1.0
+        assert {"name": "praise", "held": False, "weight": -0.2} in record["signals"]
+        (complaint,) = [c for c in record["classifiers"] if c["name"] == "complaint"]
+        assert complaint["outputs"]["classifier.complaint"] > 0.5
+        assert any("refund" in w["words"] for w in complaint["pushed_by"])
         assert record["steps"][1] == {"id": "reply_acknowledge", "kind": "reply", "outlook": "runs"}
 
     def test_throwaway_remark(self, cli: Cli) -> None:

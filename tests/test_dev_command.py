@@ -37,12 +37,12 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert any(
             line.startswith(f"Web UI          http://127.0.0.1:{ui_port}/") for line in lines
         )
-        assert "16 cases opened, 14 throwaway remarks logged" in "\n".join(lines)
+        assert "20 cases opened, 10 throwaway remarks logged" in "\n".join(lines)
         assert "?query=CaseAwaitingApproval%3Dtrue" in "\n".join(lines)
         listed = ""
         for _ in range(50):  # visibility is eventually consistent
             listed = cases(port, "--awaiting-approval").stdout
-            if "16 cases" in listed:
+            if "20 cases" in listed:
                 break
             time.sleep(0.2)
         assert "case-x-1880000000000000003" in listed and "awaiting_approval" in listed
@@ -76,7 +76,7 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert answer[0]["platform"] == "x" and answer[0]["author_id"] == "1500000000000000001"
         assert str(answer[0]["text"]).startswith("Sorry to hear this, Pat.")
         # The live view's status line follows visibility, a tick at a time.
-        lines += read_until(first, "open cases 16, awaiting approval 15, first answer overdue 0")
+        lines += read_until(first, "open cases 20, awaiting approval 19, first answer overdue 0")
         second = subprocess.run(
             [
                 sys.executable,
@@ -104,7 +104,7 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dev server is gone"
     decisions = (state / "decisions.jsonl").read_text().splitlines()
-    assert len(decisions) == 14, "the throwaway remarks are in the decision log"
+    assert len(decisions) == 10, "the throwaway remarks are in the decision log"
     shown = rest + "\n".join(lines)
     assert "→ slack.post_message" in shown, "the live view shows the team alerts"
     assert "↻ x.token" in shown, "the worker refreshed its X user token during the run"
@@ -113,8 +113,8 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     again = start(state, port, ui_port, "--no-play")
     try:
         wait_ready(again)
-        assert "16 cases" in cases(port).stdout, "a restart keeps the cases"
-        assert "15 cases" in cases(port, "--awaiting-approval").stdout
+        assert "20 cases" in cases(port).stdout, "a restart keeps the cases"
+        assert "19 cases" in cases(port, "--awaiting-approval").stdout
     finally:
         stop(again)
     assert again.returncode == 0

@@ -31,6 +31,9 @@ def test_airline_complaints_are_found_and_chatter_is_left_alone() -> None:
         fn += complaint and not flagged
         positives_flagged += flagged and row["airline_sentiment"] == "positive"
     precision, recall = tp / (tp + fp), tp / (tp + fn)
-    assert precision >= 0.75, precision
-    assert recall >= 0.6, recall
-    assert positives_flagged < 0.1 * 2363, "praise must rarely open a case"
+    # The example policy answers severe complaints first (recall of X-CI severity 3-4 >= 0.9),
+    # which costs precision on questions and thanks; these tweets were never trained on.
+    assert 2 * precision * recall / (precision + recall) >= 0.79, (precision, recall)
+    assert precision >= 0.70, precision
+    assert recall >= 0.88, recall
+    assert positives_flagged < 0.25 * 2363, "most praise must not open a case"

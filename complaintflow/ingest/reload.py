@@ -1,6 +1,7 @@
 """Live policy reload for the ingest service: a valid edit goes live, an invalid one is refused.
 
-The file is checked once a second; a change is compiled; if it compiles, new mentions use it
+The file (and the model files its classifiers read) is checked once a second; a change is
+compiled; if it compiles, new mentions use it
 (cases already running keep the policy they started with); if not, its errors are logged and
 the previous version stays live.
 """
@@ -12,21 +13,31 @@ from pathlib import Path
 import structlog
 
 from complaintflow.ingest.app import Ingest
+from complaintflow.rules.classifiers import resolve
 from complaintflow.rules.compiler import check_file
+from complaintflow.rules.model import CompiledPolicy
 
 log = structlog.get_logger()
 
 
-def _fingerprint(path: Path) -> str:
+def _fingerprint(path: Path, policy: CompiledPolicy | None = None) -> str:
+    """A hash of the policy file and of the model files the live policy reads."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        digest.update(path.read_bytes())
     except OSError:
         return ""
+    for ref in policy.classifiers if policy is not None else ():
+        try:  # a changed model is a changed policy; a missing one is refused when compiled
+            digest.update(resolve(ref.model, path.parent).read_bytes())
+        except OSError:
+            digest.update(b"missing " + ref.model.encode())
+    return digest.hexdigest()
 
 
 def reload_once(path: Path, ingest: Ingest, seen: str) -> str:
     """Compile the file if it changed since `seen`; return its new fingerprint."""
-    current = _fingerprint(path)
+    current = _fingerprint(path, ingest.policy)
     if not current or current == seen:
         return seen
     result = check_file(path)
@@ -46,7 +57,7 @@ def reload_once(path: Path, ingest: Ingest, seen: str) -> str:
 
 async def watch_policy(path: Path, ingest: Ingest, *, interval: float = 1.0) -> None:
     """Reload `path` into `ingest` whenever it changes, until cancelled."""
-    seen = _fingerprint(path)
+    seen = _fingerprint(path, ingest.policy)
     while True:
         await asyncio.sleep(interval)
         try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from complaintflow.errors import Diagnostic, PolicyError, Severity
+from complaintflow.rules.classifiers import ModelError, load_model, resolve, variables
 from complaintflow.rules.durations import (
     DURATION_HINT,
     MAX_DURATION_SECONDS,
@@ -36,6 +37,7 @@ from complaintflow.rules.model import (
     Account,
     Approval,
     Brand,
+    ClassifierRef,
     CompiledPolicy,
     Escalation,
     Platform,
@@ -198,9 +200,10 @@ def programs_for(policy: CompiledPolicy) -> Programs:
         return cached
     signal_names = [s.name for s in policy.signals]
     threshold_names = [t.name for t in policy.thresholds]
-    signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL))
+    outputs = classifier_variables(policy.classifiers)
+    signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL, classifiers=outputs))
     route_env = ExpressionEnv(
-        Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names)
+        Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names, outputs)
     )
     step_env = ExpressionEnv(Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names))
 
@@ -313,9 +316,11 @@ class _Compiler:
         brand = self.brand()
         signal_names = list(self.data["seriousness"]["signals"])
         threshold_names = list(self.data["seriousness"]["thresholds"])
-        signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL))
+        classifiers = self.classifiers()
+        outputs = classifier_variables(classifiers)
+        signal_env = ExpressionEnv(Scope.SIGNAL, variables_for(Scope.SIGNAL, classifiers=outputs))
         route_env = ExpressionEnv(
-            Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names)
+            Scope.ROUTE, variables_for(Scope.ROUTE, signal_names, threshold_names, outputs)
         )
         step_env = ExpressionEnv(
             Scope.STEP, variables_for(Scope.STEP, signal_names, threshold_names)
@@ -367,6 +372,7 @@ class _Compiler:
             redact_customer_text=bool(self.data.get("privacy", {}).get("redact_customer_text")),
             languages=self.languages,
             unread=unread,
+            classifiers=classifiers,
         )
         size = len(policy.to_json().encode())
         if size > MAX_COMPILED_BYTES:  # it rides in every case's input (2 MB payload limit)
@@ -421,6 +427,26 @@ class _Compiler:
                     f"the route name is {len(route['name'])} characters; at most {MAX_NAME_CHARS}",
                     "use a shorter name",
                 )
+
+    def classifiers(self) -> tuple[ClassifierRef, ...]:
+        """Load each declared model (relative to the policy file); its hash pins it."""
+        refs = []
+        base = Path(self.doc.file).parent
+        for name, body in self.data.get("classifiers", {}).items():
+            path = resolve(body["model"], base)
+            try:
+                model = load_model(path)
+            except ModelError as exc:
+                self.error(
+                    ("classifiers", name, "model"),
+                    str(exc),
+                    "train one with `complaintflow train LABELLED.csv --out FILE`",
+                )
+                # declared anyway (widest outputs), so its uses are not reported as unknown
+                refs.append(ClassifierRef(name, body["model"], "severity", ""))
+                continue
+            refs.append(ClassifierRef(name, body["model"], model.task, model.sha256))
+        return tuple(refs)
 
     def brand(self) -> Brand:
         body = self.data["brand"]
@@ -963,6 +989,11 @@ def iteration_bound(source: str) -> int:
 
 
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def classifier_variables(refs: tuple[ClassifierRef, ...]) -> tuple[str, ...]:
+    """The `classifier.NAME...` variables the declared classifiers provide."""
+    return tuple(name for ref in refs for name in variables(ref.name, ref.task))
 
 
 def _normalise_options(kind: StepKind, options: Any) -> dict[str, Any]:

@@ -173,6 +173,10 @@ def reference(scope: Scope) -> list[tuple[str, str, str]]:
         for table in _tables(scope)
         for name, (kind, text) in table.items()
     ]
+    if scope is not Scope.STEP:
+        rows += [
+            ("classifier.NAME", "double", "a declared classifier's output (see classifiers:)"),
+        ]
     if scope is not Scope.SIGNAL:
         rows += [
             ("signals.NAME", "bool", "whether the seriousness signal NAME holds"),
@@ -182,10 +186,19 @@ def reference(scope: Scope) -> list[tuple[str, str, str]]:
 
 
 def variables_for(
-    scope: Scope, signals: Sequence[str] = (), thresholds: Sequence[str] = ()
+    scope: Scope,
+    signals: Sequence[str] = (),
+    thresholds: Sequence[str] = (),
+    classifiers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The declared CEL variables (name -> type) visible in `scope`."""
+    """The declared CEL variables (name -> type) visible in `scope`.
+
+    `classifiers` are the full `classifier.NAME...` variable names; they are read in signals
+    and routes (triage computes them), not in steps.
+    """
     names = {name: kind for table in _tables(scope) for name, (kind, _) in table.items()}
+    if scope is not Scope.STEP:
+        names.update(dict.fromkeys(classifiers, T.DOUBLE))
     if scope is not Scope.SIGNAL:
         names.update({f"signals.{s}": T.BOOL for s in signals})
         names.update({f"thresholds.{t}": T.DOUBLE for t in thresholds})

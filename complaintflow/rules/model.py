@@ -153,6 +153,16 @@ class Unread:
 
 
 @dataclasses.dataclass(frozen=True)
+class ClassifierRef:
+    """A trained classifier the policy reads; the file's sha256 pins the exact model."""
+
+    name: str
+    model: str  # the file, as the policy names it (relative to the policy file)
+    task: str  # complaint | severity
+    sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Account:
     """A brand account on one platform: a channel the brand owns."""
 
@@ -187,6 +197,7 @@ class CompiledPolicy:
     redact_customer_text: bool = False  # logs carry no customer words or handles
     languages: tuple[str, ...] = ()  # what its signals and templates read; () = not said
     unread: Unread | None = None
+    classifiers: tuple[ClassifierRef, ...] = ()
 
     def playbook(self, name: str) -> Playbook:
         """The playbook called `name` (KeyError if none)."""
@@ -222,9 +233,10 @@ class CompiledPolicy:
         """
         made: str | None = self.__dict__.get("_json")
         if made is None:
-            made = json.dumps(
-                dataclasses.asdict(self), separators=(",", ":"), sort_keys=True, default=_enum_value
-            )
+            fields = dataclasses.asdict(self)
+            if not fields["classifiers"]:  # policies without classifiers keep their hash
+                del fields["classifiers"]
+            made = json.dumps(fields, separators=(",", ":"), sort_keys=True, default=_enum_value)
             object.__setattr__(self, "_json", made)  # a cache, not a field: frozen stays true
         return made
 
@@ -259,6 +271,7 @@ _NESTED: dict[str, Any] = {
     "approval": Approval,
     "translations": Translation,
     "unread": Unread,
+    "classifiers": ClassifierRef,
 }
 _ENUMS: dict[str, Any] = {"kind": StepKind, "platform": Platform}
 

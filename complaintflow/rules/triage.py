@@ -9,6 +9,8 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
+from complaintflow.rules.bindings import brand_handles
+from complaintflow.rules.classifiers import Classifiers, Model, ModelError, loaded
 from complaintflow.rules.compiler import UNREAD_ROUTE, programs_for
 from complaintflow.rules.expressions import (
     EvalError,
@@ -90,7 +92,8 @@ class Triage:
     def __init__(self, policy: CompiledPolicy) -> None:
         self.policy = policy
         self.programs = programs_for(policy)
-        self.handles = tuple(a.handle.lower() for a in policy.brand.accounts if a.handle)
+        self.classifiers = classifiers_for(policy)
+        self.handles = brand_handles(policy)
         self.thresholds = {f"thresholds.{t.name}": t.value for t in policy.thresholds}
         # Results are immutable: share one per signal and outcome instead of building them.
         self._held = {s.name: SignalResult(s.name, True, s.weight) for s in policy.signals}
@@ -108,7 +111,10 @@ class Triage:
     def values(self, mention: Mention) -> tuple[dict[str, Any], str]:
         """The route-scope variable values (without score/signals) and normalised text."""
         normalised = normalise_text(mention.text)
-        return mention_values(mention, normalised, self.handles), normalised
+        values = mention_values(mention, normalised, self.handles)
+        if self.classifiers is not None:
+            values.update(self.classifiers.values(mention.text, values["sentiment"]))
+        return values, normalised
 
     def decide(self, mention: Mention) -> Decision:
         """Score the mention and pick the first matching route."""
@@ -128,6 +134,10 @@ class Triage:
                 language_confidence=confidence,
             )
         return dataclasses.replace(decision, language=language, language_confidence=confidence)
+
+    def decide_values(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
+        """Decide from `values(mention)` computed earlier (to try variants of one policy)."""
+        return self._decide(mention_id, values, normalised)
 
     def _decide(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
         programs = self.programs
@@ -235,6 +245,26 @@ class Triage:
                         PlannedStep(step, StepOutlook.RUNS if outcome else StepOutlook.SKIPPED)
                     )
         return planned
+
+
+def classifiers_for(policy: CompiledPolicy) -> Classifiers | None:
+    """The policy's classifiers, as loaded when it compiled (None when it declares none).
+
+    Raises ModelError when a model was not loaded in this process: compile the policy file
+    (load_policy) first, which checks each model against its pinned hash.
+    """
+    if not policy.classifiers:
+        return None
+    models: dict[str, Model] = {}
+    for ref in policy.classifiers:
+        model = loaded(ref.sha256)
+        if model is None:
+            raise ModelError(
+                f"classifier {ref.name}: model {ref.model!r} ({ref.sha256[:12]}) is not loaded; "
+                "compile the policy file to load it"
+            )
+        models[ref.name] = model
+    return Classifiers(models)
 
 
 def triage(policy: CompiledPolicy, mention: Mention) -> Decision:

@@ -17,10 +17,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.bindings import mention_scope, step_scope
     from complaintflow.rules.compiler import programs_for
     from complaintflow.rules.durations import format_duration
     from complaintflow.rules.expressions import EvalError, normalise_text, text_in_scope
-    from complaintflow.rules.features import is_thanks, mention_values
+    from complaintflow.rules.features import is_thanks
     from complaintflow.rules.language import playbooks_in, replies_in
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
     from complaintflow.rules.templates import (
@@ -63,6 +64,7 @@ DECIDED = {"approve": "approved", "edit": "approved with edits", "reject": "reje
 # A case continues as new (same id, state carried over) once its history has this many
 # events, or when the server suggests it: far below Temporal's 51,200-event limit.
 ROLL_OVER_EVENTS = 10_000
+ADDRESSED_BY_HANDLE = "mention-addressed-by-brand-handle"  # as triage computes it
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -916,23 +918,20 @@ class CaseWorkflow:
                 language_confidence=self.case.decision.language_confidence,
             )
         normalised = normalise_text(mention.text)
-        values = mention_values(mention, normalised)
-        values.update({f"thresholds.{t.name}": t.value for t in self.policy.thresholds})
-        values.update({f"signals.{s.name}": s.held for s in self.case.decision.signals})
-        state = self.state
-        values.update(
-            {
-                "score": state.score,
-                "case.id": state.case_id,
-                "case.resolved": state.resolved,
-                "case.contacted": state.contacted,
-                "case.escalated": state.escalated,
-                "case.thanked": state.thanked,
-                "case.sla_breached": state.sla_breached,
-                "case.priority": state.priority,
-                "case.mentions": max(state.mention_count, len(state.mentions)),
-            }
+        values = step_scope(
+            self.policy,
+            mention,
+            normalised,
+            signals={s.name: s.held for s in self.case.decision.signals},
+            case=self.state,
         )
+        if "mention.addressed" in program.source:
+            # Cases opened before the brand's handles were bound here read it without them.
+            before = mention_scope(self.policy, mention, normalised, handles=False)
+            if before["mention.addressed"] != values["mention.addressed"] and not (
+                workflow.patched(ADDRESSED_BY_HANDLE)
+            ):
+                values["mention.addressed"] = before["mention.addressed"]
         with text_in_scope(normalised):
             outcome = program.holds(values)
         if isinstance(outcome, EvalError):

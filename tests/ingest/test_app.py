@@ -30,7 +30,7 @@ class TestAccepting:
             "accepted": 1,
             "cases": ["case-x-1881"],
             "logged": [],
-            "decisions": [{"id": "1881", "route": "respond", "score": 0.85, "case": "case-x-1881"}],
+            "decisions": [{"id": "1881", "route": "respond", "score": 1.0, "case": "case-x-1881"}],
         }
         handle = env.client.get_workflow_handle("case-x-1881")
         state: CaseState = await handle.query(CaseWorkflow.state_query)

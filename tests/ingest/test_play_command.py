@@ -49,7 +49,7 @@ async def test_play_the_sample_into_ingest(
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == (
-        "5 cases opened, 5 throwaway remarks logged, 0 refused"
+        "6 cases opened, 4 throwaway remarks logged, 0 refused"
     )
     assert wrong.returncode == 1
     assert "ingest answered 401" in wrong.stdout

@@ -1,5 +1,6 @@
 """A valid policy edit goes live for new mentions; an invalid one is refused and logged."""
 
+import shutil
 from pathlib import Path
 
 import structlog
@@ -8,7 +9,11 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.reload import reload_once
-from tests.support.paths import EXAMPLE_POLICY
+from complaintflow.rules.mention import Mention
+from complaintflow.training import dump_model, fit, read_labelled
+from tests.support.paths import EXAMPLE_POLICY, ROOT
+
+XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"
 
 
 async def test_edits_are_applied_or_refused(tmp_path: Path, env: WorkflowEnvironment) -> None:
@@ -88,3 +93,47 @@ async def test_the_watcher_survives_bad_edits_and_takes_the_next_good_one(
         assert not watcher.done()
     finally:
         watcher.cancel()
+
+
+async def test_a_changed_model_is_a_changed_policy(
+    tmp_path: Path, env: WorkflowEnvironment
+) -> None:
+    """Retraining the model reloads the policy; a broken model file is refused."""
+    models = ROOT / "complaintflow" / "models"
+    for name in ("complaint", "severity"):
+        shutil.copy(models / f"{name}.cfmodel", tmp_path / f"{name}.cfmodel")
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        EXAMPLE_POLICY.read_text().replace('"builtin:complaint"', '"complaint.cfmodel"')
+    )
+    ingest = Ingest(
+        env.client,
+        load_policy(path),
+        task_queue="q",
+        secrets=IngestSecrets(),
+        decision_log=tmp_path / "d.jsonl",
+    )
+    first = ingest.policy.content_hash
+    seen = reload_once(path, ingest, "")
+    assert ingest.policy.content_hash == first
+
+    # retrained on other data: a new model
+    data = read_labelled(XCI, text_column="text", label_column="label")
+    dump_model(fit(data.texts[:600], data.labels[:600]), tmp_path / "complaint.cfmodel")
+    with structlog.testing.capture_logs() as logs:
+        seen = reload_once(path, ingest, seen)
+    assert logs[-1]["event"] == "policy.reloaded"
+    assert ingest.policy.content_hash != first
+    second = ingest.policy.content_hash
+
+    (tmp_path / "complaint.cfmodel").write_bytes(b"\x1f\x8b not really gzip")
+    with structlog.testing.capture_logs() as logs:
+        seen = reload_once(path, ingest, seen)
+    (refused,) = logs
+    assert refused["event"] == "policy.refused"
+    assert any(
+        "complaint.cfmodel" in e and "not a complaintflow model" in e for e in refused["errors"]
+    )
+    assert ingest.policy.content_hash == second, "the previous version stays live"
+    decision = ingest.triage.decide(Mention(id="1", text="my parcel never arrived, refund me"))
+    assert decision.route is not None, "and it still triages with its model"

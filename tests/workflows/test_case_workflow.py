@@ -121,6 +121,27 @@ class TestHappyPath:
         assert (ME, "rejected") in [(e.who, e.what) for e in final.audit]
 
 
+class TestSameAnswers:
+    async def test_a_step_reads_addressed_as_triage_does(
+        self, env: WorkflowEnvironment, platform: Platform, queue: str
+    ) -> None:
+        """`@AcmeCares ...` is addressed to the brand in triage and in a step's `when:` alike."""
+        step = '- notify: {via: slack, target: "#care", template: alert}'
+        assert step in POLICY
+        policy = POLICY.replace(step, step[:-1] + ', when: "mention.addressed"}')
+        mention = complaint(id="addr-1", thread_id="addr-1")
+        assert not mention.addressed and mention.text.startswith("@AcmeCares")
+        triaged = Triage(compile_policy(policy)).values(mention)[0]
+        assert triaged["mention.addressed"] is True
+        async with platform.worker(env.client, queue):
+            handle = await open_(env, queue, mention, policy)
+            await until(handle, pending("reply_acknowledge"))
+            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            final = await finish(env, handle)
+        assert platform.names() == ["notify"], "the step ran: the workflow agrees with triage"
+        assert final.status is CaseStatus.CLOSED
+
+
 class TestTimeouts:
     @pytest.mark.parametrize(
         ("on_timeout", "replies", "reason"),

@@ -1,0 +1,301 @@
+"""Training the classifiers a policy declares, from labelled mentions in a CSV file.
+
+scikit-learn fits the logistic regression (install `complaintflow[train]`); the result is saved
+as plain data that complaintflow.rules.classifiers reads back without scikit-learn.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from complaintflow.errors import ComplaintflowError
+from complaintflow.rules.classifiers import (
+    FORMAT,
+    FORMAT_VERSION,
+    SEVERITY_LEVELS,
+    Featuriser,
+    char_grams,
+)
+from complaintflow.rules.features import sentiment
+
+DEFAULT_C = 10.0
+MIN_DF = 2
+
+
+class TrainingError(ComplaintflowError, ValueError):
+    """The labelled data cannot train a model; the message says what is wrong and where."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Labelled:
+    """Texts and their labels (0/1 for complaint; 0..4 for severity), and the ids."""
+
+    texts: list[str]
+    labels: list[int]
+    ids: list[str]
+    severities: list[int] | None = None
+
+
+def read_labelled(
+    path: Path,
+    *,
+    text_column: str,
+    label_column: str,
+    task: str = "complaint",
+    id_column: str | None = None,
+    severity_column: str | None = None,
+) -> Labelled:
+    """Read and check a labelled CSV; raise TrainingError naming the column or row at fault."""
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise TrainingError(f"cannot read {str(path)!r}: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        wanted = [text_column, label_column, *(c for c in (id_column, severity_column) if c)]
+        for column in wanted:
+            if column not in columns:
+                raise TrainingError(
+                    f"{path}: no column {column!r} (columns: {', '.join(columns) or 'none'})"
+                )
+        texts: list[str] = []
+        labels: list[int] = []
+        ids: list[str] = []
+        severities: list[int] = []
+        allowed = range(2) if task == "complaint" else range(SEVERITY_LEVELS)
+        for line, row in enumerate(reader, start=2):
+            text = (row.get(text_column) or "").strip()
+            if not text:
+                raise TrainingError(f"{path}:{line}: column {text_column!r} is empty")
+            raw = (row.get(label_column) or "").strip()
+            label = _label(raw)
+            if label is None or label not in allowed:
+                raise TrainingError(
+                    f"{path}:{line}: label {raw!r} in column {label_column!r} is not one of "
+                    f"{', '.join(str(v) for v in allowed)}"
+                    + (" (or true/false, yes/no)" if task == "complaint" else "")
+                )
+            if severity_column:
+                level = _label((row.get(severity_column) or "").strip())
+                if level is None or not 0 <= level < SEVERITY_LEVELS:
+                    raise TrainingError(
+                        f"{path}:{line}: severity {row.get(severity_column)!r} is not 0..4"
+                    )
+                severities.append(level)
+            texts.append(text)
+            labels.append(label)
+            ids.append(row[id_column] if id_column else str(line))
+    if not texts:
+        raise TrainingError(f"{path}: no labelled rows")
+    present = sorted(set(labels))
+    if len(present) < 2:
+        raise TrainingError(
+            f"{path}: every row has label {present[0]} in column {label_column!r}; "
+            "a classifier needs examples of at least two classes"
+        )
+    return Labelled(texts, labels, ids, severities if severity_column else None)
+
+
+def dump_model(data: Mapping[str, Any], path: Path) -> str:
+    """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256."""
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    packed = gzip.compress(text, compresslevel=9, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(packed)
+    return hashlib.sha256(packed).hexdigest()
+
+
+def _vocabulary(df: dict[str, int], n: int) -> dict[str, tuple[int, float]]:
+    """The n-grams seen in at least MIN_DF texts: gram -> (column, smoothed idf)."""
+    kept = sorted(g for g, d in df.items() if d >= MIN_DF)
+    return {g: (i, math.log((1 + n) / (1 + df[g])) + 1.0) for i, g in enumerate(kept)}
+
+
+def _label(raw: str) -> int | None:
+    lowered = raw.lower()
+    if lowered in ("true", "yes"):
+        return 1
+    if lowered in ("false", "no"):
+        return 0
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    task: str = "complaint",
+    featuriser: Featuriser | None = None,
+    c: float = DEFAULT_C,
+    trained_on: str = "",
+) -> dict[str, Any]:
+    """Fit a model; return its data (see classifiers.Model) ready for dump_model."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.linear_model import LogisticRegression
+
+    featuriser = featuriser or Featuriser(tone_word=True)
+    tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
+    blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
+    grams = {
+        w: char_grams(w, featuriser.char_min, featuriser.char_max)
+        for _, words in blocks
+        for w in words
+    }
+    n = len(texts)
+    # document frequencies of word n-grams and of character n-grams
+    word_df: dict[str, int] = {}
+    char_df: dict[str, int] = {}
+    for counts, words in blocks:
+        for gram in counts:
+            word_df[gram] = word_df.get(gram, 0) + 1
+        for gram in {g for w in set(words) for g in grams[w]}:
+            char_df[gram] = char_df.get(gram, 0) + 1
+    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
+    matrices = []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    words_vocabulary = vocabularies[0]
+    for r, (counts, _) in enumerate(blocks):
+        found = [
+            (words_vocabulary[g][0], (1.0 + math.log(k)) * words_vocabulary[g][1])
+            for g, k in counts.items()
+            if g in words_vocabulary
+        ]
+        norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
+        for col, value in found:
+            rows.append(r)
+            cols.append(col)
+            vals.append(value / norm)
+    matrices.append(csr_matrix((vals, (rows, cols)), shape=(n, len(words_vocabulary))))
+    rows, cols, vals = [], [], []
+    chars_vocabulary = vocabularies[1]
+    for r, (_, words) in enumerate(blocks):
+        summed: dict[int, float] = {}
+        norm2 = 0.0
+        for word in words:  # see Featuriser: a sum of per-word vectors
+            for g, k in grams[word].items():
+                entry = chars_vocabulary.get(g)
+                if entry is not None:
+                    value = (1.0 + math.log(k)) * entry[1]
+                    norm2 += value * value
+                    summed[entry[0]] = summed.get(entry[0], 0.0) + value
+        scale = 1.0 / math.sqrt(norm2) if norm2 else 1.0
+        for col, value in summed.items():
+            rows.append(r)
+            cols.append(col)
+            vals.append(value * scale)
+    matrices.append(csr_matrix((vals, (rows, cols)), shape=(n, len(chars_vocabulary))))
+    features = hstack(matrices).tocsr()
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    model.fit(features, np.asarray(labels))
+    coef = model.coef_
+    classes = [int(v) for v in model.classes_]
+    offset = 0
+    exported: list[dict[str, list[float]]] = []
+    for vocabulary in vocabularies:
+        block: dict[str, list[float]] = {}
+        for gram, (index, idf) in vocabulary.items():
+            weights = [round(float(w), 5) for w in coef[:, offset + index]]
+            if any(weights):
+                block[gram] = [round(idf, 5), *weights]
+        exported.append(block)
+        offset += len(vocabulary)
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "task": task,
+        "classes": classes,
+        "featuriser": featuriser.to_dict(),
+        "intercept": [round(float(v), 6) for v in model.intercept_],
+        "words": exported[0],
+        "chars": exported[1],
+        "trained_on": trained_on,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Scores:
+    """Precision, recall and F1 of a yes/no prediction."""
+
+    precision: float
+    recall: float
+    f1: float
+
+    @classmethod
+    def of(cls, truth: Sequence[bool], predicted: Sequence[bool]) -> Scores:
+        tp = sum(t and p for t, p in zip(truth, predicted, strict=True))
+        fp = sum(p and not t for t, p in zip(truth, predicted, strict=True))
+        fn = sum(t and not p for t, p in zip(truth, predicted, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return cls(precision, recall, f1)
+
+    def __str__(self) -> str:
+        return f"precision {self.precision:.3f}  recall {self.recall:.3f}  f1 {self.f1:.3f}"
+
+
+def folds(labels: Sequence[int], k: int, seed: int = 0) -> list[list[int]]:
+    """Stratified fold assignment: k lists of row indices, each class spread evenly."""
+    import random
+
+    rng = random.Random(seed)
+    out: list[list[int]] = [[] for _ in range(k)]
+    by_class: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        by_class.setdefault(label, []).append(index)
+    position = 0
+    for label in sorted(by_class):
+        members = by_class[label]
+        rng.shuffle(members)
+        for index in members:
+            out[position % k].append(index)
+            position += 1
+    return [sorted(f) for f in out]
+
+
+def cross_validate(
+    data: Labelled,
+    *,
+    task: str = "complaint",
+    k: int = 5,
+    c: float = DEFAULT_C,
+    report: Callable[[str], None] = print,
+) -> Scores:
+    """k-fold cross-validated scores of a model trained as `fit` does, reported per fold."""
+    from complaintflow.rules.classifiers import Model
+
+    predicted: list[bool] = [False] * len(data.texts)
+    truth = [label >= (1 if task == "complaint" else 3) for label in data.labels]
+    for number, held_out in enumerate(folds(data.labels, k), start=1):
+        test = set(held_out)
+        train = [i for i in range(len(data.texts)) if i not in test]
+        model = Model(
+            fit([data.texts[i] for i in train], [data.labels[i] for i in train], task=task, c=c),
+            "",
+        )
+        for i in held_out:
+            text = data.texts[i]
+            out = model.predict(model.featuriser.blocks(text, sentiment(text)))
+            if task == "complaint":
+                predicted[i] = out[""] >= 0.5
+            else:
+                predicted[i] = out.get("_p3", 0.0) + out.get("_p4", 0.0) >= 0.5
+        fold = Scores.of([truth[i] for i in held_out], [predicted[i] for i in held_out])
+        report(f"fold {number}/{k}  {fold}")
+    return Scores.of(truth, predicted)

@@ -1,0 +1,177 @@
+"""`complaintflow train` and `evaluate` on real labelled tweets, and the example policy's floor.
+
+The quality floor is measured as bench/policy_cv.py does: five folds of X-CI, the example
+policy end to end, its models retrained inside each fold.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.support.fixtures import CliResult
+from tests.support.paths import EXAMPLE_POLICY, ROOT
+
+XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"
+pytestmark = pytest.mark.skipif(not XCI.exists(), reason="shared X-CI data not present")
+Cli = Callable[..., CliResult]
+
+
+def _slice(tmp_path: Path, rows: int, **changes: Callable[[dict[str, str]], None]) -> Path:
+    with XCI.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        kept = [r for _, r in zip(range(rows), reader, strict=False)]
+    for change in changes.values():
+        for row in kept:
+            change(row)
+    path = tmp_path / "labelled.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(kept)
+    return path
+
+
+def test_train_reports_cross_validation_and_writes_a_usable_model(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 600)
+    out = tmp_path / "models" / "mine.cfmodel"
+    result = cli("train", data, "--out", out, "--folds", "3")
+    assert result.code == 0, result.err
+    assert "fold 3/3" in result.out
+    cross = next(line for line in result.out.splitlines() if line.startswith("cross-validated"))
+    f1 = float(cross.split("f1")[1])
+    assert 0.5 < f1 <= 1.0, cross
+    assert f"wrote {out}" in result.out
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        EXAMPLE_POLICY.read_text()
+        .replace('"builtin:complaint"', '"models/mine.cfmodel"')
+        .replace('"builtin:severity"', str(ROOT / "complaintflow" / "models" / "severity.cfmodel"))
+    )
+    assert cli("validate", policy).code == 0
+
+
+def test_train_severity_levels(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 700)
+    out = tmp_path / "sev.cfmodel"
+    result = cli(
+        "train",
+        data,
+        "--label-column",
+        "severity",
+        "--task",
+        "severity",
+        "--out",
+        out,
+        "--folds",
+        "0",
+    )
+    assert result.code == 0, result.err
+    assert "classes [0, 1, 2, 3, 4]" in result.out
+
+
+def _blank_second_text(row: dict[str, str]) -> None:
+    if row["id"] == "3":
+        row["text"] = "   "
+
+
+def _all_complaints(row: dict[str, str]) -> None:
+    row["label"] = "1"
+
+
+@pytest.mark.parametrize(
+    ("args", "changes", "message"),
+    [
+        (["--text-column", "tweet"], {}, "no column 'tweet' (columns: id, text, label"),
+        (["--label-column", "lable"], {}, "no column 'lable'"),
+        ([], {"blank": _blank_second_text}, "labelled.csv:3: column 'text' is empty"),
+        ([], {"one": _all_complaints}, "every row has label 1 in column 'label'"),
+        (["--task", "complaint", "--label-column", "severity"], {}, "is not one of 0, 1"),
+    ],
+)
+def test_train_says_what_is_wrong_with_the_data(
+    cli: Cli,
+    tmp_path: Path,
+    args: list[str],
+    changes: dict[str, Callable[[dict[str, str]], None]],
+    message: str,
+) -> None:
+    data = _slice(tmp_path, 120, **changes)
+    result = cli("train", data, "--out", tmp_path / "m.cfmodel", *args)
+    assert result.code == 1
+    assert message in result.err, result.err
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "m.cfmodel").exists()
+
+
+def test_evaluate_prints_what_the_policy_would_have_done(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 400)
+    page = tmp_path / "report.html"
+    result = cli(
+        "evaluate",
+        EXAMPLE_POLICY,
+        data,
+        "--severity-column",
+        "severity",
+        "--target-recall",
+        "0.9",
+        "--on",
+        "severity>=3",
+        "--html",
+        page,
+    )
+    assert result.code == 0, result.err
+    out = result.out
+    assert "opened a case at respond 0.35: precision" in out
+    assert "recall by severity" in out and "\n  4 " in out
+    assert "by route" in out and "respond" in out
+    assert "complaint_probable" in out and "lift" in out
+    assert "<- policy" in out
+    assert "suggested respond:" in out
+    html = page.read_text()
+    assert "<img" in html and "data:image/png;base64," in html
+    as_json = cli("evaluate", EXAMPLE_POLICY, data, "--severity-column", "severity", "--json")
+    record = json.loads(as_json.out)
+    assert len(record["sweep"]) == 19
+    opened = {r["threshold"]: r["opened"] for r in record["sweep"]}
+    assert opened[0.05] >= opened[0.35] >= opened[0.95], "a higher threshold opens fewer cases"
+
+
+def test_evaluate_usage_errors(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 50)
+    result = cli("evaluate", EXAMPLE_POLICY, data, "--target-recall", "0.9")
+    assert result.code == 2 and "needs --severity-column" in result.err
+    result = cli("evaluate", EXAMPLE_POLICY, data, "--threshold", "respnd")
+    assert result.code == 1 and "no threshold 'respnd'" in result.err
+
+
+def _bench(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_policy_quality_floor_cross_validated(tmp_path: Path) -> None:
+    """Five folds; models retrained per fold; the whole example policy decides the held-out."""
+    bench = _bench("policy_cv")
+    examples = bench.read_examples(
+        XCI, text_column="text", label_column="label", severity_column="severity"
+    )
+    prepared = bench.prepare(examples, 5, tmp_path)
+    result = bench.measure(EXAMPLE_POLICY.read_text(), prepared)
+    best = max(scores.f1 for scores, _ in result.at.values())
+    shipped, severe = result.at[result.shipped]
+    assert best >= 0.75, best
+    assert severe >= 0.90, severe
+    assert shipped.f1 >= 0.72, shipped
