@@ -1,0 +1,147 @@
+"""Hostile-input checks for webhook bodies: size, encoding, nesting, numbers, lone surrogates,
+and the limits a mention's fields must keep before it may become a case."""
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from complaintflow.errors import IngestError
+from complaintflow.rules.mention import Mention
+
+MAX_BODY = 256 * 1024
+MAX_DEPTH = 32  # platform payloads nest a handful of levels
+MAX_DIGITS = 30  # a count or timestamp never has more
+MAX_ID_CHARS = 200  # ids become workflow ids (at most 1,000 bytes), keys and URLs
+MAX_COUNT = 2**53
+EARLIEST, LATEST = 2000, 2100  # years a post's time may have
+
+
+class BadBody(IngestError, ValueError):
+    """A request body that can never be accepted; the message says why (a 400)."""
+
+
+def _no_number(text: str) -> Any:
+    raise BadBody(f"{text} is not a JSON number complaintflow accepts")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise BadBody(f"a number of {len(text)} digits is too large")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > 2 * MAX_DIGITS:
+        raise BadBody(f"a number of {len(text)} characters is too long")
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadBody(f"{text[:20]} is too large")
+    return value
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON in `body`; BadBody naming what is wrong (encoding, syntax, depth, numbers)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"the body is not UTF-8 (byte {exc.start})") from None
+    _check_depth(text)  # nesting is checked before parsing: the parser recurses
+    try:
+        data = json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_no_number)
+    except json.JSONDecodeError as exc:
+        raise BadBody(f"the body is not JSON: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:
+        raise BadBody(f"the body nests more than {MAX_DEPTH} levels deep") from None
+    _check_strings(data)
+    return data
+
+
+def _check_depth(text: str) -> None:
+    """Refuse JSON text whose brackets (outside strings) nest deeper than MAX_DEPTH."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise BadBody(f"the body nests more than {MAX_DEPTH} levels deep")
+        elif char in "]}":
+            depth -= 1
+
+
+def _check_strings(data: Any) -> None:
+    """Refuse text that cannot be stored or sent on (a lone surrogate from a \\ud800 escape)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadBody("the body has text with a lone surrogate (\\uD800-\\uDFFF)") from None
+
+
+def unfit(mention: Mention) -> str:
+    """Why `mention` can never be taken (a 4xx), or "" when it can."""
+    return _unfit_ids(mention) or _unfit_counts(mention) or _unfit_time(mention)
+
+
+def _unfit_ids(mention: Mention) -> str:
+    for field, value in (
+        ("id", mention.id),
+        ("thread_id", mention.thread_id),
+        ("author.id", mention.author.id),
+        ("author.handle", mention.author.handle),
+    ):
+        if len(value) > MAX_ID_CHARS:
+            return f"{field} is {len(value)} characters; at most {MAX_ID_CHARS}"
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return f"{field} holds control characters"
+    if len(mention.author.name) > 1000:
+        return f"author.name is {len(mention.author.name)} characters; at most 1000"
+    return ""
+
+
+def _unfit_counts(mention: Mention) -> str:
+    counts = {
+        "author.followers": mention.author.followers,
+        "reshares": mention.reshares,
+        "replies": mention.replies,
+        "likes": mention.likes,
+        "rating": mention.rating,
+        "repeat_contacts": mention.repeat_contacts,
+    }
+    for field, count in counts.items():
+        if isinstance(count, int) and not 0 <= count <= MAX_COUNT:
+            return f"{field} is out of range (0 to 2**53)"
+    if mention.sentiment is not None and not -1.0 <= mention.sentiment <= 1.0:
+        return "sentiment must be from -1 to 1"
+    return ""
+
+
+def _unfit_time(mention: Mention) -> str:
+    if not mention.created_at:
+        return ""
+    try:
+        when = datetime.fromisoformat(mention.created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return f"created_at {mention.created_at[:40]!r} is not an ISO 8601 time"
+    if not EARLIEST <= when.year < LATEST:
+        return f"created_at {mention.created_at[:40]!r} is out of range"
+    return ""

@@ -1,0 +1,197 @@
+"""The ingest service's core: the live policy, Temporal, the decision store; each mention is
+enriched, triaged, and either opens (or joins) its thread's case or is logged as a remark.
+
+A matched route is a signal-with-start of the thread's case; a throwaway remark is recorded in
+the decision store (and appended to the JSON-lines export). A redelivered post is recognised
+by the store and never starts its case twice.
+"""
+
+import dataclasses
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+
+from complaintflow import metrics
+from complaintflow.cases import open_case
+from complaintflow.ingest.decisions import DecisionLog
+from complaintflow.ingest.enrich import CustomerLookup
+from complaintflow.logs import redact_customer_text
+from complaintflow.rules.features import language_of, sentiment
+from complaintflow.rules.language import load as load_language_model
+from complaintflow.rules.mention import Customer, Mention
+from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.triage import Triage
+from complaintflow.store import DecisionStore, Entry, open_store
+
+log = structlog.get_logger()
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestSecrets:
+    """Webhook secrets, from the environment (never from policy files)."""
+
+    x_consumer_secret: str = ""
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    generic_secret: str = ""
+
+    @classmethod
+    def from_environment(cls) -> "IngestSecrets":
+        env = os.environ
+        return cls(
+            x_consumer_secret=env.get("COMPLAINTFLOW_X_CONSUMER_SECRET", ""),
+            meta_app_secret=env.get("COMPLAINTFLOW_META_APP_SECRET", ""),
+            meta_verify_token=env.get("COMPLAINTFLOW_META_VERIFY_TOKEN", ""),
+            generic_secret=env.get("COMPLAINTFLOW_WEBHOOK_SECRET", ""),
+        )
+
+
+class Ingest:
+    """What the webhook handlers share: the live policy, Temporal, the decision log."""
+
+    def __init__(
+        self,
+        client: Client,
+        policy: CompiledPolicy,
+        *,
+        task_queue: str,
+        secrets: IngestSecrets,
+        decision_log: Path | None = None,
+        customers: CustomerLookup | None = None,
+        store: DecisionStore | None = None,
+    ) -> None:
+        self.client = client
+        self.always_redact = False  # set when the logs are shared with a redacting policy
+        self._make_live(policy)
+        self.task_queue = task_queue
+        self.secrets = secrets
+        # The JSON-lines file is an export for people who want files; the store is the truth.
+        self.decisions = (
+            DecisionLog(decision_log)
+            if decision_log is not None and str(decision_log) != os.devnull
+            else None
+        )
+        self.store = store if store is not None else _store_beside(decision_log)
+        self.customers = customers
+        self.skipped_entries = 0  # batch entries that could not be read (logged, reported)
+
+    @property
+    def decision_log(self) -> Path:
+        if self.decisions is None:
+            raise AttributeError("this ingest writes no decision-log file")
+        return self.decisions.path
+
+    @property
+    def policy(self) -> CompiledPolicy:
+        return self.triage.policy
+
+    def use_policy(self, policy: CompiledPolicy) -> None:
+        """Make `policy` live for new mentions (running cases keep theirs)."""
+        self._make_live(policy)
+        log.info("policy.live", policy=policy.label)
+
+    def _make_live(self, policy: CompiledPolicy) -> None:
+        self.triage = Triage(policy)
+        load_language_model()  # once per process, before the first webhook waits for it
+        # Several policies in one process share the logs: one asking for redaction is enough.
+        redact_customer_text(policy.redact_customer_text or self.always_redact)
+
+    async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
+        """Triage each mention and act on it; return what was done."""
+        opened: list[str] = []
+        logged: list[str] = []
+        decisions: list[dict[str, Any]] = []
+        for raw in mentions:
+            mention = await self._enriched(raw)
+            started = time.perf_counter()
+            decision = self.triage.decide(mention)
+            metrics.TRIAGE_SECONDS.observe(time.perf_counter() - started)
+            metrics.DECISIONS.labels(route=decision.route or "none", policy=self.policy.name).inc()
+            summary = {"id": mention.id, "route": decision.route, "score": decision.score}
+            decisions.append(summary)
+            record = {**decision.to_record(), "platform": mention.platform}
+            if decision.playbook is None:
+                if await self.store.record(self._entry(mention, record, None)):
+                    logged.append(mention.id)
+                    await self._export(record)
+                else:
+                    summary["redelivered"] = True
+            elif known := await self.store.case_for(mention.platform, mention.id):
+                # Already opened for this very post (the case may even be closed by now):
+                # a redelivery must not start the thread's case a second time.
+                opened.append(known)
+                summary["case"] = known
+                summary["redelivered"] = True
+            else:
+                handle = await open_case(
+                    self.client,
+                    mention=mention,
+                    decision=decision,
+                    policy=self.policy,
+                    task_queue=self.task_queue,
+                )
+                await self.store.record(self._entry(mention, record, handle.id))
+                opened.append(handle.id)
+                summary["case"] = handle.id
+            log.info(
+                "mention.triaged",
+                platform=mention.platform,
+                mention_id=mention.id,
+                author_handle=mention.author.handle,
+                text=mention.text[:280],
+                score=decision.score,
+                route=decision.route,
+                case_id=summary.get("case"),
+                redelivered=summary.get("redelivered", False),
+            )
+        return {"cases": opened, "logged": logged, "decisions": decisions}
+
+    async def _enriched(self, raw: Mention) -> Mention:
+        """`raw` with its sentiment, language and customer filled in where missing."""
+        mention = (
+            raw
+            if raw.sentiment is not None
+            else dataclasses.replace(raw, sentiment=sentiment(raw.text))
+        )
+        if mention.language is None:  # identified once; the case reads it from here
+            language, confidence = language_of(mention)
+            mention = dataclasses.replace(
+                mention, language=language, language_confidence=confidence
+            )
+        if self.customers is not None and mention.customer == Customer():
+            mention = dataclasses.replace(mention, customer=await self.customers.find(mention))
+        return mention
+
+    def _entry(self, mention: Mention, record: dict[str, Any], case_id: str | None) -> Entry:
+        return Entry(
+            platform=mention.platform,
+            mention_id=mention.id,
+            policy=self.policy.name,
+            route=record.get("route"),
+            score=float(record.get("score") or 0.0),
+            case_id=case_id,
+            decided_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+            record=record,
+        )
+
+    async def _export(self, record: dict[str, Any]) -> None:
+        """Append to the JSON-lines export; the store already has the row, so a failure here
+        is reported, not answered as an error (the export can be rebuilt with `export`)."""
+        if self.decisions is None:
+            return
+        try:
+            await self.decisions.append(record)
+        except Exception as exc:
+            log.error("decision_log.not_written", path=str(self.decisions.path), error=str(exc))
+
+
+def _store_beside(decision_log: Path | None) -> DecisionStore:
+    """A SQLite store next to the decision-log file (in memory without one)."""
+    if decision_log is None or str(decision_log) == os.devnull:
+        return open_store("sqlite:///:memory:")
+    return open_store(f"sqlite:///{decision_log.with_suffix('.db')}")

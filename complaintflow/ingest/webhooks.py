@@ -1,0 +1,191 @@
+"""Receiving one platform webhook: size limit, signature on the raw body, hostile-input checks,
+then the mentions handed to the Ingest; the answer is 2xx only once they are safe.
+
+The answer is 2xx only once Temporal accepted the start/signal or the decision is stored, so
+an accepted mention is never lost; a platform's redelivery is harmless. Each failure is a
+status with a reason: 4xx when sending the same body again cannot help, 503 when it can.
+Also here: the platforms' subscription challenges (X's CRC, Meta's hub.verify_token).
+"""
+
+import dataclasses
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from temporalio.service import RPCError, RPCStatusCode
+
+from complaintflow.errors import IngestError
+from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body, unfit
+from complaintflow.ingest.normalise import Mentions, from_generic, from_meta, from_x
+from complaintflow.ingest.service import Ingest, IngestSecrets
+from complaintflow.rules.mention import Mention
+from complaintflow.rules.model import CompiledPolicy
+from complaintflow.signatures import Encoding, sign, verify
+from complaintflow.store import StoreRejected, StoreUnavailable
+
+# Temporal answers that no retry can change: the platform gets a 4xx, not "retry later".
+PERMANENT = {
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.OUT_OF_RANGE,
+}
+log = structlog.get_logger()
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """How one webhook route is signed and read."""
+
+    header: str  # the signature header
+    encoding: Encoding  # how the signature is written
+    secret: Callable[[IngestSecrets], str]
+    parse: Callable[[Any, CompiledPolicy], list[Mention]]
+
+
+def _generic(data: Any, _policy: CompiledPolicy) -> list[Mention]:
+    return from_generic(data)
+
+
+SOURCES = {
+    "/webhooks/x": Source(
+        "x-twitter-webhooks-signature", "base64", lambda s: s.x_consumer_secret, from_x
+    ),
+    "/webhooks/meta": Source("x-hub-signature-256", "hex", lambda s: s.meta_app_secret, from_meta),
+    "/webhooks/generic": Source(
+        "x-complaintflow-signature", "hex", lambda s: s.generic_secret, _generic
+    ),
+}
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: an id that is not valid Unicode still gets its answer."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
+
+
+def problem(status: int, reason: str) -> JSONResponse:
+    """An error answer: `{"error": reason}` with `status`."""
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+async def read_body(request: Request) -> bytes | Response:
+    """The request's body, or a 413 once it is (or says it is) larger than MAX_BODY."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        return problem(413, f"the body is larger than {MAX_BODY // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return problem(413, f"the body is larger than {MAX_BODY // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive(
+    ingest: Ingest, secrets: IngestSecrets, source: Source, request: Request
+) -> Response:
+    """Answer one webhook delivery from `source`."""
+    body = await read_body(request)
+    if isinstance(body, Response):
+        return body
+    given = request.headers.get(source.header, "")
+    if not verify(source.secret(secrets).encode(), body, given, encoding=source.encoding):
+        log.warning("ingest.bad_signature", path=request.url.path)
+        return problem(401, f"missing or wrong {source.header} signature")
+    mentions = _mentions(request, body, source, ingest)
+    if isinstance(mentions, Response):
+        return mentions
+    # One bad entry does not sink a batch: the good ones are taken, the bad ones logged,
+    # counted and listed in the answer (a redelivery would not fix them). The whole batch is
+    # checked before anything in it is started.
+    fit, skipped = _sift(mentions)
+    if skipped and not fit:
+        return problem(400, "; ".join(skipped[:5]))
+    for reason in skipped:
+        log.warning("ingest.entry_skipped", path=request.url.path, problem=reason)
+    ingest.skipped_entries += len(skipped)
+    done = await _accepted(ingest, fit)
+    if isinstance(done, Response):
+        return done
+    extra = {"skipped": skipped} if skipped else {}
+    return AsciiJSONResponse({"accepted": len(fit), **done, **extra})
+
+
+def _mentions(
+    request: Request, body: bytes, source: Source, ingest: Ingest
+) -> list[Mention] | Response:
+    """The mentions in `body`, or a 400 saying why it cannot be read."""
+    try:
+        return source.parse(parse_body(body), ingest.policy)
+    except (BadBody, IngestError) as exc:
+        return problem(400, str(exc))
+    except Exception as exc:  # the normaliser could not read a value: never a 5xx
+        log.warning("ingest.unreadable", path=request.url.path, error=repr(exc)[:300])
+        return problem(400, f"the payload has a value that cannot be read: {exc!s:.200}")
+
+
+def _sift(mentions: list[Mention]) -> tuple[list[Mention], list[str]]:
+    """The mentions that can be taken, and why each other entry was skipped."""
+    skipped = mentions.reported() if isinstance(mentions, Mentions) else []
+    fit: list[Mention] = []
+    for index, mention in enumerate(mentions):
+        if reason := unfit(mention):
+            skipped.append(f"mention {index} ({mention.id[:40]!r}): {reason}")
+        else:
+            fit.append(mention)
+    return fit, skipped
+
+
+async def _accepted(ingest: Ingest, mentions: list[Mention]) -> dict[str, Any] | Response:
+    """What `ingest` did with `mentions`, or the error answer when it could not take them."""
+    try:
+        return await ingest.accept(mentions)
+    except StoreRejected as exc:  # retrying the same body cannot help
+        log.error("ingest.not_stored", error=str(exc))
+        return problem(422, f"the decision could not be stored: {exc}")
+    except StoreUnavailable as exc:  # the platform must retry
+        log.error("ingest.not_stored", error=str(exc))
+        return problem(503, "could not store the decision; retry later")
+    except RPCError as exc:
+        if exc.status in PERMANENT:
+            log.error("ingest.refused_by_temporal", error=exc.message[:300])
+            return problem(400, f"Temporal refused the mention: {exc.message:.300}")
+        log.error("ingest.not_accepted", error=str(exc)[:300])
+        return problem(503, "could not hand the mention to Temporal; retry later")
+    except Exception as exc:  # Temporal unavailable: the platform must retry
+        log.error("ingest.not_accepted", error=str(exc)[:300])
+        return problem(503, "could not hand the mention to Temporal; retry later")
+
+
+def x_crc(secrets: IngestSecrets, request: Request) -> Response:
+    """X's challenge-response check: the crc_token signed with the consumer secret."""
+    token = request.query_params.get("crc_token", "")
+    if not token or not secrets.x_consumer_secret:
+        return problem(400, "crc_token is required")
+    answer = sign(
+        secrets.x_consumer_secret.encode(),
+        token.encode("utf-8", "surrogatepass"),
+        encoding="base64",
+    )
+    return JSONResponse({"response_token": answer})
+
+
+def meta_verify(secrets: IngestSecrets, request: Request) -> Response:
+    """Meta's subscription check: the hub.challenge echoed when the verify token matches."""
+    params = request.query_params
+    if (
+        params.get("hub.mode") != "subscribe"
+        or not secrets.meta_verify_token
+        or not hmac.compare_digest(
+            params.get("hub.verify_token", "").encode("utf-8", "surrogatepass"),
+            secrets.meta_verify_token.encode("utf-8", "surrogatepass"),
+        )
+    ):
+        return problem(403, "wrong hub.verify_token")
+    return PlainTextResponse(params.get("hub.challenge", ""))
