@@ -26,8 +26,11 @@ from starlette.types import ASGIApp, Message
 
 from complaintflow import metrics
 from complaintflow.errors import ComplaintflowError, IngestError
-from complaintflow.ingest.app import MAX_BODY, Ingest, IngestSecrets, create_app
-from complaintflow.signatures import Encoding, sign, verify
+from complaintflow.ingest.app import create_app, metrics_text
+from complaintflow.ingest.body import MAX_BODY
+from complaintflow.ingest.service import Ingest, IngestSecrets
+from complaintflow.ingest.webhooks import SOURCES, Source
+from complaintflow.signatures import sign, verify
 
 log = structlog.get_logger()
 
@@ -113,22 +116,14 @@ def _generic_parts(data: Any) -> list[tuple[str, str, Any]]:
 
 @dataclasses.dataclass(frozen=True)
 class _Receiver:
-    header: str
-    encoding: Encoding
-    secret: Callable[[IngestSecrets], str]
+    source: Source  # how the route is signed (the same as for one policy)
     parts: Callable[[Any], list[tuple[str, str, Any]]]
 
 
 RECEIVERS = {
-    "/webhooks/x": _Receiver(
-        "x-twitter-webhooks-signature", "base64", lambda s: s.x_consumer_secret, _x_parts
-    ),
-    "/webhooks/meta": _Receiver(
-        "x-hub-signature-256", "hex", lambda s: s.meta_app_secret, _meta_parts
-    ),
-    "/webhooks/generic": _Receiver(
-        "x-complaintflow-signature", "hex", lambda s: s.generic_secret, _generic_parts
-    ),
+    "/webhooks/x": _Receiver(SOURCES["/webhooks/x"], _x_parts),
+    "/webhooks/meta": _Receiver(SOURCES["/webhooks/meta"], _meta_parts),
+    "/webhooks/generic": _Receiver(SOURCES["/webhooks/generic"], _generic_parts),
 }
 
 
@@ -152,84 +147,126 @@ async def _forward(
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
-def create_brands_app(brands: Brands) -> Starlette:
-    """One ingest app for every policy of the deployment."""
+async def _read(request: Request) -> bytes | Response:
+    """The request's body, or a 413 once it is larger than MAX_BODY."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": f"the body is larger than {MAX_BODY // 1024} KiB"}, 413)
+    return body
 
-    async def dispatch(request: Request) -> Response:
-        receiver = RECEIVERS[request.url.path]
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return JSONResponse(
-                    {"error": f"the body is larger than {MAX_BODY // 1024} KiB"}, 413
-                )
-        secret = receiver.secret(brands.secrets).encode()
-        given = request.headers.get(receiver.header, "")
-        if not verify(secret, body, given, encoding=receiver.encoding):
-            log.warning("ingest.bad_signature", path=request.url.path)
-            return JSONResponse({"error": f"missing or wrong {receiver.header} signature"}, 401)
-        try:
-            parts = receiver.parts(json.loads(body))
-        except json.JSONDecodeError as exc:
-            return JSONResponse(
-                {"error": f"the body is not JSON: {exc.msg} at position {exc.pos}"}, 400
-            )
-        except IngestError as exc:
-            return JSONResponse({"error": str(exc)}, 400)
-        merged: dict[str, Any] = {"accepted": 0, "cases": [], "logged": [], "decisions": []}
-        unknown: list[str] = []
-        for kind, account, part in parts:
-            brand = brands.owner(kind, account)
-            if brand is None:
-                brands.unknown[request.url.path] += 1
-                metrics.UNKNOWN_ACCOUNTS.labels(route=request.url.path.rsplit("/", 1)[-1]).inc()
-                unknown.append(account)
-                log.warning("ingest.unknown_account", path=request.url.path, account=account)
-                continue
-            raw = body if len(parts) == 1 and part is not None and kind != "generic" else None
-            if raw is None:
-                raw = json.dumps(part).encode()
-            signed = (receiver.header, sign(secret, raw, encoding=receiver.encoding))
-            status, answer = await _forward(brand.app, request.scope, raw, signed)
-            if status >= 300:  # the platform retries the whole delivery
-                return Response(answer, status, media_type="application/json")
-            done = json.loads(answer)
-            for key in ("cases", "logged", "decisions"):
-                merged[key] += done.get(key, [])
-            merged["accepted"] += done.get("accepted", 0)
-            merged.setdefault("policies", []).append(brand.ingest.policy.name)
-        if unknown:
-            merged["unknown_accounts"] = unknown
-        status = 202 if unknown and not merged.get("policies") else 200
-        return JSONResponse(merged, status)
 
-    first = brands.brands[0].app
+def _parts(receiver: _Receiver, body: bytes) -> list[tuple[str, str, Any]] | Response:
+    """The (route kind, account, payload) parts of `body`, or a 400 saying why it is unread."""
+    try:
+        return receiver.parts(json.loads(body))
+    except json.JSONDecodeError as exc:
+        return JSONResponse(
+            {"error": f"the body is not JSON: {exc.msg} at position {exc.pos}"}, 400
+        )
+    except IngestError as exc:
+        return JSONResponse({"error": str(exc)}, 400)
 
-    async def passthrough(request: Request) -> Response:
+
+async def dispatch(brands: Brands, request: Request) -> Response:
+    """Answer one POSTed webhook: each part goes to the brand owning its account."""
+    receiver = RECEIVERS[request.url.path]
+    body = await _read(request)
+    if isinstance(body, Response):
+        return body
+    source = receiver.source
+    secret = source.secret(brands.secrets).encode()
+    given = request.headers.get(source.header, "")
+    if not verify(secret, body, given, encoding=source.encoding):
+        log.warning("ingest.bad_signature", path=request.url.path)
+        return JSONResponse({"error": f"missing or wrong {source.header} signature"}, 401)
+    parts = _parts(receiver, body)
+    if isinstance(parts, Response):
+        return parts
+    return await _deliver(brands, request, source, secret, body, parts)
+
+
+async def _deliver(
+    brands: Brands,
+    request: Request,
+    source: Source,
+    secret: bytes,
+    body: bytes,
+    parts: list[tuple[str, str, Any]],
+) -> Response:
+    """Hand each part to its brand's app, re-signed when it is not the body as received; the
+    first part a brand does not take (3xx and up) is the answer, so the platform retries."""
+    merged: dict[str, Any] = {"accepted": 0, "cases": [], "logged": [], "decisions": []}
+    unknown: list[str] = []
+    for kind, account, part in parts:
+        brand = brands.owner(kind, account)
+        if brand is None:
+            _count_unknown(brands, request.url.path, account)
+            unknown.append(account)
+            continue
+        raw = body if len(parts) == 1 and part is not None and kind != "generic" else None
+        if raw is None:
+            raw = json.dumps(part).encode()
+        signed = (source.header, sign(secret, raw, encoding=source.encoding))
+        status, answer = await _forward(brand.app, request.scope, raw, signed)
+        if status >= 300:  # the platform retries the whole delivery
+            return Response(answer, status, media_type="application/json")
+        _merge(merged, json.loads(answer), brand)
+    if unknown:
+        merged["unknown_accounts"] = unknown
+    status = 202 if unknown and not merged.get("policies") else 200
+    return JSONResponse(merged, status)
+
+
+def _count_unknown(brands: Brands, path: str, account: str) -> None:
+    brands.unknown[path] += 1
+    metrics.UNKNOWN_ACCOUNTS.labels(route=path.rsplit("/", 1)[-1]).inc()
+    log.warning("ingest.unknown_account", path=path, account=account)
+
+
+def _merge(merged: dict[str, Any], done: dict[str, Any], brand: Brand) -> None:
+    """Add one brand's answer to the delivery's."""
+    for key in ("cases", "logged", "decisions"):
+        merged[key] += done.get(key, [])
+    merged["accepted"] += done.get("accepted", 0)
+    merged.setdefault("policies", []).append(brand.ingest.policy.name)
+
+
+class _Endpoints:
+    """The deployment app's request handlers over `brands`."""
+
+    def __init__(self, brands: Brands) -> None:
+        self.brands = brands
+        self.first = brands.brands[0].app
+
+    async def dispatch(self, request: Request) -> Response:
+        return await dispatch(self.brands, request)
+
+    async def passthrough(self, request: Request) -> Response:
         """The same for every policy: CRC and verification challenges, /readyz."""
-        status, answer = await _forward(first, request.scope, b"", ("x-unused", ""))
+        status, answer = await _forward(self.first, request.scope, b"", ("x-unused", ""))
         return Response(answer, status, media_type="application/json")
 
-    async def health(_request: Request) -> Response:
+    async def health(self, _request: Request) -> Response:
         return JSONResponse(
             {
                 "ok": True,
-                "policies": [b.ingest.policy.label for b in brands.brands],
-                "unknown_account_webhooks": dict(brands.unknown),
+                "policies": [b.ingest.policy.label for b in self.brands.brands],
+                "unknown_account_webhooks": dict(self.brands.unknown),
             }
         )
 
-    async def metrics_text(_request: Request) -> Response:
-        body, content_type = metrics.scrape()
-        return Response(body, media_type=content_type)
 
-    routes = [Route(path, dispatch, methods=["POST"]) for path in RECEIVERS]
+def create_brands_app(brands: Brands) -> Starlette:
+    """One ingest app for every policy of the deployment."""
+    endpoints = _Endpoints(brands)
+    routes = [Route(path, endpoints.dispatch, methods=["POST"]) for path in RECEIVERS]
     routes += [
-        Route("/webhooks/x", passthrough, methods=["GET"]),
-        Route("/webhooks/meta", passthrough, methods=["GET"]),
-        Route("/readyz", passthrough, methods=["GET"]),
-        Route("/healthz", health, methods=["GET"]),
+        Route("/webhooks/x", endpoints.passthrough, methods=["GET"]),
+        Route("/webhooks/meta", endpoints.passthrough, methods=["GET"]),
+        Route("/readyz", endpoints.passthrough, methods=["GET"]),
+        Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(metrics.CountWebhooks)])
