@@ -7,12 +7,21 @@ import os
 from collections.abc import Awaitable, Callable
 
 import httpx
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from complaintflow.activities.base import as_activity, send
+from complaintflow.errors import PlatformError
 from complaintflow.signatures import sign
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import PollResult
+
+
+def _refused(_what: str, response: httpx.Response) -> PlatformError:
+    """Ingest's error answer in its own words: any 4xx is final (a malformed page or a wrong
+    secret will not change on retry), a 5xx is retried."""
+    status = response.status_code
+    return PlatformError(
+        f"ingest answered {status}: {response.text[:300]}", status=status, retryable=status >= 500
+    )
 
 
 class IngestForwarder:
@@ -33,28 +42,21 @@ class IngestForwarder:
         return cls(url, secret) if url and secret else None
 
     async def forward(self, page: PollResult) -> int:
+        """POST one page; PlatformError when ingest did not take it (unreachable is retried)."""
         body = json.dumps({"mentions": [dataclasses.asdict(m) for m in page.mentions]}).encode()
-        try:
-            response = await self.client.post(
-                self.url,
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Complaintflow-Signature": sign(self.secret, body),
-                },
-            )
-        except httpx.TransportError as exc:
-            raise ApplicationError(f"ingest unreachable: {exc!r}") from exc
-        if response.status_code >= 400:
-            raise ApplicationError(
-                f"ingest answered {response.status_code}: {response.text[:300]}",
-                non_retryable=400 <= response.status_code < 500,
-            )
+        await send(
+            self.client,
+            "POST",
+            self.url,
+            what="ingest unreachable",  # names a failed connection; an answer is `_refused`
+            failure=_refused,
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Complaintflow-Signature": sign(self.secret, body),
+            },
+        )
         return len(page.mentions)
 
     def activities(self) -> list[Callable[..., Awaitable[int]]]:
-        @activity.defn(name=registry.INGEST_MENTIONS)
-        async def ingest_mentions(page: PollResult) -> int:
-            return await self.forward(page)
-
-        return [ingest_mentions]
+        return [as_activity(registry.INGEST_MENTIONS, self.forward)]
