@@ -961,85 +961,110 @@ async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
     return JSONResponse({"ticket": record}, status_code=201)
 
 
-def create_app(state: EmulatorState) -> ASGIApp:
-    """The emulator as an ASGI app over `state`."""
+# The credentials each route takes (see _refused): "x-user" an X user-context token, "x-read"
+# any X token, "google" a Google user token, "basic" a Zendesk API token, "none" checked by
+# the handler itself (webhooks, OAuth token endpoints); any other route: the Graph token.
+AUTHS = {
+    "x.token": "none",
+    "x.authorize": "none",
+    "x.post_tweet": "x-user",
+    "x.hide_reply": "x-user",
+    "x.send_dm": "x-user",
+    "x.list_dms": "x-user",
+    "x.me": "x-user",
+    "x.mentions": "x-read",
+    "x.search": "x-read",
+    "gbp.reply": "google",
+    "google.token": "none",
+    "slack.hook": "none",
+    "slack.post_message": "none",  # answers invalid_auth itself, as Slack does
+    "slack.auth_test": "none",
+    "webhook.hook": "none",
+    "zendesk.ticket": "basic",
+}
 
-    auths = {
-        "x.token": "none",
-        "x.authorize": "none",
-        "x.post_tweet": "x-user",
-        "x.hide_reply": "x-user",
-        "x.send_dm": "x-user",
-        "x.list_dms": "x-user",
-        "x.me": "x-user",
-        "x.mentions": "x-read",
-        "x.search": "x-read",
-        "gbp.reply": "google",
-        "google.token": "none",
-        "slack.hook": "none",
-        "slack.post_message": "none",  # answers invalid_auth itself, as Slack does
-        "slack.auth_test": "none",
-        "webhook.hook": "none",
-        "zendesk.ticket": "basic",
-    }
+# Each platform's routes: (path, name, handler, method). The name is what calls, faults and
+# AUTHS are keyed by; several paths may share one. The first matching path and method answers.
+RouteRow = tuple[str, str, Handler, str]
+X_ROUTES: tuple[RouteRow, ...] = (
+    ("/x/i/oauth2/authorize", "x.authorize", x_authorize, "GET"),
+    ("/x/2/oauth2/token", "x.token", x_token, "POST"),
+    ("/x/2/users/me", "x.me", x_me, "GET"),
+    ("/x/2/tweets", "x.post_tweet", x_post_tweet, "POST"),
+    ("/x/2/tweets/search/recent", "x.search", x_search, "GET"),
+    ("/x/2/users/{id}/mentions", "x.mentions", x_mentions, "GET"),
+    ("/x/2/tweets/{id}/hidden", "x.hide_reply", x_hide_reply, "PUT"),
+    ("/x/2/dm_conversations/with/{participant_id}/messages", "x.send_dm", x_send_dm, "POST"),
+    ("/x/2/dm_conversations/with/{participant_id}/dm_events", "x.list_dms", x_list_dms, "GET"),
+)
+META_ROUTES: tuple[RouteRow, ...] = (
+    ("/graph/me", "graph.me", graph_me, "GET"),
+    ("/graph/{object_id}/comments", "graph.comment", fb_comment, "POST"),
+    ("/graph/{object_id}/replies", "graph.comment", fb_comment, "POST"),
+    ("/graph/{object_id}/comments", "graph.list_comments", fb_list_comments, "GET"),
+    ("/graph/{object_id}/replies", "graph.list_comments", fb_list_comments, "GET"),
+    ("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
+    ("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
+    ("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
+)
+GOOGLE_ROUTES: tuple[RouteRow, ...] = (
+    ("/google/token", "google.token", google_token, "POST"),
+    ("/gbp/v4/{name:path}/reply", "gbp.reply", gbp_reply, "PUT"),
+)
+OPERATIONS_ROUTES: tuple[RouteRow, ...] = (  # CRM, Slack, generic webhooks, Zendesk
+    ("/crm/customers", "crm.lookup", crm_lookup, "GET"),
+    ("/slack/api/chat.postMessage", "slack.post_message", slack_post_message, "POST"),
+    ("/slack/api/auth.test", "slack.auth_test", slack_auth_test, "POST"),
+    ("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
+    ("/hooks/{hook:path}", "webhook.hook", generic_hook, "POST"),
+    ("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
+)
+PLATFORM_ROUTES = (*X_ROUTES, *META_ROUTES, *GOOGLE_ROUTES, *OPERATIONS_ROUTES)
 
-    def route(path: str, name: str, handler: Handler, method: str) -> Route:
-        auth = auths.get(name, "bearer")
-        return Route(path, _endpoint(name, state, handler, auth), methods=[method], name=name)
 
-    async def show_state(_request: Request) -> Response:
-        return JSONResponse(state.snapshot())
+def _platform_route(state: EmulatorState, row: RouteRow) -> Route:
+    path, name, handler, method = row
+    endpoint = _endpoint(name, state, handler, AUTHS.get(name, "bearer"))
+    return Route(path, endpoint, methods=[method], name=name)
 
-    async def add_fault(request: Request) -> Response:
+
+class _Control:
+    """The /_emulator routes over one state: show it, inject faults, seed posts."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    async def show_state(self, _request: Request) -> Response:
+        return JSONResponse(self.state.snapshot())
+
+    async def add_fault(self, request: Request) -> Response:
         body = await _json(request)
         try:
-            state.faults.append(Fault(**body))
+            self.state.faults.append(Fault(**body))
         except TypeError as exc:
             return error(400, f"bad fault: {exc}")
-        return JSONResponse({"faults": len(state.faults)})
+        return JSONResponse({"faults": len(self.state.faults)})
 
-    async def add_post(request: Request) -> Response:
+    async def add_post(self, request: Request) -> Response:
         body = await _json(request)
         try:
-            post = state.add_post(Post(**body))
+            post = self.state.add_post(Post(**body))
         except TypeError as exc:
             return error(400, f"bad post: {exc}")
         return JSONResponse(dataclasses.asdict(post), status_code=201)
 
-    routes = [
-        route("/x/i/oauth2/authorize", "x.authorize", x_authorize, "GET"),
-        route("/x/2/oauth2/token", "x.token", x_token, "POST"),
-        route("/x/2/users/me", "x.me", x_me, "GET"),
-        route("/x/2/tweets", "x.post_tweet", x_post_tweet, "POST"),
-        route("/x/2/tweets/search/recent", "x.search", x_search, "GET"),
-        route("/x/2/users/{id}/mentions", "x.mentions", x_mentions, "GET"),
-        route("/x/2/tweets/{id}/hidden", "x.hide_reply", x_hide_reply, "PUT"),
-        route(
-            "/x/2/dm_conversations/with/{participant_id}/messages", "x.send_dm", x_send_dm, "POST"
-        ),
-        route(
-            "/x/2/dm_conversations/with/{participant_id}/dm_events", "x.list_dms", x_list_dms, "GET"
-        ),
-        route("/graph/me", "graph.me", graph_me, "GET"),
-        route("/graph/{object_id}/comments", "graph.comment", fb_comment, "POST"),
-        route("/graph/{object_id}/replies", "graph.comment", fb_comment, "POST"),
-        route("/graph/{object_id}/comments", "graph.list_comments", fb_list_comments, "GET"),
-        route("/graph/{object_id}/replies", "graph.list_comments", fb_list_comments, "GET"),
-        route("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
-        route("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
-        route("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
-        route("/google/token", "google.token", google_token, "POST"),
-        route("/gbp/v4/{name:path}/reply", "gbp.reply", gbp_reply, "PUT"),
-        route("/crm/customers", "crm.lookup", crm_lookup, "GET"),
-        route("/slack/api/chat.postMessage", "slack.post_message", slack_post_message, "POST"),
-        route("/slack/api/auth.test", "slack.auth_test", slack_auth_test, "POST"),
-        route("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
-        route("/hooks/{hook:path}", "webhook.hook", generic_hook, "POST"),
-        route("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
-        Route("/_emulator/state", show_state, methods=["GET"]),
-        Route("/_emulator/faults", add_fault, methods=["POST"]),
-        Route("/_emulator/posts", add_post, methods=["POST"]),
-    ]
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_emulator/state", self.show_state, methods=["GET"]),
+            Route("/_emulator/faults", self.add_fault, methods=["POST"]),
+            Route("/_emulator/posts", self.add_post, methods=["POST"]),
+        ]
+
+
+def create_app(state: EmulatorState) -> ASGIApp:
+    """The emulator as an ASGI app over `state`."""
+    routes = [_platform_route(state, row) for row in PLATFORM_ROUTES]
+    routes += _Control(state).routes()
     return _DropConnections(Starlette(routes=routes))
 
 
