@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message
 from complaintflow import metrics
 from complaintflow.errors import ComplaintflowError, IngestError
 from complaintflow.ingest.app import create_app, metrics_text
-from complaintflow.ingest.body import MAX_BODY
+from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body
 from complaintflow.ingest.service import Ingest, IngestSecrets
 from complaintflow.ingest.webhooks import SOURCES, Source
 from complaintflow.signatures import sign, verify
@@ -159,14 +159,15 @@ async def _read(request: Request) -> bytes | Response:
 
 def _parts(receiver: _Receiver, body: bytes) -> list[tuple[str, str, Any]] | Response:
     """The (route kind, account, payload) parts of `body`, or a 400 saying why it is unread."""
+    # The same checks as one brand's app (encoding, depth, numbers): what can never be read
+    # is a 400 with the reason, never a 5xx the platform would retry forever.
     try:
-        return receiver.parts(json.loads(body))
-    except json.JSONDecodeError as exc:
-        return JSONResponse(
-            {"error": f"the body is not JSON: {exc.msg} at position {exc.pos}"}, 400
-        )
-    except IngestError as exc:
+        return receiver.parts(parse_body(body))
+    except (BadBody, IngestError) as exc:
         return JSONResponse({"error": str(exc)}, 400)
+    except Exception as exc:  # a value of an unexpected type where an account id belongs
+        log.warning("ingest.unreadable", error=repr(exc)[:300])
+        return JSONResponse({"error": f"the payload cannot be read: {exc!s:.200}"}, 400)
 
 
 async def dispatch(brands: Brands, request: Request) -> Response:

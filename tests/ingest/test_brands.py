@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
@@ -21,6 +22,7 @@ from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app, policy_files
 from complaintflow.ingest.reload import reload_once
 from complaintflow.store import open_store
+from tests.support.hostile import hostile_body, signed
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.policies import SMALL_POLICY
 from tests.support.webhooks import SECRETS, post_x, x_event
@@ -228,3 +230,22 @@ async def test_one_redacting_policy_keeps_customer_text_out_of_the_shared_logs(
         assert logs.REDACTOR.customer_text is True
     finally:
         logs.redact_customer_text(False)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=hostile_body())
+async def test_hostile_signed_bodies_never_get_a_5xx_from_the_brands_app(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]], case: tuple[str, bytes]
+) -> None:
+    """The multi-brand front reads a body before routing it: what it cannot read is a 400
+    with the reason, as in one brand's app (invalid UTF-8 once got a 500 here)."""
+    http, _, _ = deployment
+    route, body = case
+    answer = await http.post(f"/webhooks/{route}", content=body, headers=signed(route, body))
+    assert answer.status_code < 500, (answer.status_code, answer.text, body[:200])
+    if answer.status_code >= 400:
+        assert answer.json()["error"], "a refusal says why"

@@ -9,125 +9,15 @@ from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from complaintflow import load_policy
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets, create_app, parse_body
+from tests.support.hostile import GENERIC, META_COMMENT, hostile_body, signed, valid
 from tests.support.paths import EXAMPLE_POLICY
-from tests.support.webhooks import hex_signature, x_event, x_signature
-
-META_COMMENT: dict[str, Any] = {
-    "object": "page",
-    "entry": [
-        {
-            "id": "104000000000001",
-            "changes": [
-                {
-                    "field": "feed",
-                    "value": {
-                        "item": "comment",
-                        "verb": "add",
-                        "comment_id": "104_9",
-                        "post_id": "104_0",
-                        "parent_id": "104_0",
-                        "message": "Wrong item delivered AGAIN. Refund please",
-                        "from": {"id": "888", "name": "Chris"},
-                        "created_time": 1795000000,
-                    },
-                }
-            ],
-        }
-    ],
-}
-GENERIC: dict[str, Any] = {"id": "g-1", "platform": "instagram", "text": "broken, refund?"}
-
-
-def signed(route: str, body: bytes) -> dict[str, str]:
-    return {
-        "x": {"x-twitter-webhooks-signature": x_signature(body)},
-        "meta": {"x-hub-signature-256": hex_signature(body, "meta-secret")},
-        "generic": {"x-complaintflow-signature": hex_signature(body, "generic-secret")},
-    }[route]
-
-
-def valid(route: str) -> dict[str, Any]:
-    if route == "x":
-        return x_event("1880000000000000042", "@NorthwindCares my order never arrived, refund")
-    return copy.deepcopy(META_COMMENT if route == "meta" else GENERIC)
-
-
-POISON = st.one_of(
-    st.just("\ud800"),  # a lone surrogate, as the \ud800 escape
-    st.text(min_size=1, max_size=5).map(lambda t: t + "\udfff"),
-    st.integers(min_value=1000, max_value=6000).map(lambda n: RawNumber("9" * n)),
-    st.integers(min_value=1000, max_value=3000).map(lambda n: "1" * n),  # a long id
-    st.sampled_from(
-        [
-            10**12,
-            -(10**12),
-            2**64,
-            1e308,
-            "Sun Nov 22 10:00:00 +0000 9999",
-            "9999-12-31T23:59:59+00:00",
-            "0001-01-01T00:00:00Z",
-            "not a time",
-            "NaN",
-            None,
-            True,
-            [],
-            {},
-            "\x00\x07",
-        ]
-    ),
-)
-PLACEHOLDER = "raw-number-placeholder"
-
-
-class RawNumber(str):
-    """Digits written into the JSON as a number, not as a string."""
-
-
-@st.composite
-def hostile_body(draw: st.DrawFn) -> tuple[str, bytes]:
-    route = draw(st.sampled_from(["x", "meta", "generic"]))
-    shape = draw(st.sampled_from(["poisoned", "nested", "bytes", "mangled"]))
-    if shape == "bytes":
-        return route, draw(st.binary(max_size=300))
-    if shape == "nested":
-        depth = draw(st.integers(min_value=30, max_value=6000))
-        opener = draw(st.sampled_from(["[", '{"a":']))
-        closer = "]" if opener == "[" else "}"
-        return route, (opener * depth + "1" + closer * depth).encode()
-    payload = valid(route)
-    container, key = draw(st.sampled_from(leaves_of(payload)))
-    value = draw(POISON)
-    container[key] = PLACEHOLDER if isinstance(value, RawNumber) else value
-    text = json.dumps(payload)  # a lone surrogate is written as its \\udXXX escape
-    if isinstance(value, RawNumber):
-        text = text.replace(f'"{PLACEHOLDER}"', value)
-    body = text.encode("utf-8")
-    if shape == "mangled":  # invalid UTF-8 inside an otherwise valid body
-        at = draw(st.integers(min_value=0, max_value=len(body)))
-        junk = draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]))
-        body = body[:at] + junk + body[at:]
-    return route, body
-
-
-def leaves_of(payload: Any) -> list[tuple[Any, Any]]:
-    found: list[tuple[Any, Any]] = []
-    stack: list[Any] = [payload]
-    while stack:
-        node = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            if isinstance(value, dict | list):
-                stack.append(value)
-            else:
-                found.append((node, key))
-    return found
+from tests.support.webhooks import x_event
 
 
 @settings(
