@@ -36,8 +36,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.activities.base import TIMEOUT, Action
 from complaintflow.activities.credentials import Tokens, TokenStore
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.activities.operations import OperationsConfig
+from complaintflow.activities.platforms import Endpoints
 from complaintflow.codec import Keyring, converter_from_environment
 from complaintflow.codec_server import TOKEN as CODEC_TOKEN
 from complaintflow.codec_server import create_codec_app
@@ -59,7 +59,7 @@ from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.store import DATABASE_URL, open_store
-from complaintflow.worker import DATA_CONVERTER, build_worker
+from complaintflow.worker import DATA_CONVERTER, adapters_from_environment, build_worker
 from complaintflow.workflows import search
 
 # User-context tokens in `complaintflow dev` live five minutes (X's live two hours), so the
@@ -271,22 +271,25 @@ def emulated_adapters(
         google_token_url=f"{url}/google/token",
         token_store=store.path,
     )
-    platforms = Platforms(endpoints, client=client, store=store)
-    operations = Operations(
-        OperationsConfig(
-            slack_webhook_url=f"{url}/slack/dev",
-            slack_bot_token=token,
-            slack_api_url=f"{url}/slack/api",
-            notify_webhook_url=f"{url}/hooks/dev",
-            zendesk_url=f"{url}/zendesk",
-            zendesk_email="dev@example",
-            zendesk_token=token,
-            ticket_webhook_url=f"{url}/hooks/tickets",
-            archive_dir=archive_dir,
-        ),
-        client=client,
+    operations = OperationsConfig(
+        slack_webhook_url=f"{url}/slack/dev",
+        slack_bot_token=token,
+        slack_api_url=f"{url}/slack/api",
+        notify_webhook_url=f"{url}/hooks/dev",
+        zendesk_url=f"{url}/zendesk",
+        zendesk_email="dev@example",
+        zendesk_token=token,
+        ticket_webhook_url=f"{url}/hooks/tickets",
+        archive_dir=archive_dir,
     )
-    return [*platforms.activities(), *operations.activities()]
+    adapters = adapters_from_environment(
+        endpoints=endpoints,
+        operations=operations,
+        client=client,
+        token_store=store,
+        background=False,
+    )
+    return adapters.activities
 
 
 def connect_emulated_x(store: TokenStore, token: str) -> None:
