@@ -35,6 +35,7 @@ def database_option(command: argparse.ArgumentParser) -> None:
 
 
 def log_format_option(command: argparse.ArgumentParser) -> None:
+    """`--log-format`: JSON lines or console."""
     command.add_argument(
         "--log-format",
         choices=["json", "console"],
