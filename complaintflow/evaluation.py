@@ -170,46 +170,17 @@ def evaluate(
     opened = [d.route is not None for d in decisions]
     severe = [e.severity is not None and e.severity >= severe_from for e in examples]
     has_severity = any(e.severity is not None for e in examples)
-
-    levels: dict[int, tuple[int, int]] = {}
-    for e, o in zip(examples, opened, strict=True):
-        if e.severity is not None:
-            hit, total = levels.get(e.severity, (0, 0))
-            levels[e.severity] = (hit + o, total + 1)
-    routes: dict[str, tuple[int, int]] = {}
-    for e, d in zip(examples, decisions, strict=True):
-        key = d.route or "none"
-        complaints, others = routes.get(key, (0, 0))
-        routes[key] = (complaints + e.complaint, others + (not e.complaint))
-    share = sum(truth) / len(truth) if truth else 0.0
-    stats = []
-    for index, signal in enumerate(policy.signals):
-        held = [d.signals[index].held for d in decisions]
-        count = sum(held)
-        right = sum(h and t for h, t in zip(held, truth, strict=True))
-        precision = right / count if count else 0.0
-        stats.append(
-            SignalStats(signal.name, count, precision, precision / share if share else 0.0)
+    rows = [
+        _sweep_row(
+            Triage(with_threshold(policy, threshold_name, value)),
+            value,
+            examples,
+            prepared,
+            truth,
+            severe if has_severity else None,
         )
-
-    rows = []
-    for value in sweep:
-        variant = Triage(with_threshold(policy, threshold_name, value))
-        at = [
-            variant.decide_values(e.mention.id, dict(v), n).route is not None
-            for e, (v, n) in zip(examples, prepared, strict=True)
-        ]
-        severe_total = sum(severe)
-        rows.append(
-            SweepRow(
-                value,
-                Scores.of(truth, at),
-                sum(a and s for a, s in zip(at, severe, strict=True)) / severe_total
-                if has_severity and severe_total
-                else None,
-                sum(at),
-            )
-        )
+        for value in sweep
+    ]
     missed = [
         Miss(e, d)
         for e, d, o in zip(examples, decisions, opened, strict=True)
@@ -222,14 +193,75 @@ def evaluate(
         len(examples),
         sum(truth),
         Scores.of(truth, opened),
-        dict(sorted(levels.items())),
-        dict(sorted(routes.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))),
-        stats,
+        _by_severity(examples, opened),
+        _by_route(examples, decisions),
+        _signal_stats(policy, decisions, truth),
         threshold_name,
         current,
         rows,
         missed[:misses],
         severe_from,
+    )
+
+
+def _by_severity(examples: Sequence[Example], opened: list[bool]) -> dict[int, tuple[int, int]]:
+    """Per severity level: (cases opened, examples), lowest level first."""
+    levels: dict[int, tuple[int, int]] = {}
+    for e, o in zip(examples, opened, strict=True):
+        if e.severity is not None:
+            hit, total = levels.get(e.severity, (0, 0))
+            levels[e.severity] = (hit + o, total + 1)
+    return dict(sorted(levels.items()))
+
+
+def _by_route(examples: Sequence[Example], decisions: list[Decision]) -> dict[str, tuple[int, int]]:
+    """Per route taken ("none" for no case): (complaints, others), busiest first."""
+    routes: dict[str, tuple[int, int]] = {}
+    for e, d in zip(examples, decisions, strict=True):
+        key = d.route or "none"
+        complaints, others = routes.get(key, (0, 0))
+        routes[key] = (complaints + e.complaint, others + (not e.complaint))
+    return dict(sorted(routes.items(), key=lambda kv: -(kv[1][0] + kv[1][1])))
+
+
+def _signal_stats(
+    policy: CompiledPolicy, decisions: list[Decision], truth: list[bool]
+) -> list[SignalStats]:
+    """How often each signal held, and how often it was right (and the lift over chance)."""
+    share = sum(truth) / len(truth) if truth else 0.0
+    stats = []
+    for index, signal in enumerate(policy.signals):
+        held = [d.signals[index].held for d in decisions]
+        count = sum(held)
+        right = sum(h and t for h, t in zip(held, truth, strict=True))
+        precision = right / count if count else 0.0
+        stats.append(
+            SignalStats(signal.name, count, precision, precision / share if share else 0.0)
+        )
+    return stats
+
+
+def _sweep_row(
+    variant: Triage,
+    value: float,
+    examples: Sequence[Example],
+    prepared: list[tuple[dict[str, Any], str]],
+    truth: list[bool],
+    severe: list[bool] | None,
+) -> SweepRow:
+    """The scores with the swept threshold at `value` (severe recall when severities exist)."""
+    at = [
+        variant.decide_values(e.mention.id, dict(v), n).route is not None
+        for e, (v, n) in zip(examples, prepared, strict=True)
+    ]
+    severe_total = sum(severe) if severe is not None else 0
+    return SweepRow(
+        value,
+        Scores.of(truth, at),
+        sum(a and s for a, s in zip(at, severe, strict=True)) / severe_total
+        if severe is not None and severe_total
+        else None,
+        sum(at),
     )
 
 

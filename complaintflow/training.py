@@ -17,14 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from complaintflow.errors import ComplaintflowError
-from complaintflow.rules.classifiers import (
-    FORMAT,
-    FORMAT_VERSION,
-    SEVERITY_LEVELS,
-    Featuriser,
-    char_grams,
-)
+from complaintflow.rules.classifiers import FORMAT, FORMAT_VERSION, SEVERITY_LEVELS
 from complaintflow.rules.features import sentiment
+from complaintflow.rules.featuriser import Featuriser, char_grams
 
 DEFAULT_C = 10.0
 MIN_DF = 2
@@ -144,7 +139,7 @@ def fit(
 ) -> dict[str, Any]:
     """Fit a model; return its data (see classifiers.Model) ready for dump_model."""
     import numpy as np
-    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
     featuriser = featuriser or Featuriser(tone_word=True)
@@ -156,7 +151,37 @@ def fit(
         for w in words
     }
     n = len(texts)
-    # document frequencies of word n-grams and of character n-grams
+    word_df, char_df = _document_frequencies(blocks, grams)
+    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
+    matrices = [
+        _word_matrix(blocks, vocabularies[0]),
+        _char_matrix(blocks, grams, vocabularies[1]),
+    ]
+    features = hstack(matrices).tocsr()
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    model.fit(features, np.asarray(labels))
+    exported = _export(model.coef_, vocabularies)
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "task": task,
+        "classes": [int(v) for v in model.classes_],
+        "featuriser": featuriser.to_dict(),
+        "intercept": [round(float(v), 6) for v in model.intercept_],
+        "words": exported[0],
+        "chars": exported[1],
+        "trained_on": trained_on,
+    }
+
+
+_Blocks = list[tuple[dict[str, int], list[str]]]  # per text: word n-gram counts, its words
+_Vocabulary = dict[str, tuple[int, float]]  # n-gram -> (column, idf)
+
+
+def _document_frequencies(
+    blocks: _Blocks, grams: dict[str, dict[str, int]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """In how many texts each word n-gram and each character n-gram occurs."""
     word_df: dict[str, int] = {}
     char_df: dict[str, int] = {}
     for counts, words in blocks:
@@ -164,32 +189,43 @@ def fit(
             word_df[gram] = word_df.get(gram, 0) + 1
         for gram in {g for w in set(words) for g in grams[w]}:
             char_df[gram] = char_df.get(gram, 0) + 1
-    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
-    matrices = []
+    return word_df, char_df
+
+
+def _word_matrix(blocks: _Blocks, vocabulary: _Vocabulary) -> Any:
+    """Sublinear tf-idf of the word n-grams, one L2-normalised row per text."""
+    from scipy.sparse import csr_matrix
+
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
-    words_vocabulary = vocabularies[0]
     for r, (counts, _) in enumerate(blocks):
         found = [
-            (words_vocabulary[g][0], (1.0 + math.log(k)) * words_vocabulary[g][1])
+            (vocabulary[g][0], (1.0 + math.log(k)) * vocabulary[g][1])
             for g, k in counts.items()
-            if g in words_vocabulary
+            if g in vocabulary
         ]
         norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
         for col, value in found:
             rows.append(r)
             cols.append(col)
             vals.append(value / norm)
-    matrices.append(csr_matrix((vals, (rows, cols)), shape=(n, len(words_vocabulary))))
-    rows, cols, vals = [], [], []
-    chars_vocabulary = vocabularies[1]
+    return csr_matrix((vals, (rows, cols)), shape=(len(blocks), len(vocabulary)))
+
+
+def _char_matrix(blocks: _Blocks, grams: dict[str, dict[str, int]], vocabulary: _Vocabulary) -> Any:
+    """The character n-grams' rows: a sum of per-word vectors (see Featuriser)."""
+    from scipy.sparse import csr_matrix
+
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
     for r, (_, words) in enumerate(blocks):
         summed: dict[int, float] = {}
         norm2 = 0.0
-        for word in words:  # see Featuriser: a sum of per-word vectors
+        for word in words:
             for g, k in grams[word].items():
-                entry = chars_vocabulary.get(g)
+                entry = vocabulary.get(g)
                 if entry is not None:
                     value = (1.0 + math.log(k)) * entry[1]
                     norm2 += value * value
@@ -199,12 +235,11 @@ def fit(
             rows.append(r)
             cols.append(col)
             vals.append(value * scale)
-    matrices.append(csr_matrix((vals, (rows, cols)), shape=(n, len(chars_vocabulary))))
-    features = hstack(matrices).tocsr()
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-    model.fit(features, np.asarray(labels))
-    coef = model.coef_
-    classes = [int(v) for v in model.classes_]
+    return csr_matrix((vals, (rows, cols)), shape=(len(blocks), len(vocabulary)))
+
+
+def _export(coef: Any, vocabularies: list[_Vocabulary]) -> list[dict[str, list[float]]]:
+    """Per block, each n-gram the model weighs: [idf, weight per class], rounded."""
     offset = 0
     exported: list[dict[str, list[float]]] = []
     for vocabulary in vocabularies:
@@ -215,17 +250,7 @@ def fit(
                 block[gram] = [round(idf, 5), *weights]
         exported.append(block)
         offset += len(vocabulary)
-    return {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "task": task,
-        "classes": classes,
-        "featuriser": featuriser.to_dict(),
-        "intercept": [round(float(v), 6) for v in model.intercept_],
-        "words": exported[0],
-        "chars": exported[1],
-        "trained_on": trained_on,
-    }
+    return exported
 
 
 @dataclasses.dataclass(frozen=True)

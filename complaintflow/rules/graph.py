@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from complaintflow.errors import UnknownStepKind
 from complaintflow.rules.durations import format_duration
-from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
+from complaintflow.rules.model import Approval, CompiledPolicy, Playbook, Step, StepKind
 
 
 class GraphFormat(StrEnum):
@@ -67,71 +67,88 @@ def _describe(step: Step) -> str:
     return describe(step)
 
 
-def _build(playbook: Playbook) -> tuple[list[_Node], list[_Edge]]:
-    nodes = [
-        _Node(
-            "start",
-            f"case opens<br/>first answer within "
-            f"{format_duration(playbook.respond_within_seconds)}",
-            "terminal",
-        ),
-        _Node("done", "case closed", "terminal"),
-    ]
-    edges: list[_Edge] = []
-    previous: list[tuple[str, str]] = [("start", "")]
+class _Drawing:
+    """Nodes and edges drawn so far, and the open ends the next node connects to."""
 
-    def link(target: str) -> None:
-        for source, label in previous:
-            edges.append(_Edge(source, target, label))
+    def __init__(self, playbook: Playbook) -> None:
+        self.nodes = [
+            _Node(
+                "start",
+                f"case opens<br/>first answer within "
+                f"{format_duration(playbook.respond_within_seconds)}",
+                "terminal",
+            ),
+            _Node("done", "case closed", "terminal"),
+        ]
+        self.edges: list[_Edge] = []
+        self.previous: list[tuple[str, str]] = [("start", "")]
 
-    for index, step in enumerate(playbook.steps):
+    def link(self, target: str) -> None:
+        for source, label in self.previous:
+            self.edges.append(_Edge(source, target, label))
+
+    def step(self, index: int, step: Step) -> None:
+        """The step's condition and approval (when it has them), the step, its early exits."""
         node_id = f"s{index}"
-        entry = node_id
         skips: list[tuple[str, str]] = []
         if step.when:
             cond_id = f"c{index}"
-            nodes.append(_Node(cond_id, step.when, "decision"))
-            link(cond_id)
-            previous = [(cond_id, "yes")]
+            self.nodes.append(_Node(cond_id, step.when, "decision"))
+            self.link(cond_id)
+            self.previous = [(cond_id, "yes")]
             skips.append((cond_id, "no"))
         if step.approval:
-            approval = step.approval
-            entry = f"a{index}"
-            nodes.append(
-                _Node(
-                    entry,
-                    f"supervisor approves {step.id}?<br/>within "
-                    f"{format_duration(approval.timeout_seconds)}",
-                    "decision",
-                )
+            self.approval(index, step, step.approval, skips)
+        self.nodes.append(_Node(node_id, f"{step.id}<br/>{_describe(step)}", "step"))
+        self.link(node_id)
+        self.previous = [(node_id, ""), *skips]
+        self.exits(node_id, step, skips)
+
+    def approval(
+        self, index: int, step: Step, approval: Approval, skips: list[tuple[str, str]]
+    ) -> None:
+        entry = f"a{index}"
+        self.nodes.append(
+            _Node(
+                entry,
+                f"supervisor approves {step.id}?<br/>within "
+                f"{format_duration(approval.timeout_seconds)}",
+                "decision",
             )
-            link(entry)
-            previous = [(entry, "approve / edit")]
-            skips.append((entry, "reject"))
-            if approval.on_timeout == "close":
-                edges.append(_Edge(entry, "done", "no decision: close"))
-            elif approval.on_timeout == "skip":
-                skips.append((entry, "no decision: skip"))
-            elif approval.on_timeout == "approve":
-                previous.append((entry, "no decision: approve"))
-            else:
-                edges.append(_Edge(entry, entry, "no decision: escalate, keep waiting"))
-        nodes.append(_Node(node_id, f"{step.id}<br/>{_describe(step)}", "step"))
-        link(node_id)
-        previous = [(node_id, ""), *skips]
+        )
+        self.link(entry)
+        self.previous = [(entry, "approve / edit")]
+        skips.append((entry, "reject"))
+        if approval.on_timeout == "close":
+            self.edges.append(_Edge(entry, "done", "no decision: close"))
+        elif approval.on_timeout == "skip":
+            skips.append((entry, "no decision: skip"))
+        elif approval.on_timeout == "approve":
+            self.previous.append((entry, "no decision: approve"))
+        else:
+            self.edges.append(_Edge(entry, entry, "no decision: escalate, keep waiting"))
+
+    def exits(self, node_id: str, step: Step, skips: list[tuple[str, str]]) -> None:
+        """Edges from the step straight to the end: no contact, a timeout, a close."""
         if step.kind is StepKind.HANDOFF and step.await_contact_seconds:
             limit = format_duration(step.await_contact_seconds)
             if step.on_no_contact == "close":
-                edges.append(_Edge(node_id, "done", f"no contact in {limit}"))
+                self.edges.append(_Edge(node_id, "done", f"no contact in {limit}"))
             else:
-                previous.append((node_id, f"no contact in {limit}: {step.on_no_contact}"))
+                self.previous.append((node_id, f"no contact in {limit}: {step.on_no_contact}"))
         if step.kind is StepKind.AWAIT and step.on_timeout == "close":
-            edges.append(_Edge(node_id, "done", "timeout"))
+            self.edges.append(_Edge(node_id, "done", "timeout"))
         if step.kind is StepKind.CLOSE:
-            edges.append(_Edge(node_id, "done"))
-            previous = skips
-    link("done")
-    return nodes, edges
+            self.edges.append(_Edge(node_id, "done"))
+            self.previous = skips
+
+
+def _build(playbook: Playbook) -> tuple[list[_Node], list[_Edge]]:
+    drawing = _Drawing(playbook)
+    for index, step in enumerate(playbook.steps):
+        drawing.step(index, step)
+    drawing.link("done")
+    return drawing.nodes, drawing.edges
 
 
 def render_graph(policy: CompiledPolicy, playbook: str, fmt: GraphFormat) -> str:

@@ -75,46 +75,8 @@ class Mention:
             "id": _text(data, "id", "mention", default="mention-1"),
             "text": data["text"],
         }
-        for name in ("kind", "thread_id", "created_at"):
-            if name in data:
-                values[name] = _text(data, name, "mention")
-        if "platform" in data:
-            platform = _text(data, "platform", "mention")
-            if platform not in PLATFORMS:
-                raise MentionError(
-                    f"mention.platform {platform!r} is not one of {', '.join(PLATFORMS)}"
-                )
-            values["platform"] = platform
-        for name in ("reshares", "replies", "likes", "rating", "repeat_contacts"):
-            if name in data:
-                values[name] = _int(data, name, "mention")
-        if "addressed" in data:
-            values["addressed"] = _bool(data, "addressed", "mention")
-        if data.get("sentiment") is not None:
-            value = data["sentiment"]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not -1 <= value <= 1
-            ):
-                raise MentionError("mention.sentiment must be a number from -1 to 1")
-            values["sentiment"] = float(value)
-        if data.get("language") is not None:
-            values["language"] = _language(data["language"])
-            values["language_confidence"] = 1.0
-        if data.get("language_confidence") is not None:
-            value = data["language_confidence"]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not 0 <= value <= 1
-                or "language" not in values
-            ):
-                raise MentionError(
-                    "mention.language_confidence must be a number from 0 to 1, "
-                    "given with mention.language"
-                )
-            values["language_confidence"] = float(value)
+        values.update(_post_fields(data))
+        values.update(_scores(data))
         if "author" in data:
             values["author"] = _author(data["author"])
         if "customer" in data:
@@ -185,3 +147,50 @@ def _bool(data: Mapping[str, Any], name: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise MentionError(f"{where}.{name} must be true or false")
     return value
+
+
+def _post_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The post's kind, thread, time, platform and counts, where given."""
+    values: dict[str, Any] = {}
+    for name in ("kind", "thread_id", "created_at"):
+        if name in data:
+            values[name] = _text(data, name, "mention")
+    if "platform" in data:
+        platform = _text(data, "platform", "mention")
+        if platform not in PLATFORMS:
+            raise MentionError(
+                f"mention.platform {platform!r} is not one of {', '.join(PLATFORMS)}"
+            )
+        values["platform"] = platform
+    for name in ("reshares", "replies", "likes", "rating", "repeat_contacts"):
+        if name in data:
+            values[name] = _int(data, name, "mention")
+    if "addressed" in data:
+        values["addressed"] = _bool(data, "addressed", "mention")
+    return values
+
+
+def _number_in(value: Any, low: float, high: float) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+
+
+def _scores(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Sentiment and language as enrichment gave them, where given."""
+    values: dict[str, Any] = {}
+    if data.get("sentiment") is not None:
+        value = data["sentiment"]
+        if not _number_in(value, -1, 1):
+            raise MentionError("mention.sentiment must be a number from -1 to 1")
+        values["sentiment"] = float(value)
+    if data.get("language") is not None:
+        values["language"] = _language(data["language"])
+        values["language_confidence"] = 1.0
+    if data.get("language_confidence") is not None:
+        value = data["language_confidence"]
+        if not _number_in(value, 0, 1) or "language" not in values:
+            raise MentionError(
+                "mention.language_confidence must be a number from 0 to 1, "
+                "given with mention.language"
+            )
+        values["language_confidence"] = float(value)
+    return values

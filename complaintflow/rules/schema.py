@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -98,82 +98,159 @@ def _where(path: NodePath) -> str:
     return f" in {'.'.join(names)}" if names else ""
 
 
-def _describe(doc: Document, error: ValidationError) -> Diagnostic:
-    path: NodePath = tuple(error.absolute_path)
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    kind = error.validator
-    value = error.instance
-    if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = list(schema.get("properties", {}))
-        extra = [k for k in value if k not in allowed]
-        key = extra[0] if extra else "?"
-        if not allowed:
-            return doc.diagnostic(
-                (*path, key), f"unexpected key {key!r}{_where(path)}", "remove it", key=True
-            )
-        return doc.diagnostic(
-            (*path, key), f"unknown key {key!r}{_where(path)}", did_you_mean(key, allowed), key=True
-        )
-    if kind == "required":
-        missing = _missing_key(error)
-        return doc.diagnostic(
-            path, f"missing required key {missing!r}{_where(path)}", f"add `{missing}: ...`"
-        )
-    if kind == "enum":
-        options = [str(o) for o in schema.get("enum", [])]
-        return doc.diagnostic(
-            path, f"{_show(value)} is not allowed{_where(path)}", did_you_mean(str(value), options)
-        )
-    if kind == "type" and not path:  # not a policy at all: quote nothing of it (secrets)
-        return doc.diagnostic(
+class _Said(NamedTuple):
+    """How one schema failure is told: where, what is wrong, what to write instead."""
+
+    where: NodePath
+    message: str
+    hint: str = ""
+    key: bool = False  # point at the key rather than its value
+
+
+# Words one kind of failure; None leaves it to jsonschema's own message.
+_Wording = Callable[[ValidationError, NodePath, dict[str, Any], Any], _Said | None]
+
+
+def _unknown_key(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    if not isinstance(value, dict):
+        return None
+    allowed = list(schema.get("properties", {}))
+    extra = [k for k in value if k not in allowed]
+    key = extra[0] if extra else "?"
+    if not allowed:
+        return _Said((*path, key), f"unexpected key {key!r}{_where(path)}", "remove it", True)
+    return _Said(
+        (*path, key), f"unknown key {key!r}{_where(path)}", did_you_mean(key, allowed), True
+    )
+
+
+def _required(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    missing = _missing_key(error)
+    return _Said(path, f"missing required key {missing!r}{_where(path)}", f"add `{missing}: ...`")
+
+
+def _enum(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    options = [str(o) for o in schema.get("enum", [])]
+    return _Said(
+        path, f"{_show(value)} is not allowed{_where(path)}", did_you_mean(str(value), options)
+    )
+
+
+def _type(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    if not path:  # not a policy at all: quote nothing of it (secrets)
+        return _Said(
             path,
             f"this is not a policy file: it holds {_kind_of(value)}, not a mapping (key: value)",
             "a policy starts with `policy: NAME`",
         )
-    if kind == "type":
-        expected = schema.get("type")
-        return doc.diagnostic(
-            path,
-            f"expected {_type_name(expected)}{_where(path)}, got {_show(value)}",
-            _type_hint(expected, value),
-        )
-    if kind == "propertyNames":
-        return doc.diagnostic(
-            path,
-            f"name {_show(value)} is not allowed{_where(path[:-1])}",
-            "use lowercase letters, digits and _, starting with a letter",
-            key=True,
-        )
-    if kind == "pattern":
-        return doc.diagnostic(
-            path,
-            f"{_show(value)} is not a valid name{_where(path)}",
-            "use lowercase letters, digits, - and _",
-        )
-    if kind in ("minimum", "maximum"):
-        return doc.diagnostic(
-            path,
-            f"{_show(value)} is out of range{_where(path)}",
-            f"write a number {'>=' if kind == 'minimum' else '<='} {schema.get(kind)}",
-        )
-    if kind == "minProperties" and "steps" in path:
-        return doc.diagnostic(
+    expected = schema.get("type")
+    return _Said(
+        path,
+        f"expected {_type_name(expected)}{_where(path)}, got {_show(value)}",
+        _type_hint(expected, value),
+    )
+
+
+def _name(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    return _Said(
+        path,
+        f"name {_show(value)} is not allowed{_where(path[:-1])}",
+        "use lowercase letters, digits and _, starting with a letter",
+        True,
+    )
+
+
+def _pattern(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    return _Said(
+        path,
+        f"{_show(value)} is not a valid name{_where(path)}",
+        "use lowercase letters, digits, - and _",
+    )
+
+
+def _range(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    kind = error.validator
+    return _Said(
+        path,
+        f"{_show(value)} is out of range{_where(path)}",
+        f"write a number {'>=' if kind == 'minimum' else '<='} {schema.get(str(kind))}",
+    )
+
+
+def _empty(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    if error.validator == "minProperties" and "steps" in path:
+        return _Said(
             path, f"empty step{_where(path)}", "write one step kind, e.g. `reply: {template: NAME}`"
         )
-    if kind == "maxProperties" and isinstance(value, dict):
-        kinds = [k for k in value if k != "id"]
-        return doc.diagnostic(
-            path,
-            f"a step has one kind, found {', '.join(kinds)}",
-            "split it into one list item per step",
-        )
-    if kind in ("minItems", "minProperties"):
-        return doc.diagnostic(path, f"empty{_where(path)}", "add at least one entry")
-    if kind == "uniqueItems":
-        return doc.diagnostic(path, f"repeated entries{_where(path)}", "list each once")
-    if kind == "minLength":
-        return doc.diagnostic(path, f"empty text{_where(path)}", "write a value")
-    return doc.diagnostic(path, f"{error.message}{_where(path)}")
+    return _Said(path, f"empty{_where(path)}", "add at least one entry")
+
+
+def _many_kinds(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    if not isinstance(value, dict):
+        return None
+    kinds = [k for k in value if k != "id"]
+    return _Said(
+        path,
+        f"a step has one kind, found {', '.join(kinds)}",
+        "split it into one list item per step",
+    )
+
+
+def _repeated(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    return _Said(path, f"repeated entries{_where(path)}", "list each once")
+
+
+def _empty_text(
+    error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
+) -> _Said | None:
+    return _Said(path, f"empty text{_where(path)}", "write a value")
+
+
+_WORDINGS: dict[str, _Wording] = {
+    "additionalProperties": _unknown_key,
+    "required": _required,
+    "enum": _enum,
+    "type": _type,
+    "propertyNames": _name,
+    "pattern": _pattern,
+    "minimum": _range,
+    "maximum": _range,
+    "minProperties": _empty,
+    "maxProperties": _many_kinds,
+    "minItems": _empty,
+    "uniqueItems": _repeated,
+    "minLength": _empty_text,
+}
+
+
+def _describe(doc: Document, error: ValidationError) -> Diagnostic:
+    path: NodePath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    wording = _WORDINGS.get(str(error.validator))
+    said = wording(error, path, schema, error.instance) if wording is not None else None
+    if said is None:
+        return doc.diagnostic(path, f"{error.message}{_where(path)}")
+    return doc.diagnostic(said.where, said.message, said.hint, key=said.key)
 
 
 def _kind_of(value: Any) -> str:

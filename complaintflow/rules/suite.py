@@ -19,7 +19,7 @@ from complaintflow.errors import Diagnostic, PolicyError
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention, MentionError
 from complaintflow.rules.source import Document, load_yaml
-from complaintflow.rules.triage import StepOutlook, Triage
+from complaintflow.rules.triage import Decision, StepOutlook, Triage
 
 SUITE_SUFFIX = ".tests.yaml"
 _EXPECT_KEYS = {"route", "playbook", "score", "signals", "steps", "language"}
@@ -160,23 +160,8 @@ def _compare(triage: Triage, mention: Mention, expect: dict[str, Any]) -> tuple[
             f"language: expected {expect['language']}, got {decision.language} "
             f"(confidence {decision.language_confidence})"
         )
-    score = expect.get("score")
-    if isinstance(score, (int, float)) and abs(score - decision.score) > 1e-9:
-        failures.append(f"score: expected {score}, got {decision.score}")
-    elif isinstance(score, dict):
-        low, high = score.get("min", 0.0), score.get("max", 1.0)
-        if not low <= decision.score <= high:
-            failures.append(f"score: expected between {low} and {high}, got {decision.score}")
-    signals = expect.get("signals")
-    if isinstance(signals, dict):
-        held = {s.name: s.held for s in decision.signals}
-        for name, wanted in signals.items():
-            if name not in held:
-                failures.append(f"signals.{name}: no such signal in the policy")
-            elif held[name] != wanted:
-                failures.append(f"signals.{name}: expected {wanted}, got {held[name]}")
-    elif isinstance(signals, list) and sorted(signals) != sorted(decision.held):
-        failures.append(f"signals: expected {sorted(signals)}, got {sorted(decision.held)}")
+    failures.extend(_score(expect.get("score"), decision))
+    failures.extend(_signals(expect.get("signals"), decision))
     if "steps" in expect:
         steps = [
             p.step.id
@@ -187,3 +172,30 @@ def _compare(triage: Triage, mention: Mention, expect: dict[str, Any]) -> tuple[
             failures.append(f"steps: expected {expect['steps']}, got {steps}")
     failures.extend(f"error: {e}" for e in decision.errors)
     return tuple(failures)
+
+
+def _score(score: Any, decision: Decision) -> list[str]:
+    """`score: 0.7` must match exactly; `score: {min: .., max: ..}` bounds it."""
+    if isinstance(score, (int, float)) and abs(score - decision.score) > 1e-9:
+        return [f"score: expected {score}, got {decision.score}"]
+    if isinstance(score, dict):
+        low, high = score.get("min", 0.0), score.get("max", 1.0)
+        if not low <= decision.score <= high:
+            return [f"score: expected between {low} and {high}, got {decision.score}"]
+    return []
+
+
+def _signals(signals: Any, decision: Decision) -> list[str]:
+    """`signals: {name: held}` checks each; `signals: [names]` is exactly those held."""
+    if isinstance(signals, dict):
+        held = {s.name: s.held for s in decision.signals}
+        failures = []
+        for name, wanted in signals.items():
+            if name not in held:
+                failures.append(f"signals.{name}: no such signal in the policy")
+            elif held[name] != wanted:
+                failures.append(f"signals.{name}: expected {wanted}, got {held[name]}")
+        return failures
+    if isinstance(signals, list) and sorted(signals) != sorted(decision.held):
+        return [f"signals: expected {sorted(signals)}, got {sorted(decision.held)}"]
+    return []
