@@ -30,6 +30,7 @@ from complaintflow.ingest.app import create_app, metrics_text
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body
 from complaintflow.ingest.service import Ingest, IngestSecrets
 from complaintflow.ingest.webhooks import SOURCES, Source
+from complaintflow.rules.platform_spec import SPECS
 from complaintflow.signatures import sign, verify
 
 log = structlog.get_logger()
@@ -39,7 +40,7 @@ PLATFORMS = {
     "x": ("x",),
     "page": ("facebook",),
     "instagram": ("instagram",),
-    "generic": ("x", "facebook", "instagram", "google_business"),
+    "generic": tuple(SPECS),
 }
 
 

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from complaintflow.errors import MentionError as MentionError  # noqa: PLC0414 - re-exported
+from complaintflow.rules.platform_spec import SPECS
 
-PLATFORMS = ("x", "facebook", "instagram", "google_business")
+PLATFORMS = tuple(SPECS)  # the platforms the spec table describes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The per-platform facts in one table: ids, limits, removals, account fields, documentation.
 
-Pure data. Adapters validate ids against `id_pattern` before an id goes into a URL; the
-templates' limits, the compiler's removals and account fields and the policy schema's enums
-are checked against this table by tests (tests/rules/test_platform_spec.py).
+Pure data, read by everything that needs a platform fact: adapters and ingest validate ids
+against `id_pattern` before an id goes into a URL; the templates' limits, the compiler's
+removals and account fields, the mention's platforms, the multi-brand router and the CLI's
+choices come from here; tests hold the policy schema's enums to it.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from complaintflow.cli.options import csv_options
 from complaintflow.errors import UsageError
 from complaintflow.rules.compiler import UNREAD_ROUTE, load_policy
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.platform_spec import SPECS
 from complaintflow.rules.triage import Triage
 
 
@@ -28,7 +29,7 @@ def register(commands: Any) -> None:
     simulate.add_argument(
         "--platform",
         default="x",
-        choices=["x", "facebook", "instagram", "google_business"],
+        choices=list(SPECS),
         help="platform of CSV rows (default x)",
     )
     simulate.add_argument("--out", type=Path, help="write one JSON line per row here")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from complaintflow.rules.platform_spec import SPECS
+
 DEFAULT_APPROVAL_TIMEOUT = "24h"
 # Bounds that keep every compiled policy runnable: names reach search attributes (keyword
 # values) and workflow ids; conditions run inside CEL's per-evaluation iteration budget
@@ -20,18 +22,11 @@ MAX_COMPILED_BYTES = 256 * 1024
 DEFAULT_ON_TIMEOUT = "escalate"
 # The route name decisions carry when a mention took the policy's `unread:` route.
 UNREAD_ROUTE = "unread"
-# Which removal each platform lets a brand do on its own channel.
-REMOVABLE: dict[str, frozenset[str]] = {
-    "x": frozenset({"hide"}),
-    "facebook": frozenset({"hide", "delete"}),
-    "instagram": frozenset({"hide", "delete"}),
-    "google_business": frozenset(),
-}
-ACCOUNT_FIELDS = {
-    "x": ("user_id", "handle"),
-    "facebook": ("page_id", "name"),
-    "instagram": ("account_id", "username"),
-    "google_business": ("location_id", "account_id"),
+# Which removal each platform lets a brand do on its own channel, and the fields naming a
+# brand's account there: read from the per-platform spec table, their one home.
+REMOVABLE: dict[str, frozenset[str]] = {name: spec.removals for name, spec in SPECS.items()}
+ACCOUNT_FIELDS: dict[str, tuple[str, str]] = {
+    name: spec.account_fields for name, spec in SPECS.items()
 }
 
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
