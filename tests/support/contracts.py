@@ -334,24 +334,38 @@ def violations(request: dict[str, Any]) -> list[str]:
     found = []
     if request["auth"] not in contract.auth:
         found.append(f"{where}: auth {request['auth']}, documented {sorted(contract.auth)}")
-    query = request["query"]
-    for key in sorted(set(query) - contract.query):
-        found.append(f"{where}: query parameter {key!r} is not documented")
-    for key in sorted(contract.required_query - set(query)):
-        found.append(f"{where}: required query parameter {key!r} missing")
+    found += _query_violations(where, contract, request["query"])
+    if contract.form != request["content_type"].startswith("application/x-www-form-urlencoded"):
+        found.append(f"{where}: body encoding {request['content_type']!r}")
+    return found + _body_violations(where, contract, request["body"])
+
+
+def _query_violations(where: str, contract: Contract, query: dict[str, str]) -> list[str]:
+    found = [
+        f"{where}: query parameter {k!r} is not documented"
+        for k in sorted(set(query) - contract.query)
+    ]
+    found += [
+        f"{where}: required query parameter {k!r} missing"
+        for k in sorted(contract.required_query - set(query))
+    ]
     for key, allowed in _LISTS.items():
         for value in filter(None, query.get(key, "").split(",")):
             if value not in allowed:
                 found.append(f"{where}: {key} value {value!r} is not in the documented enum")
-    body = request["body"]
-    if contract.form != request["content_type"].startswith("application/x-www-form-urlencoded"):
-        found.append(f"{where}: body encoding {request['content_type']!r}")
+    return found
+
+
+def _body_violations(where: str, contract: Contract, body: Any) -> list[str]:
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        return [*found, f"{where}: body is not an object"]
-    for key in sorted(set(body) - contract.body):
-        found.append(f"{where}: body field {key!r} is not documented")
-    for key in sorted(contract.required_body - set(body)):
-        found.append(f"{where}: required body field {key!r} missing")
+        return [f"{where}: body is not an object"]
+    found = [
+        f"{where}: body field {k!r} is not documented" for k in sorted(set(body) - contract.body)
+    ]
+    found += [
+        f"{where}: required body field {k!r} missing"
+        for k in sorted(contract.required_body - set(body))
+    ]
     return found
