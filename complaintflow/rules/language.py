@@ -68,8 +68,40 @@ def identify(text: str) -> tuple[str, float]:
     words = clean(text)
     if not any(c.isalpha() for c in words):
         return "", 0.0
+    if _plainly_english(words.split()):
+        return "en", PLAINLY_ENGLISH_CONFIDENCE
     language, confidence = _identifier().classify(words)
     return str(language), round(float(confidence), 4)
+
+
+# Plain English is told from its function words before the model runs (the model's n-gram
+# walk costs more than the rest of triage's text work): words no candidate language shares
+# (strong), and common ones some do share ("my" is Polish, "is" Dutch, "me" Spanish: weak).
+# On the airline tweets it answers for 64% and agreed with the model on all but one, a
+# "yes I did but no response" the model read as Catalan.
+# fmt: off
+_STRONG_WORDS = (
+    "the and with this that these those not but be been being have had having you your yours "
+    "they their them we our ours what why how would could should did does don't doesn't "
+    "didn't can't won't isn't aren't wasn't i'm i've i'll it's that's there's from about any "
+    "anyone there here when where were which who whom after before again because very"
+)
+_WEAK_WORDS = "my to for is of on in it i me so are was just still will has do at an a get got"
+# fmt: on
+_STRONG = frozenset(_STRONG_WORDS.split(" "))
+_WEAK = frozenset(_WEAK_WORDS.split(" "))
+PLAINLY_ENGLISH_CONFIDENCE = 0.99
+
+
+def _plainly_english(words: list[str]) -> bool:
+    """At least four ASCII words, two distinct strong markers, and 30% of them markers."""
+    if len(words) < 4 or not all(word.isascii() for word in words):
+        return False
+    strong = [word for word in words if word in _STRONG]
+    if len(set(strong)) < 2:
+        return False
+    weak = sum(1 for word in words if word in _WEAK)
+    return (len(strong) + weak) * 10 >= 3 * len(words)
 
 
 def load() -> None:

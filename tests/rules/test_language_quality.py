@@ -57,3 +57,19 @@ def test_mixed_stream_bins_no_non_english_complaint_and_few_english_posts_go_to_
     airline = english()
     to_a_person = sum(triage.decide(m).route == "unread" for m in airline)
     assert to_a_person / len(airline) < 0.02
+
+
+@pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data not present")
+def test_the_plain_english_shortcut_agrees_with_the_model_and_never_takes_other_languages() -> None:
+    """The function-word shortcut answers only where the model would say English anyway."""
+    from complaintflow.rules import language
+
+    def shortcut(text: str) -> bool:
+        return language._plainly_english(clean(text).split())
+
+    taken = [m.text for m in english() if shortcut(m.text)]
+    assert len(taken) > 5_000, "it answers for most English tweets, or it saves nothing"
+    model = language._identifier()
+    disagree = [t for t in taken if model.classify(clean(t))[0] != "en"]
+    assert len(disagree) / len(taken) < 0.001, disagree[:5]
+    assert [m.text for m, _, _ in others() if shortcut(m.text)] == []
