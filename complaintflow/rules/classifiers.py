@@ -131,6 +131,8 @@ class Model:
             _vocabulary(data["chars"]),
         )
         self.trained_on: str = str(data.get("trained_on", ""))
+        # The language of the texts it learnt from (ISO 639-1); files without one are English.
+        self.language: str = str(data.get("language", "en"))
 
     @property
     def columns(self) -> int:
@@ -263,6 +265,9 @@ def _checked(data: Any, sha256: str, source: str) -> Model:
         )
     if data.get("task") not in TASKS:
         raise ModelError(f"{where}: unknown task {data.get('task')!r} (known: {', '.join(TASKS)})")
+    language = data.get("language", "en")
+    if not (isinstance(language, str) and len(language) == 2 and language.isascii()):
+        raise ModelError(f"{where}: language {language!r} is not an ISO 639-1 code")
     classes = data.get("classes")
     allowed = [[0, 1]] if data["task"] == "complaint" else None
     if not (

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaintflow.errors import PolicyError
+from complaintflow.errors import PolicyError, Severity
 from complaintflow.rules.classifiers import FORMAT_VERSION, ModelError, load_model
-from complaintflow.rules.compiler import load_policy
+from complaintflow.rules.compiler import check_file, load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.training import dump_model, fit, read_labelled
@@ -253,3 +253,39 @@ def test_any_bytes_are_loaded_or_refused_with_a_reason(content: bytes) -> None:
         path.write_bytes(content)
         with pytest.raises(ModelError):
             load_model(path, cached=False)
+
+
+def test_a_model_says_which_language_it_reads_and_the_compiler_warns_beyond_it(
+    policy_dir: Path, model_data: dict[str, object]
+) -> None:
+    """A model learnt from English texts, read for Spanish mentions too, is a warning; guarded
+    by the mention's language, or trained on the policy's language, it is not."""
+    path = policy_dir / "policy.yaml"
+    # `languages: [en, es]` with the small policy's plain templates read for es too is an error
+    # of its own; the warnings are what this test reads.
+    path.write_text("languages: [en, es]\n" + path.read_text(), encoding="utf-8")
+
+    def warnings() -> list[str]:
+        found = check_file(path).diagnostics
+        return [d.message for d in found if d.severity is Severity.WARNING]
+
+    expected = (
+        "classifier.complaint reads English only (its model learnt from en texts), but the "
+        "policy also reads es"
+    )
+    assert expected in warnings()
+    dump_model({**model_data, "language": "es"}, policy_dir / "complaint.cfmodel")
+    assert (
+        "classifier.complaint reads 'es' only (its model learnt from es texts), but the "
+        "policy also reads en"
+    ) in warnings()
+    path.write_text(
+        path.read_text().replace(
+            '"classifier.complaint >= 0.5"',
+            "\"mention.language == 'es' && classifier.complaint >= 0.5\"",
+        ),
+        encoding="utf-8",
+    )
+    assert not [w for w in warnings() if w.startswith("classifier.")]
+    dump_model({**model_data, "language": "Spanish"}, policy_dir / "complaint.cfmodel")
+    assert any("not an ISO 639-1 code" in str(d) for d in check_file(path).diagnostics)

@@ -28,6 +28,12 @@ def register(commands: Any) -> None:
     )
     train.add_argument("--out", type=Path, required=True, help="the model file to write")
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: none)")
+    train.add_argument(
+        "--language",
+        default="en",
+        help="ISO 639-1 code of the texts (default en): the compiler warns when a policy "
+        "reads the model's output for mentions in other languages",
+    )
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser(
@@ -78,7 +84,11 @@ def _train(args: argparse.Namespace) -> int:
         print(f"{args.folds}-fold cross-validation ({what}, at probability 0.5):")
         scores = cross_validate(data, task=args.task, k=args.folds)
         print(f"cross-validated  {scores}")
-    model = fit(data.texts, data.labels, task=args.task, trained_on=args.data.name)
+    language = args.language.lower()
+    if len(language) != 2 or not language.isalpha() or not language.isascii():
+        raise UsageError(f"--language {args.language!r} is not an ISO 639-1 code such as es")
+    model = {**fit(data.texts, data.labels, task=args.task, trained_on=args.data.name)}
+    model["language"] = language
     sha256 = dump_model(model, args.out)
     size = args.out.stat().st_size
     print(f"wrote {args.out} ({size / 1024:.0f} KiB, sha256 {sha256[:12]})")

@@ -34,6 +34,8 @@ class Context:
         self.used_templates: set[str] = set()
         self.step_programs: dict[tuple[str, str], Program] = {}
         self.languages: tuple[str, ...] = tuple(self.data.get("languages", ()))
+        # Each declared classifier's language (what its model was trained on).
+        self.classifier_languages: dict[str, str] = {}
         # Templates written per language: name -> {language: parsed text}.
         self.translations: dict[str, dict[str, Template]] = {}
         # Templates customers read, per playbook: (playbook, template, where it is used).
@@ -117,18 +119,23 @@ class Context:
         return None
 
     def english_only(self, path: NodePath, source: str) -> None:
-        """Warn when a condition reads English-only signals for other languages too."""
-        others = [lang for lang in self.languages if lang != "en"]
-        if not others:
-            return
+        """Warn when a condition reads a one-language signal (VADER, the cue words, a model
+        trained on one language) for mentions in the policy's other languages too."""
         tokens = set(_NAMES.findall(source))
         if "mention.language" in tokens:
             return  # the author chose which languages it applies to
-        for name, why in ENGLISH_ONLY.items():
-            if name in tokens:
+        readers = [(name, "en", why) for name, why in ENGLISH_ONLY.items()]
+        readers += [
+            (f"classifier.{name}", language, f"its model learnt from {language} texts")
+            for name, language in self.classifier_languages.items()
+        ]
+        for name, language, why in readers:
+            others = [lang for lang in self.languages if lang != language]
+            if others and any(t == name or t.startswith(name + "_") for t in tokens):
+                shown = "English" if language == "en" else f"'{language}'"
                 self.warn(
                     path,
-                    f"{name} reads English only ({why}), but the policy also reads "
+                    f"{name} reads {shown} only ({why}), but the policy also reads "
                     f"{', '.join(others)}",
-                    f"guard it, e.g. `mention.language == 'en' && {name} ...`",
+                    f"guard it, e.g. `mention.language == '{language}' && {name} ...`",
                 )

@@ -105,6 +105,7 @@ def classifiers(c: Context) -> tuple[ClassifierRef, ...]:
             refs.append(ClassifierRef(name, body["model"], "severity", ""))
             continue
         refs.append(ClassifierRef(name, body["model"], model.task, model.sha256))
+        c.classifier_languages[name] = model.language
     return tuple(refs)
 
 
