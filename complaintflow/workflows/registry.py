@@ -3,7 +3,8 @@
 The workflow calls activities only by these names and adapters register under them, so a new
 platform's adapter plugs in without touching the workflow. A new step kind is not that simple:
 it also needs its model and schema entry, its compilation (rules/compiler.py), its drawing
-(rules/graph.py), its runner in the workflow (workflows/case.py) and an entry here.
+(rules/graph.py), its runner in the workflow (`RUNNERS` in workflows/case/steps.py) and, when
+it calls an activity, an entry here.
 """
 
 from __future__ import annotations

@@ -262,9 +262,9 @@ async def test_a_thread_that_keeps_growing_continues_as_new(
 ) -> None:
     """Past the event threshold (lowered here from 10,000 to 150) the case continues as new
     while it waits: same id, same state, the approval asked again; nothing is posted twice."""
-    from complaintflow.workflows import case as case_module
+    from complaintflow.workflows.case import waiting
 
-    monkeypatch.setattr(case_module, "ROLL_OVER_EVENTS", 150)
+    monkeypatch.setattr(waiting, "ROLL_OVER_EVENTS", 150)
     async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
         first = complaint(id="grow-0", thread_id="grow-0")
         handle = await open_(env, queue, first)

@@ -1,0 +1,224 @@
+"""The running case: what the workflow, its step runners and its waits share.
+
+One object holds the case's mutable state; its methods are the effects every part uses:
+audit, status, close, publish to visibility, call an activity, escalate.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
+    from complaintflow.workflows import registry, search
+    from complaintflow.workflows.case import visibility
+    from complaintflow.workflows.messages import (
+        ActionRequest,
+        ActionResult,
+        AuditEntry,
+        CaseInput,
+        CaseState,
+        CaseStatus,
+        SupervisorAction,
+    )
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+# Bounds on what a case keeps, well under Temporal's 2 MB payload limit for its state query.
+MAX_AUDIT = 300  # audit entries kept: the first few and the latest
+AUDIT_HEAD = 20
+MAX_AUDIT_TEXT = 500  # characters of one entry's who/what/detail
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, marked as cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def higher(priority: str, than: str) -> bool:
+    """Whether `priority` ranks above `than`."""
+    return PRIORITIES.index(priority) > PRIORITIES.index(than)
+
+
+class CaseRun:
+    """A case as it runs: its state, where it is in the playbook, what visibility shows."""
+
+    def __init__(self, case: CaseInput) -> None:
+        self.case = case
+        self.policy: CompiledPolicy = case.policy
+        self.playbook: Playbook = case.policy.playbook(case.decision.playbook or "")
+        mention = case.mention
+        self.state = CaseState(
+            case_id=case.case_id,
+            status=CaseStatus.OPEN,
+            platform=mention.platform,
+            thread_id=mention.thread,
+            author=mention.author.handle or mention.author.name,
+            score=case.decision.score,
+            route=case.decision.route or "",
+            playbook=self.playbook.name,
+            policy=case.policy.label,
+            priority=self.playbook.priority,
+            mentions=[mention.id],
+            mention_count=1,
+        )
+        self.state.language = case.decision.language
+        self.state.language_confidence = case.decision.language_confidence
+        self.decision: SupervisorAction | None = None
+        self.decision_kind = ""
+        self.route_to: SupervisorAction | None = None  # a person picked the playbook
+        self.decided: dict[str, str] = {}  # step id -> "approved by ann": one decision each
+        self.step_index = 0
+        self.sla_done = 0  # SLA escalation levels already sent
+        self.wait_until: datetime | None = None  # the deadline of the wait in progress
+        self.resumed_wait: datetime | None = None
+        if case.resume is not None:  # continued as new: the same case, a fresh history
+            self.state = case.resume.state
+            self.playbook = self.policy.playbook(self.state.playbook)  # routed, perhaps
+            self.decided = dict(case.resume.decided)
+            self.step_index = case.resume.step_index
+            self.sla_done = case.resume.sla_levels_done
+            if case.resume.wait_until:
+                self.resumed_wait = datetime.fromisoformat(case.resume.wait_until)
+        self.closed = False
+        # What visibility holds now; upserts send only what differs (each is a billed action).
+        self.published = visibility.initial_search_attributes(case)
+        self.search: dict[str, Any] = dict(self.published)
+        self.details = ""
+
+    def close(self, who: str, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.state.closed_reason = reason
+        self.status(CaseStatus.CLOSED)
+        self.audit(who, "case closed", detail=reason)
+        self.publish()
+
+    def status(self, status: CaseStatus) -> None:
+        if self.closed and status is not CaseStatus.CLOSED:
+            return
+        self.state.status = status
+        self.search[search.CASE_STATUS.name] = status.value
+        if status is CaseStatus.AWAITING_APPROVAL:
+            self.search[search.CASE_AWAITING_APPROVAL.name] = True
+        # Published when the case next waits (or closes), so that passing through "open"
+        # between two waits costs no upsert.
+
+    def audit(self, who: str, what: str, step: str = "", detail: str = "") -> None:
+        """Add an audit entry; the trail keeps its first entries and the latest ones."""
+        audit = self.state.audit
+        audit.append(
+            AuditEntry(
+                workflow.now().isoformat(),
+                clip(who, 100),
+                clip(what, 200),
+                clip(step, 100),
+                clip(detail, MAX_AUDIT_TEXT),
+            )
+        )
+        if len(audit) > MAX_AUDIT:
+            del audit[AUDIT_HEAD]
+            self.state.audit_dropped += 1
+
+    def publish(self) -> None:
+        """Upsert the search attributes that changed, and refresh the Markdown details."""
+        changed = visibility.search_changes(self.search, self.published, self.state)
+        if changed:
+            workflow.upsert_search_attributes(visibility.search_updates(changed))
+            self.published.update(changed)
+        details = visibility.markdown(self.state, self.policy)
+        if details != self.details:
+            self.details = details
+            workflow.set_current_details(details)
+
+    async def call(
+        self, activity: str, request: ActionRequest, summary: str
+    ) -> ActionResult | None:
+        """Run an activity; on failure audit it, escalate (unless escalating) and return None."""
+        try:
+            result: ActionResult = await workflow.execute_activity(
+                activity,
+                request,
+                result_type=ActionResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                summary=summary[:200],
+            )
+            return result
+        except ActivityError as err:
+            cause = err.cause or err
+            self.audit("complaintflow", "step failed", request.step_id, str(cause))
+            if request.kind != StepKind.ESCALATE.value:
+                await self.escalate(
+                    "complaintflow",
+                    "high",
+                    request.step_id,
+                    text=f"step {request.step_id} failed: {cause}",
+                )
+            return None
+
+    def request(self, step: Step, text: str, **changes: str) -> ActionRequest:
+        """What an activity needs to carry out `step` on this case's thread."""
+        mention = self.case.mention
+        account = self.policy.account(mention.platform)
+        fields: dict[str, Any] = {
+            "case_id": self.state.case_id,
+            "step_id": step.id,
+            "kind": step.kind.value,
+            "platform": mention.platform,
+            "thread_id": mention.thread,
+            "mention_id": mention.id,
+            "author_id": mention.author.id,
+            "author_handle": mention.author.handle,
+            "text": text,
+            "via": step.via or "",
+            "target": step.target or step.system or "",
+            "priority": step.priority or "",
+            "action": step.action or "",
+            "key": f"{self.state.case_id}/{step.id}",
+            "account_id": account.id if account else "",
+        }
+        fields.update(changes)
+        return ActionRequest(**fields)
+
+    async def escalate(
+        self,
+        who: str,
+        priority: str,
+        step: str = "",
+        *,
+        via: str = "",
+        target: str = "",
+        text: str = "",
+    ) -> None:
+        """Raise the priority, audit it and, when there is a target, notify it."""
+        if higher(priority, self.state.priority):
+            self.state.priority = priority
+        self.state.escalated = True
+        self.search[search.CASE_PRIORITY.name] = self.state.priority
+        self.audit(who, "escalated", step, f"priority {self.state.priority}; {text}".strip("; "))
+        message = text or (
+            f"Case {self.state.case_id} escalated to {self.state.priority} "
+            f"({self.state.platform}, @{self.state.author})."
+        )
+        if target:
+            escalation = Step(
+                id=step or "escalate",
+                kind=StepKind.ESCALATE,
+                via=via,
+                target=target,
+                priority=priority,
+            )
+            await self.call(
+                registry.NOTIFY, self.request(escalation, message), f"escalate: notify {target}"
+            )
+        self.publish()

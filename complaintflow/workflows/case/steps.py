@@ -1,0 +1,143 @@
+"""The step interpreter: one runner per step kind, in a table, and what every step does first.
+
+A step first checks its condition, drafts its text and waits for its approval; then the
+runner for its kind does the work. Adding a kind adds its runner to `RUNNERS`.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.model import Step, StepKind
+    from complaintflow.workflows import registry
+    from complaintflow.workflows.case import waiting
+    from complaintflow.workflows.case.reading import draft, holds
+    from complaintflow.workflows.case.running import CaseRun
+    from complaintflow.workflows.case.versions import GUARD_BEFORE_APPROVAL
+    from complaintflow.workflows.messages import CaseStatus
+
+StepRunner = Callable[[CaseRun, Step, str], Awaitable[None]]
+
+
+async def run_step(run: CaseRun, step: Step) -> None:
+    """Run one step of the playbook: condition, draft, removal guard, approval, then its kind."""
+    run.state.current_step = step.id
+    if step.when is not None and not holds(run, step):
+        run.audit("complaintflow", "step skipped", step.id, f"when {step.when} is false")
+        return
+    text = draft(run, step)
+    if (  # ask no one to approve a removal that cannot happen
+        step.kind is StepKind.REMOVE_PUBLIC
+        and workflow.patched(GUARD_BEFORE_APPROVAL)
+        and (refusal := removal_refusal(run, step, before_approval=True))
+    ):
+        run.audit("complaintflow", "removal refused", step.id, refusal)
+        return
+    if step.approval is not None:
+        approved = await waiting.approval(run, step, text)
+        if approved is None:
+            return
+        text = approved
+    await RUNNERS[step.kind](run, step, text)
+    run.status(CaseStatus.OPEN)
+
+
+async def act(run: CaseRun, step: Step, text: str) -> None:
+    """Carry out the step through the activity registered for its kind."""
+    kind = step.kind
+    result = await run.call(
+        registry.STEP_ACTIVITIES[kind],
+        run.request(step, text),
+        f"{step.id}: {kind.value} on {run.state.platform}",
+    )
+    if result is None:
+        return
+    if kind is StepKind.REPLY:
+        run.state.replies.append(result.ref)
+        if not run.state.first_response_at:
+            run.state.first_response_at = workflow.now().isoformat()
+    elif kind is StepKind.TICKET:
+        run.state.ticket_id = result.ref
+    run.audit("complaintflow", f"{kind.value} done", step.id, result.ref)
+
+
+async def handoff(run: CaseRun, step: Step, text: str) -> None:
+    """Invite the customer to a private channel, then wait for them if the step says so."""
+    await act(run, step, text)
+    if step.await_contact_seconds:
+        await waiting.await_contact(run, step)
+
+
+async def await_(run: CaseRun, step: Step, text: str) -> None:
+    await waiting.await_event(run, step)
+
+
+async def wait(run: CaseRun, step: Step, text: str) -> None:
+    run.status(CaseStatus.WAITING)
+    run.publish()
+    duration = waiting.timeout(run, step.duration_seconds or 0) or timedelta(0)
+    await waiting.wait_or_close(run, duration)
+
+
+async def close(run: CaseRun, step: Step, text: str) -> None:
+    run.close("complaintflow", step.reason or "done")
+
+
+async def escalate(run: CaseRun, step: Step, text: str) -> None:
+    await run.escalate(
+        "complaintflow",
+        step.priority or "high",
+        step.id,
+        via=step.via or "",
+        target=step.target or "",
+        text=text,
+    )
+
+
+def removal_refusal(run: CaseRun, step: Step, *, before_approval: bool = False) -> str:
+    """Why removal `step` must not run: "" if it may.
+
+    The X rule is checked only before the approval (the patched path): cases recorded
+    before it asked first and let X's 403 answer, and must replay as they ran.
+    """
+    platform = run.state.platform
+    mention = run.case.mention
+    if platform not in step.channels or run.policy.account(platform) is None:
+        return f"the brand does not own a {platform} channel where it may {step.action}"
+    if not run.state.resolved:
+        return "the case is not resolved"
+    if before_approval and platform == "x" and mention.thread == mention.id:
+        return "X lets a brand hide only replies in a conversation it started"
+    return ""
+
+
+async def remove_public(run: CaseRun, step: Step, text: str) -> None:
+    """Archive the public post, then hide or delete it where the brand may."""
+    if refusal := removal_refusal(run, step):
+        run.audit("complaintflow", "removal refused", step.id, refusal)
+        return
+    archived = await run.call(
+        registry.ARCHIVE_POST,
+        run.request(step, run.case.mention.text),
+        f"{step.id}: archive the public post",
+    )
+    if archived is None:
+        run.audit("complaintflow", "removal refused", step.id, "archiving failed")
+        return
+    run.audit("complaintflow", "public post archived", step.id, archived.ref)
+    await act(run, step, "")
+
+
+RUNNERS: dict[StepKind, StepRunner] = {
+    StepKind.NOTIFY: act,
+    StepKind.REPLY: act,
+    StepKind.HANDOFF: handoff,
+    StepKind.TICKET: act,
+    StepKind.AWAIT: await_,
+    StepKind.WAIT: wait,
+    StepKind.ESCALATE: escalate,
+    StepKind.REMOVE_PUBLIC: remove_public,
+    StepKind.CLOSE: close,
+}

@@ -1,0 +1,61 @@
+"""What the case learns from outside while it runs: later posts in its thread, named events.
+
+A later post is counted once (redeliveries ignored), may say thanks, and escalates the case
+when the thread gets worse than the playbook it runs.
+"""
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.features import is_thanks
+    from complaintflow.workflows import search
+    from complaintflow.workflows.case.running import CaseRun, higher
+    from complaintflow.workflows.messages import CaseEvent, ThreadUpdate
+
+MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
+MAX_EVENT_NAMES = 50  # event names kept besides those the playbook awaits
+
+
+async def add_post(run: CaseRun, update: ThreadUpdate) -> None:
+    """Take a later post in the thread into the case."""
+    state = run.state
+    mention = update.mention
+    if mention.id[:200] in state.mentions or mention.id in state.mentions:
+        return  # the first mention again (signal-with-start), or a redelivery
+    state.mentions.append(mention.id[:200])
+    if len(state.mentions) > MAX_MENTION_IDS:
+        del state.mentions[1]  # keep the first post and the latest ones
+    state.mention_count = max(state.mention_count, 1) + 1
+    same_author = mention.author.handle == run.case.mention.author.handle
+    if same_author and is_thanks(mention):
+        state.thanked = True
+        run.audit(mention.author.handle, "customer said thanks", detail=mention.text[:200])
+    decision = update.decision
+    run.audit(
+        mention.author.handle or "customer",
+        "new post in the thread",
+        detail=f"score {decision.score if decision else '?'}: {mention.text[:120]}",
+    )
+    if decision is not None and decision.score > state.score:
+        state.score = decision.score
+        run.search[search.CASE_SCORE.name] = decision.score
+        playbook = run.policy.playbook(decision.playbook) if decision.playbook else None
+        if playbook is not None and higher(playbook.priority, state.priority):
+            await run.escalate(
+                "complaintflow",
+                playbook.priority,
+                text=f"the thread got worse: {decision.route} (score {decision.score})",
+            )
+    run.publish()
+
+
+def record_event(run: CaseRun, received: CaseEvent) -> None:
+    """Note a named event (each name once; any the playbook awaits, a bounded few others)."""
+    if not received.name:
+        run.audit("complaintflow", "ignored an event signal", detail="it has no name")
+        return
+    events = run.state.events
+    awaited = any(s.signal == received.name for s in run.playbook.steps)
+    if received.name not in events and (awaited or len(events) < MAX_EVENT_NAMES):
+        events.append(received.name)
+    run.audit(received.by or "complaintflow", "event", detail=received.name)

@@ -1,0 +1,9 @@
+"""The ids of the case workflow's versions (`workflow.patched`), in one place.
+
+Histories recorded before a change replay as they ran; never rename or reuse an id.
+"""
+
+GUARD_BEFORE_APPROVAL = "removal-guard-before-approval"
+CLIP_TEMPLATE_VALUES = "clip-template-values"
+ONE_DECISION_PER_STEP = "one-decision-per-step"
+ADDRESSED_BY_HANDLE = "mention-addressed-by-brand-handle"  # as triage computes it

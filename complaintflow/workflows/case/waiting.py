@@ -1,0 +1,263 @@
+"""Everything a case waits for: an approval, an event, the customer's contact, a timer, the SLA.
+
+A wait ends early when the case closes (`Closed`) or its history grows long (`RollOver`:
+the case continues as new, waiting again for what remains).
+"""
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from complaintflow.rules.durations import format_duration
+    from complaintflow.rules.model import Step
+    from complaintflow.workflows import search
+    from complaintflow.workflows.case.running import CaseRun
+    from complaintflow.workflows.messages import CaseInput, CaseStatus, PendingApproval, Resume
+
+# A case continues as new (same id, state carried over) once its history has this many
+# events, or when the server suggests it: far below Temporal's 51,200-event limit.
+ROLL_OVER_EVENTS = 10_000
+AWAITED_STATUS = {
+    "resolution": CaseStatus.AWAITING_RESOLUTION,
+    "contact": CaseStatus.AWAITING_CONTACT,
+    "route": CaseStatus.AWAITING_ROUTE,
+}
+
+
+class Closed(Exception):
+    """Raised inside the interpreter when the case was closed while a step waited."""
+
+
+class RollOver(Exception):
+    """Raised inside the interpreter when the history grew long while a step waited."""
+
+
+def long() -> bool:
+    """Whether the history grew long enough to continue as new (checked while waiting)."""
+    info = workflow.info()
+    return (
+        info.get_current_history_length() > ROLL_OVER_EVENTS or info.is_continue_as_new_suggested()
+    )
+
+
+def continue_as_new(run: CaseRun, case: CaseInput) -> None:
+    """Continue as new with the state, the step and what remains of its wait."""
+    run.audit("complaintflow", "continuing as new", detail="the history grew long")
+    run.state.pending = None
+    resume = Resume(
+        run.state,
+        run.step_index,
+        dict(run.decided),
+        run.sla_done,
+        run.wait_until.isoformat() if run.wait_until else "",
+    )
+    workflow.continue_as_new(
+        dataclasses.replace(case, resume=resume),
+        search_attributes=workflow.info().typed_search_attributes,
+    )
+
+
+def timeout(run: CaseRun, seconds: int | None) -> timedelta | None:
+    """A wait of `seconds` for the current step, or what remains of it after a restart."""
+    if seconds is None:
+        return None
+    resumed, run.resumed_wait = run.resumed_wait, None
+    now = workflow.now()
+    until = resumed if resumed is not None else now + timedelta(seconds=seconds)
+    run.wait_until = until
+    return max(until - now, timedelta(0))
+
+
+async def approval(run: CaseRun, step: Step, draft: str) -> str | None:
+    """Wait for a supervisor; the text to use, or None when the step is skipped."""
+    asked = step.approval
+    assert asked is not None
+    now = workflow.now()
+    deadline = now + timedelta(seconds=asked.timeout_seconds)
+    run.state.pending = PendingApproval(
+        step.id, step.kind.value, draft, now.isoformat(), deadline.isoformat(), asked.approvers
+    )
+    run.decision, run.decision_kind = None, ""
+    run.status(CaseStatus.AWAITING_APPROVAL)
+    run.audit("complaintflow", "approval requested", step.id, draft)
+    run.publish()
+    try:
+        if not await _decision(run, step, draft):
+            return None if asked.on_timeout == "skip" else draft
+        decided = run.decision
+        assert decided is not None
+        if run.decision_kind == "reject":
+            return None
+        return decided.text if run.decision_kind == "edit" else draft
+    finally:
+        run.state.pending = None
+        run.search[search.CASE_AWAITING_APPROVAL.name] = False
+
+
+async def _decision(run: CaseRun, step: Step, draft: str) -> bool:
+    """Wait for a decision; False when the approval timed out into "approve" or "skip"."""
+    asked = step.approval
+    assert asked is not None
+    wait: timedelta | None = timedelta(seconds=asked.timeout_seconds)
+    while True:
+        try:
+            await workflow.wait_condition(
+                lambda: run.decision is not None or run.closed or long(),
+                timeout=wait,
+                timeout_summary=f"approval of {step.id}",
+            )
+            if run.decision is None and not run.closed:
+                raise RollOver  # asked again after continuing as new
+            break
+        except TimeoutError:
+            outcome = asked.on_timeout
+            run.audit("complaintflow", f"approval timed out: {outcome}", step.id)
+            if outcome in ("approve", "skip"):
+                return False
+            if outcome == "close":
+                run.close("complaintflow", f"no decision on {step.id}")
+                raise Closed from None
+            await run.escalate(
+                "complaintflow",
+                "high",
+                step.id,
+                text=f"no decision on {step.id} in {format_duration(asked.timeout_seconds)}",
+            )
+            wait = None  # escalated once; now wait for a decision
+    if run.closed:
+        raise Closed
+    return True
+
+
+async def await_event(run: CaseRun, step: Step) -> None:
+    """Wait for the step's event (resolution, contact, route or a named signal)."""
+    event = step.event or "resolution"
+    run.status(AWAITED_STATUS.get(event, CaseStatus.WAITING))
+    run.publish()
+
+    def done() -> bool:
+        if event == "resolution":
+            return run.state.resolved
+        if event == "contact":
+            return run.state.contacted
+        if event == "route":
+            return run.route_to is not None
+        return (step.signal or "") in run.state.events
+
+    wait = timeout(run, step.timeout_seconds or None)
+    try:
+        await workflow.wait_condition(
+            lambda: done() or run.closed or long(),
+            timeout=wait,
+            timeout_summary=f"{step.id}: {event}",
+        )
+        if not done() and not run.closed:
+            raise RollOver  # waits again, for what remains, after continuing as new
+    except TimeoutError:
+        outcome = step.on_timeout or "continue"
+        run.audit("complaintflow", f"{event} did not come: {outcome}", step.id)
+        if outcome == "close":
+            run.close("complaintflow", f"no {event} in time")
+        elif outcome == "escalate":
+            await run.escalate(
+                "complaintflow",
+                "high",
+                step.id,
+                text=f"still no {event} on case {run.state.case_id}",
+            )
+    if run.closed:
+        raise Closed
+
+
+async def await_contact(run: CaseRun, step: Step) -> None:
+    """After a hand-off, wait for the customer to get in touch offline."""
+    run.status(CaseStatus.AWAITING_CONTACT)
+    run.publish()
+    try:
+        await workflow.wait_condition(
+            lambda: run.state.contacted or run.closed,
+            timeout=timedelta(seconds=step.await_contact_seconds or 0),
+            timeout_summary=f"{step.id}: customer contact",
+        )
+    except TimeoutError:
+        outcome = step.on_no_contact or "close"
+        run.audit("complaintflow", f"no contact from the customer: {outcome}", step.id)
+        if outcome == "close":
+            run.close("complaintflow", "the customer did not get in touch")
+        elif outcome == "escalate":
+            await run.escalate(
+                "complaintflow", "high", step.id, text="the customer did not get in touch"
+            )
+    if run.closed:
+        raise Closed
+
+
+async def wait_or_close(run: CaseRun, duration: timedelta) -> None:
+    """Wait out `duration` unless the case closes first."""
+    try:
+        await workflow.wait_condition(lambda: run.closed or long(), timeout=duration)
+    except TimeoutError:
+        return
+    if not run.closed:
+        raise RollOver
+    raise Closed
+
+
+async def watch_sla(run: CaseRun, due: datetime) -> None:
+    """Escalate when the first public answer is late, then at each further level."""
+
+    def answered() -> bool:
+        return bool(run.state.first_response_at) or run.closed
+
+    if not run.state.sla_breached:  # (a case that continued as new may be past this)
+        remaining = (due - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    answered,
+                    timeout=timedelta(seconds=remaining),
+                    timeout_summary="SLA: first public answer",
+                )
+                return
+            except TimeoutError:
+                pass
+        elif answered():
+            return
+        run.state.sla_breached = True
+        run.audit(
+            "complaintflow",
+            "SLA breached",
+            detail="no public answer within "
+            f"{format_duration(run.playbook.respond_within_seconds)}",
+        )
+        if not run.playbook.escalations:
+            await run.escalate("complaintflow", "urgent", text="SLA breached")
+    await _sla_levels(run, due, answered)
+
+
+async def _sla_levels(run: CaseRun, due: datetime, answered: Callable[[], bool]) -> None:
+    """The playbook's further escalations past the SLA, each once, while no one answered."""
+    for number, level in enumerate(run.playbook.escalations):
+        if number < run.sla_done:
+            continue
+        wait = (due + timedelta(seconds=level.after_seconds) - workflow.now()).total_seconds()
+        if wait > 0:
+            try:
+                await workflow.wait_condition(answered, timeout=timedelta(seconds=wait))
+                return
+            except TimeoutError:
+                pass
+        if answered():
+            return
+        await run.escalate(
+            "complaintflow",
+            level.priority or "urgent",
+            via=level.via,
+            target=level.target,
+            text=f"SLA breached on case {run.state.case_id}: no public "
+            f"answer yet ({run.state.platform}, @{run.state.author}).",
+        )
+        run.sla_done = number + 1
