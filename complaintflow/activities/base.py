@@ -127,6 +127,27 @@ async def after_refresh(call: Awaitable[Any]) -> Any:
         ) from exc
 
 
+class TokenSource(typing.Protocol):
+    """Access tokens that expire: the current one, and a fresh one after a refusal."""
+
+    async def get(self) -> str: ...
+
+    async def refused(self, token: str) -> str: ...
+
+
+async def with_token(tokens: TokenSource, call: Callable[[str], Awaitable[Any]]) -> Any:
+    """`call(token)` with the current access token; a 401 refreshes it once and calls again
+    (see after_refresh for a refusal of the fresh one)."""
+    token = await tokens.get()
+    try:
+        return await call(token)
+    except PlatformError as exc:
+        if exc.status != 401:
+            raise
+    fresh = await tokens.refused(token)
+    return await after_refresh(call(fresh))
+
+
 def as_activity(
     name: str, action: Callable[[In], Awaitable[Out]]
 ) -> Callable[[In], Awaitable[Out]]:

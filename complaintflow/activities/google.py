@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import after_refresh, send
+from complaintflow.activities.base import send, with_token
 from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
 from complaintflow.rules.platform_spec import BadId, checked_id
@@ -32,14 +32,9 @@ class GoogleBusinessAdapter:
                 "COMPLAINTFLOW_GBP_CLIENT_SECRET and COMPLAINTFLOW_GBP_REFRESH_TOKEN",
                 retryable=False,
             )
-        token = await self.tokens.get()
-        try:
-            return await self._send(method, path, token, **kwargs)
-        except PlatformError as exc:
-            if exc.status != 401:
-                raise
-        fresh = await self.tokens.refused(token)
-        return await after_refresh(self._send(method, path, fresh, **kwargs))
+        return await with_token(
+            self.tokens, lambda token: self._send(method, path, token, **kwargs)
+        )
 
     async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
         return await send(

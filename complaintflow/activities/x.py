@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import after_refresh, may_have_run_before, send
+from complaintflow.activities.base import may_have_run_before, send, with_token
 from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
 from complaintflow.rules.mention import Author, Mention
@@ -60,14 +60,9 @@ class XAdapter:
                 "COMPLAINTFLOW_X_CLIENT_ID and run `complaintflow connect x`",
                 retryable=False,
             )
-        token = await self.user_tokens.get()
-        try:
-            return await self._send(method, path, token, **kwargs)
-        except PlatformError as exc:
-            if exc.status != 401:
-                raise
-        fresh = await self.user_tokens.refused(token)
-        return await after_refresh(self._send(method, path, fresh, **kwargs))
+        return await with_token(
+            self.user_tokens, lambda token: self._send(method, path, token, **kwargs)
+        )
 
     async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
         return await send(

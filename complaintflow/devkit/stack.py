@@ -240,6 +240,23 @@ async def _start_codec_server(stack: contextlib.AsyncExitStack, ui_port: int) ->
     return f"{url}/{token}"
 
 
+def emulated_endpoints(url: str, token_store: Path, token: str) -> Endpoints:
+    """Platform endpoints at the emulator at `url`: user-context OAuth for X and Google
+    (tokens kept in `token_store`), `token` as the Graph token and Google client secret."""
+    return Endpoints(
+        x_url=f"{url}/x",
+        x_client_id=X_CLIENT_ID,
+        graph_url=f"{url}/graph",
+        graph_token=token,
+        gbp_url=f"{url}/gbp",
+        gbp_client_id=GOOGLE_CLIENT_ID,
+        gbp_client_secret=token,
+        gbp_refresh_token=token,
+        google_token_url=f"{url}/google/token",
+        token_store=token_store,
+    )
+
+
 def emulated_adapters(
     url: str,
     token: str,
@@ -257,18 +274,7 @@ def emulated_adapters(
     """
     store = TokenStore(token_store or Path(tempfile.mkdtemp(prefix="complaintflow-")) / "t.db")
     connect_emulated_x(store, token)
-    endpoints = Endpoints(
-        x_url=f"{url}/x",
-        x_client_id=X_CLIENT_ID,
-        graph_url=f"{url}/graph",
-        graph_token=token,
-        gbp_url=f"{url}/gbp",
-        gbp_client_id=GOOGLE_CLIENT_ID,
-        gbp_client_secret=token,
-        gbp_refresh_token=token,
-        google_token_url=f"{url}/google/token",
-        token_store=store.path,
-    )
+    endpoints = emulated_endpoints(url, store.path, token)
     operations = OperationsConfig(
         slack_webhook_url=f"{url}/slack/dev",
         slack_bot_token=token,

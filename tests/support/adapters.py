@@ -7,7 +7,8 @@ from pathlib import Path
 from temporalio.testing import ActivityEnvironment
 
 from complaintflow.activities.platforms import Endpoints
-from complaintflow.devkit.emulator import GOOGLE_CLIENT_ID, X_CLIENT_ID, EmulatorState, Post
+from complaintflow.devkit import stack
+from complaintflow.devkit.emulator import EmulatorState, Post
 from complaintflow.workflows.messages import ActionRequest
 
 BRAND_X, PAGE = "1500", "104"
@@ -15,18 +16,7 @@ BRAND_X, PAGE = "1500", "104"
 
 def emulated_endpoints(url: str, tmp_path: Path, token: str = "t0k") -> Endpoints:
     """Endpoints for the emulator at `url`: user-context OAuth for X and Google."""
-    return Endpoints(
-        x_url=f"{url}/x",
-        x_client_id=X_CLIENT_ID,
-        graph_url=f"{url}/graph",
-        graph_token=token,
-        gbp_url=f"{url}/gbp",
-        gbp_client_id=GOOGLE_CLIENT_ID,
-        gbp_client_secret=token,
-        gbp_refresh_token=token,
-        google_token_url=f"{url}/google/token",
-        token_store=tmp_path / "tokens.sqlite3",
-    )
+    return stack.emulated_endpoints(url, tmp_path / "tokens.sqlite3", token)
 
 
 def request(
