@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's checks: lint, format, types, then the test suite. Extra arguments go to pytest.
 # `--quick` (first argument) is the development loop: the same checks and every test except
-# the heavy ones (the reliability suites, the Web UI browser test, the `dev` command test).
+# the heavy ones (the reliability suites, the Web UI browser test, the `dev` command test and
+# those marked `heavy`: quality floors on whole data sets, load and multi-process tests).
 # The full run (no --quick) is the project's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ quick=()
 if [ "${1:-}" = "--quick" ]; then
   shift
   quick=(--ignore=tests/reliability --deselect tests/test_web_ui.py
-    --deselect tests/test_dev_command.py)
+    --deselect tests/test_dev_command.py -m "not slow and not heavy")
 fi
 bash scripts/setup.sh
 .venv/bin/ruff check complaintflow tests bench

@@ -212,6 +212,7 @@ class TestSimulate:
         assert "(none: throwaway)" in result.out and "30 mentions in" in result.out
 
     @pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data not present")
+    @pytest.mark.heavy
     def test_airline_csv_as_it_is(self, cli: Cli, tmp_path: Path) -> None:
         out = tmp_path / "airline.jsonl"
         result = cli(

@@ -13,6 +13,7 @@ from tests.support.paths import AIRLINE, EXAMPLE_POLICY
 
 
 @pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data not present")
+@pytest.mark.heavy
 def test_airline_complaints_are_found_and_chatter_is_left_alone() -> None:
     """A complaint is a negative tweet with a concrete reason (the data set's own labels)."""
     with AIRLINE.open(encoding="utf-8", newline="") as handle:

@@ -162,6 +162,7 @@ def _bench(name: str) -> ModuleType:
     return module
 
 
+@pytest.mark.heavy
 def test_example_policy_quality_floor_cross_validated(tmp_path: Path) -> None:
     """Five folds; models retrained per fold; the whole example policy decides the held-out."""
     bench = _bench("policy_cv")

@@ -10,10 +10,14 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from complaintflow.activities.credentials import TokenStore
 from complaintflow.devkit.emulator import EmulatorState, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
+
+pytestmark = pytest.mark.heavy  # a load and process test: left out of --quick
 
 ROOT = Path(__file__).resolve().parents[2]
 

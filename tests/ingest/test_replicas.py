@@ -32,6 +32,8 @@ from tests.support.platform import Platform
 from tests.support.postgres import fresh_database
 from tests.support.webhooks import x_event, x_signature
 
+pytestmark = pytest.mark.heavy  # a load and process test: left out of --quick
+
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"
 REMARK = "nice van today lol"
 POSTS = 60

@@ -50,6 +50,7 @@ def test_identification_is_right_on_95_percent_of_tweets_of_five_words_or_more()
 
 
 @pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data not present")
+@pytest.mark.heavy
 def test_mixed_stream_bins_no_non_english_complaint_and_few_english_posts_go_to_a_person() -> None:
     triage = Triage(load_policy(EXAMPLE_POLICY))
     binned = [m.id for m, _, complaint in others() if complaint and not triage.decide(m).route]

@@ -153,6 +153,7 @@ async def test_oversized_or_unknown_fields_are_refused_for_good(
         await finish(env, handle)
 
 
+@pytest.mark.heavy
 async def test_a_flood_keeps_the_state_bounded_and_the_case_answering(
     env: WorkflowEnvironment, platform: Platform, queue: str
 ) -> None:
