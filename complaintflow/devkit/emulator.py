@@ -595,6 +595,9 @@ async def x_send_dm(request: Request, state: EmulatorState) -> Response:
 
 
 async def x_list_dms(request: Request, state: EmulatorState) -> Response:
+    """GET /2/dm_conversations/with/:participant_id/dm_events (https://docs.x.com/x-api/
+    direct-messages/get-dm-events-for-a-dm-conversation): {data: [{id, event_type, text}],
+    meta: {result_count}}."""
     participant = request.path_params["participant_id"]
     found = [m for m in state.messages if m["platform"] == "x" and m["to"] == participant]
     return JSONResponse(
@@ -784,7 +787,9 @@ async def fb_edit_object(request: Request, state: EmulatorState) -> Response:
 
 
 async def fb_delete(request: Request, state: EmulatorState) -> Response:
-    """DELETE /{comment-id}; a second delete gets code 100 subcode 33, not 404."""
+    """DELETE /{comment-id} (https://developers.facebook.com/docs/graph-api/reference/
+    comment/#deleting): {success: true}; a second delete gets code 100 subcode 33, not 404
+    (see _gone)."""
     object_id = request.path_params["object_id"]
     post = state.posts.get(object_id)
     if post is None or post.deleted:
