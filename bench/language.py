@@ -23,7 +23,7 @@ from pathlib import Path
 from complaintflow.batch import read_mentions
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.features import sentiment
-from complaintflow.rules.language import clean, identify
+from complaintflow.rules.language import Prior, clean, identify, prior_for
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.triage import Triage
 
@@ -57,12 +57,23 @@ def labelled_stream() -> list[Labelled]:
     return rows
 
 
-def accuracy(rows: list[Labelled]) -> tuple[float, int, Counter[str]]:
-    """Share of posts of MIN_WORDS+ words identified as their language; count; mistakes."""
-    long = [r for r in rows if len(clean(r.mention.text).split()) >= MIN_WORDS]
+def _selected(text: str, short: bool) -> bool:
+    """A post of MIN_WORDS+ words, or (`short`) one with letters but fewer words."""
+    words = clean(text).split()
+    if not short:
+        return len(words) >= MIN_WORDS
+    return 0 < len(words) < MIN_WORDS and any(c.isalpha() for c in "".join(words))
+
+
+def accuracy(
+    rows: list[Labelled], prior: Prior | None = None, *, short: bool = False
+) -> tuple[float, int, Counter[str]]:
+    """Share of posts of MIN_WORDS+ words (or, `short`, of 1 to MIN_WORDS-1) identified as
+    their language; count; mistakes."""
+    long = [r for r in rows if _selected(r.mention.text, short)]
     wrong: Counter[str] = Counter()
     for row in long:
-        found, _ = identify(row.mention.text)
+        found, _ = identify(row.mention.text, prior)
         if found != row.language:
             wrong[f"{row.language}->{found or '?'}"] += 1
     return 1 - sum(wrong.values()) / len(long), len(long), wrong
@@ -84,6 +95,14 @@ def main() -> int:
         share, count, wrong = accuracy(part)
         common = ", ".join(f"{k} {n}" for k, n in wrong.most_common(4))
         print(f"   {name:14} {share:7.4f}  of {count:6,}   (aim >= 0.95)  mistakes: {common}")
+    prior = prior_for(load_policy(POLICY))
+    print("   posts of 1-4 words, airline (en): read as English")
+    for name, given in (("no prior", None), ("policy's prior", prior)):
+        share, count, wrong = accuracy(english, given, short=True)
+        common = ", ".join(f"{k} {n}" for k, n in wrong.most_common(3))
+        print(f"   {name:14} {share:7.4f}  of {count:6,}   mistakes: {common}")
+    share, count, _ = accuracy(rows, prior)
+    print(f"   5+ words, all, policy's prior {share:.4f} of {count:,}")
 
     print("\n2. triage speed, one core, example policy (median of rounds)")
     policy = load_policy(POLICY)

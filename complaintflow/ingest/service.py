@@ -159,7 +159,7 @@ class Ingest:
             else dataclasses.replace(raw, sentiment=sentiment(raw.text))
         )
         if mention.language is None:  # identified once; the case reads it from here
-            language, confidence = language_of(mention)
+            language, confidence = language_of(mention, self.triage.prior)
             mention = dataclasses.replace(
                 mention, language=language, language_confidence=confidence
             )

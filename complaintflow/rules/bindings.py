@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from complaintflow.rules.features import mention_values
+from complaintflow.rules.language import prior_for
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 
@@ -27,7 +28,9 @@ def mention_scope(
     `handles=False` is how cases opened before the workflow bound the brand's handles
     computed `mention.addressed`; their histories replay with it.
     """
-    return mention_values(mention, normalised, brand_handles(policy) if handles else ())
+    return mention_values(
+        mention, normalised, brand_handles(policy) if handles else (), prior_for(policy)
+    )
 
 
 class CaseLike(Protocol):

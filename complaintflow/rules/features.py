@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from complaintflow.rules.expressions import normalise_text
-from complaintflow.rules.language import identify
+from complaintflow.rules.language import Prior, identify
 from complaintflow.rules.mention import Mention
 
 # Words and phrases that mark a problem or a complaint in customer posts, for any kind of
@@ -68,12 +68,16 @@ def cue_words(normalised: str) -> int:
 
 
 def mention_values(
-    mention: Mention, normalised: str, brand_handles: tuple[str, ...] = ()
+    mention: Mention,
+    normalised: str,
+    brand_handles: tuple[str, ...] = (),
+    prior: Prior | None = None,
 ) -> dict[str, Any]:
     """The values of the mention-scope CEL variables (see expressions.MENTION_VARIABLES).
 
     A post counts as addressed to the brand when ingest says so or when it @-mentions one of
-    `brand_handles` (lowercase, without @).
+    `brand_handles` (lowercase, without @); its language is identified with `prior` when
+    enrichment did not give it.
     """
     author = mention.author
     addressed = mention.addressed
@@ -82,7 +86,7 @@ def mention_values(
         addressed = any(f"@{handle}" in lowered for handle in brand_handles)
     customer = mention.customer
     tone = mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
-    language, confidence = language_of(mention)
+    language, confidence = language_of(mention, prior)
     return {
         "mention.id": mention.id,
         "mention.platform": mention.platform,
@@ -111,12 +115,12 @@ def mention_values(
     }
 
 
-def language_of(mention: Mention) -> tuple[str, float]:
+def language_of(mention: Mention, prior: Prior | None = None) -> tuple[str, float]:
     """The mention's language and confidence: enrichment's if given, else identified now."""
     if mention.language is not None:
         confidence = mention.language_confidence
         return mention.language, 1.0 if confidence is None else confidence
-    return identify(mention.text)
+    return identify(mention.text, prior)
 
 
 _THANKS = re.compile(r" (thank[\w']*|thx|ty|cheers|sorted|resolved|fixed|appreciate[\w']*) ")

@@ -6,7 +6,9 @@ the text with handles, links, hashtag marks, emoji and digits stripped and lette
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 import re
 from typing import Any
 
@@ -26,6 +28,8 @@ CANDIDATES: tuple[str, ...] = (
 # Default confidence below which a policy treats a mention as one it cannot read: posts too
 # short or too mixed to tell.
 DEFAULT_MIN_CONFIDENCE = 0.1
+# Default share of a brand's mentions written in the languages its policy lists (the prior).
+DEFAULT_PRIOR = 0.9
 # Signals computed from English word lists: the variables a condition reads them through.
 ENGLISH_ONLY: dict[str, str] = {
     "sentiment": "VADER's lexicon is English",
@@ -51,7 +55,8 @@ def _identifier() -> Any:
     import numpy
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # Raw naive-Bayes log-likelihoods: identify() weighs them with the policy's prior itself.
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
     identifier.set_languages(list(CANDIDATES))
     # The candidates' columns as one contiguous float32 table: the model ships float16, whose
     # gather and product numpy does slowly (triage with identification ran 28% faster).
@@ -59,19 +64,70 @@ def _identifier() -> Any:
     return identifier
 
 
-def identify(text: str) -> tuple[str, float]:
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """What a policy expects before reading a word: `share` of mentions in `languages`.
+
+    Identification is Bayes' rule: P(language | words) is proportional to P(words | language)
+    times this prior. A long post's words outweigh any prior; a short one's few words ("Dm
+    sent", "Nice!!") say little, so they lean towards the languages the brand hears, unless they
+    are plainly another's ("nadie contesta!!" stays Spanish).
+    """
+
+    languages: frozenset[str]
+    share: float = DEFAULT_PRIOR
+
+    def log_weight(self, language: str) -> float:
+        """log P(language) before the text is read."""
+        if language in self.languages:
+            return math.log(self.share / len(self.languages))
+        others = max(1, len(CANDIDATES) - len(self.languages))
+        return math.log((1.0 - self.share) / others)
+
+
+def prior_for(policy: CompiledPolicy) -> Prior | None:
+    """The prior a policy's mentions are identified with (None: every language alike)."""
+    if not policy.languages:
+        return None
+    share = policy.unread.prior if policy.unread is not None else DEFAULT_PRIOR
+    return Prior(frozenset(policy.languages), share)
+
+
+def identify(text: str, prior: Prior | None = None) -> tuple[str, float]:
     """(ISO 639-1 code, confidence 0..1) of `text`; ("", 0.0) when it has no words.
 
-    Very short posts are often unsure or wrong ("nice van" reads as Croatian): a policy sends
-    them to a person rather than risk binning "nadie contesta!!".
+    Without a prior every candidate language is alike, and very short posts are often unsure
+    or wrong ("nice van" reads as Croatian); a policy's prior (see Prior) settles those.
     """
     words = clean(text)
     if not any(c.isalpha() for c in words):
         return "", 0.0
     if _plainly_english(words.split()):
         return "en", PLAINLY_ENGLISH_CONFIDENCE
-    language, confidence = _identifier().classify(words)
-    return str(language), round(float(confidence), 4)
+    ranked = _identifier().rank(words)
+    if ranked[0][1] <= _NO_EVIDENCE:  # not one n-gram the model knows: every language alike
+        ranked = [(language, 0.0) for language, _ in ranked]
+    if prior is None:
+        posterior = [(float(score), language) for language, score in ranked]
+    else:
+        posterior = [
+            (float(score) + prior.log_weight(language), language) for language, score in ranked
+        ]
+    best, language = max(posterior, key=_by_score_then_candidate)
+    total = sum(math.exp(score - best) for score, _ in posterior)
+    return str(language), round(1.0 / total, 4)
+
+
+_ORDER = {language: -index for index, language in enumerate(CANDIDATES)}
+
+
+def _by_score_then_candidate(scored: tuple[float, str]) -> tuple[float, int]:
+    """Higher scores first; a tie goes to the language listed first in CANDIDATES."""
+    return scored[0], _ORDER.get(scored[1], -len(CANDIDATES))
+
+
+# The model's floor score, for a text without a single n-gram it knows ("no").
+_NO_EVIDENCE = -1e30
 
 
 # Plain English is told from its function words before the model runs (the model's n-gram

@@ -150,6 +150,7 @@ class Unread:
 
     playbook: str
     min_confidence: float
+    prior: float = 0.9  # share of mentions expected in the policy's languages (language.Prior)
 
 
 @dataclasses.dataclass(frozen=True)

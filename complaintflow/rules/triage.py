@@ -22,6 +22,7 @@ from complaintflow.rules.expressions import (
     text_in_scope,
 )
 from complaintflow.rules.features import mention_values
+from complaintflow.rules.language import prior_for
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy, Step
 
@@ -102,6 +103,7 @@ class Triage:
         self._signal_keys = tuple(f"signals.{s.name}" for s in self.programs.signals)
         self.languages = frozenset(policy.languages)
         self.unread = policy.unread
+        self.prior = prior_for(policy)
         self._route_from_mention = tuple(
             name
             for name in self.programs.route_variables
@@ -111,7 +113,7 @@ class Triage:
     def values(self, mention: Mention) -> tuple[dict[str, Any], str]:
         """The route-scope variable values (without score/signals) and normalised text."""
         normalised = normalise_text(mention.text)
-        values = mention_values(mention, normalised, self.handles)
+        values = mention_values(mention, normalised, self.handles, self.prior)
         if self.classifiers is not None:
             values.update(self.classifiers.values(mention.text, values["sentiment"]))
         return values, normalised
@@ -119,25 +121,24 @@ class Triage:
     def decide(self, mention: Mention) -> Decision:
         """Score the mention and pick the first matching route."""
         values, normalised = self.values(mention)
-        decision = self._decide(mention.id, values, normalised)
+        return self.decide_values(mention.id, values, normalised)
+
+    def decide_values(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
+        """Decide from `values(mention)` computed earlier (evaluation tries variants of one
+        policy on the same values): exactly what `decide` decides."""
         language: str = values["mention.language"]
         confidence: float = values["mention.language_confidence"]
         unread = self.unread
-        if unread is not None and (
-            language not in self.languages or confidence < unread.min_confidence
-        ):  # the policy's signals cannot read it: a person decides, never the bin
-            return dataclasses.replace(
-                decision,
-                route=UNREAD_ROUTE,
-                playbook=unread.playbook,
-                language=language,
-                language_confidence=confidence,
-            )
-        return dataclasses.replace(decision, language=language, language_confidence=confidence)
-
-    def decide_values(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
-        """Decide from `values(mention)` computed earlier (to try variants of one policy)."""
-        return self._decide(mention_id, values, normalised)
+        decision = self._decide(mention_id, values, normalised)
+        # Words the policy's signals cannot read go to a person, never the bin; a post with no
+        # words at all (a bare link, handles, emoji) is no language's and is scored as it is.
+        if (
+            unread is not None
+            and language
+            and (language not in self.languages or confidence < unread.min_confidence)
+        ):
+            return dataclasses.replace(decision, route=UNREAD_ROUTE, playbook=unread.playbook)
+        return decision
 
     def _decide(self, mention_id: str, values: dict[str, Any], normalised: str) -> Decision:
         programs = self.programs
@@ -151,7 +152,7 @@ class Triage:
         if fast is None:  # a condition failed: evaluate one by one to report which
             return self._decide_slowly(mention_id, values, normalised)
         held, score, index = fast
-        return self._decision(mention_id, score, index, self._results(tuple(held)), ())
+        return self._decision(mention_id, score, index, self._results(tuple(held)), (), values)
 
     def _results(self, held: tuple[bool, ...]) -> tuple[SignalResult, ...]:
         """The SignalResults for one pattern of held signals (patterns repeat: memoised)."""
@@ -197,7 +198,7 @@ class Triage:
             f"route {programs.routes[i].name}: {f.message}"
             for i, f in _failures(programs.route_match.programs, failures)
         )
-        return self._decision(mention_id, score, index, tuple(results), tuple(errors))
+        return self._decision(mention_id, score, index, tuple(results), tuple(errors), values)
 
     def _decision(
         self,
@@ -206,6 +207,7 @@ class Triage:
         route_index: int | None,
         results: tuple[SignalResult, ...],
         errors: tuple[str, ...],
+        values: dict[str, Any],
     ) -> Decision:
         route = self.programs.routes[route_index] if route_index is not None else None
         policy = self.policy
@@ -219,6 +221,8 @@ class Triage:
             policy.version,
             policy.content_hash,
             errors,
+            values["mention.language"],
+            values["mention.language_confidence"],
         )
 
     def plan(self, mention: Mention, decision: Decision) -> list[PlannedStep]:

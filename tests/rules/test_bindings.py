@@ -130,7 +130,7 @@ def test_the_workflow_binds_the_mention_as_triage_does(mention: Mention) -> None
 @given(MENTIONS)
 def test_the_fast_and_the_slow_decision_agree(mention: Mention) -> None:
     values, normalised = TRIAGE.values(mention)
-    fast = TRIAGE.decide_values(mention.id, dict(values), normalised)
+    fast = TRIAGE._decide(mention.id, dict(values), normalised)
     slow = TRIAGE._decide_slowly(mention.id, dict(values), normalised)
     assert not fast.errors and not slow.errors
     assert (fast.score, fast.route, fast.held) == (slow.score, slow.route, slow.held)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaintflow.errors import Severity
+from complaintflow.evaluation import Example, evaluate
 from complaintflow.rules.compiler import check_file, compile_policy
-from complaintflow.rules.language import clean, identify, playbooks_in
+from complaintflow.rules.language import Prior, clean, identify, playbooks_in
 from complaintflow.rules.mention import Mention, MentionError
 from complaintflow.rules.triage import Triage
 from tests.support.paths import EXAMPLE_POLICY
@@ -48,6 +49,47 @@ class TestIdentify:
         assert 0.0 <= confidence <= 1.0
 
 
+ENGLISH_BRAND = Prior(frozenset({"en"}), 0.9)
+
+
+class TestPrior:
+    def test_short_posts_lean_to_the_brands_languages(self) -> None:
+        for text in ("@AcmeCares Dm sent", "@AcmeCares Check DM", "Nice!!", "@AcmeCares No"):
+            assert identify(text, ENGLISH_BRAND)[0] == "en", text
+
+    def test_short_posts_plainly_in_another_language_keep_it(self) -> None:
+        for text, language in (
+            ("@AcmeCares nadie contesta!!", "es"),
+            ("@AcmeCares ich bin sauer", "de"),
+            ("@AcmeCares très déçu", "fr"),
+        ):
+            assert identify(text, ENGLISH_BRAND)[0] == language, text
+
+    def test_without_a_prior_a_short_post_is_a_guess(self) -> None:
+        language, confidence = identify("@AcmeCares Dm sent")
+        assert language != "en" or confidence < 0.1
+
+    def test_a_long_post_outweighs_the_prior(self) -> None:
+        text = "@NorthwindCares mi pedido nunca llegó y nadie responde, quiero mi reembolso"
+        assert identify(text, ENGLISH_BRAND) == identify(text)
+        assert identify(text, Prior(frozenset({"en"}), 0.999))[0] == "es"
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(max_size=120), st.floats(0.01, 0.99))
+    def test_any_text_and_prior_give_a_code_and_a_confidence(self, text: str, share: float) -> None:
+        language, confidence = identify(text, Prior(frozenset({"en", "es"}), share))
+        assert language == "" or (len(language) == 2 and language.islower())
+        assert 0.0 <= confidence <= 1.0
+
+    def test_the_prior_is_a_policy_setting(self, policy_file: WritePolicy) -> None:
+        sure = READS_EN.replace("{playbook: standard}", "{playbook: standard, prior: 0.999}")
+        policy = compile_policy(sure)
+        assert policy.unread is not None and policy.unread.prior == 0.999
+        bad = READS_EN.replace("{playbook: standard}", "{playbook: standard, prior: 1}")
+        errors = [m for s, m in diagnostics(policy_file, bad) if s == "error"]
+        assert len(errors) == 1 and "prior" in errors[0], errors
+
+
 class TestTriage:
     def test_another_language_takes_the_unread_route(self) -> None:
         policy = compile_policy(READS_EN)
@@ -71,6 +113,44 @@ class TestTriage:
         )
         mention = Mention(id="1", text="nice", language="en", language_confidence=0.5)
         assert Triage(policy).decide(mention).route == "unread"
+
+    def test_a_short_english_remark_is_scored_not_sent_to_a_person(self) -> None:
+        decision = Triage(compile_policy(READS_EN)).decide(
+            Mention(id="1", text="@AcmeCares Dm sent")
+        )
+        assert (decision.route, decision.language) == (None, "en")
+
+    def test_a_short_post_in_another_language_still_goes_to_a_person(self) -> None:
+        decision = Triage(compile_policy(READS_EN)).decide(
+            Mention(id="1", text="@AcmeCares nadie contesta!!")
+        )
+        assert (decision.route, decision.language) == ("unread", "es")
+
+    def test_a_post_without_words_is_scored_by_the_signals(self) -> None:
+        triage = Triage(compile_policy(READS_EN))
+        quiet = triage.decide(Mention(id="1", text="@AcmeCares https://t.co/x1"))
+        assert (quiet.route, quiet.language) == (None, "")
+        loud = Mention.from_dict(
+            {"id": "2", "text": "@AcmeCares https://t.co/x1", "author": {"followers": 50_000}}
+        )
+        assert triage.decide(loud).held == ("wide_reach",)
+
+    def test_evaluation_decides_as_triage_does(self) -> None:
+        policy = compile_policy(READS_EN)
+        texts = [
+            "@AcmeCares mein Paket ist nie angekommen, niemand antwortet",
+            "@AcmeCares my kettle is broken and nobody answers",
+            "@AcmeCares Dm sent",
+            "nice weather today in town",
+        ]
+        examples = [Example(Mention(id=str(i), text=t), True, None) for i, t in enumerate(texts)]
+        triage = Triage(policy)
+        routes = {e.mention.text: triage.decide(e.mention).route or "none" for e in examples}
+        assert routes[texts[0]] == "unread"
+        counted = evaluate(policy, examples).by_route
+        assert {r: c + o for r, (c, o) in counted.items()} == {
+            r: list(routes.values()).count(r) for r in set(routes.values())
+        }
 
     def test_enrichment_language_is_used_as_given(self) -> None:
         mention = Mention.from_dict({"text": "hello there", "language": "pt"})

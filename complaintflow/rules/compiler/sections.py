@@ -7,7 +7,7 @@ from pathlib import Path
 
 from complaintflow.rules.classifiers import ModelError, load_model, resolve
 from complaintflow.rules.expressions import ExpressionEnv, Program
-from complaintflow.rules.language import DEFAULT_MIN_CONFIDENCE
+from complaintflow.rules.language import DEFAULT_MIN_CONFIDENCE, DEFAULT_PRIOR
 from complaintflow.rules.model import (
     Account,
     Brand,
@@ -207,7 +207,11 @@ def unread(c: Context, routes: list[tuple[Route, Program]]) -> Unread | None:
                 f"route name {UNREAD_ROUTE!r} is kept for the `unread:` route",
                 "rename the route",
             )
-    return Unread(body["playbook"], float(body.get("min_confidence", DEFAULT_MIN_CONFIDENCE)))
+    return Unread(
+        body["playbook"],
+        float(body.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
+        float(body.get("prior", DEFAULT_PRIOR)),
+    )
 
 
 def unused(c: Context, routes: list[tuple[Route, Program]]) -> None:
