@@ -22,9 +22,9 @@ from pathlib import Path
 
 from complaintflow.batch import read_mentions
 from complaintflow.rules.compiler import load_policy
-from complaintflow.rules.features import sentiment
 from complaintflow.rules.language import Prior, clean, identify, prior_for
 from complaintflow.rules.mention import Mention
+from complaintflow.rules.sentiment import sentiment
 from complaintflow.rules.triage import Triage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,9 +22,9 @@ from pathlib import Path
 from complaintflow.batch import read_mentions
 from complaintflow.rules.classifiers import load_model
 from complaintflow.rules.compiler import check_file, load_policy
-from complaintflow.rules.features import sentiment
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.sentiment import sentiment
 from complaintflow.rules.triage import Triage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ from typing import Any
 
 from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.classifiers import FORMAT, FORMAT_VERSION, SEVERITY_LEVELS
-from complaintflow.rules.features import sentiment
 from complaintflow.rules.featuriser import Featuriser, char_grams
+from complaintflow.rules.sentiment import sentiment
 
 DEFAULT_C = 10.0
 MIN_DF = 2

@@ -102,7 +102,7 @@ class TestExplain:
             {"text": "@NorthwindCares mi pedido nunca llegó y nadie responde, quiero mi reembolso"}
         )
         result = cli("explain", EXAMPLE_POLICY, "--mention", mention)
-        assert "language  es (confidence 0.99); the policy reads en" in result.out
+        assert "language  es (confidence 1.00); the policy reads en" in result.out
         assert "route     unread -> playbook human_triage" in result.out
 
     @pytest.mark.parametrize(

@@ -21,10 +21,11 @@ from complaintflow.cases import open_case
 from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
-from complaintflow.rules.features import language_of, sentiment
+from complaintflow.rules.features import language_of
 from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.sentiment import sentiment
 from complaintflow.rules.triage import Triage
 from complaintflow.store import DecisionStore, Entry, open_store
 

@@ -38,7 +38,9 @@ class Contribution:
     weight: float
 
 
-Entry = tuple[float, tuple[float, ...]]  # (idf squared, idf * weight per output column)
+# (idf squared, then idf * weight for each output column): one flat tuple per n-gram, so
+# scoring touches one object per n-gram found.
+Entry = tuple[float, ...]
 
 
 class Scorer:
@@ -64,55 +66,52 @@ class Scorer:
     def scores(self, blocks: tuple[dict[str, int], list[str]]) -> list[float]:
         """The linear scores (one per output column) for a featurised text."""
         total = list(self.intercept)
-        found = []
-        norm = 0.0
         vocabulary = self.words
+        found = []
         for gram, count in blocks[0].items():
             entry = vocabulary.get(gram)
-            if entry is None:
-                continue
-            if count == 1:
-                norm += entry[0]
-                found.append(entry[1])
-            else:
-                tf = 1.0 + math.log(count)
-                norm += tf * tf * entry[0]
-                found.append(tuple(tf * w for w in entry[1]))
-        if found:
-            scale = 1.0 / math.sqrt(norm)
-            for column, values in enumerate(zip(*found, strict=True)):
-                total[column] += sum(values) * scale
+            if entry is not None:
+                found.append(entry if count == 1 else _scaled(entry, count))
+        _add_normed(total, found)
         cache = self._word_parts
-        parts = [cache.get(word) or self._word_part(word) for word in blocks[1]]
-        norm = sum(p[0] for p in parts)
-        if norm > 0.0:
-            scale = 1.0 / math.sqrt(norm)
-            for column, values in enumerate(zip(*(p[1] for p in parts), strict=True)):
-                total[column] += sum(values) * scale
+        _add_normed(total, [cache.get(word) or self._word_part(word) for word in blocks[1]])
         return total
 
     def _word_part(self, word: str) -> Entry:
         """One word's character block: its squared norm and its dot with each column."""
         featuriser = self.featuriser
+        chars = self.chars
         found = []
-        norm = 0.0
         for gram, count in char_grams(word, featuriser.char_min, featuriser.char_max).items():
-            entry = self.chars.get(gram)
-            if entry is None:
-                continue
-            tf = 1.0 + math.log(count)
-            norm += tf * tf * entry[0]
-            found.append(tuple(tf * w for w in entry[1]) if count > 1 else entry[1])
-        sums = (
-            tuple(sum(v) for v in zip(*found, strict=True))
+            entry = chars.get(gram)
+            if entry is not None:
+                found.append(entry if count == 1 else _scaled(entry, count))
+        part = (
+            tuple(map(sum, zip(*found, strict=True)))
             if found
-            else (0.0,) * len(self.intercept)
+            else (0.0,) * (len(self.intercept) + 1)
         )
-        part = (norm, sums)
         if len(self._word_parts) >= WORD_CACHE:
             self._word_parts.clear()
         self._word_parts[word] = part
         return part
+
+
+def _scaled(entry: Entry, count: int) -> Entry:
+    """An n-gram's entry for `count` occurrences (sublinear tf: 1 + log count)."""
+    tf = 1.0 + math.log(count)
+    return (tf * tf * entry[0], *(tf * w for w in entry[1:]))
+
+
+def _add_normed(total: list[float], found: list[Entry]) -> None:
+    """Add the L2-normed block whose n-grams' entries are `found` to `total`."""
+    if not found:
+        return
+    sums = [sum(column) for column in zip(*found, strict=True)]
+    if sums[0] > 0.0:
+        scale = 1.0 / math.sqrt(sums[0])
+        for column in range(len(total)):
+            total[column] += sums[column + 1] * scale
 
 
 class Model:
@@ -175,7 +174,7 @@ class Model:
             if entry is not None:
                 tf = 1.0 + math.log(count)
                 norm += tf * tf * entry[0]
-                pushes[gram] = tf * sum(d * w for d, w in zip(direction, entry[1], strict=True))
+                pushes[gram] = tf * sum(d * w for d, w in zip(direction, entry[1:], strict=True))
         scale = 1.0 / math.sqrt(norm) if norm else 0.0
         pushed = [Contribution(shown_gram(gram), push * scale) for gram, push in pushes.items()]
         pushed.sort(key=lambda c: -abs(c.weight))
@@ -202,7 +201,7 @@ def _vocabulary(raw: Mapping[str, Any]) -> dict[str, Entry]:
     out = {}
     for gram, row in raw.items():
         idf = float(row[0])
-        out[gram] = (idf * idf, tuple(idf * float(w) for w in row[1:]))
+        out[gram] = (idf * idf, *(idf * float(w) for w in row[1:]))
     return out
 
 
@@ -297,14 +296,16 @@ def _checked(data: Any, sha256: str, source: str) -> Model:
     expected = 1 if model.task == "complaint" else len(model.classes)
     scorer = model.scorer
     if columns != expected or any(
-        len(w) != columns for vocab in (scorer.words, scorer.chars) for _, w in vocab.values()
+        len(entry) != columns + 1
+        for vocab in (scorer.words, scorer.chars)
+        for entry in vocab.values()
     ):
         raise ModelError(f"{where} is damaged: its weights do not match its classes")
     numbers = [
         value
         for vocab in (scorer.words, scorer.chars)
         for entry in vocab.values()
-        for value in (entry[0], *entry[1])
+        for value in entry
     ]
     if not all(math.isfinite(v) for v in (*numbers, *scorer.intercept)):
         raise ModelError(f"{where} is damaged: a weight is not a finite number")
@@ -400,7 +401,7 @@ def _merged(models: Sequence[Model]) -> Scorer:
 
     def side_by_side(vocabularies: list[dict[str, Entry]]) -> dict[str, Entry]:
         return {
-            gram: (entry[0], tuple(w for v in vocabularies for w in v[gram][1]))
+            gram: (entry[0], *(w for v in vocabularies for w in v[gram][1:]))
             for gram, entry in vocabularies[0].items()
         }
 

@@ -6,13 +6,13 @@ Pure functions of the mention. Sentiment is VADER's compound score, made for soc
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
 from complaintflow.rules.expressions import normalise_text
 from complaintflow.rules.language import Prior, identify
 from complaintflow.rules.mention import Mention
+from complaintflow.rules.sentiment import sentiment
 
 # Words and phrases that mark a problem or a complaint in customer posts, for any kind of
 # business. Matched as whole words on normalised text; a trailing * matches any ending.
@@ -48,49 +48,6 @@ _CUES = re.compile(
     )
     + r")(?= )"
 )
-
-
-@functools.cache
-def _analyzer() -> Any:
-    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer, SentiText
-
-    class Analyzer(SentimentIntensityAnalyzer):  # type: ignore[misc]
-        """VADER, minus its character-by-character emoji pass on posts without emoji.
-
-        That pass copies a post one character at a time to spell out its emoji; a post
-        without any comes out as it went in (stripped), so it is skipped. The scores are
-        VADER's own: tests compare them on every airline and X-CI tweet.
-        """
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.emoji_characters = frozenset(self.emojis)
-
-        def polarity_scores(self, text: str) -> dict[str, float]:
-            if not self.emoji_characters.isdisjoint(text):
-                return super().polarity_scores(text)  # type: ignore[no-any-return]
-            text = text.strip()
-            sentitext = SentiText(text)
-            words = sentitext.words_and_emoticons
-            last = len(words) - 1
-            sentiments: list[float] = []
-            for i, item in enumerate(words):
-                lowered = item.lower()
-                if lowered in BOOSTER_DICT or (
-                    i < last and lowered == "kind" and words[i + 1].lower() == "of"
-                ):
-                    sentiments.append(0)
-                    continue
-                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
-            sentiments = self._but_check(words, sentiments)
-            return self.score_valence(sentiments, text)  # type: ignore[no-any-return]
-
-    return Analyzer()
-
-
-def sentiment(text: str) -> float:
-    """VADER compound sentiment of `text`, from -1.0 (most negative) to 1.0."""
-    return float(_analyzer().polarity_scores(text)["compound"])
 
 
 def cue_words(normalised: str) -> int:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from complaintflow.rules.features import sentiment
+from complaintflow.rules.sentiment import sentiment
 from tests.support.paths import AIRLINE
 
 XCI = Path(AIRLINE).parent.parent / "xci" / "train.csv"

@@ -6,8 +6,9 @@ import pytest
 
 from complaintflow import compile_policy, triage
 from complaintflow.rules.expressions import normalise_text, text_in_scope
-from complaintflow.rules.features import cue_words, sentiment
+from complaintflow.rules.features import cue_words
 from complaintflow.rules.mention import Author, Customer, Mention, MentionError
+from complaintflow.rules.sentiment import sentiment
 from complaintflow.rules.triage import StepOutlook, Triage
 from tests.support.policies import SMALL_POLICY, small
 
