@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -299,6 +299,16 @@ class ExpressionEnv:
 SCORE_SCALE = 10000.0  # scores are rounded to 4 decimals, so 0.35 + 0.1 meets 0.45
 
 
+def _phrase_test(every: bool, needles: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether normalised text holds all (or any) of `needles`: for any, one regex search."""
+    if every:
+        return lambda text: all(n in text for n in needles)
+    if not needles:
+        return lambda text: False
+    search = re.compile("|".join(map(re.escape, needles))).search
+    return lambda text: search(text) is not None
+
+
 def round_score(total: float) -> float:
     """Clamp to 0..1 and round half up to 4 decimals, exactly as DecisionProgram does."""
     return math.floor(min(1.0, max(0.0, total)) * SCORE_SCALE + 0.5) / SCORE_SCALE
@@ -307,22 +317,18 @@ def round_score(total: float) -> float:
 class DecisionProgram:
     """A whole triage decision in one evaluation; None when any condition fails to evaluate."""
 
-    __slots__ = ("_expression", "_lists")
+    __slots__ = ("_expression", "_lists", "_tests")
 
     def __init__(self, expression: Any, lists: tuple[tuple[bool, tuple[str, ...]], ...]) -> None:
         self._expression = expression
         self._lists = lists
+        self._tests = tuple(_phrase_test(every, needles) for every, needles in lists)
 
     def run(
         self, values: dict[str, Any], normalised: str
     ) -> tuple[list[bool], float, int | None] | None:
         """Evaluate with `values` (changed in place) for text already normalised."""
-        values["cf_text"] = [
-            all(n in normalised for n in needles)
-            if every
-            else any(n in normalised for n in needles)
-            for every, needles in self._lists
-        ]
+        values["cf_text"] = [test(normalised) for test in self._tests]
         try:
             value = self._expression.eval(data=values)
         except RuntimeError:  # e.g. CEL's iteration budget: fail closed, one by one
