@@ -143,6 +143,18 @@ def test_evaluate_prints_what_the_policy_would_have_done(cli: Cli, tmp_path: Pat
     assert len(record["sweep"]) == 19
     opened = {r["threshold"]: r["opened"] for r in record["sweep"]}
     assert opened[0.05] >= opened[0.35] >= opened[0.95], "a higher threshold opens fewer cases"
+    assert "trained on" not in result.err
+
+
+def test_evaluate_says_when_the_data_is_what_a_model_learnt_from(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 60)
+    seen = data.rename(tmp_path / "train.csv")  # the shipped models name their training file
+    result = cli("evaluate", EXAMPLE_POLICY, seen)
+    assert result.code == 0, result.err
+    assert (
+        "note: classifier complaint was trained on a file named 'train.csv': on the texts a "
+        "model learnt from, these numbers flatter the policy" in result.err
+    )
 
 
 def test_evaluate_usage_errors(cli: Cli, tmp_path: Path) -> None:

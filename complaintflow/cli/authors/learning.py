@@ -12,6 +12,7 @@ from typing import Any
 from complaintflow.cli.common import OK, print_text
 from complaintflow.errors import CommandFailed, UsageError
 from complaintflow.rules.compiler import load_policy
+from complaintflow.rules.model import CompiledPolicy
 
 
 def register(commands: Any) -> None:
@@ -95,6 +96,17 @@ def _train(args: argparse.Namespace) -> int:
     return OK
 
 
+def _learnt_from(policy: CompiledPolicy, data: Path) -> list[str]:
+    """The policy's classifiers whose model was trained on a file named like `data`."""
+    from complaintflow.rules.classifiers import loaded
+
+    return [
+        ref.name
+        for ref in policy.classifiers
+        if (model := loaded(ref.sha256)) is not None and model.trained_on == data.name
+    ]
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import re
 
@@ -128,6 +140,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         print_text(json.dumps(result.to_dict(), indent=2))
     else:
         print_text(format_report(result, args.target_recall))
+    for name in _learnt_from(policy, args.data):
+        print(
+            f"note: classifier {name} was trained on a file named {args.data.name!r}: on the "
+            "texts a model learnt from, these numbers flatter the policy; measure it on "
+            "labelled history the model has not seen",
+            file=sys.stderr,
+        )
     if args.html:
         write_html(result, args.html)
         print(f"wrote {args.html}", file=sys.stderr)
