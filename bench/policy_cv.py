@@ -77,7 +77,7 @@ def measure(text: str, prepared: list[Fold], sweep: Sequence[float] = SWEEP) -> 
         policy = compile_policy(policy_for(text, fold), name=str(POLICY))
         shipped = next(t.value for t in policy.thresholds if t.name == "respond")
         base = Triage(policy)
-        values = [base.values(e.mention) for e in fold.examples]
+        values = base.values_many([e.mention for e in fold.examples])
         truth += [e.complaint for e in fold.examples]
         severe += [(e.severity or 0) >= 3 for e in fold.examples]
         for t in {*sweep, shipped}:

@@ -3,7 +3,8 @@
 Both run over the same real airline tweets in one process, one core, in alternating rounds;
 the ratio is (time to triage) / (time to run only the sentiment analyser). The analyser is
 complaintflow's (VADER's scores, computed faster); stock VADER is timed too, as the baseline
-the sentiment-only triage had. The example policy
+the sentiment-only triage had. Batches (Triage.decide_many, as evaluate and simulate run) are
+timed too. The example policy
 runs its trained classifiers; the same policy without them is measured too. Also reports the
 compile time of the example policy, the size of a compiled policy, and each shipped model's
 file size and load time.
@@ -58,6 +59,12 @@ def _timed(triage: Triage, mentions: list[Mention]) -> float:
     started = time.perf_counter()
     for mention in mentions:
         triage.decide(mention)
+    return time.perf_counter() - started
+
+
+def _timed_many(triage: Triage, mentions: list[Mention]) -> float:
+    started = time.perf_counter()
+    triage.decide_many(mentions)
     return time.perf_counter() - started
 
 
@@ -118,6 +125,11 @@ def main() -> int:
     stock_s = statistics.median(stock)
     print(f"stock VADER              {len(mentions) / stock_s:10,.0f} mentions/s")
     print(f"ratio triage/stock VADER {rules_s / stock_s:10.2f}")
+    batched = statistics.median(_timed_many(triage, mentions) for _ in range(args.rounds))
+    print(f"triage, batches          {len(mentions) / batched:10,.0f} mentions/s (decide_many)")
+    print(
+        f"ratio batches/baseline   {batched / base_s:10.2f}  (stock VADER: {batched / stock_s:.2f})"
+    )
     plain = Triage(_without_classifiers(policy))
     plain_s = statistics.median(_timed(plain, mentions) for _ in range(args.rounds))
     print(f"triage without models    {len(mentions) / plain_s:10,.0f} mentions/s")

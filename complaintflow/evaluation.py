@@ -161,7 +161,7 @@ def evaluate(
             f"the policy has no threshold {threshold_name!r} (it has: {', '.join(names)})"
         )
     base = Triage(policy)
-    prepared = [base.values(e.mention) for e in examples]
+    prepared = base.values_many([e.mention for e in examples])
     decisions = [
         base.decide_values(e.mention.id, dict(v), n)
         for e, (v, n) in zip(examples, prepared, strict=True)

@@ -60,12 +60,14 @@ def mention_values(
     normalised: str,
     brand_handles: tuple[str, ...] = (),
     prior: Prior | None = None,
+    *,
+    known: tuple[float, tuple[str, float]] | None = None,
 ) -> dict[str, Any]:
     """The values of the mention-scope CEL variables (see expressions.MENTION_VARIABLES).
 
     A post counts as addressed to the brand when ingest says so or when it @-mentions one of
     `brand_handles` (lowercase, without @); its language is identified with `prior` when
-    enrichment did not give it.
+    enrichment did not give it. `known` is (sentiment, language_of) computed already.
     """
     author = mention.author
     addressed = mention.addressed
@@ -73,8 +75,9 @@ def mention_values(
         lowered = mention.text.lower()
         addressed = any(f"@{handle}" in lowered for handle in brand_handles)
     customer = mention.customer
-    tone = mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
-    language, confidence = language_of(mention, prior)
+    if known is None:
+        known = tone_of(mention), language_of(mention, prior)
+    tone, (language, confidence) = known
     return {
         "mention.id": mention.id,
         "mention.platform": mention.platform,
@@ -101,6 +104,11 @@ def mention_values(
         "sentiment": tone,
         "channel": mention.platform,
     }
+
+
+def tone_of(mention: Mention) -> float:
+    """The mention's sentiment: enrichment's if given, else computed now."""
+    return mention.sentiment if mention.sentiment is not None else sentiment(mention.text)
 
 
 def language_of(mention: Mention, prior: Prior | None = None) -> tuple[str, float]:

@@ -4,9 +4,13 @@ the same value, and triage's one-evaluation path agrees with its condition-by-co
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from complaintflow.batch import read_mentions
 from complaintflow.rules.bindings import step_scope
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.expressions import (
@@ -18,7 +22,7 @@ from complaintflow.rules.expressions import (
 from complaintflow.rules.mention import Author, Customer, Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows.messages import CaseState, CaseStatus
-from tests.support.paths import EXAMPLE_POLICY
+from tests.support.paths import AIRLINE, EXAMPLE_POLICY
 
 POLICY = load_policy(EXAMPLE_POLICY)
 TRIAGE = Triage(POLICY)
@@ -134,3 +138,21 @@ def test_the_fast_and_the_slow_decision_agree(mention: Mention) -> None:
     slow = TRIAGE._decide_slowly(mention.id, dict(values), normalised)
     assert not fast.errors and not slow.errors
     assert (fast.score, fast.route, fast.held) == (slow.score, slow.route, slow.held)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        MENTIONS | MENTIONS.map(lambda m: dataclasses.replace(m, sentiment=None)), max_size=300
+    )
+)
+def test_a_batch_is_decided_as_each_mention_alone(mentions: list[Mention]) -> None:
+    assert TRIAGE.decide_many(mentions) == [TRIAGE.decide(m) for m in mentions]
+
+
+@pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data not present")
+def test_real_tweets_in_a_batch_are_decided_as_alone() -> None:
+    tweets = list(read_mentions(AIRLINE, text_column="text", id_column="tweet_id"))[:1500]
+    batch = TRIAGE.decide_many(tweets)
+    assert batch == [TRIAGE.decide(m) for m in tweets]
+    assert len({d.route for d in batch}) >= 3
