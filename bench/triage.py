@@ -134,6 +134,7 @@ def main() -> int:
     plain_s = statistics.median(_timed(plain, mentions) for _ in range(args.rounds))
     print(f"triage without models    {len(mentions) / plain_s:10,.0f} mentions/s")
     print(f"ratio without/baseline   {plain_s / base_s:10.2f}")
+    print(f"ratio with/without models{rules_s / plain_s:10.2f}  (what the classifiers add)")
     for path in sorted(MODELS.glob("*.cfmodel")):
         started = time.perf_counter()
         load_model(path, cached=False)
