@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from complaintflow.retraining import Group
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy, Threshold
 from complaintflow.rules.triage import Decision, Triage
@@ -153,34 +154,35 @@ def evaluate(
     sweep: Iterable[float] = SWEEP,
     severe_from: int = 3,
     misses: int = 10,
+    groups: Sequence[Group] | None = None,
 ) -> Evaluation:
-    """Triage every example with `policy` (and with each swept threshold) and measure it."""
+    """Triage every example with `policy` (and with each swept threshold) and measure it.
+
+    `groups` splits the examples among variants of the policy (see retraining.fold_policies):
+    each example is decided by the variant whose group holds it.
+    """
     names = [t.name for t in policy.thresholds]
     if threshold_name not in names:
         raise TrainingError(
             f"the policy has no threshold {threshold_name!r} (it has: {', '.join(names)})"
         )
-    base = Triage(policy)
-    prepared = base.values_many([e.mention for e in examples])
-    decisions = [
-        base.decide_values(e.mention.id, dict(v), n)
-        for e, (v, n) in zip(examples, prepared, strict=True)
-    ]
+    if groups is None:
+        groups = [(policy, list(range(len(examples))))]
+    prepared: list[tuple[dict[str, Any], str]] = [({}, "")] * len(examples)
+    for variant, members in groups:
+        found = Triage(variant).values_many([examples[i].mention for i in members])
+        for i, values in zip(members, found, strict=True):
+            prepared[i] = values
+    decisions = _decided(groups, examples, prepared)
     truth = [e.complaint for e in examples]
     opened = [d.route is not None for d in decisions]
     severe = [e.severity is not None and e.severity >= severe_from for e in examples]
     has_severity = any(e.severity is not None for e in examples)
-    rows = [
-        _sweep_row(
-            Triage(with_threshold(policy, threshold_name, value)),
-            value,
-            examples,
-            prepared,
-            truth,
-            severe if has_severity else None,
-        )
-        for value in sweep
-    ]
+    rows = []
+    for value in sweep:
+        swept = _decided(groups, examples, prepared, threshold_name, value)
+        at = [d.route is not None for d in swept]
+        rows.append(_sweep_row(value, at, truth, severe if has_severity else None))
     missed = [
         Miss(e, d)
         for e, d, o in zip(examples, decisions, opened, strict=True)
@@ -241,19 +243,31 @@ def _signal_stats(
     return stats
 
 
-def _sweep_row(
-    variant: Triage,
-    value: float,
+def _decided(
+    groups: Sequence[Group],
     examples: Sequence[Example],
     prepared: list[tuple[dict[str, Any], str]],
-    truth: list[bool],
-    severe: list[bool] | None,
+    threshold: str | None = None,
+    value: float = 0.0,
+) -> list[Decision]:
+    """Each example's decision by its group's policy (with `threshold` set to `value`)."""
+    decisions: list[Decision | None] = [None] * len(examples)
+    for variant, members in groups:
+        policy = variant if threshold is None else with_threshold(variant, threshold, value)
+        triage = Triage(policy)
+        for i in members:
+            values, normalised = prepared[i]
+            decisions[i] = triage.decide_values(examples[i].mention.id, dict(values), normalised)
+    undecided = [i for i, d in enumerate(decisions) if d is None]
+    if undecided:
+        raise ValueError(f"no group holds example {undecided[0]}")
+    return cast(list[Decision], decisions)
+
+
+def _sweep_row(
+    value: float, at: list[bool], truth: list[bool], severe: list[bool] | None
 ) -> SweepRow:
     """The scores with the swept threshold at `value` (severe recall when severities exist)."""
-    at = [
-        variant.decide_values(e.mention.id, dict(v), n).route is not None
-        for e, (v, n) in zip(examples, prepared, strict=True)
-    ]
     severe_total = sum(severe) if severe is not None else 0
     return SweepRow(
         value,

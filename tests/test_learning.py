@@ -1,18 +1,15 @@
 """`complaintflow train` and `evaluate` on real labelled tweets, and the example policy's floor.
 
-The quality floor is measured as bench/policy_cv.py does: five folds of X-CI, the example
-policy end to end, its models retrained inside each fold.
+The quality floor is measured as `evaluate --folds 5` (and bench/policy_cv.py) measures it:
+five folds of X-CI, the example policy end to end, its models retrained inside each fold.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -165,26 +162,43 @@ def test_evaluate_usage_errors(cli: Cli, tmp_path: Path) -> None:
     assert result.code == 1 and "no threshold 'respnd'" in result.err
 
 
-def _bench(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.heavy
-def test_example_policy_quality_floor_cross_validated(tmp_path: Path) -> None:
-    """Five folds; models retrained per fold; the whole example policy decides the held-out."""
-    bench = _bench("policy_cv")
-    examples = bench.read_examples(
-        XCI, text_column="text", label_column="label", severity_column="severity"
+def test_example_policy_quality_floor_cross_validated(cli: Cli) -> None:
+    """`evaluate --folds 5` on X-CI: the models retrained in each fold, the whole example
+    policy deciding the held-out fold as ingest decides it."""
+    result = cli(
+        "evaluate", EXAMPLE_POLICY, XCI, "--severity-column", "severity", "--folds", "5", "--json"
     )
-    prepared = bench.prepare(examples, 5, tmp_path)
-    result = bench.measure(EXAMPLE_POLICY.read_text(), prepared)
-    best = max(scores.f1 for scores, _ in result.at.values())
-    shipped, severe = result.at[result.shipped]
+    assert result.code == 0, result.err
+    assert "flatter" not in result.err  # measured on texts the models did not learn from
+    record = json.loads(result.out)
+    best = max(row["f1"] for row in record["sweep"])
+    shipped = next(row for row in record["sweep"] if row["threshold"] == 0.35)
     assert best >= 0.75, best
-    assert severe >= 0.90, severe
-    assert shipped.f1 >= 0.72, shipped
+    assert shipped["severe_recall"] >= 0.90, shipped
+    assert shipped["f1"] >= 0.72, shipped
+    assert record["f1"] == shipped["f1"], "the policy's own threshold is the shipped one"
+
+
+def test_evaluate_folds_says_what_it_needs(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 60)
+    result = cli("evaluate", EXAMPLE_POLICY, data, "--folds", "3")
+    assert result.code == 1
+    assert "classifier severity is a severity model: retraining it needs the severity" in (
+        result.err
+    )
+    result = cli("evaluate", EXAMPLE_POLICY, data, "--severity-column", "severity", "--folds", "1")
+    assert result.code == 1 and "--folds 1: use 2 to 60 folds" in result.err
+
+
+def test_evaluate_folds_measures_on_texts_the_models_did_not_learn_from(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data = _slice(tmp_path, 300)
+    args = ("evaluate", EXAMPLE_POLICY, data, "--severity-column", "severity", "--json")
+    seen = json.loads(cli(*args).out)  # the shipped models learnt from these very tweets
+    unseen = cli(*args, "--folds", "3")
+    assert unseen.code == 0, unseen.err
+    folded = json.loads(unseen.out)
+    assert folded["examples"] == seen["examples"] == 300
+    assert folded["f1"] < seen["f1"] - 0.05, (folded["f1"], seen["f1"])
