@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 
 from complaintflow.errors import PlatformError
+from complaintflow.walfile import write_ahead_log
 
 REFRESH_MARGIN = 120.0  # seconds before expiry at which a token is refreshed
 BUSY_TIMEOUT = 60.0  # how long a process waits for another one's refresh
@@ -90,7 +91,7 @@ class TokenStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        with contextlib.closing(self._connect()) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS tokens (platform TEXT PRIMARY KEY, "
                 "access_token TEXT NOT NULL, refresh_token TEXT NOT NULL, "
@@ -109,7 +110,7 @@ class TokenStore:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        write_ahead_log(db, BUSY_TIMEOUT)
         return db
 
     def load(self, platform: str) -> Tokens | None:

@@ -7,33 +7,13 @@ a commit is fsync'd (synchronous=FULL) before the store says a row is written.
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 from complaintflow.store.base import Backend, StoreError, StoreRejected, StoreUnavailable
+from complaintflow.walfile import write_ahead_log
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-def _write_ahead_log(connection: sqlite3.Connection) -> None:
-    """Switch the file to WAL, waiting for replicas that open a new store at the same time.
-
-    The switch takes the file's exclusive lock and SQLite answers "database is locked" at
-    once, without its busy handler, while another connection holds it; once a file is in WAL
-    (it stays so) the pragma takes no lock.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    pause = 0.005
-    while True:
-        try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.2)
 
 
 class SqliteBackend(Backend):
@@ -45,7 +25,7 @@ class SqliteBackend(Backend):
             path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
         )
         self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _write_ahead_log(self._connection)
+        write_ahead_log(self._connection, BUSY_TIMEOUT_MS / 1000)
         self._connection.execute("PRAGMA synchronous = FULL")
 
     def sql(self, statement: str) -> str:

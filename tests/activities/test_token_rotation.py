@@ -54,3 +54,26 @@ async def test_two_processes_refresh_against_rotation_without_a_lockout(
     assert state.refreshes >= 3, "the tokens did expire and rotate during the run"
     final = store.load("x")
     assert final is not None and final.refresh_token in state.refresh_tokens
+
+
+def test_workers_opening_a_new_token_store_together_all_start(tmp_path: Path) -> None:
+    """Switching a new file to WAL is refused at once while another opener holds the lock:
+    workers started together on a machine without a token store yet must wait, not fail."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def open_and_read(path: Path) -> None:
+        try:
+            assert TokenStore(path).load("x") is None
+        except BaseException as exc:  # collected: the assertion below names it
+            failures.append(exc)
+
+    for round_ in range(60):
+        path = tmp_path / f"tokens-{round_}.sqlite3"
+        threads = [threading.Thread(target=open_and_read, args=(path,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
