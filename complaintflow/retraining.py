@@ -55,10 +55,15 @@ def fold_policies(policy: CompiledPolicy, labels: Labels, k: int) -> list[Group]
         for number, held_out in enumerate(folds([int(c) for c in labels.complaints], k)):
             test = set(held_out)
             train = [i for i in range(len(labels.texts)) if i not in test]
-            refs = tuple(
-                _retrained(ref, models[ref.name], labels, train, Path(workdir) / f"{number}")
-                for ref in policy.classifiers
-            )
+            try:
+                refs = tuple(
+                    _retrained(ref, models[ref.name], labels, train, Path(workdir) / f"{number}")
+                    for ref in policy.classifiers
+                )
+            except TrainingError as exc:
+                raise TrainingError(
+                    f"fold {number + 1} of {k}: {exc}; use fewer folds or more labelled rows"
+                ) from None
             variant = dataclasses.replace(
                 policy, classifiers=refs, content_hash=f"{policy.content_hash}:fold{number}of{k}"
             )

@@ -142,6 +142,11 @@ def fit(
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise TrainingError(
+            f"a classifier needs examples of at least two classes; these are all {classes}"
+        )
     featuriser = featuriser or Featuriser(tone_word=True)
     tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
     blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
@@ -160,14 +165,20 @@ def fit(
     features = hstack(matrices).tocsr()
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
     model.fit(features, np.asarray(labels))
-    exported = _export(model.coef_, vocabularies)
+    coef, intercept = model.coef_, model.intercept_
+    if task != "complaint" and len(model.classes_) == 2:
+        # Two severity levels only: scikit-learn fits one column (the odds of the second);
+        # as softmax columns that is (0, z), which gives the same probabilities.
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([np.zeros_like(intercept), intercept])
+    exported = _export(coef, vocabularies)
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "task": task,
         "classes": [int(v) for v in model.classes_],
         "featuriser": featuriser.to_dict(),
-        "intercept": [round(float(v), 6) for v in model.intercept_],
+        "intercept": [round(float(v), 6) for v in intercept],
         "words": exported[0],
         "chars": exported[1],
         "trained_on": trained_on,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from complaintflow.rules.classifiers import load_model
 from tests.support.fixtures import CliResult
 from tests.support.paths import EXAMPLE_POLICY, ROOT
 
@@ -73,6 +74,24 @@ def test_train_severity_levels(cli: Cli, tmp_path: Path) -> None:
     )
     assert result.code == 0, result.err
     assert "classes [0, 1, 2, 3, 4]" in result.out
+
+
+def _two_levels(row: dict[str, str]) -> None:
+    row["severity"] = "3" if row["label"] == "1" else "0"
+
+
+def test_a_severity_model_of_two_levels_loads_and_scores(cli: Cli, tmp_path: Path) -> None:
+    data = _slice(tmp_path, 300, levels=_two_levels)
+    out = tmp_path / "sev2.cfmodel"
+    args = ("train", data, "--label-column", "severity", "--task", "severity")
+    result = cli(*args, "--out", out, "--folds", "0")
+    assert result.code == 0, result.err
+    assert "classes [0, 3]" in result.out
+    model = load_model(out)
+    worst = model.predict(model.featuriser.blocks("@acme charged twice, no refund, awful", -0.8))
+    calm = model.predict(model.featuriser.blocks("@acme thanks, lovely service", 0.9))
+    assert worst["_p3"] > calm["_p3"]
+    assert abs(worst["_p0"] + worst["_p3"] - 1.0) < 1e-9
 
 
 def _blank_second_text(row: dict[str, str]) -> None:
