@@ -15,6 +15,7 @@ from typing import Any
 
 from complaintflow.errors import BatchError as BatchError  # noqa: PLC0414 - re-exported
 from complaintflow.rules.mention import Author, Mention, MentionError
+from complaintflow.textfiles import utf8_lines
 
 # Recognised CSV columns -> Mention fields.
 _INT_COLUMNS = {
@@ -35,8 +36,11 @@ def read_mentions(
     """Mentions from a .csv or .jsonl file, in file order."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         yield from _jsonl(path)
-    else:
+        return
+    try:
         yield from _csv(path, text_column, id_column, platform)
+    except csv.Error as exc:
+        raise BatchError(f"{path}: not a CSV file the reader understands: {exc}") from None
 
 
 def count_rows(path: Path) -> int:
@@ -46,50 +50,48 @@ def count_rows(path: Path) -> int:
 
 
 def _jsonl(path: Path) -> Iterator[Mention]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield Mention.from_dict(json.loads(line))
-            except (json.JSONDecodeError, MentionError) as exc:
-                raise BatchError(f"{path}:{number}: {exc}") from None
+    for number, line in enumerate(utf8_lines(path, BatchError), 1):
+        if not line.strip():
+            continue
+        try:
+            yield Mention.from_dict(json.loads(line))
+        except (json.JSONDecodeError, MentionError) as exc:
+            raise BatchError(f"{path}:{number}: {exc}") from None
 
 
 def _csv(path: Path, text_column: str, id_column: str | None, platform: str) -> Iterator[Mention]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        if text_column not in columns:
-            raise BatchError(
-                f"{path}: no column {text_column!r} (columns: "
-                f"{', '.join(columns)}); choose one with --text-column"
-            )
-        if id_column is not None and id_column not in columns:
-            raise BatchError(f"{path}: no column {id_column!r}; choose one with --id-column")
-        author_column = next((c for c in _AUTHOR_COLUMNS if c in columns), None)
-        time_column = next((c for c in _TIME_COLUMNS if c in columns), None)
-        ints = {c: f for c, f in _INT_COLUMNS.items() if c in columns}
-        for number, row in enumerate(reader, 1):
-            text = (row.get(text_column) or "").replace("\r", " ")
-            values: dict[str, Any] = {}
-            for column, field in ints.items():
-                raw = (row.get(column) or "0").strip()
-                try:
-                    values[field] = max(0, int(float(raw)))
-                except ValueError:
-                    raise BatchError(
-                        f"{path}: row {number}: {column} = {raw!r} is not a number"
-                    ) from None
-            name = (row.get(author_column) or "") if author_column else ""
-            yield Mention(
-                id=(row.get(id_column) or str(number)) if id_column else str(number),
-                text=text,
-                platform=platform,
-                created_at=(row.get(time_column) or "") if time_column else "",
-                author=Author(handle=name, name=name),
-                # A stream of a brand's mentions: a post opening with @handle speaks to it.
-                addressed=text.lstrip().startswith("@"),
-                **values,
-            )
+    reader = csv.DictReader(utf8_lines(path, BatchError))
+    columns = reader.fieldnames or []
+    if text_column not in columns:
+        raise BatchError(
+            f"{path}: no column {text_column!r} (columns: "
+            f"{', '.join(columns)}); choose one with --text-column"
+        )
+    if id_column is not None and id_column not in columns:
+        raise BatchError(f"{path}: no column {id_column!r}; choose one with --id-column")
+    author_column = next((c for c in _AUTHOR_COLUMNS if c in columns), None)
+    time_column = next((c for c in _TIME_COLUMNS if c in columns), None)
+    ints = {c: f for c, f in _INT_COLUMNS.items() if c in columns}
+    for number, row in enumerate(reader, 1):
+        text = (row.get(text_column) or "").replace("\r", " ")
+        values: dict[str, Any] = {}
+        for column, field in ints.items():
+            raw = (row.get(column) or "0").strip()
+            try:
+                values[field] = max(0, int(float(raw)))
+            except ValueError:
+                raise BatchError(
+                    f"{path}: row {number}: {column} = {raw!r} is not a number"
+                ) from None
+        name = (row.get(author_column) or "") if author_column else ""
+        yield Mention(
+            id=(row.get(id_column) or str(number)) if id_column else str(number),
+            text=text,
+            platform=platform,
+            created_at=(row.get(time_column) or "") if time_column else "",
+            author=Author(handle=name, name=name),
+            # A stream of a brand's mentions: a post opening with @handle speaks to it.
+            addressed=text.lstrip().startswith("@"),
+            **values,
+        )

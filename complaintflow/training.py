@@ -20,6 +20,7 @@ from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.classifiers import FORMAT, FORMAT_VERSION, SEVERITY_LEVELS
 from complaintflow.rules.featuriser import Featuriser, char_grams
 from complaintflow.rules.sentiment import sentiment
+from complaintflow.textfiles import utf8_lines
 
 DEFAULT_C = 10.0
 MIN_DF = 2
@@ -49,46 +50,60 @@ def read_labelled(
     severity_column: str | None = None,
 ) -> Labelled:
     """Read and check a labelled CSV; raise TrainingError naming the column or row at fault."""
+    if not path.is_file():
+        raise TrainingError(f"cannot read {str(path)!r}: no such file")
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        return _labelled(path, text_column, label_column, task, id_column, severity_column)
+    except csv.Error as exc:
+        raise TrainingError(f"{path}: not a CSV file the reader understands: {exc}") from None
     except OSError as exc:
         raise TrainingError(f"cannot read {str(path)!r}: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        wanted = [text_column, label_column, *(c for c in (id_column, severity_column) if c)]
-        for column in wanted:
-            if column not in columns:
+
+
+def _labelled(
+    path: Path,
+    text_column: str,
+    label_column: str,
+    task: str,
+    id_column: str | None,
+    severity_column: str | None,
+) -> Labelled:
+    """The rows of the labelled CSV at `path`, checked (see read_labelled)."""
+    reader = csv.DictReader(utf8_lines(path, TrainingError))
+    columns = reader.fieldnames or []
+    wanted = [text_column, label_column, *(c for c in (id_column, severity_column) if c)]
+    for column in wanted:
+        if column not in columns:
+            raise TrainingError(
+                f"{path}: no column {column!r} (columns: {', '.join(columns) or 'none'})"
+            )
+    texts: list[str] = []
+    labels: list[int] = []
+    ids: list[str] = []
+    severities: list[int] = []
+    allowed = range(2) if task == "complaint" else range(SEVERITY_LEVELS)
+    for line, row in enumerate(reader, start=2):
+        text = (row.get(text_column) or "").strip()
+        if not text:
+            raise TrainingError(f"{path}:{line}: column {text_column!r} is empty")
+        raw = (row.get(label_column) or "").strip()
+        label = _label(raw)
+        if label is None or label not in allowed:
+            raise TrainingError(
+                f"{path}:{line}: label {raw!r} in column {label_column!r} is not one of "
+                f"{', '.join(str(v) for v in allowed)}"
+                + (" (or true/false, yes/no)" if task == "complaint" else "")
+            )
+        if severity_column:
+            level = _label((row.get(severity_column) or "").strip())
+            if level is None or not 0 <= level < SEVERITY_LEVELS:
                 raise TrainingError(
-                    f"{path}: no column {column!r} (columns: {', '.join(columns) or 'none'})"
+                    f"{path}:{line}: severity {row.get(severity_column)!r} is not 0..4"
                 )
-        texts: list[str] = []
-        labels: list[int] = []
-        ids: list[str] = []
-        severities: list[int] = []
-        allowed = range(2) if task == "complaint" else range(SEVERITY_LEVELS)
-        for line, row in enumerate(reader, start=2):
-            text = (row.get(text_column) or "").strip()
-            if not text:
-                raise TrainingError(f"{path}:{line}: column {text_column!r} is empty")
-            raw = (row.get(label_column) or "").strip()
-            label = _label(raw)
-            if label is None or label not in allowed:
-                raise TrainingError(
-                    f"{path}:{line}: label {raw!r} in column {label_column!r} is not one of "
-                    f"{', '.join(str(v) for v in allowed)}"
-                    + (" (or true/false, yes/no)" if task == "complaint" else "")
-                )
-            if severity_column:
-                level = _label((row.get(severity_column) or "").strip())
-                if level is None or not 0 <= level < SEVERITY_LEVELS:
-                    raise TrainingError(
-                        f"{path}:{line}: severity {row.get(severity_column)!r} is not 0..4"
-                    )
-                severities.append(level)
-            texts.append(text)
-            labels.append(label)
-            ids.append(row[id_column] if id_column else str(line))
+            severities.append(level)
+        texts.append(text)
+        labels.append(label)
+        ids.append(row[id_column] if id_column else str(line))
     if not texts:
         raise TrainingError(f"{path}: no labelled rows")
     present = sorted(set(labels))
