@@ -113,6 +113,20 @@ async def send(
         return {}
 
 
+async def send_bearer(
+    client: httpx.AsyncClient, base_url: str, method: str, path: str, token: str, **request: Any
+) -> Any:
+    """`send` to `base_url + path` with a bearer token, naming the call METHOD path."""
+    return await send(
+        client,
+        method,
+        base_url + path,
+        what=f"{method} {path}",
+        headers={"Authorization": f"Bearer {token}"},
+        **request,
+    )
+
+
 async def after_refresh(call: Awaitable[Any]) -> Any:
     """A call made with a just-refreshed token. A 401 now means the new token expired on the
     way (a short lifetime under load): retried after a second, a bounded number of times (a

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import send, with_token
+from complaintflow.activities.base import send_bearer, with_token
 from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
 from complaintflow.rules.platform_spec import BadId, checked_id
@@ -33,17 +33,8 @@ class GoogleBusinessAdapter:
                 retryable=False,
             )
         return await with_token(
-            self.tokens, lambda token: self._send(method, path, token, **kwargs)
-        )
-
-    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
-        return await send(
-            self.client,
-            method,
-            self.url + path,
-            what=f"{method} {path}",
-            headers={"Authorization": f"Bearer {token}"},
-            **kwargs,
+            self.tokens,
+            lambda token: send_bearer(self.client, self.url, method, path, token, **kwargs),
         )
 
     async def reply(self, request: ActionRequest) -> ActionResult:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import may_have_run_before, send
+from complaintflow.activities.base import may_have_run_before, send_bearer
 from complaintflow.errors import PlatformError
 from complaintflow.rules.platform_spec import BadId, checked_id
 from complaintflow.workflows.messages import ActionRequest, ActionResult
@@ -37,14 +37,8 @@ class MetaAdapter:
         self.page_id = page_id
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await send(
-            self.client,
-            method,
-            self.url + path,
-            what=f"{method} {path}",
-            failure=failure,
-            headers={"Authorization": f"Bearer {self.token}"},
-            **kwargs,
+        return await send_bearer(
+            self.client, self.url, method, path, self.token, failure=failure, **kwargs
         )
 
     async def reply(self, request: ActionRequest) -> ActionResult:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import may_have_run_before, send, with_token
+from complaintflow.activities.base import may_have_run_before, send_bearer, with_token
 from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
 from complaintflow.rules.mention import Author, Mention
@@ -65,14 +65,8 @@ class XAdapter:
         )
 
     async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
-        return await send(
-            self.client,
-            method,
-            self.url + path,
-            what=f"{method} {path}",
-            reason=reason,
-            headers={"Authorization": f"Bearer {token}"},
-            **kwargs,
+        return await send_bearer(
+            self.client, self.url, method, path, token, reason=reason, **kwargs
         )
 
     async def reply(self, request: ActionRequest) -> ActionResult:

@@ -16,17 +16,22 @@ from tests.support.paths import EXAMPLE_POLICY, ROOT
 XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"
 
 
-async def test_edits_are_applied_or_refused(tmp_path: Path, env: WorkflowEnvironment) -> None:
-    path = tmp_path / "policy.yaml"
-    text = EXAMPLE_POLICY.read_text()
+def _ingest_of(env: WorkflowEnvironment, path: Path, text: str) -> Ingest:
+    """Ingest serving the policy `text`, written to `path` (which the tests then edit)."""
     path.write_text(text)
-    ingest = Ingest(
+    return Ingest(
         env.client,
         load_policy(path),
         task_queue="q",
         secrets=IngestSecrets(),
-        decision_log=tmp_path / "d.jsonl",
+        decision_log=path.parent / "d.jsonl",
     )
+
+
+async def test_edits_are_applied_or_refused(tmp_path: Path, env: WorkflowEnvironment) -> None:
+    path = tmp_path / "policy.yaml"
+    text = EXAMPLE_POLICY.read_text()
+    ingest = _ingest_of(env, path, text)
     seen = reload_once(path, ingest, "")
     assert ingest.policy.version == 1
 
@@ -58,14 +63,7 @@ async def test_the_watcher_survives_bad_edits_and_takes_the_next_good_one(
 
     path = tmp_path / "policy.yaml"
     text = EXAMPLE_POLICY.read_text()
-    path.write_text(text)
-    ingest = Ingest(
-        env.client,
-        load_policy(path),
-        task_queue="q",
-        secrets=IngestSecrets(),
-        decision_log=tmp_path / "d.jsonl",
-    )
+    ingest = _ingest_of(env, path, text)
     watcher = asyncio.create_task(watch_policy(path, ingest, interval=0.02))
     await asyncio.sleep(0.1)  # it has read the file as it is now
     try:
@@ -103,16 +101,8 @@ async def test_a_changed_model_is_a_changed_policy(
     for name in ("complaint", "severity"):
         shutil.copy(models / f"{name}.cfmodel", tmp_path / f"{name}.cfmodel")
     path = tmp_path / "policy.yaml"
-    path.write_text(
-        EXAMPLE_POLICY.read_text().replace('"builtin:complaint"', '"complaint.cfmodel"')
-    )
-    ingest = Ingest(
-        env.client,
-        load_policy(path),
-        task_queue="q",
-        secrets=IngestSecrets(),
-        decision_log=tmp_path / "d.jsonl",
-    )
+    text = EXAMPLE_POLICY.read_text().replace('"builtin:complaint"', '"complaint.cfmodel"')
+    ingest = _ingest_of(env, path, text)
     first = ingest.policy.content_hash
     seen = reload_once(path, ingest, "")
     assert ingest.policy.content_hash == first
