@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from complaintflow.evaluation import SWEEP, Evaluation, evaluate, read_examples
-from complaintflow.retraining import Labels, fold_policies
+from complaintflow.retraining import fold_policies
 from complaintflow.rules.compiler import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,17 +29,12 @@ def cross_validated(k: int = 5) -> Evaluation:
     examples = read_examples(
         XCI, text_column="text", label_column="label", severity_column="severity"
     )
-    labels = Labels(
-        [e.mention.text for e in examples],
-        [e.complaint for e in examples],
-        [e.severity for e in examples],
-    )
     shipped = next(t.value for t in policy.thresholds if t.name == "respond")
     return evaluate(
         policy,
         examples,
         sweep=sorted({*SWEEP, shipped}),
-        groups=fold_policies(policy, labels, k),
+        groups=fold_policies(policy, examples, k),
     )
 
 

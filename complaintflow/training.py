@@ -115,10 +115,15 @@ def _labelled(
     return Labelled(texts, labels, ids, severities if severity_column else None)
 
 
+def pack_model(data: Mapping[str, Any]) -> bytes:
+    """A model's data as the bytes of its file: gzip JSON, byte-for-byte reproducible."""
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return gzip.compress(text, compresslevel=9, mtime=0)
+
+
 def dump_model(data: Mapping[str, Any], path: Path) -> str:
     """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256."""
-    text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    packed = gzip.compress(text, compresslevel=9, mtime=0)
+    packed = pack_model(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(packed)
     return hashlib.sha256(packed).hexdigest()

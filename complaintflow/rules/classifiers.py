@@ -231,6 +231,11 @@ def load_model(path: Path, *, cached: bool = True) -> Model:
         raise ModelError(f"model file {str(path)!r} does not exist") from None
     except OSError as exc:
         raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+    return load_packed(packed, str(path), cached=cached)
+
+
+def load_packed(packed: bytes, source: str, *, cached: bool = True) -> Model:
+    """Check the bytes of a model file (named `source` in errors) and load them."""
     sha256 = hashlib.sha256(packed).hexdigest()
     known = _LOADED.get(sha256)
     if known is not None and cached:
@@ -239,10 +244,10 @@ def load_model(path: Path, *, cached: bool = True) -> Model:
         data = json.loads(gzip.decompress(packed))
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError):
         raise ModelError(
-            f"{str(path)!r} is not a complaintflow model (not gzip-compressed JSON); "
+            f"{source!r} is not a complaintflow model (not gzip-compressed JSON); "
             "make one with `complaintflow train`"
         ) from None
-    model = _checked(data, sha256, str(path))
+    model = _checked(data, sha256, source)
     _LOADED[sha256] = model
     return model
 

@@ -106,20 +106,18 @@ def _train(args: argparse.Namespace) -> int:
 
 def _learnt_from(policy: CompiledPolicy, data: Path) -> list[str]:
     """The policy's classifiers whose model was trained on a file named like `data`."""
-    from complaintflow.rules.classifiers import loaded
+    from complaintflow.rules.triage import classifiers_for
 
-    return [
-        ref.name
-        for ref in policy.classifiers
-        if (model := loaded(ref.sha256)) is not None and model.trained_on == data.name
-    ]
+    classifiers = classifiers_for(policy)
+    models = classifiers.models if classifiers is not None else {}
+    return [name for name, model in models.items() if model.trained_on == data.name]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     import re
 
     from complaintflow.evaluation import evaluate, format_report, read_examples, write_html
-    from complaintflow.retraining import Labels, fold_policies
+    from complaintflow.retraining import fold_policies
     from complaintflow.training import TrainingError
 
     policy = load_policy(args.policy)
@@ -138,12 +136,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
         groups = None
         if args.folds:
-            labels = Labels(
-                [e.mention.text for e in examples],
-                [e.complaint for e in examples],
-                [e.severity for e in examples],
-            )
-            groups = fold_policies(policy, labels, args.folds)
+            groups = fold_policies(policy, examples, args.folds)
         result = evaluate(
             policy,
             examples,
