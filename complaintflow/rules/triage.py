@@ -116,11 +116,7 @@ class Triage:
 
     def values(self, mention: Mention) -> tuple[dict[str, Any], str]:
         """The route-scope variable values (without score/signals) and normalised text."""
-        normalised = normalise_text(mention.text)
-        values = mention_values(mention, normalised, self.handles, self.prior)
-        if self.classifiers is not None:
-            values.update(self.classifiers.values(mention.text, values["sentiment"]))
-        return values, normalised
+        return self.values_many((mention,))[0]
 
     def values_many(self, mentions: Sequence[Mention]) -> list[tuple[dict[str, Any], str]]:
         """`values` of each mention, computed stage by stage over chunks of them.
