@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -55,16 +56,9 @@ def _sample() -> list[Mention]:
     ]
 
 
-def _timed(triage: Triage, mentions: list[Mention]) -> float:
+def _seconds(run: Callable[[], object]) -> float:
     started = time.perf_counter()
-    for mention in mentions:
-        triage.decide(mention)
-    return time.perf_counter() - started
-
-
-def _timed_many(triage: Triage, mentions: list[Mention]) -> float:
-    started = time.perf_counter()
-    triage.decide_many(mentions)
+    run()
     return time.perf_counter() - started
 
 
@@ -102,36 +96,32 @@ def main() -> int:
     sentiment(texts[0])  # load the lexicon outside the timings
     triage.decide(mentions[0])
     stock_vader = SentimentIntensityAnalyzer().polarity_scores
-    baseline, stock, rules = [], [], []
+    plain = Triage(_without_classifiers(policy))
+    runs: dict[str, Callable[[], object]] = {
+        "baseline": lambda: [sentiment(text) for text in texts],
+        "stock": lambda: [stock_vader(text) for text in texts],
+        "triage": lambda: [triage.decide(mention) for mention in mentions],
+        "batches": lambda: triage.decide_many(mentions),
+        "plain": lambda: [plain.decide(mention) for mention in mentions],
+    }
+    timings: dict[str, list[float]] = {name: [] for name in runs}
     gc.collect()
-    for _ in range(args.rounds):
-        started = time.perf_counter()
-        for text in texts:
-            sentiment(text)
-        baseline.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        for text in texts:
-            stock_vader(text)
-        stock.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        for mention in mentions:
-            triage.decide(mention)
-        rules.append(time.perf_counter() - started)
-    base_s, rules_s = statistics.median(baseline), statistics.median(rules)
+    for _ in range(args.rounds):  # alternating, so a busy moment of the machine hits all
+        for name, run in runs.items():
+            timings[name].append(_seconds(run))
+    median = {name: statistics.median(seconds) for name, seconds in timings.items()}
+    base_s, rules_s, stock_s = median["baseline"], median["triage"], median["stock"]
+    batched, plain_s = median["batches"], median["plain"]
     print(f"mentions                 {len(mentions)}")
     print(f"baseline (sentiment)     {len(mentions) / base_s:10,.0f} mentions/s")
     print(f"triage (example policy)  {len(mentions) / rules_s:10,.0f} mentions/s")
     print(f"ratio triage/baseline    {rules_s / base_s:10.2f}  (aim <= 2.5)")
-    stock_s = statistics.median(stock)
     print(f"stock VADER              {len(mentions) / stock_s:10,.0f} mentions/s")
     print(f"ratio triage/stock VADER {rules_s / stock_s:10.2f}")
-    batched = statistics.median(_timed_many(triage, mentions) for _ in range(args.rounds))
     print(f"triage, batches          {len(mentions) / batched:10,.0f} mentions/s (decide_many)")
     print(
         f"ratio batches/baseline   {batched / base_s:10.2f}  (stock VADER: {batched / stock_s:.2f})"
     )
-    plain = Triage(_without_classifiers(policy))
-    plain_s = statistics.median(_timed(plain, mentions) for _ in range(args.rounds))
     print(f"triage without models    {len(mentions) / plain_s:10,.0f} mentions/s")
     print(f"ratio without/baseline   {plain_s / base_s:10.2f}")
     print(f"ratio with/without models{rules_s / plain_s:10.2f}  (what the classifiers add)")
