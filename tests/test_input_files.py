@@ -3,9 +3,9 @@ answer is the rows or an error that names the file and line, never a traceback."
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,16 +32,24 @@ BODIES = (
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def _write(suffix: str, content: bytes) -> Path:
-    path = Path(tempfile.mkdtemp()) / f"input{suffix}"
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the generated files (each example overwrites the last)."""
+    return tmp_path_factory.mktemp("inputs")
+
+
+def _write(folder: Path, suffix: str, content: bytes) -> Path:
+    path = folder / f"input{suffix}"
     path.write_bytes(content)
     return path
 
 
 @SETTINGS
 @given(HEADERS, BODIES)
-def test_a_labelled_file_reads_or_says_where_it_is_wrong(header: bytes, body: bytes) -> None:
-    path = _write(".csv", header + body)
+def test_a_labelled_file_reads_or_says_where_it_is_wrong(
+    folder: Path, header: bytes, body: bytes
+) -> None:
+    path = _write(folder, ".csv", header + body)
     try:
         examples = read_examples(
             path, text_column="text", label_column="label", severity_column="severity"
@@ -55,9 +63,9 @@ def test_a_labelled_file_reads_or_says_where_it_is_wrong(header: bytes, body: by
 @SETTINGS
 @given(st.sampled_from([".csv", ".jsonl"]), HEADERS, BODIES)
 def test_a_mentions_file_reads_or_says_where_it_is_wrong(
-    suffix: str, header: bytes, body: bytes
+    folder: Path, suffix: str, header: bytes, body: bytes
 ) -> None:
-    path = _write(suffix, (header if suffix == ".csv" else b"") + body)
+    path = _write(folder, suffix, (header if suffix == ".csv" else b"") + body)
     try:
         mentions = list(read_mentions(path))
     except BatchError as exc:
@@ -66,8 +74,8 @@ def test_a_mentions_file_reads_or_says_where_it_is_wrong(
         assert all(isinstance(m.text, str) for m in mentions)
 
 
-def test_a_latin_1_file_is_named_with_its_line() -> None:
-    path = _write(".csv", b'text,label\n"ok",0\n"caf\xe9 broken",1\n')
+def test_a_latin_1_file_is_named_with_its_line(folder: Path) -> None:
+    path = _write(folder, ".csv", b'text,label\n"ok",0\n"caf\xe9 broken",1\n')
     try:
         read_examples(path, text_column="text", label_column="label")
     except TrainingError as exc:
