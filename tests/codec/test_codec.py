@@ -13,19 +13,14 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow import compile_policy
-from complaintflow.cases import open_case
 from complaintflow.codec import CodecError, EncryptionCodec, Keyring, data_converter
 from complaintflow.codec_server import create_codec_app
 from complaintflow.devkit.serve import serving
 from complaintflow.rules.mention import Author
-from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
-from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import CaseState, SupervisorAction
-from tests.support.cases import complaint, pending, until
+from complaintflow.workflows.messages import CaseState
+from tests.support.cases import approve, complaint, open_, pending, until
 from tests.support.platform import Platform
-from tests.support.policies import CASES_POLICY as POLICY
 
 OLD, NEW = Keyring.new_key_text("2026-05"), Keyring.new_key_text("2026-11")
 TEXT = "@AcmeCares my Zanzibar kettle arrived broken, I want a refund"
@@ -98,29 +93,19 @@ async def raw_case(dev: WorkflowEnvironment, keys: Keyring | None) -> bytes:
     client = await Client.connect(
         dev.client.service_client.config.target_host, data_converter=data_converter(keys)
     )
-    policy = compile_policy(POLICY)
     thread = f"enc-{uuid.uuid4().hex[:8]}"
     mention = complaint(
         id=thread, thread_id=thread, text=TEXT, author=Author(id="991", handle=HANDLE, name=NAME)
     )
     queue = f"codec-{thread}"
     async with build_worker(client, activities=Platform().activities(), task_queue=queue):
-        handle = await open_case(
-            client,
-            mention=mention,
-            decision=Triage(policy).decide(mention),
-            policy=policy,
-            task_queue=queue,
-        )
-        typed = client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
-        state: CaseState = await until(typed, pending("reply_acknowledge"))
+        handle = await open_(client, queue, mention)
+        state: CaseState = await until(handle, pending("reply_acknowledge"))
         assert NAME in (state.pending.draft if state.pending else ""), (
             "the draft is readable with the keys"
         )
-        await typed.execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
-        )
-        await until(typed, lambda s: bool(s.first_response_at))
+        await approve(handle, "reply_acknowledge")
+        await until(handle, lambda s: bool(s.first_response_at))
     raw = dev.client.get_workflow_handle(handle.id)  # no codec: what the server holds
     history = await raw.fetch_history()
     description = await raw.describe()

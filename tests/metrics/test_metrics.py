@@ -11,20 +11,15 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow import compile_policy, load_policy
-from complaintflow.cases import open_case
+from complaintflow import load_policy
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, create_app
-from complaintflow.rules.triage import Triage
 from complaintflow.store import open_store
 from complaintflow.worker import DATA_CONVERTER, build_worker
-from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import SupervisorAction
-from tests.support.cases import complaint, pending, until
+from tests.support.cases import approve, complaint, open_, pending, until
 from tests.support.helpers import free_port
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
-from tests.support.policies import CASES_POLICY as POLICY
 from tests.support.webhooks import SECRETS, post_x, x_event
 
 
@@ -86,24 +81,14 @@ async def test_the_worker_exports_sdk_metrics_and_activity_outcomes(
     client = await Client.connect(
         dev.client.service_client.config.target_host, data_converter=DATA_CONVERTER, runtime=runtime
     )
-    policy = compile_policy(POLICY)
     thread = f"m-{uuid.uuid4().hex[:8]}"
     mention = complaint(id=thread, thread_id=thread)
     queue = f"metrics-{thread}"
     async with build_worker(client, activities=Platform().activities(), task_queue=queue):
-        handle = await open_case(
-            client,
-            mention=mention,
-            decision=Triage(policy).decide(mention),
-            policy=policy,
-            task_queue=queue,
-        )
-        typed = client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
-        await until(typed, pending("reply_acknowledge"))
-        await typed.execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
-        )
-        await until(typed, lambda s: bool(s.first_response_at))
+        handle = await open_(client, queue, mention)
+        await until(handle, pending("reply_acknowledge"))
+        await approve(handle, "reply_acknowledge")
+        await until(handle, lambda s: bool(s.first_response_at))
         async with httpx.AsyncClient() as http:
             text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     found = samples(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
@@ -42,12 +42,14 @@ Handle = WorkflowHandle[CaseWorkflow, object]
 
 
 async def open_(
-    env: WorkflowEnvironment, queue: str, mention: Mention, policy_text: str = POLICY
+    env: WorkflowEnvironment | Client, queue: str, mention: Mention, policy_text: str = POLICY
 ) -> Handle:
+    """Triage `mention` with the policy and open its case on `queue`."""
     policy = compile_policy(policy_text)
     decision = Triage(policy).decide(mention)
+    client = env.client if isinstance(env, WorkflowEnvironment) else env
     return await open_case(
-        env.client, mention=mention, decision=decision, policy=policy, task_queue=queue
+        client, mention=mention, decision=decision, policy=policy, task_queue=queue
     )
 
 

@@ -9,13 +9,9 @@ import sys
 
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow import compile_policy
-from complaintflow.cases import open_case
-from complaintflow.rules.triage import Triage
 from complaintflow.workflows.messages import CaseState
-from tests.support.cases import complaint
+from tests.support.cases import complaint, open_
 from tests.support.platform import Platform
-from tests.support.policies import CASES_POLICY as POLICY
 
 
 def cli(dev: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
@@ -32,16 +28,9 @@ def cli(dev: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str
 
 async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironment) -> None:
     platform = Platform()
-    policy = compile_policy(POLICY)
     mention = complaint(id="cli-1", thread_id="cli-1")
     async with platform.worker(dev.client, "cli"):
-        handle = await open_case(
-            dev.client,
-            mention=mention,
-            decision=Triage(policy).decide(mention),
-            policy=policy,
-            task_queue="cli",
-        )
+        handle = await open_(dev, "cli", mention)
         for _ in range(100):  # visibility is eventually consistent
             listed = await asyncio.to_thread(cli, dev, "cases", "--awaiting-approval")
             if "case-x-cli-1" in listed.stdout:

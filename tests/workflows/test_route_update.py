@@ -15,7 +15,7 @@ from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
-from tests.support.cases import finish, open_, pending, until
+from tests.support.cases import ME, complaint, finish, open_, pending, until
 from tests.support.platform import Platform
 
 POLICY = textwrap.dedent(
@@ -64,18 +64,16 @@ POLICY = textwrap.dedent(
       curt: "Noted."
     """
 )
-ME = "dana"
 
 
 def spanish(**changes: object) -> Mention:
-    values: dict[str, object] = {
+    spoken: dict[str, object] = {
         "id": "es-1",
         "text": "@AcmeCares mi pedido nunca llegó y nadie responde, quiero mi reembolso",
         "thread_id": "es-1",
         "author": Author(id="88", handle="lucia", name="Lucía", followers=90),
     }
-    values.update(changes)
-    return Mention(**values)  # type: ignore[arg-type]  # test data, checked by the dataclass
+    return complaint(**{**spoken, **changes})
 
 
 async def details(handle: object) -> str:

@@ -12,14 +12,10 @@ import sys
 
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow import compile_policy
-from complaintflow.cases import open_case
-from complaintflow.rules.triage import Triage
 from complaintflow.signatures import sign
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
-from tests.support.cases import complaint, pending, until
-from tests.support.policies import CASES_POLICY as POLICY
+from tests.support.cases import approve, complaint, open_, pending, until
 from tests.support.receiver import receiver
 
 
@@ -41,19 +37,9 @@ async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvir
             text=True,
         )
         try:
-            policy = compile_policy(POLICY)
-            mention = complaint(id="w-1", thread_id="w-1")
-            handle = await open_case(
-                dev.client,
-                mention=mention,
-                decision=Triage(policy).decide(mention),
-                policy=policy,
-                task_queue="proc",
-            )
+            handle = await open_(dev, "proc", complaint(id="w-1", thread_id="w-1"))
             await until(handle, pending("reply_acknowledge"))
-            await handle.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
-            )
+            await approve(handle, "reply_acknowledge")
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
             await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
             final: CaseState = await handle.result()  # type: ignore[assignment]
