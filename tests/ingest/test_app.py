@@ -14,7 +14,15 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow.ingest.app import Ingest
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.support.webhooks import BRAND_X, hex_signature, post_x, x_event, x_signature
+from tests.support.webhooks import (
+    BRAND_X,
+    feed_comment,
+    hex_signature,
+    page_delivery,
+    post_x,
+    x_event,
+    x_signature,
+)
 
 
 class TestAccepting:
@@ -64,31 +72,13 @@ class TestAccepting:
         self, service: tuple[httpx.AsyncClient, Ingest]
     ) -> None:
         http, _ = service
-        meta = json.dumps(
-            {
-                "object": "page",
-                "entry": [
-                    {
-                        "id": "104000000000001",
-                        "changes": [
-                            {
-                                "field": "feed",
-                                "value": {
-                                    "item": "comment",
-                                    "verb": "add",
-                                    "comment_id": "104_1",
-                                    "post_id": "104_0",
-                                    "parent_id": "104_0",
-                                    "message": "Wrong item delivered AGAIN. Refund please",
-                                    "from": {"id": "888", "name": "Chris"},
-                                    "created_time": 1795000000,
-                                },
-                            }
-                        ],
-                    }
-                ],
-            }
-        ).encode()
+        comment = feed_comment(
+            "104_1",
+            "Wrong item delivered AGAIN. Refund please",
+            post_id="104_0",
+            created_time=1795000000,
+        )
+        meta = json.dumps(page_delivery("104000000000001", comment)).encode()
         answer = await http.post(
             "/webhooks/meta",
             content=meta,

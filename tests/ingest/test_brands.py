@@ -3,8 +3,6 @@ account; an account no policy owns is counted and answered 2xx without a case.""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -25,7 +23,7 @@ from complaintflow.store import open_store
 from tests.support.hostile import hostile_body, signed
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.policies import SMALL_POLICY
-from tests.support.webhooks import SECRETS, post_x, x_event
+from tests.support.webhooks import SECRETS, feed_comment, hex_signature, post_x, x_event
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
 ACME_X, ACME_PAGE, NORTHWIND_PAGE = "1111", "2222", "104000000000001"
@@ -68,25 +66,11 @@ async def deployment(
 
 
 def meta_comment(page: str, comment: str, text: str) -> dict[str, object]:
-    return {
-        "id": page,
-        "time": 1764000000,
-        "changes": [
-            {
-                "field": "feed",
-                "value": {
-                    "item": "comment",
-                    "verb": "add",
-                    "comment_id": comment,
-                    "post_id": f"{page}_1",
-                    "parent_id": f"{page}_1",
-                    "message": text,
-                    "created_time": 1764000000,
-                    "from": {"id": "555", "name": "Jo"},
-                },
-            }
-        ],
-    }
+    """One delivery entry: a new comment on `page`'s post."""
+    change = feed_comment(
+        comment, text, post_id=f"{page}_1", author=("555", "Jo"), created_time=1764000000
+    )
+    return {"id": page, "time": 1764000000, "changes": [change]}
 
 
 async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
@@ -128,7 +112,7 @@ async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
             ],
         }
     ).encode()
-    signature = "sha256=" + hmac.new(b"meta-secret", body, hashlib.sha256).hexdigest()
+    signature = hex_signature(body, "meta-secret")
     answer = await http.post(
         "/webhooks/meta", content=body, headers={"x-hub-signature-256": signature}
     )

@@ -15,26 +15,22 @@ import structlog
 
 from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.normalise import content_id, from_generic
-from tests.support.webhooks import hex_signature, x_event, x_signature
+from tests.support.webhooks import feed_comment, hex_signature, x_event, x_signature
 
 PAGE = "104"
 
 
 def page_comment(comment_id: str, message: str | None, **extra: object) -> dict[str, object]:
-    value: dict[str, object] = {
-        "from": {"id": "888", "name": "Chris D"},
-        "post": {"status_type": "added_photos", "is_published": True, "id": f"{PAGE}_1"},
-        "post_id": f"{PAGE}_1",
-        "comment_id": comment_id,
-        "created_time": 1795000000,
-        "item": "comment",
-        "parent_id": f"{PAGE}_1",
-        "verb": "add",
+    """A new comment on the page's photo post, with the fields the feed reference shows."""
+    return feed_comment(
+        comment_id,
+        message,
+        post_id=f"{PAGE}_1",
+        author=("888", "Chris D"),
+        post={"status_type": "added_photos", "is_published": True, "id": f"{PAGE}_1"},
+        created_time=1795000000,
         **extra,
-    }
-    if message is not None:
-        value["message"] = message
-    return {"field": "feed", "value": value}
+    )
 
 
 async def post_meta(http: httpx.AsyncClient, body: dict[str, object]) -> httpx.Response:

@@ -21,7 +21,7 @@ from complaintflow.workflows.messages import CaseStatus, CustomerContact, Superv
 from tests.support.cases import pending, until
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import emulated_worker
-from tests.support.webhooks import hex_signature
+from tests.support.webhooks import feed_comment, hex_signature, page_delivery
 
 PAGE = "104000000000001"
 
@@ -58,30 +58,13 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
             ),
             serving(ingest_app(ingest)) as ingest_url,
         ):
-            body = json.dumps(
-                {
-                    "object": "page",
-                    "entry": [
-                        {
-                            "id": PAGE,
-                            "changes": [
-                                {
-                                    "field": "feed",
-                                    "value": {
-                                        "item": "comment",
-                                        "verb": "add",
-                                        "comment_id": f"{PAGE}_1_77",
-                                        "post_id": f"{PAGE}_1",
-                                        "parent_id": f"{PAGE}_1",
-                                        "message": "Wrong item delivered AGAIN, I want a refund",
-                                        "from": {"id": "888", "name": "Chris D"},
-                                    },
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ).encode()
+            comment = feed_comment(
+                f"{PAGE}_1_77",
+                "Wrong item delivered AGAIN, I want a refund",
+                post_id=f"{PAGE}_1",
+                author=("888", "Chris D"),
+            )
+            body = json.dumps(page_delivery(PAGE, comment)).encode()
             async with httpx.AsyncClient() as http:
                 answer = await http.post(
                     f"{ingest_url}/webhooks/meta",

@@ -21,7 +21,7 @@ from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
-from tests.support.webhooks import SECRETS, x_event
+from tests.support.webhooks import SECRETS, feed_comment, page_delivery, x_event
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable"
 REMARK = "nice van today lol"
@@ -66,21 +66,8 @@ def body_for(route: str, mention_id: str, text: str) -> bytes:
     if route == "x":
         return json.dumps(x_event(numeric, text)).encode()
     if route == "meta":
-        change = {
-            "field": "feed",
-            "value": {
-                "item": "comment",
-                "verb": "add",
-                "comment_id": f"104_0_{numeric}",
-                "post_id": "104_0",
-                "parent_id": "104_0",
-                "message": text,
-                "from": {"id": "888", "name": "Chris"},
-            },
-        }
-        return json.dumps(
-            {"object": "page", "entry": [{"id": "104", "changes": [change]}]}
-        ).encode()
+        change = feed_comment(f"104_0_{numeric}", text, post_id="104_0")
+        return json.dumps(page_delivery("104", change)).encode()
     return json.dumps({"id": mention_id, "platform": "x", "text": text, "addressed": True}).encode()
 
 

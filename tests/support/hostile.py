@@ -9,31 +9,23 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.support.webhooks import hex_signature, x_event, x_signature
+from tests.support.webhooks import (
+    feed_comment,
+    hex_signature,
+    page_delivery,
+    x_event,
+    x_signature,
+)
 
-META_COMMENT: dict[str, Any] = {
-    "object": "page",
-    "entry": [
-        {
-            "id": "104000000000001",
-            "changes": [
-                {
-                    "field": "feed",
-                    "value": {
-                        "item": "comment",
-                        "verb": "add",
-                        "comment_id": "104_9",
-                        "post_id": "104_0",
-                        "parent_id": "104_0",
-                        "message": "Wrong item delivered AGAIN. Refund please",
-                        "from": {"id": "888", "name": "Chris"},
-                        "created_time": 1795000000,
-                    },
-                }
-            ],
-        }
-    ],
-}
+META_COMMENT: dict[str, Any] = page_delivery(
+    "104000000000001",
+    feed_comment(
+        "104_9",
+        "Wrong item delivered AGAIN. Refund please",
+        post_id="104_0",
+        created_time=1795000000,
+    ),
+)
 GENERIC: dict[str, Any] = {"id": "g-1", "platform": "instagram", "text": "broken, refund?"}
 
 

@@ -38,6 +38,35 @@ def x_event(tweet_id: str, text: str, *, user_id: str = "777") -> dict[str, obje
     }
 
 
+def feed_comment(
+    comment_id: str,
+    message: str | None,
+    *,
+    post_id: str,
+    author: tuple[str, str] = ("888", "Chris"),
+    **extra: object,
+) -> dict[str, object]:
+    """One change of a Page's `feed` field announcing a new comment on `post_id` (Meta
+    webhooks, Page feed); `message` None is a comment without text (a photo)."""
+    value: dict[str, object] = {
+        "item": "comment",
+        "verb": "add",
+        "comment_id": comment_id,
+        "post_id": post_id,
+        "parent_id": post_id,
+        "from": {"id": author[0], "name": author[1]},
+        **extra,
+    }
+    if message is not None:
+        value["message"] = message
+    return {"field": "feed", "value": value}
+
+
+def page_delivery(page: str, *changes: object, **entry: object) -> dict[str, object]:
+    """A Meta `page` webhook delivery: one entry for `page` holding `changes`."""
+    return {"object": "page", "entry": [{"id": page, **entry, "changes": list(changes)}]}
+
+
 def x_signature(body: bytes, secret: str = "x-secret") -> str:
     return (
         "sha256="
