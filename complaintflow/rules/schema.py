@@ -183,12 +183,15 @@ def _pattern(
 def _range(
     error: ValidationError, path: NodePath, schema: dict[str, Any], value: Any
 ) -> _Said | None:
-    kind = error.validator
+    kind = str(error.validator)
     return _Said(
         path,
         f"{_show(value)} is out of range{_where(path)}",
-        f"write a number {'>=' if kind == 'minimum' else '<='} {schema.get(str(kind))}",
+        f"write a number {_BOUNDS[kind]} {schema.get(kind)}",
     )
+
+
+_BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
 
 
 def _empty(
@@ -235,6 +238,8 @@ _WORDINGS: dict[str, _Wording] = {
     "pattern": _pattern,
     "minimum": _range,
     "maximum": _range,
+    "exclusiveMinimum": _range,
+    "exclusiveMaximum": _range,
     "minProperties": _empty,
     "maxProperties": _many_kinds,
     "minItems": _empty,

@@ -87,7 +87,9 @@ class TestPrior:
         assert policy.unread is not None and policy.unread.prior == 0.999
         bad = READS_EN.replace("{playbook: standard}", "{playbook: standard, prior: 1}")
         errors = [m for s, m in diagnostics(policy_file, bad) if s == "error"]
-        assert len(errors) == 1 and "prior" in errors[0], errors
+        assert errors == ["1 is out of range in unread.prior"]
+        (refused,) = check_file(policy_file(bad)).diagnostics
+        assert refused.hint == "write a number < 1"
 
 
 class TestTriage:
