@@ -28,7 +28,7 @@ from temporalio.client import Client
 
 from complaintflow import load_policy
 from complaintflow.activities.credentials import TokenStore
-from complaintflow.cases import list_cases, open_case
+from complaintflow.cases import case_key, list_cases, open_case
 from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import (
@@ -145,7 +145,9 @@ async def approve(client: Client, emulator: EmulatorState, n: int) -> float:
     mention = complaint(n)
     before = len(emulator.posts)
     started = time.perf_counter()
-    handle = client.get_workflow_handle_for(CaseWorkflow.run, f"case-x-{mention.id}")
+    handle = client.get_workflow_handle_for(
+        CaseWorkflow.run, case_key(mention, "northwind-social-care")
+    )
     answer = await handle.execute_update(
         CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="bench")
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import re
 from datetime import datetime
 
@@ -27,12 +28,24 @@ from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow, initial_search_attributes
 from complaintflow.workflows.messages import CaseInput, CaseState, SupervisorAction, ThreadUpdate
 
+_PLAIN = re.compile(r"[A-Za-z0-9._-]{1,200}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def case_key(mention: Mention) -> str:
-    """The stable workflow id of the case for a mention's thread: one case per thread."""
-    return f"case-{mention.platform}-{_UNSAFE.sub('_', mention.thread)}"
+def key_part(value: str) -> str:
+    """`value` as part of a workflow id: itself when plain; otherwise made plain and followed
+    by `~` and a hash of the original, so that two different values never share a key."""
+    if _PLAIN.fullmatch(value):
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{_UNSAFE.sub('_', value)[:100]}~{digest}"
+
+
+def case_key(mention: Mention, brand: str) -> str:
+    """The stable workflow id of a brand's case for a mention's thread: one case per thread and
+    brand (`case-x-123@acme`). A part never holds `@` or `~` unless hashed, so keys of
+    different (brand, platform, thread) never collide."""
+    return f"case-{mention.platform}-{key_part(mention.thread)}@{key_part(brand)}"
 
 
 async def open_case(
@@ -46,7 +59,7 @@ async def open_case(
     """Start the thread's case, or signal it if it is already running (signal-with-start)."""
     if decision.playbook is None:
         raise ValueError("a throwaway remark does not open a case")
-    case = CaseInput.of(case_key(mention), mention, decision, policy)
+    case = CaseInput.of(case_key(mention, policy.name), mention, decision, policy)
     values = initial_search_attributes(case)
     keys = {k.name: k for k in search.ALL}
     attributes = TypedSearchAttributes(

@@ -45,7 +45,10 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
             if "20 cases" in listed:
                 break
             time.sleep(0.2)
-        assert "case-x-1880000000000000003" in listed and "awaiting_approval" in listed
+        assert (
+            "case-x-1880000000000000003@northwind-social-care" in listed
+            and "awaiting_approval" in listed
+        )
         emulator = next(line.split()[1] for line in lines if line.startswith("Emulator"))
         approved = subprocess.run(
             [
@@ -53,7 +56,7 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
                 "-m",
                 "complaintflow",
                 "approve",
-                "case-x-1880000000000000003",
+                "case-x-1880000000000000003@northwind-social-care",
                 "reply_acknowledge",
                 "--by",
                 "dana",

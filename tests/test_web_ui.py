@@ -30,7 +30,8 @@ FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-CASE = "case-x-1880000000000000003"
+THREAD = "1880000000000000003"
+CASE = f"case-x-{THREAD}@northwind-social-care"
 
 
 @pytest.mark.skipif(
@@ -82,7 +83,7 @@ def test_supervisor_approves_a_reply_in_the_web_ui(
             page.screenshot(path=SHOTS / "4-approved.png")
             browser.close()
 
-        thread = CASE.removeprefix("case-x-")
+        thread = THREAD
         for _ in range(100):
             posts = httpx.get(f"{emulator}/_emulator/state", timeout=5).json()["posts"]
             replies = [p for p in posts if p["in_reply_to"] == thread]
@@ -101,7 +102,7 @@ SPANISH = {
     "text": "@NorthwindCares mi pedido nunca llegó y nadie responde, quiero mi reembolso",
     "author": {"handle": "lucia_m", "name": "Lucía", "followers": 80, "id": "2900000099"},
 }
-TRIAGED = "case-x-1880000000000000099"
+TRIAGED = "case-x-1880000000000000099@northwind-social-care"
 
 
 @pytest.mark.skipif(

@@ -36,11 +36,18 @@ class TestAccepting:
         assert answer.status_code == 200
         assert answer.json() == {
             "accepted": 1,
-            "cases": ["case-x-1881"],
+            "cases": ["case-x-1881@northwind-social-care"],
             "logged": [],
-            "decisions": [{"id": "1881", "route": "respond", "score": 1.0, "case": "case-x-1881"}],
+            "decisions": [
+                {
+                    "id": "1881",
+                    "route": "respond",
+                    "score": 1.0,
+                    "case": "case-x-1881@northwind-social-care",
+                }
+            ],
         }
-        handle = env.client.get_workflow_handle("case-x-1881")
+        handle = env.client.get_workflow_handle("case-x-1881@northwind-social-care")
         state: CaseState = await handle.query(CaseWorkflow.state_query)
         assert state.mentions == ["1881"] and state.platform == "x"
         remark = await post_x(http, x_event("1882", "nice van today lol"))
@@ -55,9 +62,9 @@ class TestAccepting:
         event = x_event("1883", "@NorthwindCares my order never arrived, I want a refund")
         for _ in range(3):
             assert (await post_x(http, event)).status_code == 200
-        state: CaseState = await env.client.get_workflow_handle("case-x-1883").query(
-            CaseWorkflow.state_query
-        )
+        state: CaseState = await env.client.get_workflow_handle(
+            "case-x-1883@northwind-social-care"
+        ).query(CaseWorkflow.state_query)
         assert state.mentions == ["1883"]
 
     async def test_the_brands_own_posts_are_ignored(
@@ -84,7 +91,7 @@ class TestAccepting:
             content=meta,
             headers={"x-hub-signature-256": hex_signature(meta, "meta-secret")},
         )
-        assert answer.json()["cases"] == ["case-facebook-104_1"]
+        assert answer.json()["cases"] == ["case-facebook-104_1@northwind-social-care"]
         generic = json.dumps(
             {
                 "id": "g1",

@@ -85,7 +85,8 @@ async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
     acme = await post_x(http, acme_event)
     assert northwind.json()["policies"] == [names["northwind"]]
     assert acme.json()["policies"] == [names["acme"]]
-    assert northwind.json()["cases"] == ["case-x-4101"] and acme.json()["cases"] == ["case-x-4102"]
+    assert northwind.json()["cases"] == [f"case-x-4101@{names['northwind']}"]
+    assert acme.json()["cases"] == [f"case-x-4102@{names['acme']}"]
 
     stranger = {**x_event("4103", COMPLAINT), "for_user_id": "999"}
     unknown = await post_x(http, stranger)
@@ -96,7 +97,7 @@ async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
     assert await brands.brands[0].ingest.store.case_for("x", "4103") is None
 
     only_acme = await list_cases(dev.client, policy=names["acme"])
-    assert [row.case_id for row in only_acme] == ["case-x-4102"]
+    assert [row.case_id for row in only_acme] == [f"case-x-4102@{names['acme']}"]
 
 
 async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
@@ -118,7 +119,7 @@ async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
     )
     assert answer.status_code == 200, answer.text
     assert sorted(answer.json()["policies"]) == sorted(names.values())
-    assert answer.json()["cases"] == [f"case-facebook-{NORTHWIND_PAGE}_1"]
+    assert answer.json()["cases"] == [f"case-facebook-{NORTHWIND_PAGE}_1@{names['northwind']}"]
     assert answer.json()["logged"] == [f"{ACME_PAGE}_2"]
     forged = await http.post(
         "/webhooks/meta", content=body, headers={"x-hub-signature-256": "sha256=00"}

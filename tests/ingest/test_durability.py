@@ -50,9 +50,9 @@ async def test_a_webhook_redelivered_after_its_case_closed_opens_no_second_case(
         first = ingest_on(env, queue, url)
         async with serving(create_app(first)) as base, httpx.AsyncClient(base_url=base) as http:
             opened = (await post_x(http, event)).json()
-            assert opened["cases"] == ["case-x-2101"]
+            assert opened["cases"] == ["case-x-2101@northwind-social-care"]
         await first.store.close()
-        handle = env.client.get_workflow_handle("case-x-2101")
+        handle = env.client.get_workflow_handle("case-x-2101@northwind-social-care")
         first_run = (await handle.describe()).run_id
         await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
         await handle.result()
@@ -68,10 +68,10 @@ async def test_a_webhook_redelivered_after_its_case_closed_opens_no_second_case(
         "id": "2101",
         "route": "respond",
         "score": opened["decisions"][0]["score"],
-        "case": "case-x-2101",
+        "case": "case-x-2101@northwind-social-care",
         "redelivered": True,
     }
-    latest = await env.client.get_workflow_handle("case-x-2101").describe()
+    latest = await env.client.get_workflow_handle("case-x-2101@northwind-social-care").describe()
     assert latest.run_id == first_run, "no second run of the thread's case"
     assert latest.status == WorkflowExecutionStatus.COMPLETED
     assert len(platform.calls) == alerts_before, "no second alert, no second reply"

@@ -83,7 +83,7 @@ async def test_a_batch_takes_its_good_entries_and_reports_one_that_can_never_be_
     body = json.dumps(good).encode()
     answer = await http.post("/webhooks/x", content=body, headers=signed("x", body))
     assert answer.status_code == 200, answer.text
-    assert answer.json()["cases"] == ["case-x-1880000000000000077"]
+    assert answer.json()["cases"] == ["case-x-1880000000000000077@northwind-social-care"]
     assert ["is not a x id" in problem for problem in answer.json()["skipped"]] == [True]
 
     bad["tweet_create_events"] = [bad_tweet]
@@ -91,7 +91,7 @@ async def test_a_batch_takes_its_good_entries_and_reports_one_that_can_never_be_
     answer = await http.post("/webhooks/x", content=body, headers=signed("x", body))
     assert answer.status_code == 400
     assert "is not a x id" in answer.json()["error"]
-    handle = ingest.client.get_workflow_handle("case-x-1880000000000000078")
+    handle = ingest.client.get_workflow_handle("case-x-1880000000000000078@northwind-social-care")
     try:
         await handle.describe()
     except RPCError:

@@ -76,11 +76,14 @@ async def test_polled_mentions_become_cases_once(
             await handle.terminate("test over")
         await platforms.client.aclose()
         await forwarder.client.aclose()
-    for case_id in ("case-x-9000000101", "case-x-9000000104"):
+    for case_id in (
+        "case-x-9000000101@northwind-social-care",
+        "case-x-9000000104@northwind-social-care",
+    ):
         description = await env.client.get_workflow_handle(case_id).describe()
         assert description.workflow_type == "CaseWorkflow"
     with pytest.raises(RPCError):
-        await env.client.get_workflow_handle("case-x-9000000102").describe()
+        await env.client.get_workflow_handle("case-x-9000000102@northwind-social-care").describe()
     logged = (tmp_path / "decisions.jsonl").read_text().splitlines()
     assert len(logged) == 1 and "9000000102" in logged[0], "each mention handled once"
     assert emulator.calls.count("x.mentions") >= 3, "a 503 was retried, then polled again"

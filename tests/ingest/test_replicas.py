@@ -144,7 +144,9 @@ async def test_two_replicas_and_redeliveries_give_one_case_and_one_row_each(
     assert answers == {200: len(deliveries) - COPIES, 400: COPIES}, answers
     sent = [(tweet, text) for tweet, text in sent if tweet.isdigit()]  # what was accepted
 
-    complaints = sorted(f"case-x-{t}" for t, text in sent if text == COMPLAINT)
+    complaints = sorted(
+        f"case-x-{t}@northwind-social-care" for t, text in sent if text == COMPLAINT
+    )
     remarks = Counter(t for t, text in sent if text == REMARK)
     runs = [e.id async for e in temporal.client.list_workflows(f'TaskQueue="{queue}"')]
     assert sorted(runs) == complaints, "one case, one run, per complaint"

@@ -61,8 +61,12 @@ async def test_serve_accepts_a_signed_webhook(dev: WorkflowEnvironment, tmp_path
                 content=body,
                 headers={"x-twitter-webhooks-signature": x_signature(body)},
             )
-            assert answer.status_code == 200 and answer.json()["cases"] == ["case-x-1999"]
-        description = await dev.client.get_workflow_handle("case-x-1999").describe()
+            assert answer.status_code == 200 and answer.json()["cases"] == [
+                "case-x-1999@northwind-social-care"
+            ]
+        description = await dev.client.get_workflow_handle(
+            "case-x-1999@northwind-social-care"
+        ).describe()
         assert description.workflow_type == "CaseWorkflow"
     finally:
         server.send_signal(signal.SIGTERM)

@@ -99,7 +99,9 @@ async def test_burst_while_the_worker_is_down(dev: WorkflowEnvironment, tmp_path
     complaint_ids = {tweet for n, (tweet, _) in enumerate(bodies) if n in complaints}
     remark_ids = {tweet for tweet, _ in bodies} - complaint_ids
     cases = [e.id async for e in dev.client.list_workflows(f'TaskQueue="{queue}"')]
-    assert sorted(cases) == sorted(f"case-x-{tweet}" for tweet in complaint_ids), "one case each"
+    assert sorted(cases) == sorted(f"case-x-{tweet}@automatic" for tweet in complaint_ids), (
+        "one case each"
+    )
     lines = [
         json.loads(line)
         for replica in replicas

@@ -153,7 +153,9 @@ async def test_serve_logs_no_secret_and_no_customer_words(
         ("1991", f"[customer text: {len(words['1991'])} chars]", "[customer text: 4 chars]"),
         ("1992", f"[customer text: {len(words['1992'])} chars]", "[customer text: 4 chars]"),
     ]
-    assert triaged[0]["case_id"] == "case-x-1991" and triaged[1]["route"] is None
+    assert (
+        triaged[0]["case_id"] == "case-x-1991@northwind-social-care" and triaged[1]["route"] is None
+    )
     assert "ingest.bad_signature" in [e["event"] for e in events]
     for text in [*words.values(), "jo_r", *secrets.values()]:
         assert text not in stderr

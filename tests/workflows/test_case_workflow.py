@@ -43,7 +43,7 @@ class TestHappyPath:
         reply = complaint(thread_id="b-100")  # a reply in a conversation the brand started
         async with platform.worker(env.client, queue):
             handle = await open_(env, queue, reply)
-            assert handle.id == case_key(reply) == "case-x-b-100"
+            assert handle.id == case_key(reply, "cases") == "case-x-b-100@cases"
             waiting = await until(handle, pending("reply_acknowledge"))
             assert waiting.status is CaseStatus.AWAITING_APPROVAL
             assert waiting.pending is not None
@@ -74,7 +74,7 @@ class TestHappyPath:
         ]
         first_reply, dm = platform.of(REPLY)[0], platform.of(DM)[0]
         assert (first_reply.platform, first_reply.thread_id) == ("x", "b-100")
-        assert dm.text == "Please email care@acme.example and quote case-x-b-100."
+        assert dm.text == "Please email care@acme.example and quote case-x-b-100@cases."
         assert platform.of(REPLY)[1].text == "Glad we could sort this out, Jo."
         assert final.status is CaseStatus.CLOSED and final.closed_reason == "resolved"
         assert final.resolved and final.contacted and final.ticket_id.startswith("open_ticket")
@@ -199,7 +199,7 @@ class TestTimeouts:
         assert final.sla_breached
         assert "SLA breached" in [e.what for e in final.audit]
         alerts = [r for r in platform.of(registry.NOTIFY) if r.target == "#leads"]
-        assert len(alerts) == 1 and "SLA breached on case case-x-t-sla" in alerts[0].text
+        assert len(alerts) == 1 and "SLA breached on case case-x-t-sla@cases" in alerts[0].text
         assert final.priority == "high"
 
     async def test_customer_never_makes_contact(

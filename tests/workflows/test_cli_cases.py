@@ -33,13 +33,13 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
         handle = await open_(dev, "cli", mention)
         for _ in range(100):  # visibility is eventually consistent
             listed = await asyncio.to_thread(cli, dev, "cases", "--awaiting-approval")
-            if "case-x-cli-1" in listed.stdout:
+            if "case-x-cli-1@cases" in listed.stdout:
                 break
             await asyncio.sleep(0.1)
         assert listed.returncode == 0, listed.stderr
-        row = next(line for line in listed.stdout.splitlines() if "case-x-cli-1" in line)
+        row = next(line for line in listed.stdout.splitlines() if "case-x-cli-1@cases" in line)
         assert row.split()[:6] == [
-            "case-x-cli-1",
+            "case-x-cli-1@cases",
             "awaiting_approval",
             "x",
             "0.50",
@@ -47,7 +47,7 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
             "normal",
         ]
         refused = await asyncio.to_thread(
-            cli, dev, "approve", "case-x-cli-1", "reply", "--by", "dana"
+            cli, dev, "approve", "case-x-cli-1@cases", "reply", "--by", "dana"
         )
         assert refused.returncode == 1
         assert refused.stderr.strip() == (
@@ -55,14 +55,14 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
             '"reply_acknowledge" is: send {"step": "reply_acknowledge", ...}'
         )
         approved = await asyncio.to_thread(
-            cli, dev, "approve", "case-x-cli-1", "reply_acknowledge", "--by", "dana"
+            cli, dev, "approve", "case-x-cli-1@cases", "reply_acknowledge", "--by", "dana"
         )
         assert approved.returncode == 0, approved.stderr
         assert approved.stdout.strip() == "reply_acknowledge approved by dana"
         closed = await asyncio.to_thread(
-            cli, dev, "close", "case-x-cli-1", "--by", "dana", "--note", "test over"
+            cli, dev, "close", "case-x-cli-1@cases", "--by", "dana", "--note", "test over"
         )
-        assert closed.stdout.strip() == "case case-x-cli-1 closed"
+        assert closed.stdout.strip() == "case case-x-cli-1@cases closed"
         final: CaseState = await handle.result()  # type: ignore[assignment]
         assert final.closed_reason == "test over"
         missing = await asyncio.to_thread(cli, dev, "resolve", "case-x-nope", "--by", "dana")

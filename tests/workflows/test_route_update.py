@@ -95,8 +95,8 @@ class TestRoute:
             )
             [alert] = platform.of(registry.NOTIFY)
             assert alert.text == (
-                "Case case-x-es-1 in 'es': @AcmeCares mi pedido nunca llegó y nadie responde, "
-                "quiero mi reembolso"
+                "Case case-x-es-1@reads-english in 'es': @AcmeCares mi pedido nunca llegó y "
+                "nadie responde, quiero mi reembolso"
             )
             shown = await details(handle)
             assert "Language: **es**" in shown
@@ -104,7 +104,7 @@ class TestRoute:
             result = await handle.execute_update(
                 CaseWorkflow.route, SupervisorAction(playbook="standard", by=ME)
             )
-            assert result == "case case-x-es-1 routed to standard by dana"
+            assert result == "case case-x-es-1@reads-english routed to standard by dana"
             routed = await until(handle, pending("reply_acknowledge"))
             assert routed.playbook == "standard" and routed.route == "routed by dana"
             assert routed.pending is not None
@@ -194,7 +194,7 @@ async def test_a_supervisor_routes_a_case_from_the_terminal(dev: WorkflowEnviron
         handle = await open_(dev, "route", spanish(id="cli-es", thread_id="cli-es"), POLICY)
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_ROUTE)
         refused = await asyncio.to_thread(
-            cli, dev, "route", "case-x-cli-es", "curt", "--by", "dana"
+            cli, dev, "route", "case-x-cli-es@reads-english", "curt", "--by", "dana"
         )
         assert refused.returncode == 1
         assert refused.stderr.strip() == (
@@ -202,10 +202,12 @@ async def test_a_supervisor_routes_a_case_from_the_terminal(dev: WorkflowEnviron
             "version; use one of standard, or answer by hand and close the case"
         )
         routed = await asyncio.to_thread(
-            cli, dev, "route", "case-x-cli-es", "standard", "--by", "dana"
+            cli, dev, "route", "case-x-cli-es@reads-english", "standard", "--by", "dana"
         )
         assert routed.returncode == 0, routed.stderr
-        assert routed.stdout.strip() == "case case-x-cli-es routed to standard by dana"
+        assert (
+            routed.stdout.strip() == "case case-x-cli-es@reads-english routed to standard by dana"
+        )
         waiting = await until(handle, pending("reply_acknowledge"))
         assert waiting.pending is not None and waiting.pending.draft.startswith("Lo sentimos")
         await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))

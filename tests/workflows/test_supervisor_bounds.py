@@ -183,7 +183,7 @@ async def test_a_flood_keeps_the_state_bounded_and_the_case_answering(
         assert all(len(e.detail) <= 500 for e in current.audit)
         assert len(current.events) == 3
         assert await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME)) == (
-            "case case-x-flood-0 closed"
+            "case case-x-flood-0@cases closed"
         )
         final = await finish(env, handle)
         assert final.status is CaseStatus.CLOSED
@@ -280,7 +280,7 @@ async def test_a_thread_that_keeps_growing_continues_as_new(
         )
         assert (await handle.describe()).run_id != first_run
         assert current.mention_count == 120, "the state came along"
-        assert current.case_id == "case-x-grow-0"
+        assert current.case_id == "case-x-grow-0@cases"
         assert platform.names().count("notify") == 1, "the step before was not run again"
         await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
