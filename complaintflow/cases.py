@@ -21,12 +21,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow.codec import converter_from_environment
 from complaintflow.errors import ComplaintflowError
+from complaintflow.rules.features import is_thanks
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow, initial_search_attributes
-from complaintflow.workflows.messages import CaseInput, CaseState, SupervisorAction, ThreadUpdate
+from complaintflow.workflows.case.visibility import start_details, start_summary
+from complaintflow.workflows.messages import (
+    MAX_CASE_TEXT,
+    MAX_THREAD_TEXT,
+    CaseInput,
+    CaseState,
+    SupervisorAction,
+    ThreadUpdate,
+)
 
 _PLAIN = re.compile(r"[A-Za-z0-9._-]{1,200}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -59,45 +68,39 @@ async def open_case(
     """Start the thread's case, or signal it if it is already running (signal-with-start)."""
     if decision.playbook is None:
         raise ValueError("a throwaway remark does not open a case")
-    case = CaseInput.of(case_key(mention, policy.name), mention, decision, policy)
+    case = CaseInput.of(
+        case_key(mention, policy.name), _clipped(mention, MAX_CASE_TEXT), decision, policy
+    )
     values = initial_search_attributes(case)
     keys = {k.name: k for k in search.ALL}
     attributes = TypedSearchAttributes(
         [SearchAttributePair(keys[name], value) for name, value in values.items()]
     )
-    author = mention.author.handle or mention.author.name or "?"
-    first_words = " ".join(mention.text.split())[:80]
     handle: WorkflowHandle[CaseWorkflow, object] = await client.start_workflow(
         CaseWorkflow.run,
         case,
         id=case.case_id,
         task_queue=task_queue,
         search_attributes=attributes,
-        static_summary=f"{mention.platform} · @{author} · {decision.score} · "
-        f"{decision.route}: {first_words}",
-        static_details=_details(mention, decision, policy),
+        static_summary=start_summary(mention, decision),
+        static_details=start_details(mention, decision, policy),
         start_signal="thread_update",
-        start_signal_args=[ThreadUpdate(mention, decision)],
+        start_signal_args=[thread_post(mention, decision)],
     )
     return handle
 
 
-def _details(mention: Mention, decision: Decision, policy: CompiledPolicy) -> str:
-    held = ", ".join(decision.held) or "none"
-    return "\n".join(
-        [
-            f"**{mention.platform}** post `{mention.id}` by @{mention.author.handle} "
-            f"({mention.author.followers} followers), thread `{mention.thread}`",
-            "",
-            *(f"> {line}" for line in mention.text.splitlines()),
-            "",
-            f"Language **{decision.language or 'unknown'}** "
-            f"(confidence {decision.language_confidence:.2f}).",
-            f"Score **{decision.score}** from signals: {held}.",
-            f"Route **{decision.route}** → playbook **{decision.playbook}**, "
-            f"policy {policy.label}.",
-        ]
-    )
+def thread_post(mention: Mention, decision: Decision | None) -> ThreadUpdate:
+    """A post for its thread's case. What the case reads of it is read here, where the text
+    arrives; the workflow takes the result and a bounded text (its activations stay small
+    whatever was written)."""
+    return ThreadUpdate(_clipped(mention, MAX_THREAD_TEXT), decision, thanks=is_thanks(mention))
+
+
+def _clipped(mention: Mention, limit: int) -> Mention:
+    if len(mention.text) <= limit:
+        return mention
+    return dataclasses.replace(mention, text=mention.text[:limit])
 
 
 DEFAULT_ADDRESS = "localhost:7233"

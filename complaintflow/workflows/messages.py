@@ -79,12 +79,24 @@ class CaseInput:
         return parse_policy(self.policy_json)
 
 
+# The longest text a case keeps of its complaint (X's long posts reach 25,000 characters)
+# and of a later post in its thread (the case shows only the first 120): a workflow activation
+# must do small, bounded work whatever a customer wrote.
+MAX_CASE_TEXT = 25_000
+MAX_THREAD_TEXT = 1_000
+
+
 @dataclasses.dataclass(frozen=True)
 class ThreadUpdate:
-    """A later post in the complaint's thread (or the first one, via signal-with-start)."""
+    """A later post in the complaint's thread (or the first one, via signal-with-start).
+
+    `thanks` is read from the post where it arrives (ingest), never in the workflow: scanning
+    customer text there costs time in every activation. None: sent by an older ingest.
+    """
 
     mention: Mention
     decision: Decision | None = None
+    thanks: bool | None = None
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.cases import case_key, open_case
+from complaintflow.cases import case_key, open_case, thread_post
 from complaintflow.rules.mention import Author
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows import registry
@@ -284,7 +284,7 @@ class TestThread:
             thanks = complaint(
                 id="ty-2", thread_id="ty-1", text="@AcmeCares thanks, all sorted now! great service"
             )
-            await handle.signal(CaseWorkflow.thread_update, ThreadUpdate(thanks))
+            await handle.signal(CaseWorkflow.thread_update, thread_post(thanks, None))
             thanked = await until(handle, lambda s: s.thanked)
             assert "customer said thanks" in [e.what for e in thanked.audit]
             await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))

@@ -27,6 +27,10 @@ def test_histories_are_recorded() -> None:
         "case-x-b-1",
         "case-x-long-name",  # a name cut to fit the reply (patched)
         "case-x-grow-0",  # the run a long case continued as, from its carried state
+        "case-x-ty-1",  # thanks read in the workflow (before ingest read it)
+        "case-x-ty-1@cases",  # thanks read at ingest (patched)
+        "case-x-rn-1@cases",  # a decision naming a playbook the case's policy lacks
+        "case-x-route-hostile@reads-english",  # a route after a refused hostile one
     } <= names
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+import uuid
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.worker import build_worker
-from complaintflow.workflows import registry
+from complaintflow.workflows import registry, search
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
 from tests.support.cases import ME, complaint, finish, open_, pending, until
@@ -166,6 +168,60 @@ class TestRoute:
             await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME, note="dup"))
             final = await finish(env, handle)
         assert final.closed_reason == "dup"
+
+    @pytest.mark.parametrize(
+        ("payload", "message"),
+        [
+            (
+                {"playbook": "standard", "by": "d" * 5_000},
+                '"by" is 5000 characters; at most 100 are accepted',
+            ),
+            (
+                {"playbook": "standard", "by": ME, "as": "admin"},
+                "unknown field 'as' in the route payload; it takes step, by, text, note, "
+                "priority, playbook",
+            ),
+            ({"playbook": ["standard"], "by": ME}, '"playbook" must be text in the route payload'),
+            (
+                "standard",
+                "the route payload must be a JSON object with step, by, text, note, "
+                "priority, playbook",
+            ),
+        ],
+        ids=["oversized-by", "unknown-field", "wrong-type", "not-an-object"],
+    )
+    async def test_a_hostile_route_payload_is_refused_for_good_and_the_case_goes_on(
+        self,
+        env: WorkflowEnvironment,
+        platform: Platform,
+        queue: str,
+        payload: object,
+        message: str,
+    ) -> None:
+        """A route update is parsed like every other update: bounded, known fields, text only;
+        the refusal is final (not retried) and the case can still be routed and closed."""
+        key = f"es-hostile-{uuid.uuid4().hex[:6]}"
+        async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+            handle = await open_(env, queue, spanish(id=key, thread_id=key), POLICY)
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_ROUTE)
+            with pytest.raises(WorkflowUpdateFailedError) as failed:
+                await handle.execute_update("route", payload)
+            cause = failed.value.cause
+            assert isinstance(cause, ApplicationError) and cause.non_retryable
+            assert cause.message == message
+            await handle.execute_update(
+                CaseWorkflow.route, SupervisorAction(playbook="standard", by="d" * 100)
+            )
+            routed = await until(handle, pending("reply_acknowledge"))
+            assert routed.route == "routed by " + "d" * 100
+            attributes = (await handle.describe()).typed_search_attributes
+            assert attributes.get(search.CASE_ROUTE) == routed.route
+            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            final = await finish(env, handle)
+            history = await handle.fetch_history()
+        assert final.status is CaseStatus.CLOSED
+        kinds = {EventType.Name(e.event_type) for e in history.events}
+        assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in kinds
 
     async def test_a_case_that_is_not_waiting_to_be_routed_refuses(
         self, env: WorkflowEnvironment, platform: Platform, queue: str

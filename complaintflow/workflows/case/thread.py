@@ -1,15 +1,19 @@
 """What the case learns from outside while it runs: later posts in its thread, named events.
 
 A later post is counted once (redeliveries ignored), may say thanks, and escalates the case
-when the thread gets worse than the playbook it runs.
+when the thread gets worse than the playbook it runs. Each post costs the same small work
+whatever its length: its features were read at ingest.
 """
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.features import is_thanks
+    from complaintflow.rules.model import Playbook
+    from complaintflow.rules.triage import Decision
     from complaintflow.workflows import search
-    from complaintflow.workflows.case.running import CaseRun, higher
+    from complaintflow.workflows.case.running import CaseRun, clip, higher
+    from complaintflow.workflows.case.versions import THANKS_FROM_INGEST
     from complaintflow.workflows.messages import CaseEvent, ThreadUpdate
 
 MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
@@ -27,7 +31,7 @@ async def add_post(run: CaseRun, update: ThreadUpdate) -> None:
         del state.mentions[1]  # keep the first post and the latest ones
     state.mention_count = max(state.mention_count, 1) + 1
     same_author = mention.author.handle == run.case.mention.author.handle
-    if same_author and is_thanks(mention):
+    if same_author and _thanks(update):
         state.thanked = True
         run.audit(mention.author.handle, "customer said thanks", detail=mention.text[:200])
     decision = update.decision
@@ -39,7 +43,7 @@ async def add_post(run: CaseRun, update: ThreadUpdate) -> None:
     if decision is not None and decision.score > state.score:
         state.score = decision.score
         run.search[search.CASE_SCORE.name] = decision.score
-        playbook = run.policy.playbook(decision.playbook) if decision.playbook else None
+        playbook = pinned_playbook(run, decision)
         if playbook is not None and higher(playbook.priority, state.priority):
             await run.escalate(
                 "complaintflow",
@@ -47,6 +51,35 @@ async def add_post(run: CaseRun, update: ThreadUpdate) -> None:
                 text=f"the thread got worse: {decision.route} (score {decision.score})",
             )
     run.publish()
+
+
+def _thanks(update: ThreadUpdate) -> bool:
+    """Whether the post thanks the brand, as ingest read it. Posts signalled before ingest
+    read it are scanned here, as they were when they ran."""
+    if update.thanks is not None:
+        return update.thanks
+    return not workflow.patched(THANKS_FROM_INGEST) and is_thanks(update.mention)
+
+
+def pinned_playbook(run: CaseRun, decision: Decision) -> Playbook | None:
+    """The playbook of the case's own pinned policy that `decision` names, if it has one.
+
+    A decision may come from a newer policy (a playbook renamed since the case opened) or, in
+    a shared deployment, from another brand's: the case keeps its own policy, notes the name it
+    does not know in its audit trail and goes on.
+    """
+    if not decision.playbook:
+        return None
+    for playbook in run.policy.playbooks:
+        if playbook.name == decision.playbook:
+            return playbook
+    run.audit(
+        "complaintflow",
+        "ignored a decision's playbook",
+        detail=f"{clip(decision.playbook, 100)} is not a playbook of {run.policy.label}; "
+        "the case keeps its own",
+    )
+    return None
 
 
 def record_event(run: CaseRun, received: CaseEvent) -> None:

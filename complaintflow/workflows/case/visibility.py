@@ -1,6 +1,8 @@
-"""What supervisors see of a case in the Web UI: search attributes and Markdown details.
+"""What supervisors see of a case in the Web UI: search attributes, summary and details.
 
-Pure functions of the case state; the running case upserts and sets what they return.
+The one place where values from outside (customers' words, handles, supervisors' notes)
+become what Temporal shows: each bounded and escaped here. Pure functions of the case; the
+starter and the running case set what they return.
 """
 
 import json
@@ -11,9 +13,17 @@ from typing import Any
 from temporalio.common import SearchAttributeUpdate
 
 from complaintflow.rules.language import playbooks_in
+from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
 from complaintflow.workflows.messages import CaseInput, CaseState, CaseStatus, PendingApproval
+
+# Temporal refuses a Keyword search attribute over 2,048 bytes by failing the workflow task
+# for good; what a case upserts stays far below. A summary is one line of the case list.
+MAX_KEYWORD_BYTES = 500
+MAX_SUMMARY_CHARS = 200
+MAX_DETAILS_TEXT = 2_000  # characters of the customer's post shown in the start details
 
 
 def initial_search_attributes(case: CaseInput) -> dict[str, Any]:
@@ -26,9 +36,9 @@ def initial_search_attributes(case: CaseInput) -> dict[str, Any]:
     values: dict[str, Any] = {
         search.CASE_STATUS.name: CaseStatus.OPEN.value,
         search.CASE_SCORE.name: case.decision.score,
-        search.CASE_PLATFORM.name: case.mention.platform,
-        search.CASE_POLICY.name: f"{case.policy.name}@v{case.policy.version}",
-        search.CASE_ROUTE.name: case.decision.route or "",
+        search.CASE_PLATFORM.name: keyword(case.mention.platform),
+        search.CASE_POLICY.name: keyword(f"{case.policy.name}@v{case.policy.version}"),
+        search.CASE_ROUTE.name: keyword(case.decision.route or ""),
         search.CASE_PRIORITY.name: playbook.priority,
         search.CASE_AWAITING_APPROVAL.name: False,
     }
@@ -63,9 +73,47 @@ def search_changes(
 
 
 def search_updates(changed: list[tuple[str, Any]]) -> list[SearchAttributeUpdate[Any]]:
-    """The typed upserts for `changed` attribute values."""
-    keys = {k.name: k for k in search.ALL}
-    return [keys[k].value_set(v) for k, v in changed]
+    """The typed upserts for `changed` attribute values (text bounded, see `keyword`)."""
+    keys: dict[str, Any] = {k.name: k for k in search.ALL}
+    return [keys[k].value_set(keyword(v) if isinstance(v, str) else v) for k, v in changed]
+
+
+def keyword(value: str) -> str:
+    """`value` as a Keyword search attribute: one line, at most MAX_KEYWORD_BYTES of UTF-8."""
+    line = _one_line(value)
+    data = line.encode("utf-8", "replace")
+    if len(data) <= MAX_KEYWORD_BYTES:
+        return line
+    return data[: MAX_KEYWORD_BYTES - 3].decode("utf-8", "ignore") + "…"
+
+
+def start_summary(mention: Mention, decision: Decision) -> str:
+    """The one line the case list shows for a new case: where, who, how serious, what."""
+    author = mention.author.handle or mention.author.name or "?"
+    words = _clip(_one_line(mention.text), 80)
+    line = f"{mention.platform} · @{author} · {decision.score} · {decision.route}: {words}"
+    return md(_clip(line, MAX_SUMMARY_CHARS))
+
+
+def start_details(mention: Mention, decision: Decision, policy: CompiledPolicy) -> str:
+    """The Markdown a case starts with: the post (quoted literally), its language and score."""
+    author = mention.author
+    held = ", ".join(decision.held) or "none"
+    text = _clip(mention.text, MAX_DETAILS_TEXT)
+    return "\n".join(
+        [
+            f"**{md(mention.platform)}** post `{_code(mention.id)}` by @{md(author.handle)} "
+            f"({author.followers} followers), thread `{_code(mention.thread)}`",
+            "",
+            *(f"> {md(line)}" for line in text.splitlines()),
+            "",
+            f"Language **{md(decision.language or 'unknown')}** "
+            f"(confidence {decision.language_confidence:.2f}).",
+            f"Score **{decision.score}** from signals: {md(held)}.",
+            f"Route **{md(decision.route or '')}** → playbook **{md(decision.playbook or '')}**, "
+            f"policy {md(policy.label)}.",
+        ]
+    )
 
 
 def markdown(state: CaseState, policy: CompiledPolicy) -> str:
@@ -152,6 +200,9 @@ def _route_example(playbook: str) -> str:
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&=:])")
+# Line breaks of every kind, other control characters and the bidirectional overrides that
+# could make a handle read as something else on a supervisor's screen.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def md(text: str) -> str:
@@ -160,4 +211,17 @@ def md(text: str) -> str:
     Handles, names and drafts come from customers; unescaped they could add headings, links
     or remote images to a supervisor's screen.
     """
-    return _MARKDOWN.sub(r"\\\1", " ".join(text.split("\n")))
+    return _MARKDOWN.sub(r"\\\1", _one_line(text))
+
+
+def _one_line(text: str) -> str:
+    return _UNSHOWN.sub(" ", text)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _code(text: str) -> str:
+    """An id shown as inline code: one line, bounded, without backticks."""
+    return _clip(_one_line(text), 200).replace("`", "'")

@@ -196,19 +196,21 @@ class CaseWorkflow:
         description="Route the case to a playbook (a post the policy could not read). "
         'Payload: {"playbook": "standard", "by": "YOUR NAME", "note": "WHY"}'
     )
-    async def route(self, action: SupervisorAction) -> str:
-        self.running.route_to = action
+    async def route(self, action: Any) -> str:
+        parsed = action_of(action)
+        self.running.route_to = parsed
         self.running.audit(
-            action.by,
+            parsed.by,
             "routed",
             self.state.current_step,
-            f"to playbook {action.playbook}; {action.note}".strip("; "),
+            f"to playbook {parsed.playbook}; {parsed.note}".strip("; "),
         )
-        return f"case {self.state.case_id} routed to {action.playbook} by {action.by}"
+        return f"case {self.state.case_id} routed to {parsed.playbook} by {parsed.by}"
 
     @route.validator
-    def _check_route(self, action: SupervisorAction) -> None:
-        supervision.check_route(self.running, action)
+    def _check_route(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="route")
+        supervision.check_route(self.running, parsed)
 
     # -- the same as signals, for systems that can only signal -------------------------------
     @workflow.signal(name="approve_signal", description="Same as the approve update.")
