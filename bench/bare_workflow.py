@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 
@@ -33,3 +34,25 @@ class BareReply:
             await workflow.execute_activity(
                 step, tweet_id, start_to_close_timeout=timedelta(seconds=30)
             )
+
+
+@workflow.defn(name="BareListener")
+class BareListener:
+    """The floor for bench/activation.py: a workflow that only counts the signals it gets."""
+
+    def __init__(self) -> None:
+        self.heard = 0
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.done)
+        return self.heard
+
+    @workflow.signal(name="thread_update")
+    def thread_update(self, _post: Any) -> None:
+        self.heard += 1
+
+    @workflow.signal(name="stop")
+    def stop(self) -> None:
+        self.done = True

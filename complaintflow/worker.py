@@ -17,7 +17,7 @@ import httpx
 from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from complaintflow.activities.credentials import TokenStore
@@ -71,13 +71,15 @@ def build_worker(
     max_concurrent_workflow_tasks: int | None = None,
     max_concurrent_activities: int | None = None,
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30),
+    runner: WorkflowRunner | None = None,
 ) -> Worker:
-    """A worker for case (and mention poller) workflows with the given activities."""
+    """A worker for case (and mention poller) workflows with the given activities; `runner`
+    replaces the workflow sandbox (e.g. a devkit.activations.TimedRunner wrapping it)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, MentionPoller, SpikeWatch],
-        workflow_runner=workflow_runner(),
+        workflow_runner=runner or workflow_runner(),
         activities=list(activities),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,

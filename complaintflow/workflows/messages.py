@@ -5,6 +5,7 @@ and signal-only systems can call it, and so that fields can be added without bre
 """
 
 import dataclasses
+import math
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -84,6 +85,7 @@ class CaseInput:
 # must do small, bounded work whatever a customer wrote.
 MAX_CASE_TEXT = 25_000
 MAX_THREAD_TEXT = 1_000
+MAX_BODY_TEXT = 256 * 1024  # no post ingest takes is longer (its body limit)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +99,61 @@ class ThreadUpdate:
     mention: Mention
     decision: Decision | None = None
     thanks: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ThreadPost:
+    """What a case takes of a later post in its thread (a `thread_update` signal), bounded."""
+
+    id: str
+    author_handle: str
+    text: str
+    sentiment: float | None = None
+    thanks: bool | None = None
+    score: float | None = None  # None: the post came without a decision
+    route: str = ""
+    playbook: str = ""
+
+
+def read_thread_update(payload: Any) -> ThreadPost:
+    """The post of a `thread_update` signal, from its decoded JSON; Refused when unusable.
+
+    Read by hand, not by Temporal's dataclass conversion: converting a ThreadUpdate costs
+    milliseconds, and hundreds of posts can arrive in one workflow activation. Reads only what
+    the case uses, each value cut to its bound.
+    """
+    if isinstance(payload, ThreadUpdate):
+        payload = dataclasses.asdict(payload)
+    if not isinstance(payload, dict) or not isinstance(payload.get("mention"), dict):
+        raise Refused('a thread_update payload is {"mention": {...}, "decision": {...}}')
+    mention = payload["mention"]
+    author = mention.get("author")
+    decision = payload.get("decision")
+    decision = decision if isinstance(decision, dict) else {}
+    thanks = payload.get("thanks") if isinstance(payload.get("thanks"), bool) else None
+    # A post sent before ingest read its thanks keeps its whole text: replaying such a
+    # history must read it as it was read then.
+    limit = MAX_THREAD_TEXT if thanks is not None else MAX_BODY_TEXT
+    return ThreadPost(
+        id=_text(mention.get("id"), 200),
+        author_handle=_text(author.get("handle") if isinstance(author, dict) else "", 100),
+        text=_text(mention.get("text"), limit),
+        sentiment=_number(mention.get("sentiment")),
+        thanks=thanks,
+        score=_number(decision.get("score")),
+        route=_text(decision.get("route"), 100),
+        playbook=_text(decision.get("playbook"), 100),
+    )
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 @dataclasses.dataclass

@@ -68,8 +68,13 @@ async def _server(
 ) -> WorkflowEnvironment:
     # One server of each kind per test package, started on first use: cases one suite leaves
     # waiting (a poller, a case with days to go) must not hold up another suite's time skipping.
+    # A package's tests run together, so the previous package's server of that kind is
+    # stopped first: the session never keeps more than one of each alive (on a busy machine
+    # every idle server still costs CPU).
     key = (kind, request.path.parent.name)
     if key not in started:
+        for other in [k for k in started if k[0] == kind]:
+            await started.pop(other).shutdown()
         started[key] = await _STARTERS[kind]()
     return started[key]
 

@@ -4,8 +4,11 @@ huge post, customer markup in what the Web UI shows. (The README's promises I2, 
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
@@ -150,3 +153,47 @@ class TestWhatTheWebUiShows:
             assert not re.search(r"(?<!\\)[\[\]!]", shown.replace("**", "")), shown
             assert not re.search(r"^#", shown, re.MULTILINE), shown
         assert "> \\# Approved by admin" in details
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=20,
+)
+signal_payloads = st.lists(
+    st.tuples(
+        st.sampled_from(["thread_update", "event", "customer_contact", "approve_signal"]),
+        json_values
+        | st.fixed_dictionaries(
+            {"mention": st.dictionaries(st.sampled_from(["id", "text", "author"]), json_values)},
+            optional={"decision": json_values, "thanks": json_values},
+        ),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sent=signal_payloads)
+async def test_any_signal_payload_leaves_the_case_answering(
+    env: WorkflowEnvironment, sent: list[tuple[str, object]]
+) -> None:
+    """Generated JSON sent to the case's signals: each is taken or noted as ignored, the case
+    answers its query, accepts close, and no workflow task fails."""
+    platform = Platform()
+    queue = f"sig-{uuid.uuid4().hex[:8]}"
+    async with platform.worker(env.client, queue):
+        handle = await open_(env, queue, complaint(id=queue, thread_id=queue))
+        await until(handle, pending(STEP))
+        for name, payload in sent:
+            await handle.signal(name, payload)
+        await until(handle, lambda s: s.status is not CaseStatus.OPEN)
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        final = await finish(env, handle)
+    assert final.status is CaseStatus.CLOSED
+    assert await failed_tasks(handle) == []

@@ -9,75 +9,75 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.features import is_thanks
+    from complaintflow.rules.mention import Mention
     from complaintflow.rules.model import Playbook
-    from complaintflow.rules.triage import Decision
     from complaintflow.workflows import search
     from complaintflow.workflows.case.running import CaseRun, clip, higher
     from complaintflow.workflows.case.versions import THANKS_FROM_INGEST
-    from complaintflow.workflows.messages import CaseEvent, ThreadUpdate
+    from complaintflow.workflows.messages import CaseEvent, ThreadPost
 
 MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
 MAX_EVENT_NAMES = 50  # event names kept besides those the playbook awaits
 
 
-async def add_post(run: CaseRun, update: ThreadUpdate) -> None:
+async def add_post(run: CaseRun, post: ThreadPost) -> None:
     """Take a later post in the thread into the case."""
     state = run.state
-    mention = update.mention
-    if mention.id[:200] in state.mentions or mention.id in state.mentions:
+    if post.id in state.mentions:
         return  # the first mention again (signal-with-start), or a redelivery
-    state.mentions.append(mention.id[:200])
+    state.mentions.append(post.id)
     if len(state.mentions) > MAX_MENTION_IDS:
         del state.mentions[1]  # keep the first post and the latest ones
     state.mention_count = max(state.mention_count, 1) + 1
-    same_author = mention.author.handle == run.case.mention.author.handle
-    if same_author and _thanks(update):
+    same_author = post.author_handle == run.case.mention.author.handle
+    if same_author and _thanks(post):
         state.thanked = True
-        run.audit(mention.author.handle, "customer said thanks", detail=mention.text[:200])
-    decision = update.decision
+        run.audit(post.author_handle, "customer said thanks", detail=post.text[:200])
+    score = post.score
     run.audit(
-        mention.author.handle or "customer",
+        post.author_handle or "customer",
         "new post in the thread",
-        detail=f"score {decision.score if decision else '?'}: {mention.text[:120]}",
+        detail=f"score {'?' if score is None else score}: {post.text[:120]}",
     )
-    if decision is not None and decision.score > state.score:
-        state.score = decision.score
-        run.search[search.CASE_SCORE.name] = decision.score
-        playbook = pinned_playbook(run, decision)
+    if score is not None and score > state.score:
+        state.score = score
+        run.search[search.CASE_SCORE.name] = score
+        playbook = pinned_playbook(run, post.playbook)
         if playbook is not None and higher(playbook.priority, state.priority):
             await run.escalate(
                 "complaintflow",
                 playbook.priority,
-                text=f"the thread got worse: {decision.route} (score {decision.score})",
+                text=f"the thread got worse: {post.route} (score {score})",
             )
     run.publish()
 
 
-def _thanks(update: ThreadUpdate) -> bool:
+def _thanks(post: ThreadPost) -> bool:
     """Whether the post thanks the brand, as ingest read it. Posts signalled before ingest
     read it are scanned here, as they were when they ran."""
-    if update.thanks is not None:
-        return update.thanks
-    return not workflow.patched(THANKS_FROM_INGEST) and is_thanks(update.mention)
+    if post.thanks is not None:
+        return post.thanks
+    if workflow.patched(THANKS_FROM_INGEST):
+        return False
+    return is_thanks(Mention(id=post.id, text=post.text, sentiment=post.sentiment))
 
 
-def pinned_playbook(run: CaseRun, decision: Decision) -> Playbook | None:
+def pinned_playbook(run: CaseRun, name: str) -> Playbook | None:
     """The playbook of the case's own pinned policy that `decision` names, if it has one.
 
     A decision may come from a newer policy (a playbook renamed since the case opened) or, in
     a shared deployment, from another brand's: the case keeps its own policy, notes the name it
     does not know in its audit trail and goes on.
     """
-    if not decision.playbook:
+    if not name:
         return None
     for playbook in run.policy.playbooks:
-        if playbook.name == decision.playbook:
+        if playbook.name == name:
             return playbook
     run.audit(
         "complaintflow",
         "ignored a decision's playbook",
-        detail=f"{clip(decision.playbook, 100)} is not a playbook of {run.policy.label}; "
-        "the case keeps its own",
+        detail=f"{clip(name, 100)} is not a playbook of {run.policy.label}; the case keeps its own",
     )
     return None
 

@@ -28,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
         CustomerContact,
         Refused,
         SupervisorAction,
-        ThreadUpdate,
         parse_payload,
+        read_thread_update,
     )
 
 
@@ -258,8 +258,13 @@ class CaseWorkflow:
         record_event(self.running, received)
 
     @workflow.signal(description="A later post in the complaint's thread (sent by ingest).")
-    async def thread_update(self, update: ThreadUpdate) -> None:
-        await add_post(self.running, update)
+    async def thread_update(self, update: Any) -> None:
+        try:
+            post = read_thread_update(update)
+        except Refused as problem:
+            self.running.audit("complaintflow", "ignored a thread_update", detail=str(problem))
+            return
+        await add_post(self.running, post)
 
     @workflow.query(description="The whole case: status, pending approval, audit trail.")
     def state_query(self) -> CaseState:
