@@ -14,9 +14,11 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
+import html
 import itertools
 import math
 import random
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -64,6 +66,14 @@ class Post:
     deleted: bool = False
     # X: "retweeted" or "quoted" when this post references another (referenced_tweets).
     references: str = ""
+    # The text as the platform keeps and returns it when it differs from what the author
+    # sent (X: the reply's leading @mentions, &<> escaped, links as t.co); "" = `text`.
+    platform_text: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The text reads return."""
+        return self.platform_text or self.text
 
 
 @dataclasses.dataclass
@@ -161,6 +171,10 @@ class EmulatorState:
         )
         self.posts[post.id] = post
         return post
+
+    def x_username(self, user_id: str) -> str:
+        """The @username X shows for a user id (the brand's from GET /2/users/me)."""
+        return "brand" if user_id == self.brand_x_id else f"user{user_id}"
 
     def fault_for(self, route: str) -> Fault | None:
         for fault in self.faults:
@@ -532,10 +546,56 @@ async def x_me(request: Request, state: EmulatorState) -> Response:
     return JSONResponse({"data": {"id": state.brand_x_id, "name": "Brand", "username": "brand"}})
 
 
+# X's text as it keeps it. Replies: "@names that auto-populate at the start of a reply Tweet"
+# (https://developer.x.com/en/docs/tweets/tweet-updates): the replied-to author, then the
+# leading @mentions of the post replied to, never the replier. Links: "All links submitted
+# within Tweets ... will eventually be wrapped with the t.co shortener", links without a
+# protocol too, trailing periods and commas not part of them (https://developer.x.com/en/
+# docs/tco). &, < and > come back HTML-escaped: the text field is "the actual UTF-8 text"
+# (https://docs.x.com/x-api/fundamentals/data-dictionary), as X serves it, escaped (seen and
+# decoded by clients: https://kbravh.dev/html-entities-twitter-api-v2).
+_X_LEADING_MENTIONS = re.compile(r"^(?:@(\w{1,15})\s+)+")
+_X_LINK = re.compile(
+    r"https?://[^\s]+?(?=[.,]*(?:\s|$))"
+    r"|(?<![\w@.\-/])(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|ly|me|app|dev|info|biz|uk|de)"
+    r"(?![\w-])(?:/[^\s]*?)?(?=[.,]*(?:\s|$))",
+    re.IGNORECASE,
+)
+
+
+def _leading_mentions(text: str) -> list[str]:
+    found = _X_LEADING_MENTIONS.match(text)
+    return re.findall(r"@(\w{1,15})", found.group(0)) if found else []
+
+
+def _t_co(url: str) -> str:
+    digest = hashlib.sha256(url.encode()).digest()
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return "https://t.co/" + "".join(alphabet[b % len(alphabet)] for b in digest[:10])
+
+
+def x_kept_text(state: EmulatorState, author: str, text: str, parent: Post | None) -> str:
+    """`text` posted by `author` as X keeps and returns it (see the pages above)."""
+    kept = _X_LINK.sub(lambda link: _t_co(link.group(0)), text)
+    kept = html.escape(kept, quote=False)
+    if parent is None:
+        return kept
+    mine = state.x_username(author).lower()
+    already = {name.lower() for name in _leading_mentions(kept)}
+    names = [state.x_username(parent.author_id), *_leading_mentions(parent.shown)]
+    prefix: list[str] = []
+    for name in names:
+        if name.lower() not in already | {mine}:
+            already.add(name.lower())
+            prefix.append(f"@{name}")
+    return " ".join([*prefix, kept])
+
+
 async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
     """POST /2/tweets (https://docs.x.com/x-api/posts/create-post): {text, reply:
-    {in_reply_to_tweet_id}}; 201 {data: {id, text}}. Posting the same text again is refused
-    with 403 "duplicate content" (modelled within one thread)."""
+    {in_reply_to_tweet_id}}; 201 {data: {id, text}}, the text as X keeps it (x_kept_text).
+    Posting the same text again is refused with 403 "duplicate content" (modelled within one
+    thread)."""
     body = await _json(request)
     text = str(body.get("text", ""))
     if not text or len(text) > X_LIMIT:
@@ -554,8 +614,11 @@ async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
         return x_problem(
             403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
         )
-    post = state.add_post(Post(state.new_id(), "x", state.brand_x_id, text, in_reply_to=parent))
-    return JSONResponse({"data": {"id": post.id, "text": post.text}}, status_code=201)
+    kept = x_kept_text(state, state.brand_x_id, text, state.posts.get(parent))
+    post = state.add_post(
+        Post(state.new_id(), "x", state.brand_x_id, text, in_reply_to=parent, platform_text=kept)
+    )
+    return JSONResponse({"data": {"id": post.id, "text": post.shown}}, status_code=201)
 
 
 async def x_hide_reply(request: Request, state: EmulatorState) -> Response:
@@ -612,7 +675,7 @@ async def x_list_dms(request: Request, state: EmulatorState) -> Response:
 
 def _tweet(post: Post, fields: set[str], authors: bool) -> dict[str, Any]:
     """A post as X v2 shows it: the default fields plus those asked for."""
-    data: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+    data: dict[str, Any] = {"id": post.id, "text": post.shown, "edit_history_tweet_ids": [post.id]}
     extra = {
         "author_id": post.author_id,
         "conversation_id": post.conversation_id,
@@ -705,6 +768,33 @@ async def x_mentions(request: Request, state: EmulatorState) -> Response:
         if p.platform == "x"
         and not p.deleted
         and p.author_id != request.path_params["id"]
+        and (not since or _after(p.id, since))
+    ]
+    return _x_page(request, state, found, default_size=10)
+
+
+async def x_user_tweets(request: Request, state: EmulatorState) -> Response:
+    """GET /2/users/:id/tweets, the User Post timeline (https://developer.x.com/en/docs/
+    x-api/tweets/timelines): the posts the user published, replies included unless
+    exclude=replies, newest first, 10 a page by default (max_results 5-100). It reads the
+    user's own posts, not recent search's index, so search_lag does not apply."""
+    params = request.query_params
+    exclude = set(filter(None, params.get("exclude", "").split(",")))
+    if exclude - {"replies", "retweets"}:
+        return x_problem(
+            400,
+            "Invalid Request",
+            "The `exclude` query parameter value is not one of [retweets, replies]",
+        )
+    since = params.get("since_id", "")
+    found = [
+        p
+        for p in state.posts.values()
+        if p.platform == "x"
+        and not p.deleted
+        and p.author_id == request.path_params["id"]
+        and not ("replies" in exclude and p.in_reply_to)
+        and not ("retweets" in exclude and p.references == "retweeted")
         and (not since or _after(p.id, since))
     ]
     return _x_page(request, state, found, default_size=10)
@@ -986,6 +1076,7 @@ AUTHS = {
     "slack.auth_test": "none",
     "webhook.hook": "none",
     "zendesk.ticket": "basic",
+    "x.user_tweets": "x-read",
 }
 
 # Each platform's routes: (path, name, handler, method). The name is what calls, faults and
@@ -998,6 +1089,7 @@ X_ROUTES: tuple[RouteRow, ...] = (
     ("/x/2/tweets", "x.post_tweet", x_post_tweet, "POST"),
     ("/x/2/tweets/search/recent", "x.search", x_search, "GET"),
     ("/x/2/users/{id}/mentions", "x.mentions", x_mentions, "GET"),
+    ("/x/2/users/{id}/tweets", "x.user_tweets", x_user_tweets, "GET"),
     ("/x/2/tweets/{id}/hidden", "x.hide_reply", x_hide_reply, "PUT"),
     ("/x/2/dm_conversations/with/{participant_id}/messages", "x.send_dm", x_send_dm, "POST"),
     ("/x/2/dm_conversations/with/{participant_id}/dm_events", "x.list_dms", x_list_dms, "GET"),

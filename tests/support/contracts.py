@@ -127,29 +127,10 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
     Contract(
         "GET",
-        r"/x/2/tweets/search/recent",
+        rf"/x/2/users/{X_ID}/tweets",
         frozenset({"x-user", "app"}),
-        "openapi-types.ts tweetsRecentSearch",
-        query=frozenset(
-            [
-                "query",
-                "start_time",
-                "end_time",
-                "since_id",
-                "until_id",
-                "max_results",
-                "next_token",
-                "pagination_token",
-                "sort_order",
-                "tweet.fields",
-                "expansions",
-                "media.fields",
-                "poll.fields",
-                "user.fields",
-                "place.fields",
-            ]
-        ),
-        required_query=frozenset({"query"}),
+        "openapi-types.ts usersIdTweets; developer.x.com/en/docs/x-api/tweets/timelines",
+        query=_MENTION_QUERY | {"exclude"},
     ),
     Contract(
         "GET",
