@@ -34,6 +34,7 @@ MAX_PAGES = 20  # a poll reads at most this many pages (2,000 posts); the rest n
 # A retry looks through at most this many pages (1,000) of the brand's own newest posts for
 # the reply an earlier attempt may have made: retries follow within minutes or hours.
 OWN_POSTS_PAGES = 10
+DM_PAGES = 5  # and through at most 500 events of the conversation for its DM
 
 
 class XAdapter:
@@ -125,13 +126,36 @@ class XAdapter:
     async def private_message(self, request: ActionRequest) -> ActionResult:
         participant = _id(request.author_id, "author id")
         path = f"/2/dm_conversations/with/{participant}"
-        if may_have_run_before():
-            sent = await self._call("GET", path + "/dm_events")
-            for event in sent.get("data", []):
-                if event.get("text") == request.text:
-                    return ActionResult(str(event["id"]), "already sent")
+        if may_have_run_before() and (sent := await self._dm_already_sent(request, path)):
+            return ActionResult(sent, "already sent")
         body = await self._call("POST", path + "/messages", json={"text": request.text})
         return ActionResult(str(body["data"]["dm_event_id"]))
+
+    async def _dm_already_sent(self, request: ActionRequest, path: str) -> str:
+        """The id of the brand's own message with this text in the conversation, or "": the
+        customer's messages are in it too, so the sender must be the brand (sender_id comes
+        only when asked for, https://docs.x.com/x-api/direct-messages/
+        get-dm-events-for-a-dm-conversation)."""
+        brand = await self._brand(request)
+        params = {
+            "max_results": "100",
+            "event_types": "MessageCreate",
+            "dm_event.fields": "id,text,sender_id,event_type",
+        }
+        for _ in range(DM_PAGES):
+            body = await self._call("GET", path + "/dm_events", params=params)
+            for event in body.get("data") or []:
+                if (
+                    isinstance(event, dict)
+                    and str(event.get("sender_id", "")) == brand
+                    and same_post_text(str(event.get("text", "")), request.text)
+                ):
+                    return str(event["id"])
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                break
+            params["pagination_token"] = str(token)
+        return ""
 
     async def remove(self, request: ActionRequest) -> ActionResult:
         if request.action != "hide":

@@ -172,6 +172,13 @@ class EmulatorState:
         self.posts[post.id] = post
         return post
 
+    def add_message(self, platform: str, sender: str, to: str, text: str) -> dict[str, Any]:
+        """A Direct Message from `sender` to `to` (a customer's to the brand, for instance)."""
+        message = {"platform": platform, "sender": sender, "to": to, "text": text}
+        message["id"] = self.new_id()
+        self.messages.append(message)
+        return message
+
     def x_username(self, user_id: str) -> str:
         """The @username X shows for a user id (the brand's from GET /2/users/me)."""
         return "brand" if user_id == self.brand_x_id else f"user{user_id}"
@@ -644,8 +651,7 @@ async def x_send_dm(request: Request, state: EmulatorState) -> Response:
     text = str((await _json(request)).get("text", ""))
     if not text:
         return error(400, "text is required")
-    event = state.new_id("")
-    state.messages.append({"platform": "x", "to": participant, "text": text, "id": event})
+    event = state.add_message("x", state.brand_x_id, participant, text)["id"]
     return JSONResponse(
         {
             "data": {
@@ -659,18 +665,28 @@ async def x_send_dm(request: Request, state: EmulatorState) -> Response:
 
 async def x_list_dms(request: Request, state: EmulatorState) -> Response:
     """GET /2/dm_conversations/with/:participant_id/dm_events (https://docs.x.com/x-api/
-    direct-messages/get-dm-events-for-a-dm-conversation): {data: [{id, event_type, text}],
-    meta: {result_count}}."""
+    direct-messages/get-dm-events-for-a-dm-conversation): the messages of the one-to-one
+    conversation, both ways, newest first: {data: [{id, event_type, text}], meta:
+    {result_count}}; id, event_type and text are the default fields, sender_id and
+    created_at come only when named in dm_event.fields (https://docs.x.com/x-api/
+    fundamentals/data-dictionary, DM event object)."""
     participant = request.path_params["participant_id"]
-    found = [m for m in state.messages if m["platform"] == "x" and m["to"] == participant]
-    return JSONResponse(
-        {
-            "data": [
-                {"id": m["id"], "event_type": "MessageCreate", "text": m["text"]} for m in found
-            ],
-            "meta": {"result_count": len(found)},
-        }
-    )
+    brand = state.brand_x_id
+    asked = set(filter(None, request.query_params.get("dm_event.fields", "").split(",")))
+    found = [
+        m
+        for m in state.messages
+        if m["platform"] == "x" and {m.get("sender", brand), m["to"]} == {brand, participant}
+    ]
+    data = []
+    for message in reversed(found):
+        # Links in Direct Messages are wrapped with t.co too (https://developer.x.com/en/docs/tco).
+        text = _X_LINK.sub(lambda link: _t_co(link.group(0)), message["text"])
+        event = {"id": message["id"], "event_type": "MessageCreate", "text": text}
+        if "sender_id" in asked:
+            event["sender_id"] = message.get("sender", brand)
+        data.append(event)
+    return JSONResponse({"data": data, "meta": {"result_count": len(data)}})
 
 
 def _tweet(post: Post, fields: set[str], authors: bool) -> dict[str, Any]:

@@ -363,6 +363,23 @@ class TestXKeptText:
         assert wrong.status_code == 400
 
 
+class TestXDirectMessages:
+    async def test_a_conversation_lists_both_sides_newest_first(self, world: World) -> None:
+        state, platforms, url = world
+        state.add_message("x", "777", BRAND_X, "where is my order?")
+        await platforms.private_message(request("x", "1001", text="See https://northwind.example"))
+        assert platforms.x.user_tokens is not None
+        user = {"Authorization": f"Bearer {await platforms.x.user_tokens.get()}"}
+        path = f"{url}/x/2/dm_conversations/with/777/dm_events"
+        plain = (await platforms.client.get(path, headers=user)).json()["data"]
+        assert [set(e) for e in plain] == [{"id", "event_type", "text"}] * 2
+        assert plain[0]["text"].startswith("See https://t.co/"), "links are wrapped in DMs too"
+        asked = await platforms.client.get(
+            path, headers=user, params={"dm_event.fields": "id,text,sender_id"}
+        )
+        assert [e["sender_id"] for e in asked.json()["data"]] == [BRAND_X, "777"]
+
+
 class TestXThreads:
     async def test_the_poller_and_the_webhook_key_a_reply_to_the_same_case(
         self, world: World

@@ -213,6 +213,29 @@ class TestRetriesFindWhatThePlatformKept:
         assert made.ref != other.ref and made.detail == ""
         assert len(replies(state, T1)) == 1
 
+    @pytest.mark.parametrize("drop", [False, True], ids=["failed-before-sending", "answer-lost"])
+    async def test_x_dm_look_up_counts_only_the_brands_own_messages(
+        self, world: tuple[EmulatorState, Platforms], drop: bool
+    ) -> None:
+        state, platforms = world
+        dm = next(
+            a for a in platforms.activities() if activity_name(a) == registry.SEND_PRIVATE_MESSAGE
+        )
+        state.add_message("x", "777", BRAND_X, "Thanks!")  # the customer's words, the same
+        state.faults.append(
+            Fault(route="x.send_dm", drop=True, times=1)
+            if drop
+            else Fault(route="x.send_dm", status=503, times=1)
+        )
+        with pytest.raises(ApplicationError):
+            await attempt(1).run(dm, request("x", T1, text="Thanks!"))
+        if drop:  # the customer answers with the same word before the retry
+            state.add_message("x", "777", BRAND_X, "Thanks!")
+        sent = await attempt(2).run(dm, request("x", T1, text="Thanks!"))
+        (ours,) = [m for m in state.messages if m["sender"] == BRAND_X]
+        assert (ours["to"], ours["text"]) == ("777", "Thanks!")
+        assert sent.ref == ours["id"]
+
 
 class TestPlatformRules:
     async def test_x_limit_is_enforced_and_the_message_kept(
