@@ -868,11 +868,27 @@ async def fb_comment(request: Request, state: EmulatorState) -> Response:
         return graph_error("(#100) The parameter message is required", 100)
     if post.platform == "instagram" and post.hidden:
         return graph_error("(#100) You cannot reply to hidden comments", 100)
+    if post.platform == "instagram":
+        # "You can only reply to top-level comments; replies to a reply will be added to
+        # the top-level comment." (ig-comment/replies, Limitations)
+        parent = _top_level_comment(state, post).id
     new_id = state.new_id() if post.platform == "instagram" else f"{parent}_{state.new_id()}"
     reply = state.add_post(
         Post(new_id, post.platform, state.brand_page_id, message, in_reply_to=parent)
     )
     return JSONResponse({"id": reply.id})
+
+
+def _top_level_comment(state: EmulatorState, comment: Post) -> Post:
+    """The top-level comment of an Instagram comment's thread (media are not modelled: a
+    comment whose parent is not another Instagram comment is top-level)."""
+    seen = {comment.id}
+    while (parent := state.posts.get(comment.in_reply_to)) is not None:
+        if parent.platform != "instagram" or parent.id in seen:
+            break
+        seen.add(parent.id)
+        comment = parent
+    return comment
 
 
 async def fb_edit_object(request: Request, state: EmulatorState) -> Response:

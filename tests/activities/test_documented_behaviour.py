@@ -380,6 +380,22 @@ class TestXDirectMessages:
         assert [e["sender_id"] for e in asked.json()["data"]] == [BRAND_X, "777"]
 
 
+class TestInstagramReplies:
+    async def test_a_reply_to_a_reply_is_added_to_the_top_level_comment(self, world: World) -> None:
+        state, platforms, url = world
+        state.add_post(Post("17900002", "instagram", "998", "me too", in_reply_to="17900001"))
+        page = {"Authorization": "Bearer t0k"}
+        made = await platforms.client.post(
+            f"{url}/graph/17900002/replies", headers=page, params={"message": "So sorry!"}
+        )
+        assert made.status_code == 200
+        assert state.posts[made.json()["id"]].in_reply_to == "17900001"
+        under_reply = await platforms.client.get(f"{url}/graph/17900002/replies", headers=page)
+        under_top = await platforms.client.get(f"{url}/graph/17900001/replies", headers=page)
+        assert under_reply.json()["data"] == []
+        assert [c["id"] for c in under_top.json()["data"]] == ["17900002", made.json()["id"]]
+
+
 class TestXThreads:
     async def test_the_poller_and_the_webhook_key_a_reply_to_the_same_case(
         self, world: World

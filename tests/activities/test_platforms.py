@@ -213,6 +213,24 @@ class TestRetriesFindWhatThePlatformKept:
         assert made.ref != other.ref and made.detail == ""
         assert len(replies(state, T1)) == 1
 
+    async def test_instagram_reply_to_a_reply_is_found_under_the_top_level_comment(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.add_post(Post("17900001", "instagram", "999", "missing screws"))
+        state.add_post(
+            Post("17900002", "instagram", "998", "same here, no screws", in_reply_to="17900001")
+        )
+        reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
+        complaint = request("instagram", "17900002", thread="17900001", text="So sorry!")
+        state.faults.append(Fault(route="graph.comment", drop=True, times=1))
+        with pytest.raises(ApplicationError):
+            await attempt(1).run(reply, complaint)
+        retried = await attempt(2).run(reply, complaint)
+        ours = [p for p in state.posts.values() if p.author_id == PAGE]
+        assert [(p.in_reply_to, p.text) for p in ours] == [("17900001", "So sorry!")]
+        assert retried.ref == ours[0].id and retried.detail == "already replied"
+
     @pytest.mark.parametrize("drop", [False, True], ids=["failed-before-sending", "answer-lost"])
     async def test_x_dm_look_up_counts_only_the_brands_own_messages(
         self, world: tuple[EmulatorState, Platforms], drop: bool
