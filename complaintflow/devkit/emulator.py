@@ -45,6 +45,9 @@ GOOGLE_CLIENT_ID = "complaintflow-dev.apps.googleusercontent.com"
 # https://docs.x.com/x-api/fundamentals/data-dictionary ("Default fields"): a post carries
 # only id, text and edit_history_tweet_ids unless tweet.fields/expansions ask for more.
 X_DEFAULT_FIELDS = ("id", "text", "edit_history_tweet_ids")
+# https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency: a key is
+# remembered for two hours; after that the same key creates a new ticket.
+ZENDESK_KEY_LIFETIME = 2 * 3600.0
 # https://developers.facebook.com/docs/graph-api/overview/rate-limiting/ and
 # https://developers.facebook.com/docs/graph-api/guides/error-handling: throttling answers
 # HTTP 400 with these error codes ("wait and retry").
@@ -135,6 +138,9 @@ class EmulatorState:
         self.messages: list[dict[str, Any]] = []
         self.private_replies: dict[str, float] = {}  # comment id -> when
         self.tickets: list[dict[str, Any]] = []
+        # Zendesk Idempotency-Key -> (when first used, the ticket it created).
+        self.zendesk_keys: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.zendesk_key_lifetime = ZENDESK_KEY_LIFETIME
         self.notifications: list[dict[str, Any]] = []
         self.customers: dict[str, dict[str, str]] = {}  # "platform:author id" -> {tier, id}
         # Slack: the channel each incoming webhook was created for, by its path after /slack/.
@@ -1073,19 +1079,50 @@ async def generic_hook(request: Request, state: EmulatorState) -> Response:
 
 
 async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
-    """POST /api/v2/tickets.json {ticket: {subject, comment, ...}}; 201 {ticket}; a repeated
-    Idempotency-Key replays the first answer (https://developer.zendesk.com/api-reference/
-    ticketing/tickets/tickets/#create-ticket, .../introduction/idempotency)."""
+    """POST /api/v2/tickets.json {ticket: {subject, comment, ...}}; 201 {ticket}
+    (https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#create-ticket).
+    A repeated Idempotency-Key replays the first answer for two hours; after that the key
+    is forgotten and the same request opens another ticket
+    (https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency)."""
     ticket = (await _json(request)).get("ticket")
     if not isinstance(ticket, dict) or not ticket.get("subject"):
         return error(422, "RecordInvalid: subject is required")
     key = request.headers.get("idempotency-key", "")
-    for existing in state.tickets:  # Zendesk replays the first answer for a repeated key
-        if key and existing.get("_key") == key:
-            return JSONResponse({"ticket": existing}, status_code=201)
-    record = {"id": len(state.tickets) + 1, **ticket, "_key": key}
+    remembered = state.zendesk_keys.get(key) if key else None
+    if remembered is not None and time.time() - remembered[0] < state.zendesk_key_lifetime:
+        return JSONResponse({"ticket": remembered[1]}, status_code=201)
+    record = {"id": len(state.tickets) + 1, **ticket}
     state.tickets.append(record)
+    if key:
+        state.zendesk_keys[key] = (time.time(), record)
     return JSONResponse({"ticket": record}, status_code=201)
+
+
+async def zendesk_list_tickets(request: Request, state: EmulatorState) -> Response:
+    """GET /api/v2/tickets.json, optionally ?external_id=: "Lists tickets by external id.
+    External ids don't have to be unique for each ticket. As a result, the request may
+    return multiple tickets with the same external id." (https://developer.zendesk.com/
+    api-reference/ticketing/tickets/tickets/#list-tickets); {tickets, next_page,
+    previous_page, count}, 100 a page at most, oldest first."""
+    external = request.query_params.get("external_id")
+    found = [t for t in state.tickets if external is None or t.get("external_id") == external]
+    try:
+        size = min(100, max(1, int(request.query_params.get("per_page", "100"))))
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return error(400, "per_page and page must be integers")
+    shown = found[(page - 1) * size : page * size]
+    more = page * size < len(found)
+    return JSONResponse(
+        {
+            "tickets": shown,
+            "next_page": str(request.url.include_query_params(page=page + 1)) if more else None,
+            "previous_page": (
+                None if page == 1 else str(request.url.include_query_params(page=page - 1))
+            ),
+            "count": len(found),
+        }
+    )
 
 
 # The credentials each route takes (see _refused): "x-user" an X user-context token, "x-read"
@@ -1108,6 +1145,7 @@ AUTHS = {
     "slack.auth_test": "none",
     "webhook.hook": "none",
     "zendesk.ticket": "basic",
+    "zendesk.list_tickets": "basic",
     "x.user_tweets": "x-read",
 }
 
@@ -1147,6 +1185,7 @@ OPERATIONS_ROUTES: tuple[RouteRow, ...] = (  # CRM, Slack, generic webhooks, Zen
     ("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
     ("/hooks/{hook:path}", "webhook.hook", generic_hook, "POST"),
     ("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
+    ("/zendesk/api/v2/tickets.json", "zendesk.list_tickets", zendesk_list_tickets, "GET"),
 )
 PLATFORM_ROUTES = (*X_ROUTES, *META_ROUTES, *GOOGLE_ROUTES, *OPERATIONS_ROUTES)
 

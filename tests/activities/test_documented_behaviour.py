@@ -396,6 +396,45 @@ class TestInstagramReplies:
         assert [c["id"] for c in under_top.json()["data"]] == ["17900002", made.json()["id"]]
 
 
+class TestZendesk:
+    async def test_an_idempotency_key_is_remembered_for_two_hours(self, world: World) -> None:
+        state, platforms, url = world
+        auth = {"Authorization": "Basic " + base64.b64encode(b"a@b.c/token:t0k").decode()}
+        ticket = {"ticket": {"subject": "s", "comment": {"body": "b"}, "external_id": "case-1"}}
+
+        async def create() -> int:
+            answer = await platforms.client.post(
+                f"{url}/zendesk/api/v2/tickets.json",
+                headers={**auth, "Idempotency-Key": "k1"},
+                json=ticket,
+            )
+            return int(answer.json()["ticket"]["id"])
+
+        assert await create() == await create() == 1, "the first answer replayed"
+        state.zendesk_keys["k1"] = (time.time() - 2 * 3600 - 1, state.tickets[0])
+        assert await create() == 2, "two hours on, the key is forgotten"
+
+    async def test_tickets_are_listed_by_external_id(self, world: World) -> None:
+        _, platforms, url = world
+        auth = {"Authorization": "Basic " + base64.b64encode(b"a@b.c/token:t0k").decode()}
+        for n, case in enumerate(["case-1", "case-2", "case-1"]):
+            await platforms.client.post(
+                f"{url}/zendesk/api/v2/tickets.json",
+                headers={**auth, "Idempotency-Key": f"k{n}"},
+                json={"ticket": {"subject": "s", "comment": {"body": "b"}, "external_id": case}},
+            )
+        listed = await platforms.client.get(
+            f"{url}/zendesk/api/v2/tickets.json", headers=auth, params={"external_id": "case-1"}
+        )
+        body = listed.json()
+        assert [t["id"] for t in body["tickets"]] == [1, 3] and body["count"] == 2
+        assert body["next_page"] is None
+        everything = await platforms.client.get(f"{url}/zendesk/api/v2/tickets.json", headers=auth)
+        assert everything.json()["count"] == 3
+        refused = await platforms.client.get(f"{url}/zendesk/api/v2/tickets.json")
+        assert refused.status_code == 401
+
+
 class TestXThreads:
     async def test_the_poller_and_the_webhook_key_a_reply_to_the_same_case(
         self, world: World

@@ -27,6 +27,7 @@ async def test_every_case_completes_exactly_once_under_faults(
         "x.send_dm",
         "x.list_dms",
         "zendesk.ticket",
+        "zendesk.list_tickets",
     ):
         emulator.faults += [
             Fault(route=route, status=500, rate=0.2),

@@ -291,6 +291,13 @@ CONTRACTS: tuple[Contract, ...] = (
         "docs.slack.dev/reference/methods/auth.test",
     ),
     Contract(
+        "GET",
+        r"/zendesk/api/v2/tickets\.json",
+        frozenset({"basic"}),
+        "developer.zendesk.com/api-reference/ticketing/tickets/tickets/#list-tickets",
+        query=frozenset({"external_id", "page", "per_page", "sort_by", "sort_order"}),
+    ),
+    Contract(
         "POST",
         r"/zendesk/api/v2/tickets\.json",
         frozenset({"basic"}),
