@@ -187,7 +187,7 @@ class TestRetriesFindWhatThePlatformKept:
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(words=st.lists(REPLY_WORDS, min_size=1, max_size=10))
+    @given(words=st.lists(REPLY_WORDS, min_size=1, max_size=6))  # within X's 280
     async def test_x_reply_is_found_as_x_returns_it(
         self, world: tuple[EmulatorState, Platforms], words: list[str]
     ) -> None:
