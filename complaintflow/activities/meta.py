@@ -44,6 +44,13 @@ class MetaAdapter:
     async def reply(self, request: ActionRequest) -> ActionResult:
         comment = _id(request.platform, request.mention_id)
         instagram = request.platform == "instagram"
+        if instagram and request.thread_id:
+            # Instagram files a reply to a reply under the top-level comment ("You can only
+            # reply to top-level comments; replies to a reply will be added to the top-level
+            # comment", https://developers.facebook.com/docs/instagram-platform/
+            # instagram-graph-api/reference/ig-comment/replies): the complaint's thread. The
+            # reply is made and looked for there, where it lands.
+            comment = _id(request.platform, request.thread_id)
         # Facebook: POST /{object-id}/comments; Instagram: POST /{ig-comment-id}/replies.
         edge = "replies" if instagram else "comments"
         if may_have_run_before():

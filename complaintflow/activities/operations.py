@@ -5,8 +5,9 @@ through chat.postMessage to the step's channel, else through the incoming webhoo
 for that channel (a webhook posts only to the channel it was created for), else through the
 one default webhook (whose own channel gets every alert, marked with the channel meant).
 Tickets go to Zendesk (`POST /api/v2/tickets.json`, with an Idempotency-Key so a retried
-step opens one ticket) or a generic JSON webhook; archived complaints to an append-only
-JSON-lines file, written before any public post is hidden or deleted.
+step opens one ticket; the key lasts two hours, so a retry first looks the ticket up by its
+external id) or a generic JSON webhook; archived complaints to an append-only JSON-lines
+file, written before any public post is hidden or deleted.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ import base64
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import TIMEOUT, Action, as_activity, send
+from complaintflow.activities.base import TIMEOUT, Action, as_activity, may_have_run_before, send
 from complaintflow.errors import PlatformError
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
@@ -139,14 +141,21 @@ class Operations:
         if request.target == "zendesk":
             credentials = f"{self.config.zendesk_email}/token:{self.config.zendesk_token}"
             auth = "Basic " + base64.b64encode(credentials.encode()).decode()
+            tickets = self.config.zendesk_url.rstrip("/") + "/api/v2/tickets.json"
+            tag = _step_tag(request.step_id)
+            if may_have_run_before() and (
+                existing := await self._zendesk_ticket(tickets, auth, request.case_id, tag)
+            ):
+                return ActionResult(existing, "already opened")
             answer = await self._post(
-                self.config.zendesk_url.rstrip("/") + "/api/v2/tickets.json",
+                tickets,
                 {
                     "ticket": {
                         "subject": subject,
                         "comment": {"body": body},
                         "priority": request.priority or "normal",
                         "external_id": request.case_id,
+                        "tags": [tag],
                     }
                 },
                 {"Authorization": auth, "Idempotency-Key": request.key},
@@ -163,6 +172,28 @@ class Operations:
             {"Idempotency-Key": request.key},
         )
         return ActionResult(str(answer.get("id", request.key)))
+
+    async def _zendesk_ticket(self, tickets: str, auth: str, case_id: str, tag: str) -> str:
+        """The id of the ticket this step opened, or "". Zendesk forgets an Idempotency-Key
+        after two hours (https://developer.zendesk.com/api-reference/ticketing/introduction/
+        #idempotency), and a retry can come later than that, so it looks the case's tickets
+        up by external id (https://developer.zendesk.com/api-reference/ticketing/tickets/
+        tickets/#list-tickets) and takes the one tagged with this step."""
+        if not self.config.zendesk_url:
+            return ""  # _post says what is missing
+        found = await send(
+            self.client,
+            "GET",
+            tickets,
+            what="Zendesk list tickets",
+            params={"external_id": case_id},
+            headers={"Authorization": auth},
+        )
+        listed = found.get("tickets") if isinstance(found, dict) else None
+        for ticket in listed if isinstance(listed, list) else []:
+            if isinstance(ticket, dict) and tag in (ticket.get("tags") or []):
+                return str(ticket.get("id", ""))
+        return ""
 
     async def archive(self, request: ActionRequest) -> ActionResult:
         """Keep a copy of the public complaint before it is hidden or deleted."""
@@ -200,6 +231,12 @@ def _channel_hooks(value: str) -> dict[str, str]:
     ):
         raise ValueError('COMPLAINTFLOW_SLACK_WEBHOOKS must be {"#channel": "webhook URL", ...}')
     return hooks
+
+
+def _step_tag(step_id: str) -> str:
+    """The Zendesk tag naming the step that opened a ticket (tags are lower-case words;
+    a case's tickets share its external id, the tag tells its steps apart)."""
+    return "complaintflow_step_" + re.sub(r"[^a-z0-9_]", "_", step_id.lower())
 
 
 def _append(path: Path, line: str) -> None:

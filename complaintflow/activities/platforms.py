@@ -2,9 +2,11 @@
 
 Every outbound post is exactly once from the customer's point of view. A retry may follow an
 attempt whose outcome is unknown (the platform committed, then the connection dropped), so
-before posting again an adapter looks for what it may already have done: the brand's reply
-with the same text in the thread, the private message already sent (Facebook refuses a second
-private reply to a comment, which is taken as done), the post already hidden or deleted.
+before posting again an adapter looks for what it may already have done, as the platform
+keeps it: the brand's own reply in the thread (X adds leading @mentions, escapes &<> and
+shortens links; Instagram files replies under the top-level comment), the private message
+the brand sent (Facebook refuses a second private reply to a comment, which is taken as
+done), the post already hidden or deleted.
 
 Errors are classified: 429 and 5xx retry (honouring Retry-After / x-rate-limit-reset), Graph
 throttling codes retry, timeouts and dropped connections retry, other 4xx stop with the

@@ -7,6 +7,8 @@ Before posting again after an unknown outcome, it looks for its own earlier repl
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 import httpx
@@ -29,6 +31,10 @@ MENTION_FIELDS = {
     "user.fields": "username,name,public_metrics,verified",
 }
 MAX_PAGES = 20  # a poll reads at most this many pages (2,000 posts); the rest next time
+# A retry looks through at most this many pages (1,000) of the brand's own newest posts for
+# the reply an earlier attempt may have made: retries follow within minutes or hours.
+OWN_POSTS_PAGES = 10
+DM_PAGES = 5  # and through at most 500 events of the conversation for its DM
 
 
 class XAdapter:
@@ -73,46 +79,83 @@ class XAdapter:
         parent = _id(request.mention_id)
         if may_have_run_before() and (existing := await self._reply_already_made(request)):
             return ActionResult(existing, "already replied")
-        try:
-            body = await self._call(
-                "POST",
-                "/2/tweets",
-                json={"text": request.text, "reply": {"in_reply_to_tweet_id": parent}},
-            )
-        except PlatformError as exc:
-            # Recent search lags a few seconds behind posting: a retry may miss the reply an
-            # earlier attempt made, and X then refuses the same text as duplicate content.
-            if may_have_run_before() and exc.status == 403 and "duplicate" in str(exc):
-                return ActionResult("", "already replied (X: duplicate content)")
-            raise
+        body = await self._call(
+            "POST",
+            "/2/tweets",
+            json={"text": request.text, "reply": {"in_reply_to_tweet_id": parent}},
+        )
         return ActionResult(str(body["data"]["id"]))
 
     async def _reply_already_made(self, request: ActionRequest) -> str:
-        # in_reply_to_tweet_id: does not depend on the thread's id, which a webhook payload
-        # (v1.1 objects, no conversation id) cannot give
-        # (https://docs.x.com/x-api/posts/search/integrate/build-a-query).
-        query = f"in_reply_to_tweet_id:{_id(request.mention_id)} from:{_id(request.account_id)}"
-        found = await self._call(
-            "GET",
-            "/2/tweets/search/recent",
-            user=False,
-            params={"query": query, "max_results": "100"},
-        )
-        for tweet in found.get("data", []):
-            if tweet.get("text") == request.text:
-                return str(tweet["id"])
+        """The id of the brand's own post that replies to the complaint with this text, or "".
+
+        Read from the brand's own timeline (GET /2/users/:id/tweets), which has every post
+        at once, not from recent search, whose index lags behind posting. A post is ours
+        when its author is the brand, it replies to the complaint (referenced_tweets
+        replied_to) and its text is ours as X keeps it (see same_post_text)."""
+        parent = _id(request.mention_id)
+        brand = await self._brand(request)
+        params = {
+            "max_results": "100",
+            "exclude": "retweets",
+            "tweet.fields": "author_id,referenced_tweets",
+        }
+        for _ in range(OWN_POSTS_PAGES):
+            body = await self._call("GET", f"/2/users/{brand}/tweets", user=False, params=params)
+            for tweet in body.get("data") or []:
+                if (
+                    isinstance(tweet, dict)
+                    and str(tweet.get("author_id", "")) == brand
+                    and _replied_to(tweet) == parent
+                    and same_post_text(str(tweet.get("text", "")), request.text)
+                ):
+                    return str(tweet["id"])
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                break
+            params["pagination_token"] = str(token)
         return ""
+
+    async def _brand(self, request: ActionRequest) -> str:
+        """The brand's X user id: the policy's account, else who the user token is."""
+        if request.account_id:
+            return _id(request.account_id, "account id")
+        me = await self._call("GET", "/2/users/me")
+        return _id(str((me.get("data") or {}).get("id", "")), "account id")
 
     async def private_message(self, request: ActionRequest) -> ActionResult:
         participant = _id(request.author_id, "author id")
         path = f"/2/dm_conversations/with/{participant}"
-        if may_have_run_before():
-            sent = await self._call("GET", path + "/dm_events")
-            for event in sent.get("data", []):
-                if event.get("text") == request.text:
-                    return ActionResult(str(event["id"]), "already sent")
+        if may_have_run_before() and (sent := await self._dm_already_sent(request, path)):
+            return ActionResult(sent, "already sent")
         body = await self._call("POST", path + "/messages", json={"text": request.text})
         return ActionResult(str(body["data"]["dm_event_id"]))
+
+    async def _dm_already_sent(self, request: ActionRequest, path: str) -> str:
+        """The id of the brand's own message with this text in the conversation, or "": the
+        customer's messages are in it too, so the sender must be the brand (sender_id comes
+        only when asked for, https://docs.x.com/x-api/direct-messages/
+        get-dm-events-for-a-dm-conversation)."""
+        brand = await self._brand(request)
+        params = {
+            "max_results": "100",
+            "event_types": "MessageCreate",
+            "dm_event.fields": "id,text,sender_id,event_type",
+        }
+        for _ in range(DM_PAGES):
+            body = await self._call("GET", path + "/dm_events", params=params)
+            for event in body.get("data") or []:
+                if (
+                    isinstance(event, dict)
+                    and str(event.get("sender_id", "")) == brand
+                    and same_post_text(str(event.get("text", "")), request.text)
+                ):
+                    return str(event["id"])
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                break
+            params["pagination_token"] = str(token)
+        return ""
 
     async def remove(self, request: ActionRequest) -> ActionResult:
         if request.action != "hide":
@@ -154,6 +197,37 @@ class XAdapter:
             if not _is_retweet(t)
         )
         return PollResult(mentions, newest or request.since_id)
+
+
+# What X does to a post's text (https://developer.x.com/en/docs/tweets/tweet-updates,
+# https://developer.x.com/en/docs/tco, https://docs.x.com/x-api/fundamentals/data-dictionary):
+# a reply starts with the @names X adds, &, < and > come back as &amp; &lt; &gt;, and every
+# link (with or without a protocol) becomes a t.co link.
+_LEADING_MENTION = re.compile(r"@\w{1,15}")
+_ESCAPED = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+# A word holding a link: a protocol, or a domain name not preceded by @ (an email address).
+_LINK = re.compile(r"://|(?:^|[^\w@])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[^\w-]|$)", re.IGNORECASE)
+
+
+def same_post_text(kept: str, sent: str) -> bool:
+    """Whether `kept`, a post's text as X returns it, is `sent` as the brand posted it.
+
+    Compared word by word after leaving out the leading @mentions on both sides, undoing
+    X's escaping of &, < and > in `kept`, and taking every word holding a link as the same
+    (X replaced it with a t.co link). `kept` is also taken as is, for texts X did not escape
+    (Direct Messages)."""
+    wanted = _words(sent)
+    unescaped = _ESCAPED.sub(lambda found: _UNESCAPED[found.group(1)], kept)
+    return _words(unescaped) == wanted or _words(kept) == wanted
+
+
+def _words(text: str) -> tuple[str, ...]:
+    words = unicodedata.normalize("NFC", text).split()
+    start = 0
+    while start < len(words) and _LEADING_MENTION.fullmatch(words[start]):
+        start += 1
+    return tuple("\x00link" if _LINK.search(word) else word for word in words[start:])
 
 
 def _id(value: str, what: str = "post id") -> str:

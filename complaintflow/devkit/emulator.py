@@ -14,9 +14,11 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
+import html
 import itertools
 import math
 import random
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -43,6 +45,9 @@ GOOGLE_CLIENT_ID = "complaintflow-dev.apps.googleusercontent.com"
 # https://docs.x.com/x-api/fundamentals/data-dictionary ("Default fields"): a post carries
 # only id, text and edit_history_tweet_ids unless tweet.fields/expansions ask for more.
 X_DEFAULT_FIELDS = ("id", "text", "edit_history_tweet_ids")
+# https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency: a key is
+# remembered for two hours; after that the same key creates a new ticket.
+ZENDESK_KEY_LIFETIME = 2 * 3600.0
 # https://developers.facebook.com/docs/graph-api/overview/rate-limiting/ and
 # https://developers.facebook.com/docs/graph-api/guides/error-handling: throttling answers
 # HTTP 400 with these error codes ("wait and retry").
@@ -64,6 +69,14 @@ class Post:
     deleted: bool = False
     # X: "retweeted" or "quoted" when this post references another (referenced_tweets).
     references: str = ""
+    # The text as the platform keeps and returns it when it differs from what the author
+    # sent (X: the reply's leading @mentions, &<> escaped, links as t.co); "" = `text`.
+    platform_text: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The text reads return."""
+        return self.platform_text or self.text
 
 
 @dataclasses.dataclass
@@ -125,6 +138,9 @@ class EmulatorState:
         self.messages: list[dict[str, Any]] = []
         self.private_replies: dict[str, float] = {}  # comment id -> when
         self.tickets: list[dict[str, Any]] = []
+        # Zendesk Idempotency-Key -> (when first used, the ticket it created).
+        self.zendesk_keys: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.zendesk_key_lifetime = ZENDESK_KEY_LIFETIME
         self.notifications: list[dict[str, Any]] = []
         self.customers: dict[str, dict[str, str]] = {}  # "platform:author id" -> {tier, id}
         # Slack: the channel each incoming webhook was created for, by its path after /slack/.
@@ -161,6 +177,17 @@ class EmulatorState:
         )
         self.posts[post.id] = post
         return post
+
+    def add_message(self, platform: str, sender: str, to: str, text: str) -> dict[str, Any]:
+        """A Direct Message from `sender` to `to` (a customer's to the brand, for instance)."""
+        message = {"platform": platform, "sender": sender, "to": to, "text": text}
+        message["id"] = self.new_id()
+        self.messages.append(message)
+        return message
+
+    def x_username(self, user_id: str) -> str:
+        """The @username X shows for a user id (the brand's from GET /2/users/me)."""
+        return "brand" if user_id == self.brand_x_id else f"user{user_id}"
 
     def fault_for(self, route: str) -> Fault | None:
         for fault in self.faults:
@@ -532,10 +559,56 @@ async def x_me(request: Request, state: EmulatorState) -> Response:
     return JSONResponse({"data": {"id": state.brand_x_id, "name": "Brand", "username": "brand"}})
 
 
+# X's text as it keeps it. Replies: "@names that auto-populate at the start of a reply Tweet"
+# (https://developer.x.com/en/docs/tweets/tweet-updates): the replied-to author, then the
+# leading @mentions of the post replied to, never the replier. Links: "All links submitted
+# within Tweets ... will eventually be wrapped with the t.co shortener", links without a
+# protocol too, trailing periods and commas not part of them (https://developer.x.com/en/
+# docs/tco). &, < and > come back HTML-escaped: the text field is "the actual UTF-8 text"
+# (https://docs.x.com/x-api/fundamentals/data-dictionary), as X serves it, escaped (seen and
+# decoded by clients: https://kbravh.dev/html-entities-twitter-api-v2).
+_X_LEADING_MENTIONS = re.compile(r"^(?:@(\w{1,15})\s+)+")
+_X_LINK = re.compile(
+    r"https?://[^\s]+?(?=[.,]*(?:\s|$))"
+    r"|(?<![\w@.\-/])(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|ly|me|app|dev|info|biz|uk|de)"
+    r"(?![\w-])(?:/[^\s]*?)?(?=[.,]*(?:\s|$))",
+    re.IGNORECASE,
+)
+
+
+def _leading_mentions(text: str) -> list[str]:
+    found = _X_LEADING_MENTIONS.match(text)
+    return re.findall(r"@(\w{1,15})", found.group(0)) if found else []
+
+
+def _t_co(url: str) -> str:
+    digest = hashlib.sha256(url.encode()).digest()
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return "https://t.co/" + "".join(alphabet[b % len(alphabet)] for b in digest[:10])
+
+
+def x_kept_text(state: EmulatorState, author: str, text: str, parent: Post | None) -> str:
+    """`text` posted by `author` as X keeps and returns it (see the pages above)."""
+    kept = _X_LINK.sub(lambda link: _t_co(link.group(0)), text)
+    kept = html.escape(kept, quote=False)
+    if parent is None:
+        return kept
+    mine = state.x_username(author).lower()
+    already = {name.lower() for name in _leading_mentions(kept)}
+    names = [state.x_username(parent.author_id), *_leading_mentions(parent.shown)]
+    prefix: list[str] = []
+    for name in names:
+        if name.lower() not in already | {mine}:
+            already.add(name.lower())
+            prefix.append(f"@{name}")
+    return " ".join([*prefix, kept])
+
+
 async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
     """POST /2/tweets (https://docs.x.com/x-api/posts/create-post): {text, reply:
-    {in_reply_to_tweet_id}}; 201 {data: {id, text}}. Posting the same text again is refused
-    with 403 "duplicate content" (modelled within one thread)."""
+    {in_reply_to_tweet_id}}; 201 {data: {id, text}}, the text as X keeps it (x_kept_text).
+    Posting the same text again is refused with 403 "duplicate content" (modelled within one
+    thread)."""
     body = await _json(request)
     text = str(body.get("text", ""))
     if not text or len(text) > X_LIMIT:
@@ -554,8 +627,11 @@ async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
         return x_problem(
             403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
         )
-    post = state.add_post(Post(state.new_id(), "x", state.brand_x_id, text, in_reply_to=parent))
-    return JSONResponse({"data": {"id": post.id, "text": post.text}}, status_code=201)
+    kept = x_kept_text(state, state.brand_x_id, text, state.posts.get(parent))
+    post = state.add_post(
+        Post(state.new_id(), "x", state.brand_x_id, text, in_reply_to=parent, platform_text=kept)
+    )
+    return JSONResponse({"data": {"id": post.id, "text": post.shown}}, status_code=201)
 
 
 async def x_hide_reply(request: Request, state: EmulatorState) -> Response:
@@ -581,8 +657,7 @@ async def x_send_dm(request: Request, state: EmulatorState) -> Response:
     text = str((await _json(request)).get("text", ""))
     if not text:
         return error(400, "text is required")
-    event = state.new_id("")
-    state.messages.append({"platform": "x", "to": participant, "text": text, "id": event})
+    event = state.add_message("x", state.brand_x_id, participant, text)["id"]
     return JSONResponse(
         {
             "data": {
@@ -596,23 +671,33 @@ async def x_send_dm(request: Request, state: EmulatorState) -> Response:
 
 async def x_list_dms(request: Request, state: EmulatorState) -> Response:
     """GET /2/dm_conversations/with/:participant_id/dm_events (https://docs.x.com/x-api/
-    direct-messages/get-dm-events-for-a-dm-conversation): {data: [{id, event_type, text}],
-    meta: {result_count}}."""
+    direct-messages/get-dm-events-for-a-dm-conversation): the messages of the one-to-one
+    conversation, both ways, newest first: {data: [{id, event_type, text}], meta:
+    {result_count}}; id, event_type and text are the default fields, sender_id and
+    created_at come only when named in dm_event.fields (https://docs.x.com/x-api/
+    fundamentals/data-dictionary, DM event object)."""
     participant = request.path_params["participant_id"]
-    found = [m for m in state.messages if m["platform"] == "x" and m["to"] == participant]
-    return JSONResponse(
-        {
-            "data": [
-                {"id": m["id"], "event_type": "MessageCreate", "text": m["text"]} for m in found
-            ],
-            "meta": {"result_count": len(found)},
-        }
-    )
+    brand = state.brand_x_id
+    asked = set(filter(None, request.query_params.get("dm_event.fields", "").split(",")))
+    found = [
+        m
+        for m in state.messages
+        if m["platform"] == "x" and {m.get("sender", brand), m["to"]} == {brand, participant}
+    ]
+    data = []
+    for message in reversed(found):
+        # Links in Direct Messages are wrapped with t.co too (https://developer.x.com/en/docs/tco).
+        text = _X_LINK.sub(lambda link: _t_co(link.group(0)), message["text"])
+        event = {"id": message["id"], "event_type": "MessageCreate", "text": text}
+        if "sender_id" in asked:
+            event["sender_id"] = message.get("sender", brand)
+        data.append(event)
+    return JSONResponse({"data": data, "meta": {"result_count": len(data)}})
 
 
 def _tweet(post: Post, fields: set[str], authors: bool) -> dict[str, Any]:
     """A post as X v2 shows it: the default fields plus those asked for."""
-    data: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+    data: dict[str, Any] = {"id": post.id, "text": post.shown, "edit_history_tweet_ids": [post.id]}
     extra = {
         "author_id": post.author_id,
         "conversation_id": post.conversation_id,
@@ -710,6 +795,33 @@ async def x_mentions(request: Request, state: EmulatorState) -> Response:
     return _x_page(request, state, found, default_size=10)
 
 
+async def x_user_tweets(request: Request, state: EmulatorState) -> Response:
+    """GET /2/users/:id/tweets, the User Post timeline (https://developer.x.com/en/docs/
+    x-api/tweets/timelines): the posts the user published, replies included unless
+    exclude=replies, newest first, 10 a page by default (max_results 5-100). It reads the
+    user's own posts, not recent search's index, so search_lag does not apply."""
+    params = request.query_params
+    exclude = set(filter(None, params.get("exclude", "").split(",")))
+    if exclude - {"replies", "retweets"}:
+        return x_problem(
+            400,
+            "Invalid Request",
+            "The `exclude` query parameter value is not one of [retweets, replies]",
+        )
+    since = params.get("since_id", "")
+    found = [
+        p
+        for p in state.posts.values()
+        if p.platform == "x"
+        and not p.deleted
+        and p.author_id == request.path_params["id"]
+        and not ("replies" in exclude and p.in_reply_to)
+        and not ("retweets" in exclude and p.references == "retweeted")
+        and (not since or _after(p.id, since))
+    ]
+    return _x_page(request, state, found, default_size=10)
+
+
 async def x_search(request: Request, state: EmulatorState) -> Response:
     """GET /2/tweets/search/recent (https://docs.x.com/x-api/posts/search/integrate/build-a-
     query): operators conversation_id:, from:, in_reply_to_tweet_id:; 10 a page by default."""
@@ -762,11 +874,27 @@ async def fb_comment(request: Request, state: EmulatorState) -> Response:
         return graph_error("(#100) The parameter message is required", 100)
     if post.platform == "instagram" and post.hidden:
         return graph_error("(#100) You cannot reply to hidden comments", 100)
+    if post.platform == "instagram":
+        # "You can only reply to top-level comments; replies to a reply will be added to
+        # the top-level comment." (ig-comment/replies, Limitations)
+        parent = _top_level_comment(state, post).id
     new_id = state.new_id() if post.platform == "instagram" else f"{parent}_{state.new_id()}"
     reply = state.add_post(
         Post(new_id, post.platform, state.brand_page_id, message, in_reply_to=parent)
     )
     return JSONResponse({"id": reply.id})
+
+
+def _top_level_comment(state: EmulatorState, comment: Post) -> Post:
+    """The top-level comment of an Instagram comment's thread (media are not modelled: a
+    comment whose parent is not another Instagram comment is top-level)."""
+    seen = {comment.id}
+    while (parent := state.posts.get(comment.in_reply_to)) is not None:
+        if parent.platform != "instagram" or parent.id in seen:
+            break
+        seen.add(parent.id)
+        comment = parent
+    return comment
 
 
 async def fb_edit_object(request: Request, state: EmulatorState) -> Response:
@@ -951,19 +1079,50 @@ async def generic_hook(request: Request, state: EmulatorState) -> Response:
 
 
 async def zendesk_ticket(request: Request, state: EmulatorState) -> Response:
-    """POST /api/v2/tickets.json {ticket: {subject, comment, ...}}; 201 {ticket}; a repeated
-    Idempotency-Key replays the first answer (https://developer.zendesk.com/api-reference/
-    ticketing/tickets/tickets/#create-ticket, .../introduction/idempotency)."""
+    """POST /api/v2/tickets.json {ticket: {subject, comment, ...}}; 201 {ticket}
+    (https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#create-ticket).
+    A repeated Idempotency-Key replays the first answer for two hours; after that the key
+    is forgotten and the same request opens another ticket
+    (https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency)."""
     ticket = (await _json(request)).get("ticket")
     if not isinstance(ticket, dict) or not ticket.get("subject"):
         return error(422, "RecordInvalid: subject is required")
     key = request.headers.get("idempotency-key", "")
-    for existing in state.tickets:  # Zendesk replays the first answer for a repeated key
-        if key and existing.get("_key") == key:
-            return JSONResponse({"ticket": existing}, status_code=201)
-    record = {"id": len(state.tickets) + 1, **ticket, "_key": key}
+    remembered = state.zendesk_keys.get(key) if key else None
+    if remembered is not None and time.time() - remembered[0] < state.zendesk_key_lifetime:
+        return JSONResponse({"ticket": remembered[1]}, status_code=201)
+    record = {"id": len(state.tickets) + 1, **ticket}
     state.tickets.append(record)
+    if key:
+        state.zendesk_keys[key] = (time.time(), record)
     return JSONResponse({"ticket": record}, status_code=201)
+
+
+async def zendesk_list_tickets(request: Request, state: EmulatorState) -> Response:
+    """GET /api/v2/tickets.json, optionally ?external_id=: "Lists tickets by external id.
+    External ids don't have to be unique for each ticket. As a result, the request may
+    return multiple tickets with the same external id." (https://developer.zendesk.com/
+    api-reference/ticketing/tickets/tickets/#list-tickets); {tickets, next_page,
+    previous_page, count}, 100 a page at most, oldest first."""
+    external = request.query_params.get("external_id")
+    found = [t for t in state.tickets if external is None or t.get("external_id") == external]
+    try:
+        size = min(100, max(1, int(request.query_params.get("per_page", "100"))))
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return error(400, "per_page and page must be integers")
+    shown = found[(page - 1) * size : page * size]
+    more = page * size < len(found)
+    return JSONResponse(
+        {
+            "tickets": shown,
+            "next_page": str(request.url.include_query_params(page=page + 1)) if more else None,
+            "previous_page": (
+                None if page == 1 else str(request.url.include_query_params(page=page - 1))
+            ),
+            "count": len(found),
+        }
+    )
 
 
 # The credentials each route takes (see _refused): "x-user" an X user-context token, "x-read"
@@ -986,6 +1145,8 @@ AUTHS = {
     "slack.auth_test": "none",
     "webhook.hook": "none",
     "zendesk.ticket": "basic",
+    "zendesk.list_tickets": "basic",
+    "x.user_tweets": "x-read",
 }
 
 # Each platform's routes: (path, name, handler, method). The name is what calls, faults and
@@ -998,6 +1159,7 @@ X_ROUTES: tuple[RouteRow, ...] = (
     ("/x/2/tweets", "x.post_tweet", x_post_tweet, "POST"),
     ("/x/2/tweets/search/recent", "x.search", x_search, "GET"),
     ("/x/2/users/{id}/mentions", "x.mentions", x_mentions, "GET"),
+    ("/x/2/users/{id}/tweets", "x.user_tweets", x_user_tweets, "GET"),
     ("/x/2/tweets/{id}/hidden", "x.hide_reply", x_hide_reply, "PUT"),
     ("/x/2/dm_conversations/with/{participant_id}/messages", "x.send_dm", x_send_dm, "POST"),
     ("/x/2/dm_conversations/with/{participant_id}/dm_events", "x.list_dms", x_list_dms, "GET"),
@@ -1023,6 +1185,7 @@ OPERATIONS_ROUTES: tuple[RouteRow, ...] = (  # CRM, Slack, generic webhooks, Zen
     ("/slack/{hook:path}", "slack.hook", slack_hook, "POST"),
     ("/hooks/{hook:path}", "webhook.hook", generic_hook, "POST"),
     ("/zendesk/api/v2/tickets.json", "zendesk.ticket", zendesk_ticket, "POST"),
+    ("/zendesk/api/v2/tickets.json", "zendesk.list_tickets", zendesk_list_tickets, "GET"),
 )
 PLATFORM_ROUTES = (*X_ROUTES, *META_ROUTES, *GOOGLE_ROUTES, *OPERATIONS_ROUTES)
 

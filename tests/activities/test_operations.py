@@ -144,6 +144,31 @@ async def test_zendesk_ticket_is_opened_once_across_a_dropped_answer(
     assert ticket["priority"] == "urgent" and ticket["external_id"] == "case-x-1"
 
 
+async def test_zendesk_retry_after_the_idempotency_key_expired_opens_no_second_ticket(
+    ops: tuple[EmulatorState, Operations],
+) -> None:
+    state, operations = ops
+    state.faults.append(Fault(route="zendesk.ticket", drop=True, times=1))
+    with pytest.raises(PlatformError):  # Zendesk made the ticket, the answer was lost
+        await operations.open_ticket(action(target="zendesk"))
+    state.zendesk_key_lifetime = 0.0  # the retry comes after two hours: the key is forgotten
+    retried = await operations.open_ticket(action(target="zendesk"))
+    (ticket,) = state.tickets
+    assert retried.ref == str(ticket["id"]) and retried.detail == "already opened"
+
+
+async def test_a_cases_second_ticket_step_is_not_taken_for_its_first(
+    ops: tuple[EmulatorState, Operations],
+) -> None:
+    state, operations = ops
+    first = await operations.open_ticket(action(target="zendesk", step_id="ticket", key="c/1"))
+    second = await operations.open_ticket(
+        action(target="zendesk", step_id="ticket_billing", key="c/2")
+    )
+    assert first.ref != second.ref and len(state.tickets) == 2
+    assert {t["external_id"] for t in state.tickets} == {"case-x-1"}
+
+
 async def test_wrong_zendesk_token_is_not_retried(
     ops: tuple[EmulatorState, Operations], tmp_path: Path
 ) -> None:

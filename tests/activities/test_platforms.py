@@ -1,11 +1,14 @@
 """Platform adapters against the emulator over real HTTP on loopback, with injected faults."""
 
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from temporalio.exceptions import ApplicationError
 
 from complaintflow.activities.credentials import TokenStore
@@ -54,7 +57,7 @@ class TestExactlyOnce:
     @pytest.mark.parametrize(
         ("step", "mention", "calls"),
         [
-            (registry.POST_REPLY, T1, ["x.post_tweet", "x.search"]),
+            (registry.POST_REPLY, T1, ["x.post_tweet", "x.user_tweets"]),
             (registry.SEND_PRIVATE_MESSAGE, T1, ["x.send_dm", "x.list_dms"]),
             (registry.POST_REPLY, "104_55", ["graph.comment", "graph.list_comments"]),
         ],
@@ -151,6 +154,107 @@ class TestExactlyOnce:
         assert state.posts["17900001"].hidden
 
 
+# Words a brand's reply may hold that X changes when it keeps the post: &, < and > (escaped),
+# links with and without a protocol (t.co), an email address (left alone), leading @names.
+REPLY_WORDS = st.sampled_from(
+    [
+        "Sorry",
+        "Jo,",
+        "R&D",
+        "<3",
+        "a>b",
+        "&amp;",
+        "tom&jerry",
+        "https://northwind.example/help?a=1&b=2",
+        "northwind.com/returns.",
+        "(www.northwind.com)",
+        "care@northwind.com",
+        "@NorthwindCares",
+        "café",
+        "😀",
+        "DM",
+    ]
+)
+_complaints = itertools.count(5000)
+
+
+class TestRetriesFindWhatThePlatformKept:
+    """A retry after a committed attempt whose answer was lost finds what the platform
+    really keeps (not the text as sent), so nothing is posted twice."""
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(words=st.lists(REPLY_WORDS, min_size=1, max_size=6))  # within X's 280
+    async def test_x_reply_is_found_as_x_returns_it(
+        self, world: tuple[EmulatorState, Platforms], words: list[str]
+    ) -> None:
+        state, platforms = world
+        complaint = str(next(_complaints))
+        state.add_post(Post(complaint, "x", "777", "@NorthwindCares still waiting"))
+        reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
+        text = " ".join(words)
+        state.faults.append(Fault(route="x.post_tweet", drop=True, times=1))
+        with pytest.raises(ApplicationError):  # X committed, then the answer was lost
+            await attempt(1).run(reply, request("x", complaint, text=text))
+        retried = await attempt(2).run(reply, request("x", complaint, text=text))
+        (posted,) = [p for p in replies(state, complaint) if p.author_id == BRAND_X]
+        assert retried.ref == posted.id and retried.detail == "already replied"
+        assert posted.shown.startswith("@user777 "), "as X keeps it: a leading @mention"
+
+    async def test_x_reply_to_another_complaint_is_not_taken_for_this_one(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        other = await platforms.reply(request("x", B1))  # same text, another thread
+        made = await platforms.reply(request("x", T1))
+        assert made.ref != other.ref and made.detail == ""
+        assert len(replies(state, T1)) == 1
+
+    async def test_instagram_reply_to_a_reply_is_found_under_the_top_level_comment(
+        self, world: tuple[EmulatorState, Platforms]
+    ) -> None:
+        state, platforms = world
+        state.add_post(Post("17900001", "instagram", "999", "missing screws"))
+        state.add_post(
+            Post("17900002", "instagram", "998", "same here, no screws", in_reply_to="17900001")
+        )
+        reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
+        complaint = request("instagram", "17900002", thread="17900001", text="So sorry!")
+        state.faults.append(Fault(route="graph.comment", drop=True, times=1))
+        with pytest.raises(ApplicationError):
+            await attempt(1).run(reply, complaint)
+        retried = await attempt(2).run(reply, complaint)
+        ours = [p for p in state.posts.values() if p.author_id == PAGE]
+        assert [(p.in_reply_to, p.text) for p in ours] == [("17900001", "So sorry!")]
+        assert retried.ref == ours[0].id and retried.detail == "already replied"
+
+    @pytest.mark.parametrize("drop", [False, True], ids=["failed-before-sending", "answer-lost"])
+    async def test_x_dm_look_up_counts_only_the_brands_own_messages(
+        self, world: tuple[EmulatorState, Platforms], drop: bool
+    ) -> None:
+        state, platforms = world
+        dm = next(
+            a for a in platforms.activities() if activity_name(a) == registry.SEND_PRIVATE_MESSAGE
+        )
+        state.add_message("x", "777", BRAND_X, "Thanks!")  # the customer's words, the same
+        state.faults.append(
+            Fault(route="x.send_dm", drop=True, times=1)
+            if drop
+            else Fault(route="x.send_dm", status=503, times=1)
+        )
+        with pytest.raises(ApplicationError):
+            await attempt(1).run(dm, request("x", T1, text="Thanks!"))
+        if drop:  # the customer answers with the same word before the retry
+            state.add_message("x", "777", BRAND_X, "Thanks!")
+        sent = await attempt(2).run(dm, request("x", T1, text="Thanks!"))
+        (ours,) = [m for m in state.messages if m["sender"] == BRAND_X]
+        assert (ours["to"], ours["text"]) == ("777", "Thanks!")
+        assert sent.ref == ours["id"]
+
+
 class TestPlatformRules:
     async def test_x_limit_is_enforced_and_the_message_kept(
         self, world: tuple[EmulatorState, Platforms]
@@ -197,7 +301,7 @@ class TestErrors:
     ) -> None:
         state, platforms = world
         state.faults.append(
-            Fault(route="x.search", status=status, retry_after=retry_after, times=1)
+            Fault(route="x.user_tweets", status=status, retry_after=retry_after, times=1)
         )
         with pytest.raises(PlatformError) as failed:
             await platforms.reply(request("x", T1))
@@ -224,7 +328,7 @@ class TestErrors:
         self, world: tuple[EmulatorState, Platforms]
     ) -> None:
         state, platforms = world
-        state.faults.append(Fault(route="x.search", status=429, retry_after=12, times=1))
+        state.faults.append(Fault(route="x.user_tweets", status=429, retry_after=12, times=1))
         reply = next(a for a in platforms.activities() if activity_name(a) == registry.POST_REPLY)
         with pytest.raises(ApplicationError) as failed:
             await attempt(2).run(reply, request("x", T1))  # a retry looks before posting

@@ -21,7 +21,14 @@ async def test_every_case_completes_exactly_once_under_faults(
     dev: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     emulator = emulated_x(seed=7)
-    for route in ("x.post_tweet", "x.search", "x.send_dm", "x.list_dms", "zendesk.ticket"):
+    for route in (
+        "x.post_tweet",
+        "x.user_tweets",
+        "x.send_dm",
+        "x.list_dms",
+        "zendesk.ticket",
+        "zendesk.list_tickets",
+    ):
         emulator.faults += [
             Fault(route=route, status=500, rate=0.2),
             Fault(route=route, status=429, retry_after=1, rate=0.0625),

@@ -127,29 +127,10 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
     Contract(
         "GET",
-        r"/x/2/tweets/search/recent",
+        rf"/x/2/users/{X_ID}/tweets",
         frozenset({"x-user", "app"}),
-        "openapi-types.ts tweetsRecentSearch",
-        query=frozenset(
-            [
-                "query",
-                "start_time",
-                "end_time",
-                "since_id",
-                "until_id",
-                "max_results",
-                "next_token",
-                "pagination_token",
-                "sort_order",
-                "tweet.fields",
-                "expansions",
-                "media.fields",
-                "poll.fields",
-                "user.fields",
-                "place.fields",
-            ]
-        ),
-        required_query=frozenset({"query"}),
+        "openapi-types.ts usersIdTweets; developer.x.com/en/docs/x-api/tweets/timelines",
+        query=_MENTION_QUERY | {"exclude"},
     ),
     Contract(
         "GET",
@@ -308,6 +289,13 @@ CONTRACTS: tuple[Contract, ...] = (
         r"/slack/api/auth\.test",
         frozenset({"app"}),
         "docs.slack.dev/reference/methods/auth.test",
+    ),
+    Contract(
+        "GET",
+        r"/zendesk/api/v2/tickets\.json",
+        frozenset({"basic"}),
+        "developer.zendesk.com/api-reference/ticketing/tickets/tickets/#list-tickets",
+        query=frozenset({"external_id", "page", "per_page", "sort_by", "sort_order"}),
     ),
     Contract(
         "POST",
