@@ -30,7 +30,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
 from complaintflow import compile_policy
-from complaintflow.cases import open_case
+from complaintflow.cases import case_key, open_case
 from complaintflow.devkit.policies import automatic_policy
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.rules.mention import Author, Mention
@@ -196,7 +196,10 @@ async def main() -> int:
             print(f"ratio cases/bare                      {bare_s / case_s:8.2f}  (aim >= 0.8)")
             await one_bare(0)
             await one_case(0)
-            for label, workflow_id in (("bare", f"bare-{run}-0"), ("case", f"case-x-{run}-0")):
+            for label, workflow_id in (
+                ("bare", f"bare-{run}-0"),
+                ("case", case_key(mention(0, run), "automatic")),
+            ):
                 history = await client.get_workflow_handle(workflow_id).fetch_history()
                 size = sum(len(e.SerializeToString()) for e in history.events)
                 print(f"  {label} history: {len(history.events)} events, {size:,} bytes")
