@@ -168,17 +168,15 @@ def test_a_bad_model_file_is_a_located_policy_error(
         load_policy(path)
 
 
-def test_the_shipped_models_are_data_small_and_load_fast() -> None:
-    import time
-
+def test_the_shipped_models_are_data_small_and_load() -> None:
     for name in ("complaint", "severity"):
         path = ROOT / "complaintflow" / "models" / f"{name}.cfmodel"
         data = json.loads(gzip.decompress(path.read_bytes()))
         assert data["format"] == "complaintflow-model" and data["task"] == name
         assert path.stat().st_size < 5_000_000
-        started = time.perf_counter()
+        # Load time is measured by bench/triage.py, not here: a test must not depend on the
+        # machine's speed (it runs with both cores busy too).
         model = load_model(path, cached=False)
-        assert time.perf_counter() - started < 2.0  # bench/triage.py measures it; aim 200 ms
         assert model.task == name
 
 
