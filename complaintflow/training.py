@@ -6,7 +6,6 @@ as plain data that complaintflow.rules.classifiers reads back without scikit-lea
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gzip
 import hashlib
@@ -20,7 +19,7 @@ from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.classifiers import FORMAT, FORMAT_VERSION, SEVERITY_LEVELS
 from complaintflow.rules.featuriser import Featuriser, char_grams
 from complaintflow.rules.sentiment import sentiment
-from complaintflow.textfiles import utf8_lines
+from complaintflow.textfiles import DEFAULT_CSV_BOUNDS, CsvBounds, CsvRows
 
 DEFAULT_C = 10.0
 MIN_DF = 2
@@ -48,29 +47,36 @@ def read_labelled(
     task: str = "complaint",
     id_column: str | None = None,
     severity_column: str | None = None,
+    bounds: CsvBounds = DEFAULT_CSV_BOUNDS,
 ) -> Labelled:
-    """Read and check a labelled CSV; raise TrainingError naming the column or row at fault."""
+    """Read and check a labelled CSV; raise TrainingError naming the column or row at fault
+    (including a line, field or quoted record past `bounds`)."""
     if not path.is_file():
         raise TrainingError(f"cannot read {str(path)!r}: no such file")
     try:
-        return _labelled(path, text_column, label_column, task, id_column, severity_column)
-    except csv.Error as exc:
-        raise TrainingError(f"{path}: not a CSV file the reader understands: {exc}") from None
+        return _labelled(
+            CsvRows(path, TrainingError, bounds),
+            text_column,
+            label_column,
+            task,
+            id_column,
+            severity_column,
+        )
     except OSError as exc:
         raise TrainingError(f"cannot read {str(path)!r}: {exc.strerror}") from None
 
 
 def _labelled(
-    path: Path,
+    reader: CsvRows,
     text_column: str,
     label_column: str,
     task: str,
     id_column: str | None,
     severity_column: str | None,
 ) -> Labelled:
-    """The rows of the labelled CSV at `path`, checked (see read_labelled)."""
-    reader = csv.DictReader(utf8_lines(path, TrainingError))
-    columns = reader.fieldnames or []
+    """The rows of a labelled CSV, checked (see read_labelled)."""
+    path = reader.path
+    columns = reader.columns
     wanted = [text_column, label_column, *(c for c in (id_column, severity_column) if c)]
     for column in wanted:
         if column not in columns:
@@ -82,7 +88,7 @@ def _labelled(
     ids: list[str] = []
     severities: list[int] = []
     allowed = range(2) if task == "complaint" else range(SEVERITY_LEVELS)
-    for line, row in enumerate(reader, start=2):
+    for line, row in reader:
         text = (row.get(text_column) or "").strip()
         if not text:
             raise TrainingError(f"{path}:{line}: column {text_column!r} is empty")
@@ -103,7 +109,7 @@ def _labelled(
             severities.append(level)
         texts.append(text)
         labels.append(label)
-        ids.append(row[id_column] if id_column else str(line))
+        ids.append((row.get(id_column) or str(line)) if id_column else str(line))
     if not texts:
         raise TrainingError(f"{path}: no labelled rows")
     present = sorted(set(labels))
