@@ -23,6 +23,7 @@ from typing import Any
 from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.classifiers import FORMAT, FORMAT_VERSION, SEVERITY_LEVELS
 from complaintflow.rules.featuriser import Featuriser, char_grams
+from complaintflow.rules.model_file import ModelError, unpack
 from complaintflow.rules.sentiment import sentiment
 from complaintflow.textfiles import DEFAULT_CSV_BOUNDS, CsvBounds, CsvRows
 
@@ -162,6 +163,10 @@ def dump_model(data: Mapping[str, Any], path: Path) -> str:
     """
     check_destination(path)
     packed = pack_model(data)
+    try:  # a model past the bounds models are read within could never be used
+        unpack(packed, str(path))
+    except ModelError as exc:
+        raise TrainingError(f"{exc}; nothing was written: train on fewer rows") from None
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintflow.rules.classifiers import load_model
-from complaintflow.training import TrainingError, read_labelled
+from complaintflow.rules.model_file import MAX_JSON_BYTES
+from complaintflow.training import TrainingError, dump_model, read_labelled
 from tests.support.fixtures import CliResult
 from tests.support.paths import ROOT
 
@@ -145,3 +146,11 @@ def test_a_full_disk_leaves_the_previous_model_whole(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert out.read_bytes() == b"the model that is live"
     assert [p.name for p in out.parent.iterdir()] == ["m.cfmodel"], "no temporary file left"
+
+
+def test_a_model_too_large_to_be_read_back_is_not_written(tmp_path: Path) -> None:
+    """`validate` refuses model files past its bounds, so `train` does not write one."""
+    out = tmp_path / "m.cfmodel"
+    with pytest.raises(TrainingError, match=r"decompresses past 32\.0 MiB.*nothing was written"):
+        dump_model({"words": "a" * (MAX_JSON_BYTES + 1)}, out)
+    assert list(tmp_path.iterdir()) == []
