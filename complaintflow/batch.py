@@ -58,9 +58,14 @@ def _jsonl(path: Path, bounds: CsvBounds) -> Iterator[Mention]:
         if not line.strip():
             continue
         try:
-            yield Mention.from_dict(json.loads(line))
+            mention = Mention.from_dict(json.loads(line))
         except (json.JSONDecodeError, MentionError) as exc:
             raise BatchError(f"{path}:{number}: {exc}") from None
+        except RecursionError:  # json's decoder stops itself past the interpreter's depth
+            raise BatchError(
+                f"{path}:{number}: the JSON nests too deeply to be a mention"
+            ) from None
+        yield mention
 
 
 def _csv(

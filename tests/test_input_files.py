@@ -146,6 +146,14 @@ def test_a_field_past_the_bound_is_refused_with_its_line(
     )
 
 
+@pytest.mark.parametrize("opener", [b"[", b'{"a":'])
+def test_a_deeply_nested_json_line_is_named(folder: Path, opener: bytes) -> None:
+    closer = b"]" if opener == b"[" else b"}"
+    path = _write(folder, ".jsonl", b'{"text": "ok"}\n' + opener * 100_000 + closer * 100_000)
+    with pytest.raises(BatchError, match=f"{path}:2: the JSON nests too deeply"):
+        list(read_mentions(path))
+
+
 def test_a_huge_line_is_refused_without_reading_it_whole(folder: Path) -> None:
     """A 4 MB field on one line, read with a 64 KiB line bound: memory stays near the bound."""
     path = _write(folder, ".csv", b'id,text\n1,"' + b"a" * 4_000_000 + b'"\n')
