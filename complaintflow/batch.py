@@ -6,16 +6,14 @@ the airline data set's `retweet_count`, `name` and `tweet_created`).
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from complaintflow.errors import BatchError as BatchError  # noqa: PLC0414 - re-exported
 from complaintflow.rules.mention import Author, Mention, MentionError
-from complaintflow.textfiles import utf8_lines
+from complaintflow.textfiles import DEFAULT_CSV_BOUNDS, CsvBounds, CsvRows, utf8_lines
 
 # Recognised CSV columns -> Mention fields.
 _INT_COLUMNS = {
@@ -31,38 +29,50 @@ _TIME_COLUMNS = ("tweet_created", "created_at", "created")
 
 
 def read_mentions(
-    path: Path, *, text_column: str = "text", id_column: str | None = None, platform: str = "x"
+    path: Path,
+    *,
+    text_column: str = "text",
+    id_column: str | None = None,
+    platform: str = "x",
+    bounds: CsvBounds = DEFAULT_CSV_BOUNDS,
 ) -> Iterator[Mention]:
-    """Mentions from a .csv or .jsonl file, in file order."""
+    """Mentions from a .csv or .jsonl file, in file order; BatchError names the line at fault
+    (including a line, field or quoted record past `bounds`)."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        yield from _jsonl(path)
+        yield from _jsonl(path, bounds)
         return
-    try:
-        yield from _csv(path, text_column, id_column, platform)
-    except csv.Error as exc:
-        raise BatchError(f"{path}: not a CSV file the reader understands: {exc}") from None
+    yield from _csv(path, text_column, id_column, platform, bounds)
 
 
 def count_rows(path: Path) -> int:
-    """A quick estimate of the rows in `path` (for the progress bar)."""
+    """A quick estimate of the rows in `path` (for the progress bar): its line breaks,
+    counted a block at a time (a file may hold one enormous line)."""
     with path.open("rb") as handle:
-        return max(0, sum(1 for _ in handle) - (0 if path.suffix.lower() == ".jsonl" else 1))
+        breaks = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    return max(0, breaks - (0 if path.suffix.lower() == ".jsonl" else 1))
 
 
-def _jsonl(path: Path) -> Iterator[Mention]:
-    for number, line in enumerate(utf8_lines(path, BatchError), 1):
+def _jsonl(path: Path, bounds: CsvBounds) -> Iterator[Mention]:
+    lines = utf8_lines(path, BatchError, max_line_bytes=bounds.line_bytes)
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            yield Mention.from_dict(json.loads(line))
+            mention = Mention.from_dict(json.loads(line))
         except (json.JSONDecodeError, MentionError) as exc:
             raise BatchError(f"{path}:{number}: {exc}") from None
+        except RecursionError:  # json's decoder stops itself past the interpreter's depth
+            raise BatchError(
+                f"{path}:{number}: the JSON nests too deeply to be a mention"
+            ) from None
+        yield mention
 
 
-def _csv(path: Path, text_column: str, id_column: str | None, platform: str) -> Iterator[Mention]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.DictReader(utf8_lines(path, BatchError))
-    columns = reader.fieldnames or []
+def _csv(
+    path: Path, text_column: str, id_column: str | None, platform: str, bounds: CsvBounds
+) -> Iterator[Mention]:
+    reader = CsvRows(path, BatchError, bounds)
+    columns = reader.columns
     if text_column not in columns:
         raise BatchError(
             f"{path}: no column {text_column!r} (columns: "
@@ -73,7 +83,7 @@ def _csv(path: Path, text_column: str, id_column: str | None, platform: str) -> 
     author_column = next((c for c in _AUTHOR_COLUMNS if c in columns), None)
     time_column = next((c for c in _TIME_COLUMNS if c in columns), None)
     ints = {c: f for c, f in _INT_COLUMNS.items() if c in columns}
-    for number, row in enumerate(reader, 1):
+    for number, (_, row) in enumerate(reader, 1):
         text = (row.get(text_column) or "").replace("\r", " ")
         values: dict[str, Any] = {}
         for column, field in ints.items():

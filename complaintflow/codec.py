@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
@@ -27,6 +28,7 @@ KEYS_FILE = "COMPLAINTFLOW_CODEC_KEYS_FILE"
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE = 12
+TAG = 16  # AES-GCM's authentication tag, after the ciphertext
 
 
 class CodecError(ComplaintflowError, ValueError):
@@ -43,11 +45,18 @@ class Keyring:
     @classmethod
     def parse(cls, text: str, *, where: str = KEYS) -> Keyring:
         keys: dict[str, bytes] = {}
-        order = []
+        order: list[str] = []
         for number, item in enumerate(filter(None, (p.strip() for p in text.split(","))), 1):
             key_id, sep, encoded = item.partition(":")
             if not sep or not key_id:
                 raise CodecError(f"{where}: key {number} is not ID:BASE64KEY")
+            if key_id in keys:
+                # A payload names the id of the key that sealed it: two keys under one id
+                # would leave the older payloads unreadable.
+                raise CodecError(
+                    f"{where}: key id {key_id!r} is given to keys {order.index(key_id) + 1} "
+                    f"and {number}; give each key its own id"
+                )
             try:
                 key = base64.b64decode(encoded, validate=True)
             except ValueError:
@@ -104,11 +113,25 @@ class EncryptionCodec(PayloadCodec):
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written before encryption was turned on
-        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
+        configured = ", ".join(repr(k) for k in self.keys.keys)
         if cipher is None:
-            raise CodecError(f"a payload is encrypted with key {key_id!r}, which is not configured")
-        data = cipher.decrypt(payload.data[:NONCE], payload.data[NONCE:], key_id.encode())
+            raise CodecError(
+                f"a payload is encrypted with key {key_id!r}, which is not configured "
+                f"(configured: {configured})"
+            )
+        if len(payload.data) < NONCE + TAG:
+            raise CodecError(f"a payload under key {key_id!r} is too short to be encrypted")
+        try:
+            data = cipher.decrypt(payload.data[:NONCE], payload.data[NONCE:], key_id.encode())
+        except InvalidTag:
+            # Only the key the payload names is tried: AES-GCM would refuse any other.
+            raise CodecError(
+                f"a payload under key {key_id!r} does not decrypt with the key configured as "
+                f"{key_id!r} (keys tried: {key_id!r}; configured: {configured}): that id now "
+                "names another key, or the payload was altered"
+            ) from None
         return Payload.FromString(data)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import sys
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -14,6 +15,7 @@ import httpx
 
 from complaintflow.activities.credentials import (
     TokenStore,
+    TokenStoreError,
     exchange_code,
     start_authorisation,
 )
@@ -22,6 +24,7 @@ from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.errors import PlatformError
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
+MAX_PASTE = 8192  # a redirect address with its code and state is a few hundred characters
 
 
 def add_commands(commands: Any) -> None:
@@ -56,21 +59,18 @@ def run_connect(args: argparse.Namespace) -> int:
     authorisation = start_authorisation(app, endpoints.x_authorize_url, args.redirect_uri)
     print("Open this URL, sign in as the brand's X account and allow access:")
     print(authorisation.url)
-    print("Then paste the address your browser was sent to (it contains code=...):")
+    print("Then paste the whole address your browser was sent to (it has code= and state=):")
     sys.stdout.flush()
-    pasted = sys.stdin.readline().strip()
-    query = parse_qs(urlparse(pasted).query) if "?" in pasted else {"code": [pasted]}
-    if query.get("error"):
-        print(f"complaintflow connect: X refused: {query['error'][0]}", file=sys.stderr)
+    query, problem = _callback(sys.stdin.readline(MAX_PASTE + 1), authorisation.state)
+    if problem:
+        print(f"complaintflow connect: {problem}", file=sys.stderr)
         return 1
-    if "state" in query and query["state"] != [authorisation.state]:
-        print("complaintflow connect: the state does not match this request", file=sys.stderr)
+    try:
+        store = TokenStore(endpoints.token_store)
+    except TokenStoreError as exc:
+        print(f"complaintflow connect: {exc}", file=sys.stderr)
         return 1
-    code = (query.get("code") or [""])[0]
-    if not code:
-        print("complaintflow connect: no code= in what was pasted", file=sys.stderr)
-        return 1
-    store = TokenStore(endpoints.token_store)
+    code = query["code"][0]
     try:
         with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
             tokens = exchange_code(app, authorisation, code, client=client)
@@ -81,6 +81,31 @@ def run_connect(args: argparse.Namespace) -> int:
     who = asyncio.run(_check_x(endpoints, store))
     print(f"X connected: {who}; tokens stored in {store.path} (refreshed automatically)")
     return 0
+
+
+def _callback(pasted: str, state: str) -> tuple[dict[str, list[str]], str]:
+    """The redirect's query and, when it cannot be used, why.
+
+    The redirect must carry this request's `state`: a code without it could come from an
+    authorisation someone else started, and would connect the brand to their account
+    (RFC 6749 section 10.12). So a bare code, or an address without state=, is refused.
+    """
+    if len(pasted) > MAX_PASTE:
+        return {}, f"what was pasted is over {MAX_PASTE:,} characters; paste the address only"
+    query = parse_qs(urlparse(pasted.strip()).query)
+    given = query.get("state")
+    if not given:
+        return query, (
+            "no state= in what was pasted: paste the whole address your browser was sent to "
+            "(the state ties it to this request)"
+        )
+    if len(given) != 1 or not hmac.compare_digest(given[0].encode(), state.encode()):
+        return query, "the state does not match this request: start again with this command"
+    if query.get("error"):
+        return query, f"X refused: {query['error'][0]}"
+    if len(query.get("code", [])) != 1 or not query["code"][0]:
+        return query, "no code= in what was pasted"
+    return query, ""
 
 
 async def _check_x(endpoints: Endpoints, store: TokenStore) -> str:

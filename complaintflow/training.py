@@ -6,12 +6,16 @@ as plain data that complaintflow.rules.classifiers reads back without scikit-lea
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gzip
 import hashlib
 import json
 import math
+import os
+import re
+import secrets
+import stat
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,8 +23,9 @@ from typing import Any
 from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.classifiers import FORMAT, FORMAT_VERSION, SEVERITY_LEVELS
 from complaintflow.rules.featuriser import Featuriser, char_grams
+from complaintflow.rules.model_file import ModelError, unpack
 from complaintflow.rules.sentiment import sentiment
-from complaintflow.textfiles import utf8_lines
+from complaintflow.textfiles import DEFAULT_CSV_BOUNDS, CsvBounds, CsvRows
 
 DEFAULT_C = 10.0
 MIN_DF = 2
@@ -48,29 +53,36 @@ def read_labelled(
     task: str = "complaint",
     id_column: str | None = None,
     severity_column: str | None = None,
+    bounds: CsvBounds = DEFAULT_CSV_BOUNDS,
 ) -> Labelled:
-    """Read and check a labelled CSV; raise TrainingError naming the column or row at fault."""
+    """Read and check a labelled CSV; raise TrainingError naming the column or row at fault
+    (including a line, field or quoted record past `bounds`)."""
     if not path.is_file():
         raise TrainingError(f"cannot read {str(path)!r}: no such file")
     try:
-        return _labelled(path, text_column, label_column, task, id_column, severity_column)
-    except csv.Error as exc:
-        raise TrainingError(f"{path}: not a CSV file the reader understands: {exc}") from None
+        return _labelled(
+            CsvRows(path, TrainingError, bounds),
+            text_column,
+            label_column,
+            task,
+            id_column,
+            severity_column,
+        )
     except OSError as exc:
         raise TrainingError(f"cannot read {str(path)!r}: {exc.strerror}") from None
 
 
 def _labelled(
-    path: Path,
+    reader: CsvRows,
     text_column: str,
     label_column: str,
     task: str,
     id_column: str | None,
     severity_column: str | None,
 ) -> Labelled:
-    """The rows of the labelled CSV at `path`, checked (see read_labelled)."""
-    reader = csv.DictReader(utf8_lines(path, TrainingError))
-    columns = reader.fieldnames or []
+    """The rows of a labelled CSV, checked (see read_labelled)."""
+    path = reader.path
+    columns = reader.columns
     wanted = [text_column, label_column, *(c for c in (id_column, severity_column) if c)]
     for column in wanted:
         if column not in columns:
@@ -82,28 +94,30 @@ def _labelled(
     ids: list[str] = []
     severities: list[int] = []
     allowed = range(2) if task == "complaint" else range(SEVERITY_LEVELS)
-    for line, row in enumerate(reader, start=2):
+    for line, row in reader:
         text = (row.get(text_column) or "").strip()
         if not text:
             raise TrainingError(f"{path}:{line}: column {text_column!r} is empty")
-        raw = (row.get(label_column) or "").strip()
-        label = _label(raw)
+        raw = row.get(label_column) or ""
+        label = _label(raw, yes_no=task == "complaint")
         if label is None or label not in allowed:
             raise TrainingError(
                 f"{path}:{line}: label {raw!r} in column {label_column!r} is not one of "
-                f"{', '.join(str(v) for v in allowed)}"
-                + (" (or true/false, yes/no)" if task == "complaint" else "")
+                f"{', '.join(str(v) for v in allowed)}; "
+                + (LABEL_FORMS if task == "complaint" else LEVEL_FORMS)
             )
         if severity_column:
-            level = _label((row.get(severity_column) or "").strip())
+            given = row.get(severity_column) or ""
+            level = _label(given, yes_no=False)
             if level is None or not 0 <= level < SEVERITY_LEVELS:
                 raise TrainingError(
-                    f"{path}:{line}: severity {row.get(severity_column)!r} is not 0..4"
+                    f"{path}:{line}: severity {given!r} in column {severity_column!r} is not "
+                    f"one of 0 to 4; {LEVEL_FORMS}"
                 )
             severities.append(level)
         texts.append(text)
         labels.append(label)
-        ids.append(row[id_column] if id_column else str(line))
+        ids.append((row.get(id_column) or str(line)) if id_column else str(line))
     if not texts:
         raise TrainingError(f"{path}: no labelled rows")
     present = sorted(set(labels))
@@ -121,11 +135,55 @@ def pack_model(data: Mapping[str, Any]) -> bytes:
     return gzip.compress(text, compresslevel=9, mtime=0)
 
 
+def check_destination(path: Path) -> None:
+    """Raise TrainingError unless a model can be written at `path`: a new file, or a regular
+    file to replace, in a folder (checked before training, which takes minutes)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise TrainingError(f"cannot write a model to {str(path)!r}: {exc.strerror}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise TrainingError(
+            f"cannot write a model to {str(path)!r}: it is not a regular file; "
+            "name a new file, or a model file to replace"
+        )
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise TrainingError(f"cannot write a model to {str(path)!r}: {folder} is not a folder")
+
+
 def dump_model(data: Mapping[str, Any], path: Path) -> str:
-    """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256."""
+    """Write a model's data to `path` (gzip JSON, byte-for-byte reproducible); its sha256.
+
+    The bytes go to a new file beside `path`, which then replaces it: a full disk or a crash
+    leaves the previous model (or nothing), never half a model. Raise TrainingError saying why
+    nothing was written.
+    """
+    check_destination(path)
     packed = pack_model(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(packed)
+    try:  # a model past the bounds models are read within could never be used
+        unpack(packed, str(path))
+    except ModelError as exc:
+        raise TrainingError(f"{exc}; nothing was written: train on fewer rows") from None
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0o666 less the umask, as for any file the user writes: models are not secrets.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(packed)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise TrainingError(
+            f"cannot write a model to {str(path)!r}: {exc.strerror}; nothing was written"
+        ) from None
     return hashlib.sha256(packed).hexdigest()
 
 
@@ -135,17 +193,23 @@ def _vocabulary(df: dict[str, int], n: int) -> dict[str, tuple[int, float]]:
     return {g: (i, math.log((1 + n) / (1 + df[g])) + 1.0) for i, g in enumerate(kept)}
 
 
-def _label(raw: str) -> int | None:
-    lowered = raw.lower()
-    if lowered in ("true", "yes"):
-        return 1
-    if lowered in ("false", "no"):
-        return 0
-    try:
-        value = float(raw)
-    except ValueError:
+# What a label may look like: a whole number, also as a spreadsheet writes it (1.0), and
+# for the complaint task true/false or yes/no, in any case, spaces around any of them.
+# Anything else ("complaint", "not", "1e0", "nan", "½") is refused with the row's line.
+LABEL_FORMS = "write 1 or 0 (also 1.0 and 0.0, true and false, yes and no)"
+LEVEL_FORMS = "write a whole number such as 3 (also 3.0)"
+_WHOLE = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+_YES_NO = {"true": 1, "yes": 1, "false": 0, "no": 0}
+
+
+def _label(raw: str, *, yes_no: bool) -> int | None:
+    """The class a label cell names, or None when it is not in one of the forms above."""
+    text = raw.strip()
+    if yes_no and text.lower() in _YES_NO:
+        return _YES_NO[text.lower()]
+    if _WHOLE.fullmatch(text) is None or len(text) > 12:
         return None
-    return int(value) if value.is_integer() else None
+    return int(float(text))
 
 
 def fit(
@@ -336,6 +400,7 @@ def cross_validate(
     """k-fold cross-validated scores of a model trained as `fit` does, reported per fold."""
     from complaintflow.rules.classifiers import Model
 
+    _check_enough_for_folds(data.labels, k)
     predicted: list[bool] = [False] * len(data.texts)
     truth = [label >= (1 if task == "complaint" else 3) for label in data.labels]
     for number, held_out in enumerate(folds(data.labels, k), start=1):
@@ -355,3 +420,14 @@ def cross_validate(
         fold = Scores.of([truth[i] for i in held_out], [predicted[i] for i in held_out])
         report(f"fold {number}/{k}  {fold}")
     return Scores.of(truth, predicted)
+
+
+def _check_enough_for_folds(labels: Sequence[int], k: int) -> None:
+    """Each fold trains on the others: with two rows of every class, each keeps one."""
+    counts = Counter(labels)
+    for label in sorted(counts):
+        if counts[label] < 2:
+            raise TrainingError(
+                f"{k}-fold cross-validation needs at least 2 rows of each class; class {label} "
+                f"has only {counts[label]} row: label more rows, or train without it (--folds 0)"
+            )

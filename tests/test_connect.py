@@ -3,9 +3,12 @@
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+import pytest
 
 from complaintflow.activities.credentials import TokenStore
 from complaintflow.devkit.emulator import (
@@ -76,6 +79,56 @@ async def test_connect_x_stores_tokens_that_then_work_and_refresh(tmp_path: Path
         code, out, err = await run(["doctor"], environment(url, store))
     assert code == 0, out + err
     assert "ok   x" in out and "@brand" in out
+
+
+def _without_state(location: str) -> str:
+    url = urlsplit(location)
+    kept = [(k, v) for k, v in parse_qsl(url.query) if k != "state"]
+    return urlunsplit(url._replace(query=urlencode(kept)))
+
+
+def _bare_code(location: str) -> str:
+    return dict(parse_qsl(urlsplit(location).query))["code"]
+
+
+def _another_state(location: str) -> str:
+    url = urlsplit(location)
+    swapped = [(k, "someone-elses-request" if k == "state" else v) for k, v in parse_qsl(url.query)]
+    return urlunsplit(url._replace(query=urlencode(swapped)))
+
+
+def _second_state(location: str) -> str:
+    return location + "&state=someone-elses-request"
+
+
+@pytest.mark.parametrize(
+    ("paste", "reason"),
+    [
+        (_without_state, "no state= in what was pasted"),
+        (_bare_code, "no state= in what was pasted"),
+        (_another_state, "the state does not match this request"),
+        (_second_state, "the state does not match this request"),
+    ],
+)
+async def test_connect_refuses_a_redirect_without_this_requests_state(
+    tmp_path: Path, paste: Callable[[str], str], reason: str
+) -> None:
+    """RFC 6749 section 10.12: a code without the request's state may be someone else's."""
+    state = EmulatorState(token="t0k", brand_x_id="1500", brand_page_id="104")
+    store = tmp_path / "tokens.sqlite3"
+    async with serving(create_app(state)) as url:
+
+        async def consent(authorise_url: str) -> str:
+            async with httpx.AsyncClient() as browser:
+                answer = await browser.get(authorise_url)
+            return paste(answer.headers["location"])
+
+        code, out, err = await run(["connect", "x"], environment(url, store), consent)
+    assert code == 1, out + err
+    assert f"complaintflow connect: {reason}" in err
+    assert "Traceback" not in err
+    assert len(state.codes) == 1, "the code was never exchanged"
+    assert not store.exists() or TokenStore(store).load("x") is None
 
 
 async def test_doctor_names_what_is_missing_or_refused(tmp_path: Path) -> None:

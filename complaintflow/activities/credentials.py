@@ -18,13 +18,14 @@ import hashlib
 import os
 import secrets
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 
-from complaintflow.errors import PlatformError
+from complaintflow.errors import ComplaintflowError, PlatformError
 from complaintflow.walfile import write_ahead_log
 
 REFRESH_MARGIN = 120.0  # seconds before expiry at which a token is refreshed
@@ -90,7 +91,11 @@ class TokenStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _private_folder(path.parent)
+            _private_file(path)
+        except OSError as exc:
+            raise TokenStoreError(f"token store {str(path)!r}: {exc.strerror}") from None
         with contextlib.closing(self._connect()) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS tokens (platform TEXT PRIMARY KEY, "
@@ -98,8 +103,9 @@ class TokenStore:
                 "expires_at REAL NOT NULL, refresh_at REAL NOT NULL DEFAULT 0, "
                 "updated_at REAL NOT NULL)"
             )
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o600)  # secrets: readable by the owner only
+        for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                _private_file(companion, create=False)  # SQLite gives new ones the file's mode
 
     @classmethod
     def from_environment(cls) -> TokenStore:
@@ -186,6 +192,55 @@ class TokenStore:
             raise
         finally:
             db.close()
+
+
+class TokenStoreError(ComplaintflowError):
+    """The token store's folder or file is not private, or cannot be made so; says which."""
+
+
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+
+
+def _private_folder(folder: Path) -> None:
+    """Create `folder` for the owner only (0700, whatever the umask), or check an existing one:
+    others able to write in it could swap the token file, so such a folder of ours loses
+    their write permission, and one that is not ours (or shared, sticky like /tmp) is
+    refused."""
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for created in reversed(missing):  # each folder it creates, not only the last
+        with contextlib.suppress(FileExistsError):
+            created.mkdir(mode=0o700)
+            os.chmod(created, 0o700)  # mkdir's mode passes through the umask
+    found = folder.stat()
+    if not stat.S_ISDIR(found.st_mode):
+        raise TokenStoreError(f"token store folder {str(folder)!r} is not a folder")
+    mode = stat.S_IMODE(found.st_mode)
+    if not mode & _OTHERS_WRITE:
+        return
+    if found.st_uid != os.geteuid() or mode & stat.S_ISVTX:
+        raise TokenStoreError(
+            f"token store folder {str(folder)!r} can be written by others (mode {mode:o}) and "
+            "is not this user's own folder to change; point COMPLAINTFLOW_TOKEN_STORE at a "
+            "file in a private folder"
+        )
+    os.chmod(folder, mode & ~_OTHERS_WRITE)  # reading it is harmless: the file is 0600
+
+
+def _private_file(path: Path, *, create: bool = True) -> None:
+    """Make the token file (created 0600 before SQLite opens it) readable by the owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_NONBLOCK | (os.O_CREAT if create else 0), 0o600)
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise TokenStoreError(f"token store {str(path)!r} is not a regular file")
+        if stat.S_IMODE(found.st_mode) != 0o600:  # the umask may take more, or less
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _put(db: sqlite3.Connection, platform: str, tokens: Tokens) -> None:

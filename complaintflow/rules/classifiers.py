@@ -7,27 +7,21 @@ loading one cannot run anything; scikit-learn is needed only to train (complaint
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
-import json
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.featuriser import Featuriser, char_grams, shown_gram
+from complaintflow.rules.model_file import DEFAULT_BOUNDS, Bounds, read_model_file, unpack
+from complaintflow.rules.model_file import ModelError as ModelError  # noqa: PLC0414 - its home
 
 FORMAT = "complaintflow-model"
 FORMAT_VERSION = 1
 TASKS = ("complaint", "severity")
 SEVERITY_LEVELS = 5  # 0 (not a complaint) .. 4 (the most severe)
 WORD_CACHE = 50_000  # words whose character-block part is remembered, per model
-
-
-class ModelError(ComplaintflowError, ValueError):
-    """A model file is missing, unreadable, corrupt or of another version; says which."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,34 +214,24 @@ def resolve(model: str, base: Path) -> Path:
 _LOADED: dict[str, Model] = {}
 
 
-def load_model(path: Path, *, cached: bool = True) -> Model:
+def load_model(path: Path, *, cached: bool = True, bounds: Bounds = DEFAULT_BOUNDS) -> Model:
     """Read and check a model file; raise ModelError saying what is wrong with it.
 
-    A file whose bytes were loaded before is not parsed again (unless `cached` is false).
+    Only a regular file within `bounds` is read (see model_file). A file whose bytes were
+    loaded before is not parsed again (unless `cached` is false).
     """
-    try:
-        packed = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"model file {str(path)!r} does not exist") from None
-    except OSError as exc:
-        raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
-    return load_packed(packed, str(path), cached=cached)
+    return load_packed(read_model_file(path, bounds), str(path), cached=cached, bounds=bounds)
 
 
-def load_packed(packed: bytes, source: str, *, cached: bool = True) -> Model:
+def load_packed(
+    packed: bytes, source: str, *, cached: bool = True, bounds: Bounds = DEFAULT_BOUNDS
+) -> Model:
     """Check the bytes of a model file (named `source` in errors) and load them."""
     sha256 = hashlib.sha256(packed).hexdigest()
     known = _LOADED.get(sha256)
     if known is not None and cached:
         return known
-    try:
-        data = json.loads(gzip.decompress(packed))
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError):
-        raise ModelError(
-            f"{source!r} is not a complaintflow model (not gzip-compressed JSON); "
-            "make one with `complaintflow train`"
-        ) from None
-    model = _checked(data, sha256, source)
+    model = _checked(unpack(packed, source, bounds), sha256, source)
     _LOADED[sha256] = model
     return model
 

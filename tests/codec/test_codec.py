@@ -9,6 +9,8 @@ import uuid
 import httpx
 import pytest
 from google.protobuf import json_format
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -54,6 +56,49 @@ async def test_rotation_encrypts_with_the_newest_key_and_reads_every_configured_
 def test_malformed_keys_are_refused_with_the_reason(text: str, problem: str) -> None:
     with pytest.raises(CodecError, match=problem):
         Keyring.parse(text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["2026-05", "2026-11", "k", "k1"]), min_size=2, max_size=5))
+def test_a_key_id_given_twice_is_refused_naming_both_keys(ids: list[str]) -> None:
+    """Payloads name the id of their key: two keys under one id cannot both be read."""
+    text = ",".join(Keyring.new_key_text(key_id) for key_id in ids)
+    repeated = next((i for i, key_id in enumerate(ids) if key_id in ids[:i]), None)
+    if repeated is None:
+        assert Keyring.parse(text).current == ids[0]
+        return
+    first = ids.index(ids[repeated])
+    with pytest.raises(CodecError) as refused:
+        Keyring.parse(text)
+    assert str(refused.value) == (
+        f"COMPLAINTFLOW_CODEC_KEYS: key id {ids[repeated]!r} is given to keys {first + 1} and "
+        f"{repeated + 1}; give each key its own id"
+    )
+
+
+async def test_a_key_replaced_under_its_id_says_which_keys_were_tried() -> None:
+    (sealed,) = await EncryptionCodec(Keyring.parse(OLD)).encode([plain(TEXT)])
+    replaced = Keyring.new_key_text("2026-05")  # the same id, another key
+    with pytest.raises(
+        CodecError, match=r"keys tried: '2026-05'; configured: '2026-11', '2026-05'"
+    ):
+        await EncryptionCodec(Keyring.parse(f"{NEW},{replaced}")).decode([sealed])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+async def test_an_altered_payload_is_refused_with_a_reason(data: st.DataObject) -> None:
+    codec = EncryptionCodec(Keyring.parse(f"{NEW},{OLD}"))
+    (sealed,) = await codec.encode([plain(TEXT)])
+    body = bytearray(sealed.data)
+    if data.draw(st.booleans(), label="cut short"):
+        body = body[: data.draw(st.integers(0, len(body) - 1), label="kept")]
+    else:
+        at = data.draw(st.integers(0, len(body) - 1), label="at")
+        body[at] ^= data.draw(st.integers(1, 255), label="flip")
+    altered = Payload(metadata=sealed.metadata, data=bytes(body))
+    with pytest.raises(CodecError, match="'2026-11'"):
+        await codec.decode([altered])
 
 
 async def test_the_codec_server_decodes_only_for_its_token_and_its_ui() -> None:

@@ -68,6 +68,7 @@ def register(commands: Any) -> None:
 def _train(args: argparse.Namespace) -> int:
     from complaintflow.training import (
         TrainingError,
+        check_destination,
         cross_validate,
         dump_model,
         fit,
@@ -80,25 +81,26 @@ def _train(args: argparse.Namespace) -> int:
         raise CommandFailed(
             "training needs scikit-learn: pip install 'complaintflow[train]'"
         ) from None
-    try:
-        data = read_labelled(
-            args.data, text_column=args.text_column, label_column=args.label_column, task=args.task
-        )
-    except TrainingError as exc:
-        raise CommandFailed(str(exc)) from None
-    classes = sorted(set(data.labels))
-    print(f"{len(data.texts)} labelled rows; classes {classes}")
-    if args.folds >= 2:
-        what = "complaint" if args.task == "complaint" else "severity >= 3"
-        print(f"{args.folds}-fold cross-validation ({what}, at probability 0.5):")
-        scores = cross_validate(data, task=args.task, k=args.folds)
-        print(f"cross-validated  {scores}")
     language = args.language.lower()
     if len(language) != 2 or not language.isalpha() or not language.isascii():
         raise UsageError(f"--language {args.language!r} is not an ISO 639-1 code such as es")
-    model = {**fit(data.texts, data.labels, task=args.task, trained_on=args.data.name)}
-    model["language"] = language
-    sha256 = dump_model(model, args.out)
+    try:
+        check_destination(args.out)
+        data = read_labelled(
+            args.data, text_column=args.text_column, label_column=args.label_column, task=args.task
+        )
+        classes = sorted(set(data.labels))
+        print(f"{len(data.texts)} labelled rows; classes {classes}")
+        if args.folds >= 2:
+            what = "complaint" if args.task == "complaint" else "severity >= 3"
+            print(f"{args.folds}-fold cross-validation ({what}, at probability 0.5):")
+            scores = cross_validate(data, task=args.task, k=args.folds)
+            print(f"cross-validated  {scores}")
+        model = {**fit(data.texts, data.labels, task=args.task, trained_on=args.data.name)}
+        model["language"] = language
+        sha256 = dump_model(model, args.out)
+    except TrainingError as exc:
+        raise CommandFailed(str(exc)) from None
     size = args.out.stat().st_size
     print(f"wrote {args.out} ({size / 1024:.0f} KiB, sha256 {sha256[:12]})")
     return OK
