@@ -24,6 +24,7 @@ ComplaintflowError
  │    ├── StoreUnavailable   the database did not answer or is full: retry later (503)
  │    └── StoreRejected      the database refused this entry as it is (4xx)
  ├── CodecError          payload keys malformed, or a payload under a key this process lacks
+ ├── TokenStoreError     the token store's folder or file is not private (activities.credentials)
  ├── AccountConflict     two policies claim one platform account
  ├── NoSpikeAlert        the policy has no `alerts.spike`
  └── PostgresMissing     (dev kit) initdb / postgres are not installed

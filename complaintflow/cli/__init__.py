@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 from complaintflow.cli import authors, operators, supervisors
 from complaintflow.cli.common import FAILED, OK, USAGE, used_temporal
-from complaintflow.errors import CommandFailed, PolicyError, UsageError
+from complaintflow.codec import CodecError
+from complaintflow.errors import CommandFailed, ComplaintflowError, PolicyError, UsageError
 
 __all__ = ["FAILED", "OK", "USAGE", "CommandFailed", "UsageError", "entry_point", "main"]
 
@@ -46,11 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return OK
     except KeyboardInterrupt:
         return 130
-    except ValueError as exc:  # malformed encryption keys and the like: say which, no stack
-        if type(exc).__name__ != "CodecError":
-            raise
+    except CodecError as exc:  # malformed encryption keys and the like: say which, no stack
         print(f"complaintflow {args.command}: {exc}", file=sys.stderr)
         return USAGE
+    except ComplaintflowError as exc:  # e.g. a token store folder others may write to
+        print(f"complaintflow {args.command}: {exc}", file=sys.stderr)
+        return FAILED
     return code
 
 

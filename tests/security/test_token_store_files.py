@@ -9,7 +9,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintflow.activities.credentials import Tokens, TokenStore, TokenStoreError
+from tests.support.fixtures import CliResult
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -109,3 +110,15 @@ def test_a_folder_others_can_write_that_is_not_ours_is_refused(tmp_path: Path) -
     with pytest.raises(TokenStoreError, match="is not this user's own folder to change"):
         TokenStore(theirs / "tokens.sqlite3")
     assert mode(theirs) == 0o777
+
+
+def test_a_worker_given_a_shared_token_folder_says_so_without_a_traceback(
+    cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`complaintflow worker` with the token store in a folder anyone may write to (a sticky
+    /tmp): the message says what is wrong and what to do, exit code 1, no traceback."""
+    monkeypatch.setenv("COMPLAINTFLOW_X_CLIENT_ID", "client")
+    monkeypatch.setenv("COMPLAINTFLOW_TOKEN_STORE", "/tmp/complaintflow-shared-tokens.sqlite3")
+    ran = cli("worker")
+    assert ran.code == 1
+    assert "can be written by others" in ran.err and "Traceback" not in ran.err
