@@ -122,9 +122,11 @@ class Ingest:
                     await self._export(record)
                 else:
                     summary["redelivered"] = True
-            elif known := await self.store.case_for(mention.platform, mention.id):
-                # Already opened for this very post (the case may even be closed by now):
-                # a redelivery must not start the thread's case a second time.
+            elif known := await self.store.case_for(
+                mention.platform, mention.id, policy=self.policy.name
+            ):
+                # Already opened for this very post by this brand (the case may even be
+                # closed by now): a redelivery must not start the thread's case again.
                 opened.append(known)
                 summary["case"] = known
                 summary["redelivered"] = True

@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.cases import list_cases
+from complaintflow.cases import case_key, list_cases
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app, policy_files
 from complaintflow.ingest.reload import reload_once
+from complaintflow.rules.mention import Mention
 from complaintflow.store import open_store
+from complaintflow.workflows.search import CASE_POLICY
 from tests.support.hostile import hostile_body, signed
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.policies import SMALL_POLICY
@@ -94,7 +96,9 @@ async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
     assert unknown.json()["cases"] == [] and unknown.json()["unknown_accounts"] == ["999"]
     health = (await http.get("/healthz")).json()
     assert health["unknown_account_webhooks"] == {"/webhooks/x": 1}
-    assert await brands.brands[0].ingest.store.case_for("x", "4103") is None
+    for brand in brands.brands:
+        store = brand.ingest.store
+        assert await store.case_for("x", "4103", policy=brand.ingest.policy.name) is None
 
     only_acme = await list_cases(dev.client, policy=names["acme"])
     assert [row.case_id for row in only_acme] == [f"case-x-4102@{names['acme']}"]
@@ -125,6 +129,43 @@ async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
         "/webhooks/meta", content=body, headers={"x-hub-signature-256": "sha256=00"}
     )
     assert forged.status_code == 401
+
+
+async def test_a_tweet_mentioning_two_brands_opens_a_case_for_each_and_redelivery_changes_nothing(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]], dev: WorkflowEnvironment
+) -> None:
+    """X's Account Activity API delivers an event "for each user subscription" (its
+    `for_user_id`): a tweet naming two brands' accounts arrives once per account
+    (https://docs.x.com/x-api/enterprise-gnip-2.0/fundamentals/account-activity). Each
+    delivery is routed to its brand, and each brand gets its own case under its own policy."""
+    http, brands, names = deployment
+    text = "@NorthwindCares @AcmeCares you both charged me twice, refund now. Unacceptable"
+    for_northwind = x_event("4301", text)
+    for_acme = {**x_event("4301", text), "for_user_id": ACME_X}
+    answers = [await post_x(http, event) for event in (for_northwind, for_acme)]
+    assert [a.json()["policies"] for a in answers] == [[names["northwind"]], [names["acme"]]]
+    mention = Mention(id="4301", text=text, platform="x")
+    expected = {brand: case_key(mention, names[brand]) for brand in ("northwind", "acme")}
+    assert [a.json()["cases"] for a in answers] == [[expected["northwind"]], [expected["acme"]]]
+    histories = {}
+    for brand, case_id in expected.items():
+        handle = dev.client.get_workflow_handle(case_id)
+        described = await handle.describe()
+        assert (
+            described.typed_search_attributes.get(CASE_POLICY)
+            == f"{names[brand]}@v{2 if brand == 'acme' else 1}"
+        )
+        histories[brand] = len((await handle.fetch_history()).events)
+
+    for event, brand in [(for_northwind, "northwind"), (for_acme, "acme")] * 2:
+        again = await post_x(http, event)
+        assert again.json()["cases"] == [expected[brand]]
+        assert again.json()["decisions"][0]["redelivered"] is True
+    for brand, case_id in expected.items():
+        history = await dev.client.get_workflow_handle(case_id).fetch_history()
+        assert len(history.events) == histories[brand], "a redelivery signals nothing"
+    store = brands.brands[0].ingest.store
+    assert await store.count() == 2
 
 
 async def test_each_policy_file_reloads_on_its_own(
