@@ -9,6 +9,7 @@ by the store and never starts its case twice.
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from complaintflow.cases import open_case
 from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
+from complaintflow.rules.compiler import UNREAD_ROUTE
 from complaintflow.rules.features import language_of
 from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
@@ -68,6 +70,9 @@ class Ingest:
     ) -> None:
         self.client = client
         self.always_redact = False  # set when the logs are shared with a redacting policy
+        # How a reloaded policy goes live: alone, at once; in a deployment of several
+        # brands, only if it claims no other brand's account or name (brands.Brands).
+        self.admit: Callable[[CompiledPolicy], list[str]] = self._admit_alone
         self._make_live(policy)
         self.task_queue = task_queue
         self.secrets = secrets
@@ -96,8 +101,13 @@ class Ingest:
         self._make_live(policy)
         log.info("policy.live", policy=policy.label)
 
+    def _admit_alone(self, policy: CompiledPolicy) -> list[str]:
+        self.use_policy(policy)
+        return []
+
     def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
+        metrics.register_policy(policy.name, [r.name for r in policy.routes] + [UNREAD_ROUTE])
         load_language_model()  # once per process, before the first webhook waits for it
         # Several policies in one process share the logs: one asking for redaction is enough.
         redact_customer_text(policy.redact_customer_text or self.always_redact)
@@ -112,19 +122,16 @@ class Ingest:
             started = time.perf_counter()
             decision = self.triage.decide(mention)
             metrics.TRIAGE_SECONDS.observe(time.perf_counter() - started)
-            metrics.DECISIONS.labels(route=decision.route or "none", policy=self.policy.name).inc()
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
-            decisions.append(summary)
             record = {**decision.to_record(), "platform": mention.platform}
+            policy = self.policy.name
             if decision.playbook is None:
                 if await self.store.record(self._entry(mention, record, None)):
                     logged.append(mention.id)
                     await self._export(record)
                 else:
                     summary["redelivered"] = True
-            elif known := await self.store.case_for(
-                mention.platform, mention.id, policy=self.policy.name
-            ):
+            elif known := await self.store.case_for(mention.platform, mention.id, policy=policy):
                 # Already opened for this very post by this brand (the case may even be
                 # closed by now): a redelivery must not start the thread's case again.
                 opened.append(known)
@@ -141,6 +148,10 @@ class Ingest:
                 await self.store.record(self._entry(mention, record, handle.id))
                 opened.append(handle.id)
                 summary["case"] = handle.id
+            metrics.DECISIONS.labels(
+                route=metrics.route_name(decision.route), policy=metrics.policy_label(policy)
+            ).inc()
+            decisions.append(summary)
             log.info(
                 "mention.triaged",
                 platform=mention.platform,

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
+import structlog
 from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
@@ -17,7 +19,13 @@ from complaintflow import load_policy
 from complaintflow.cases import case_key, list_cases
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
-from complaintflow.ingest.brands import Brands, brands_of, create_brands_app, policy_files
+from complaintflow.ingest.brands import (
+    AccountConflict,
+    Brands,
+    brands_of,
+    create_brands_app,
+    policy_files,
+)
 from complaintflow.ingest.reload import reload_once
 from complaintflow.rules.mention import Mention
 from complaintflow.store import open_store
@@ -25,7 +33,14 @@ from complaintflow.workflows.search import CASE_POLICY
 from tests.support.hostile import hostile_body, signed
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.policies import SMALL_POLICY
-from tests.support.webhooks import SECRETS, feed_comment, hex_signature, post_x, x_event
+from tests.support.webhooks import (
+    BRAND_X,
+    SECRETS,
+    feed_comment,
+    hex_signature,
+    post_x,
+    x_event,
+)
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
 ACME_X, ACME_PAGE, NORTHWIND_PAGE = "1111", "2222", "104000000000001"
@@ -166,6 +181,55 @@ async def test_a_tweet_mentioning_two_brands_opens_a_case_for_each_and_redeliver
         assert len(history.events) == histories[brand], "a redelivery signals nothing"
     store = brands.brands[0].ingest.store
     assert await store.count() == 2
+
+
+async def test_a_reload_claiming_another_brands_account_is_refused_and_webhooks_still_route(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]],
+) -> None:
+    """Start-up refuses two files claiming one account; a reload once accepted it, and every
+    X webhook for every brand was then a 500. It is refused as at start-up."""
+    http, brands, names = deployment
+    acme = next(b for b in brands.brands if b.path.name == "acme.yaml")
+    before = acme.ingest.policy.label
+    text = acme.path.read_text()
+    claims_northwind = text.replace('user_id: "1111"', f'user_id: "{BRAND_X}"')
+    same_name = text.replace(f"policy: {names['acme']}", f"policy: {names['northwind']}")
+    for edit, problem in [
+        (claims_northwind, f"x account {BRAND_X} is in both"),
+        (same_name, f"policy name {names['northwind']!r} is in both"),
+    ]:
+        acme.path.write_text(edit.replace("version: 2", "version: 5"))
+        with structlog.testing.capture_logs() as logs:
+            reload_once(acme.path, acme.ingest, "")
+        (refused,) = [e for e in logs if e["event"] == "policy.refused"]
+        assert any(problem in error for error in refused["errors"]), refused
+        assert acme.ingest.policy.label == before, "the previous version stays live"
+        northwind = await post_x(http, x_event("4401", COMPLAINT))
+        acme_event = {**x_event("4402", "@AcmeCares kettle broken, refund"), "for_user_id": ACME_X}
+        acme_answer = await post_x(http, acme_event)
+        assert (northwind.status_code, acme_answer.status_code) == (200, 200)
+        assert northwind.json()["policies"] == [names["northwind"]]
+        assert acme_answer.json()["policies"] == [names["acme"]]
+    acme.path.write_text(text.replace("version: 2", "version: 6"))
+    reload_once(acme.path, acme.ingest, "")
+    assert acme.ingest.policy.version == 6, "a valid edit still goes live"
+
+
+def test_two_policies_with_one_name_are_refused_at_start_up(
+    dev: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    ingests = []
+    for name, text in {
+        "a.yaml": SMALL_POLICY,
+        "b.yaml": SMALL_POLICY.replace('"1111"', '"3333"').replace('"2222"', '"4444"'),
+    }.items():
+        (tmp_path / name).write_text(text)
+        policy = load_policy(tmp_path / name)
+        ingests.append(
+            (tmp_path / name, Ingest(dev.client, policy, task_queue="r", secrets=SECRETS))
+        )
+    with pytest.raises(AccountConflict, match="policy name 'small' is in both"):
+        brands_of(ingests)
 
 
 async def test_each_policy_file_reloads_on_its_own(
