@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
 from complaintflow.cases import open_case
@@ -32,6 +33,12 @@ from complaintflow.rules.triage import Triage
 from complaintflow.store import DecisionStore, Entry, open_store
 
 log = structlog.get_logger()
+# Temporal answers that no retry can change: that mention is skipped, not "retry later".
+PERMANENT = {
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.OUT_OF_RANGE,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,9 +120,11 @@ class Ingest:
         redact_customer_text(policy.redact_customer_text or self.always_redact)
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
-        """Triage each mention and act on it; return what was done."""
+        """Triage each mention and act on it; return what was done (`refused`: the mentions
+        Temporal refused for good, each with why; the others are still taken)."""
         opened: list[str] = []
         logged: list[str] = []
+        refused: list[str] = []
         decisions: list[dict[str, Any]] = []
         for raw in mentions:
             mention = await self._enriched(raw)
@@ -138,13 +147,22 @@ class Ingest:
                 summary["case"] = known
                 summary["redelivered"] = True
             else:
-                handle = await open_case(
-                    self.client,
-                    mention=mention,
-                    decision=decision,
-                    policy=self.policy,
-                    task_queue=self.task_queue,
-                )
+                try:
+                    handle = await open_case(
+                        self.client,
+                        mention=mention,
+                        decision=decision,
+                        policy=self.policy,
+                        task_queue=self.task_queue,
+                    )
+                except RPCError as exc:
+                    if exc.status not in PERMANENT:
+                        raise  # Temporal cannot take it now: the platform retries
+                    log.error("ingest.refused_by_temporal", error=exc.message[:300])
+                    refused.append(
+                        f"mention {mention.id[:40]!r}: Temporal refused it: {exc.message:.200}"
+                    )
+                    continue
                 await self.store.record(self._entry(mention, record, handle.id))
                 opened.append(handle.id)
                 summary["case"] = handle.id
@@ -163,7 +181,7 @@ class Ingest:
                 case_id=summary.get("case"),
                 redelivered=summary.get("redelivered", False),
             )
-        return {"cases": opened, "logged": logged, "decisions": decisions}
+        return {"cases": opened, "logged": logged, "decisions": decisions, "refused": refused}
 
     async def _enriched(self, raw: Mention) -> Mention:
         """`raw` with its sentiment, language and customer filled in where missing."""
