@@ -61,7 +61,7 @@ class FileLogOnly(DecisionStore):
     async def record(self, entry: Entry) -> bool:
         return await self.log.append({**entry.record, "platform": entry.platform})
 
-    async def case_for(self, platform: str, mention_id: str) -> str | None:
+    async def case_for(self, platform: str, mention_id: str, *, policy: str) -> str | None:
         return None
 
     async def close(self) -> None:

@@ -1,7 +1,10 @@
 """Prometheus metrics: ingest's own (webhooks, triage, decisions, store writes) on /metrics,
 and the worker's activity outcomes, exported with the Temporal SDK's runtime metrics.
 
-Labels carry routes, statuses, policies, platforms and step kinds, never customer data.
+Labels carry routes, statuses, policies, platforms and step kinds, never customer data, and
+each label of ingest's takes its values from a fixed set (the known webhook routes, the
+statuses ingest answers, the loaded policies and their routes; anything else is "other"), so
+no one outside can grow /metrics by sending requests.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ from temporalio.worker import (
 
 REGISTRY = CollectorRegistry()
 FORWARDED = "complaintflow.forwarded"  # a request one app hands another: counted once
+OTHER = "other"
+# The webhook routes ingest serves, and the statuses it answers with.
+ROUTES = frozenset({"x", "meta", "generic"})
+STATUSES = frozenset({"200", "202", "400", "401", "403", "404", "405", "413", "422", "500", "503"})
+# The policies made live in this process, and their routes (names a policy author chose).
+_POLICIES: set[str] = set()
+_POLICY_ROUTES: set[str] = set()
 WEBHOOKS = Counter(
     "complaintflow_webhooks",
     "Webhooks answered, by route and HTTP status",
@@ -56,6 +66,41 @@ UNKNOWN_ACCOUNTS = Counter(
     ["route"],
     registry=REGISTRY,
 )
+SKIPPED_ENTRIES = Counter(
+    "complaintflow_skipped_entries",
+    "Entries of webhook deliveries skipped (unreadable or never acceptable), by route",
+    ["route"],
+    registry=REGISTRY,
+)
+
+
+def route_label(path: str) -> str:
+    """The `route` label of a request path: a known webhook route, else "other"."""
+    route = path.removeprefix("/webhooks/") if path.startswith("/webhooks/") else ""
+    return route if route in ROUTES else OTHER
+
+
+def status_label(status: int) -> str:
+    """The `status` label of an answer: a status ingest answers with, else "other"."""
+    text = str(status)
+    return text if text in STATUSES else OTHER
+
+
+def register_policy(name: str, routes: list[str]) -> None:
+    """Let a live policy's name and route names be label values (a reload adds a few)."""
+    _POLICIES.add(name)
+    _POLICY_ROUTES.update(routes)
+
+
+def policy_label(name: str) -> str:
+    return name if name in _POLICIES else OTHER
+
+
+def route_name(route: str | None) -> str:
+    """The `route` label of a decision: a live policy's route, "none" for a remark."""
+    if route is None:
+        return "none"
+    return route if route in _POLICY_ROUTES else OTHER
 
 
 def scrape() -> tuple[bytes, str]:
@@ -74,11 +119,11 @@ class CountWebhooks:
         if not path.startswith("/webhooks/") or scope.get(FORWARDED):
             await self.app(scope, receive, send)
             return
-        route = path.removeprefix("/webhooks/").split("/")[0] or "?"
+        route = route_label(path)
 
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
-                WEBHOOKS.labels(route=route, status=str(message["status"])).inc()
+                WEBHOOKS.labels(route=route, status=status_label(message["status"])).inc()
             await send(message)
 
         await self.app(scope, receive, counted)

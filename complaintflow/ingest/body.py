@@ -3,11 +3,13 @@ and the limits a mention's fields must keep before it may become a case."""
 
 import json
 import math
+import unicodedata
 from datetime import datetime
 from typing import Any
 
 from complaintflow.errors import IngestError
 from complaintflow.rules.mention import Mention
+from complaintflow.rules.platform_spec import CONTENT_ID, BadId, checked_author_id, checked_id
 
 MAX_BODY = 256 * 1024
 MAX_DEPTH = 32  # platform payloads nest a handful of levels
@@ -103,19 +105,36 @@ def unfit(mention: Mention) -> str:
 
 
 def _unfit_ids(mention: Mention) -> str:
-    for field, value in (
-        ("id", mention.id),
-        ("thread_id", mention.thread_id),
-        ("author.id", mention.author.id),
-        ("author.handle", mention.author.handle),
-    ):
-        if len(value) > MAX_ID_CHARS:
-            return f"{field} is {len(value)} characters; at most {MAX_ID_CHARS}"
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
-            return f"{field} holds control characters"
+    """Why an id of `mention` is not one its platform would send, or "". Every route's
+    mentions pass here (generic ones included): the post and thread ids must have the
+    platform's post id shape (or be an id ingest derived, `content-<hash>`), the author id
+    its user id shape; a handle is plain text without controls or direction overrides."""
+    for field, value in (("id", mention.id), ("thread_id", mention.thread_id)):
+        if (field == "thread_id" and not value) or CONTENT_ID.fullmatch(value):
+            continue
+        try:
+            checked_id(mention.platform, value, field)
+        except BadId as exc:
+            return str(exc)
+    try:
+        checked_author_id(mention.platform, mention.author.id, "author.id")
+    except BadId as exc:
+        return str(exc)
+    handle = mention.author.handle
+    if len(handle) > MAX_ID_CHARS:
+        return f"author.handle is {len(handle)} characters; at most {MAX_ID_CHARS}"
+    if unsafe := next((c for c in handle if _invisible(c)), ""):
+        return f"author.handle holds U+{ord(unsafe):04X} (a control or format character)"
     if len(mention.author.name) > 1000:
         return f"author.name is {len(mention.author.name)} characters; at most 1000"
     return ""
+
+
+def _invisible(char: str) -> bool:
+    """C0 and C1 controls (U+0085 too), format characters such as the bidi overrides and
+    isolates (U+202A-202E, U+2066-2069) and marks (U+200E/F), line and paragraph separators:
+    nothing a handle or id holds, and each can disguise what a person reads."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
 
 
 def _unfit_counts(mention: Mention) -> str:

@@ -5,12 +5,18 @@ Instagram account id, the generic body's `account`: an X user id, a Page or Inst
 a Google location); the body is then handed to that policy's ingest app unchanged (or, for a
 Meta delivery naming several accounts, one re-signed part per account). An account no policy
 owns is counted and answered 202 with no case: the platform must not retry it.
+
+No two policies may claim one account or share one name (the name is part of every case id
+and store key): checked at start-up, and again before a reloaded policy goes live, so the
+router always finds one owner and never fails a webhook.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
@@ -30,6 +36,7 @@ from complaintflow.ingest.app import create_app, metrics_text
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body
 from complaintflow.ingest.service import Ingest, IngestSecrets
 from complaintflow.ingest.webhooks import SOURCES, Source
+from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.platform_spec import SPECS
 from complaintflow.signatures import sign, verify
 
@@ -45,7 +52,8 @@ PLATFORMS = {
 
 
 class AccountConflict(ComplaintflowError, ValueError):
-    """Two policies claim the same account: a webhook to it would have two owners."""
+    """Two policies claim the same account, or have the same name: a webhook to it (or a
+    case id, a store key) would have two owners."""
 
 
 @dataclasses.dataclass
@@ -65,27 +73,62 @@ class Brands:
             raise ValueError("no policies to serve")
         self.brands = brands
         self.unknown: Counter[str] = Counter()  # webhooks to accounts no policy owns, by route
-        self.owner("x", "")  # raises AccountConflict now rather than on the first webhook
+        # A reload's check and its going live are one step: two files reloaded at once
+        # cannot each pass against the other's old version.
+        self._admission = threading.Lock()
+        if problems := self.conflicts():
+            raise AccountConflict("; ".join(problems))
+        for brand in brands:  # every reload of a brand passes the deployment's checks
+            brand.ingest.admit = functools.partial(self.admit, brand)
 
     @property
     def secrets(self) -> IngestSecrets:
         return self.brands[0].ingest.secrets
 
-    def owner(self, kind: str, account: str) -> Brand | None:
-        """The brand whose live policy owns `account` on a platform of `kind`."""
-        found: dict[tuple[str, str], Brand] = {}
+    def conflicts(
+        self, changed: Brand | None = None, policy: CompiledPolicy | None = None
+    ) -> list[str]:
+        """What makes the deployment ambiguous (accounts claimed twice, names used twice),
+        with `policy` live for `changed` instead of its current one."""
+        problems: list[str] = []
+        owners: dict[tuple[str, str], Brand] = {}
+        names: dict[str, Brand] = {}
         for brand in self.brands:
-            for owned in brand.ingest.policy.brand.accounts:
+            live = policy if brand is changed and policy is not None else brand.ingest.policy
+            if live.name in names:
+                problems.append(
+                    f"policy name {live.name!r} is in both {names[live.name].path} and {brand.path}"
+                )
+            names.setdefault(live.name, brand)
+            for owned in live.brand.accounts:
                 key = (owned.platform.value, owned.id)
-                if key in found and found[key] is not brand:
-                    raise AccountConflict(
+                if key in owners:
+                    problems.append(
                         f"{owned.platform.value} account {owned.id} is in both "
-                        f"{found[key].path} and {brand.path}"
+                        f"{owners[key].path} and {brand.path}"
                     )
-                found[key] = brand
+                owners.setdefault(key, brand)
+        return problems
+
+    def admit(self, brand: Brand, policy: CompiledPolicy) -> list[str]:
+        """Make `policy` live for `brand` unless it conflicts with another brand's live
+        policy; return the conflicts (then the previous version stays live)."""
+        with self._admission:
+            if problems := self.conflicts(brand, policy):
+                return problems
+            brand.ingest.use_policy(policy)
+            return []
+
+    def owner(self, kind: str, account: str) -> Brand | None:
+        """The brand whose live policy owns `account` on a platform of `kind` (at most one:
+        a policy claiming another's account never goes live)."""
         for platform in PLATFORMS[kind]:
-            if (platform, account) in found:
-                return found[(platform, account)]
+            for brand in self.brands:
+                if any(
+                    owned.platform.value == platform and owned.id == account
+                    for owned in brand.ingest.policy.brand.accounts
+                ):
+                    return brand
         return None
 
 
@@ -172,7 +215,16 @@ def _parts(receiver: _Receiver, body: bytes) -> list[tuple[str, str, Any]] | Res
 
 
 async def dispatch(brands: Brands, request: Request) -> Response:
-    """Answer one POSTed webhook: each part goes to the brand owning its account."""
+    """Answer one POSTed webhook: each part goes to the brand owning its account. The router
+    never answers 5xx itself (a 503 is a brand's: Temporal or the store cannot take it now)."""
+    try:
+        return await _dispatch(brands, request)
+    except Exception as exc:  # a defect here must not make the platform retry forever
+        log.error("ingest.not_routed", path=request.url.path, error=repr(exc)[:300])
+        return JSONResponse({"error": f"the delivery could not be routed: {exc!s:.200}"}, 400)
+
+
+async def _dispatch(brands: Brands, request: Request) -> Response:
     receiver = RECEIVERS[request.url.path]
     body = await _read(request)
     if isinstance(body, Response):
@@ -223,7 +275,7 @@ async def _deliver(
 
 def _count_unknown(brands: Brands, path: str, account: str) -> None:
     brands.unknown[path] += 1
-    metrics.UNKNOWN_ACCOUNTS.labels(route=path.rsplit("/", 1)[-1]).inc()
+    metrics.UNKNOWN_ACCOUNTS.labels(route=metrics.route_label(path)).inc()
     log.warning("ingest.unknown_account", path=path, account=account)
 
 
@@ -231,6 +283,8 @@ def _merge(merged: dict[str, Any], done: dict[str, Any], brand: Brand) -> None:
     """Add one brand's answer to the delivery's."""
     for key in ("cases", "logged", "decisions"):
         merged[key] += done.get(key, [])
+    if done.get("skipped"):
+        merged.setdefault("skipped", []).extend(done["skipped"])
     merged["accepted"] += done.get("accepted", 0)
     merged.setdefault("policies", []).append(brand.ingest.policy.name)
 

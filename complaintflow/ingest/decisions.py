@@ -1,11 +1,13 @@
 """The decision log: one JSON line per throwaway remark, on disk before ingest answers 2xx.
 
 A platform redelivers a webhook it is unsure about, so a remark already logged is not logged
-again: the log remembers the keys of its most recent lines (read back from the file's tail at
-start-up). Lines that arrive together share one write and one fsync (group commit), so a burst
-costs a few fsyncs, not one per remark. A line torn by a crash is skipped when read back and
-never glued to the next one; a write that fails (a full disk) is cut back off the file, so a
-failed append leaves nothing behind and the caller hears of it.
+again: the log remembers the keys (brand and post) of its most recent lines (read back from the
+file's tail at start-up). Lines that arrive together share one write and one fsync (group
+commit), so a burst costs a few fsyncs, not one per remark. A line torn by a crash (of this
+process, or of another writer killed mid-line while this one runs) is skipped with a warning
+when read back and never glued to the next one: each write first looks at the file's last
+byte and starts a fresh line when it is not a newline. A write that fails (a full disk) is
+cut back off the file, so a failed append leaves nothing behind and the caller hears of it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+import structlog
+
+log = structlog.get_logger()
 REMEMBER = 200_000  # keys of the most recent lines kept for spotting redeliveries
 TAIL_BYTES = 64 * 1024 * 1024  # how much of an existing log is read back at start-up
 
 
 def key_of(record: dict[str, Any]) -> str:
-    """What makes a line unique: the post it is about."""
-    return f"{record.get('platform', '')}:{record.get('id', '')}"
+    """What makes a line unique: the brand (policy) and the post it is about; a post
+    delivered to two brands is a line for each."""
+    return json.dumps(
+        [str(record.get("policy", "")), str(record.get("platform", "")), str(record.get("id", ""))]
+    )
 
 
 class DecisionLog:
@@ -76,10 +84,12 @@ class DecisionLog:
 
     def _write(self, lines: list[bytes]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("ab") as handle:
+        with self.path.open("a+b") as handle:
             start = handle.seek(0, os.SEEK_END)
             try:
-                if self._torn:  # finish a line cut short by a crash, so ours stays whole
+                # Finish a line cut short (by a crash, or by another writer since the last
+                # look), so ours stays whole.
+                if self._torn or _ends_mid_line(handle, start):
                     handle.write(b"\n")
                 handle.write(b"".join(lines))
                 handle.flush()
@@ -123,7 +133,22 @@ class DecisionLog:
             try:
                 record = json.loads(line)
             except ValueError:  # blank, or torn by a crash
+                if line.strip():
+                    log.warning(
+                        "decision_log.torn_line",
+                        path=str(self.path),
+                        line=line[:80].decode("utf-8", "replace"),
+                    )
                 continue
             if isinstance(record, dict):
                 keys.append(key_of(record))
         return keys
+
+
+def _ends_mid_line(handle: Any, size: int) -> bool:
+    """Whether the file of `handle` (`size` bytes) ends without a newline; the handle is
+    opened for appending, so where this leaves the position does not matter."""
+    if size == 0 or not os.path.isfile(handle.name):
+        return False
+    handle.seek(size - 1)
+    return bool(handle.read(1) != b"\n")

@@ -3,8 +3,9 @@
 X (Account Activity API `tweet_create_events`), Meta (Page feed comments, Instagram comments)
 and the generic JSON shape (a Mention, or {"mentions": [...]}). Posts by the brand itself
 (the platform echoing our own replies) and retweets/quotes are dropped here. In a batch, one
-bad entry does not sink the others: the good ones come back with the bad ones listed in
-`Mentions.skipped` (where and why); only a body that is wrong as a whole raises.
+bad entry does not sink the others: whatever is wrong with an entry (a shape, an id, a time
+out of range, a value nothing expected) skips that entry alone, listed in `Mentions.skipped`
+(where and why); only a body that is wrong as a whole (its top level) raises.
 """
 
 import dataclasses
@@ -14,11 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from complaintflow.errors import IngestError
+from complaintflow.ingest.body import EARLIEST, LATEST
 from complaintflow.rules.mention import Author, Mention, MentionError
 from complaintflow.rules.model import CompiledPolicy
-from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.rules.platform_spec import BadId, checked_author_id, checked_id
 
 X_TIME = "%a %b %d %H:%M:%S %z %Y"
+# The Unix times a post may carry: the years ingest accepts (body.EARLIEST to LATEST).
+FIRST_TIME = int(datetime(EARLIEST, 1, 1, tzinfo=UTC).timestamp())
+LAST_TIME = int(datetime(LATEST, 1, 1, tzinfo=UTC).timestamp()) - 1
 
 
 class Mentions(list[Mention]):
@@ -34,12 +39,12 @@ class Mentions(list[Mention]):
     def reported(self) -> list[str]:
         return self.skipped + self.ignored
 
-    def checked(self) -> "Mentions":
-        """Self, unless every entry was malformed: then the delivery as a whole is refused
-        (a 400 with the reasons), as nothing in it could be read."""
-        if self.skipped and not self and not self.ignored:
-            raise IngestError("; ".join(self.skipped[:5]))
-        return self
+    def skip(self, where: str, problem: Exception) -> None:
+        """Report the entry at `where` as skipped because of `problem`."""
+        if isinstance(problem, IngestError):
+            self.skipped.append(str(problem))
+        else:  # a value no check foresaw: still this entry's problem, never the batch's
+            self.skipped.append(f"{where}: a value cannot be read ({problem!s:.200})")
 
 
 class _Unusable(IngestError):
@@ -79,12 +84,12 @@ def from_x(payload: Any, policy: CompiledPolicy) -> Mentions:
         where = f"tweet_create_events[{index}]"
         try:
             mention = _x_event(event, where, policy)
-        except IngestError as exc:
-            mentions.skipped.append(str(exc))
+        except Exception as exc:
+            mentions.skip(where, exc)
             continue
         if mention is not None:
             mentions.append(mention)
-    return mentions.checked()
+    return mentions
 
 
 def _x_event(event: Any, where: str, policy: CompiledPolicy) -> Mention | None:
@@ -110,18 +115,23 @@ def _x_event(event: Any, where: str, policy: CompiledPolicy) -> Mention | None:
     if not tweet_id or not text:
         raise IngestError(f"{where} needs id_str and text")
     _platform_id("x", tweet_id, f"{where}.id_str")
-    _platform_id("x", author_id, f"{where}.user.id_str")
+    _author_id("x", author_id, f"{where}.user.id_str")
     # The v1.1 payload has no conversation id: a reply's thread is the post it answers,
     # as the poller keys it too (referenced_tweets replied_to), so both agree.
+    thread_field = (
+        "conversation_id_str"
+        if tweet.get("conversation_id_str")
+        else "in_reply_to_status_id_str"
+        if tweet.get("in_reply_to_status_id_str")
+        else "id_str"
+    )
+    thread = _text(tweet.get(thread_field), f"{where}.{thread_field}")
     return Mention(
         id=tweet_id,
         text=text,
         platform="x",
         kind="reply" if tweet.get("in_reply_to_status_id_str") else "post",
-        thread_id=_text(
-            tweet.get("conversation_id_str") or tweet.get("in_reply_to_status_id_str") or tweet_id,
-            f"{where}.in_reply_to_status_id_str",
-        ),
+        thread_id=_platform_id("x", thread, f"{where}.{thread_field}"),
         created_at=_x_time(tweet.get("created_at")),
         author=Author(
             id=author_id,
@@ -151,8 +161,8 @@ def from_meta(payload: Any, policy: CompiledPolicy) -> Mentions:
     for e, entry in enumerate(_list(body.get("entry"), "entry")):
         try:
             changes = _list(_object(entry, f"entry[{e}]").get("changes"), f"entry[{e}].changes")
-        except IngestError as exc:
-            mentions.skipped.append(str(exc))
+        except Exception as exc:
+            mentions.skip(f"entry[{e}]", exc)
             continue
         for c, change in enumerate(changes):
             where = f"entry[{e}].changes[{c}]"
@@ -161,12 +171,12 @@ def from_meta(payload: Any, policy: CompiledPolicy) -> Mentions:
             except _Unusable as exc:
                 mentions.ignored.append(str(exc))
                 continue
-            except IngestError as exc:
-                mentions.skipped.append(str(exc))
+            except Exception as exc:
+                mentions.skip(where, exc)
                 continue
             if mention is not None:
                 mentions.append(mention)
-    return mentions.checked()
+    return mentions
 
 
 def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy) -> Mention | None:
@@ -188,6 +198,7 @@ def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy)
     sender_id = _text(sender.get("id", ""), f"{where}.from.id")
     if sender_id == own:
         return None  # the brand's own comment
+    _author_id(platform, sender_id, f"{where}.from.id")
     comment_id = _text(value.get("comment_id") or value.get("id") or "", f"{where}.comment_id")
     text = _text(value.get("message") or value.get("text") or "", f"{where}.message")
     if not comment_id:
@@ -211,7 +222,7 @@ def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy)
         platform=platform,
         kind="comment",
         thread_id=thread,
-        created_at=_unix_time(value.get("created_time")),
+        created_at=_unix_time(value.get("created_time"), f"{where}.created_time"),
         author=Author(
             id=sender_id,
             name=_text(sender.get("name", ""), where),
@@ -221,19 +232,20 @@ def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy)
     )
 
 
-def from_generic(payload: Any) -> list[Mention]:
-    """A Mention in complaintflow's own JSON shape, or {"mentions": [...]}."""
-    items = (
-        payload.get("mentions")
-        if isinstance(payload, dict) and "mentions" in payload
-        else [payload]
-    )
-    mentions = []
+def from_generic(payload: Any) -> Mentions:
+    """A Mention in complaintflow's own JSON shape, or {"mentions": [...]}: a lone mention
+    that cannot be read raises (the whole body is wrong); a batch's bad entry is skipped."""
+    batch = isinstance(payload, dict) and "mentions" in payload
+    items = payload.get("mentions") if batch else [payload]
+    mentions = Mentions()
     for index, item in enumerate(_list(items, "mentions")):
         try:
             mention = Mention.from_dict(item)
         except MentionError as exc:
-            raise IngestError(f"mentions[{index}]: {exc}") from None
+            if not batch:
+                raise IngestError(f"mentions[{index}]: {exc}") from None
+            mentions.skipped.append(f"mentions[{index}]: {exc}")
+            continue
         if not isinstance(item, dict) or "id" not in item:
             mention = dataclasses.replace(mention, id=content_id(item))
         mentions.append(mention)
@@ -260,7 +272,17 @@ def _platform_id(platform: str, value: str, where: str) -> str:
     return value
 
 
+def _author_id(platform: str, value: str, where: str) -> str:
+    """`value` if it is empty or has the shape of the platform's user ids."""
+    try:
+        checked_author_id(platform, value)
+    except BadId as exc:
+        raise IngestError(f"{where}: {exc}") from None
+    return value
+
+
 def _x_time(value: Any) -> str:
+    """X's `created_at` as ISO 8601; "" when absent or unreadable (the time is a hint)."""
     if isinstance(value, str):
         try:
             return datetime.strptime(value, X_TIME).isoformat()
@@ -269,7 +291,11 @@ def _x_time(value: Any) -> str:
     return ""
 
 
-def _unix_time(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, UTC).isoformat()
-    return ""
+def _unix_time(value: Any, where: str) -> str:
+    """Meta's `created_time` (Unix seconds) as ISO 8601; "" when absent. A time outside the
+    years ingest accepts makes the entry bad (it is skipped, the others are taken)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return ""
+    if not FIRST_TIME <= value <= LAST_TIME:
+        raise IngestError(f"{where}: {value} is out of range (years {EARLIEST}-{LATEST - 1})")
+    return datetime.fromtimestamp(value, UTC).isoformat()

@@ -1,5 +1,5 @@
-"""Readiness of an ingest replica: ready only when both Temporal and the decision store
-answer, so a load balancer sends webhooks only to a replica that can accept them."""
+"""Readiness of an ingest replica: ready only when Temporal answers and the decision store
+takes writes, so a load balancer sends webhooks only to a replica that can accept them."""
 
 import asyncio
 
@@ -18,7 +18,8 @@ async def problems(ingest: Ingest) -> dict[str, str]:
     except Exception as exc:
         found["temporal"] = str(exc) or type(exc).__name__
     try:
-        await asyncio.wait_for(ingest.store.ping(), READY_TIMEOUT)
+        # A store on a full disk still answers reads: only a write says it can take one.
+        await asyncio.wait_for(ingest.store.check_writable(), READY_TIMEOUT)
     except Exception as exc:
         found["store"] = str(exc) or type(exc).__name__
     return found

@@ -1,9 +1,10 @@
 """Live policy reload for the ingest service: a valid edit goes live, an invalid one is refused.
 
 The file (and the model files its classifiers read) is checked once a second; a change is
-compiled; if it compiles, new mentions use it
-(cases already running keep the policy they started with); if not, its errors are logged and
-the previous version stays live.
+compiled and checked as at start-up (in a deployment of several brands: no account or name
+another policy has, `Ingest.admit`); if it passes, new mentions use it (cases already running
+keep the policy they started with); if not, its errors are logged and the previous version
+stays live.
 """
 
 import asyncio
@@ -50,8 +51,10 @@ def reload_once(path: Path, ingest: Ingest, seen: str) -> str:
         )
     elif result.policy.content_hash != ingest.policy.content_hash:
         previous = ingest.policy.label
-        ingest.use_policy(result.policy)
-        log.info("policy.reloaded", file=str(path), previous=previous, live=result.policy.label)
+        if refused := ingest.admit(result.policy):
+            log.error("policy.refused", file=str(path), live=previous, errors=refused)
+        else:
+            log.info("policy.reloaded", file=str(path), previous=previous, live=result.policy.label)
     return current
 
 

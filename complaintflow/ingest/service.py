@@ -9,18 +9,21 @@ by the store and never starts its case twice.
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
 from complaintflow.cases import open_case
 from complaintflow.ingest.decisions import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
+from complaintflow.rules.compiler import UNREAD_ROUTE
 from complaintflow.rules.features import language_of
 from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
@@ -30,6 +33,12 @@ from complaintflow.rules.triage import Triage
 from complaintflow.store import DecisionStore, Entry, open_store
 
 log = structlog.get_logger()
+# Temporal answers that no retry can change: that mention is skipped, not "retry later".
+PERMANENT = {
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.OUT_OF_RANGE,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +77,9 @@ class Ingest:
     ) -> None:
         self.client = client
         self.always_redact = False  # set when the logs are shared with a redacting policy
+        # How a reloaded policy goes live: alone, at once; in a deployment of several
+        # brands, only if it claims no other brand's account or name (brands.Brands).
+        self.admit: Callable[[CompiledPolicy], list[str]] = self._admit_alone
         self._make_live(policy)
         self.task_queue = task_queue
         self.secrets = secrets
@@ -96,49 +108,68 @@ class Ingest:
         self._make_live(policy)
         log.info("policy.live", policy=policy.label)
 
+    def _admit_alone(self, policy: CompiledPolicy) -> list[str]:
+        self.use_policy(policy)
+        return []
+
     def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
+        metrics.register_policy(policy.name, [r.name for r in policy.routes] + [UNREAD_ROUTE])
         load_language_model()  # once per process, before the first webhook waits for it
         # Several policies in one process share the logs: one asking for redaction is enough.
         redact_customer_text(policy.redact_customer_text or self.always_redact)
 
     async def accept(self, mentions: list[Mention]) -> dict[str, Any]:
-        """Triage each mention and act on it; return what was done."""
+        """Triage each mention and act on it; return what was done (`refused`: the mentions
+        Temporal refused for good, each with why; the others are still taken)."""
         opened: list[str] = []
         logged: list[str] = []
+        refused: list[str] = []
         decisions: list[dict[str, Any]] = []
         for raw in mentions:
             mention = await self._enriched(raw)
             started = time.perf_counter()
             decision = self.triage.decide(mention)
             metrics.TRIAGE_SECONDS.observe(time.perf_counter() - started)
-            metrics.DECISIONS.labels(route=decision.route or "none", policy=self.policy.name).inc()
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
-            decisions.append(summary)
             record = {**decision.to_record(), "platform": mention.platform}
+            policy = self.policy.name
             if decision.playbook is None:
                 if await self.store.record(self._entry(mention, record, None)):
                     logged.append(mention.id)
                     await self._export(record)
                 else:
                     summary["redelivered"] = True
-            elif known := await self.store.case_for(mention.platform, mention.id):
-                # Already opened for this very post (the case may even be closed by now):
-                # a redelivery must not start the thread's case a second time.
+            elif known := await self.store.case_for(mention.platform, mention.id, policy=policy):
+                # Already opened for this very post by this brand (the case may even be
+                # closed by now): a redelivery must not start the thread's case again.
                 opened.append(known)
                 summary["case"] = known
                 summary["redelivered"] = True
             else:
-                handle = await open_case(
-                    self.client,
-                    mention=mention,
-                    decision=decision,
-                    policy=self.policy,
-                    task_queue=self.task_queue,
-                )
+                try:
+                    handle = await open_case(
+                        self.client,
+                        mention=mention,
+                        decision=decision,
+                        policy=self.policy,
+                        task_queue=self.task_queue,
+                    )
+                except RPCError as exc:
+                    if exc.status not in PERMANENT:
+                        raise  # Temporal cannot take it now: the platform retries
+                    log.error("ingest.refused_by_temporal", error=exc.message[:300])
+                    refused.append(
+                        f"mention {mention.id[:40]!r}: Temporal refused it: {exc.message:.200}"
+                    )
+                    continue
                 await self.store.record(self._entry(mention, record, handle.id))
                 opened.append(handle.id)
                 summary["case"] = handle.id
+            metrics.DECISIONS.labels(
+                route=metrics.route_name(decision.route), policy=metrics.policy_label(policy)
+            ).inc()
+            decisions.append(summary)
             log.info(
                 "mention.triaged",
                 platform=mention.platform,
@@ -150,7 +181,7 @@ class Ingest:
                 case_id=summary.get("case"),
                 redelivered=summary.get("redelivered", False),
             )
-        return {"cases": opened, "logged": logged, "decisions": decisions}
+        return {"cases": opened, "logged": logged, "decisions": decisions, "refused": refused}
 
     async def _enriched(self, raw: Mention) -> Mention:
         """`raw` with its sentiment, language and customer filled in where missing."""

@@ -16,34 +16,34 @@ from typing import Any
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
+from complaintflow import metrics
 from complaintflow.errors import IngestError
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body, unfit
 from complaintflow.ingest.normalise import Mentions, from_generic, from_meta, from_x
-from complaintflow.ingest.service import Ingest, IngestSecrets
+from complaintflow.ingest.service import PERMANENT, Ingest, IngestSecrets
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.signatures import Encoding, sign, verify
 from complaintflow.store import StoreRejected, StoreUnavailable
 
-# Temporal answers that no retry can change: the platform gets a 4xx, not "retry later".
-PERMANENT = {
-    RPCStatusCode.INVALID_ARGUMENT,
-    RPCStatusCode.FAILED_PRECONDITION,
-    RPCStatusCode.OUT_OF_RANGE,
-}
+__all__ = ["PERMANENT", "SOURCES", "Source", "problem", "receive"]
 log = structlog.get_logger()
 
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    """How one webhook route is signed and read."""
+    """How one webhook route is signed and read, and how a delivery with nothing to take is
+    answered: a platform retries any answer but 2xx (Meta for 36 hours, X three times in five
+    minutes), and a retry cannot fix a bad entry, so a platform's readable delivery is 2xx
+    with its entries under `skipped`; the generic route's sender is told with a 400."""
 
     header: str  # the signature header
     encoding: Encoding  # how the signature is written
     secret: Callable[[IngestSecrets], str]
     parse: Callable[[Any, CompiledPolicy], list[Mention]]
+    refuse_when_nothing_taken: bool = False
 
 
 def _generic(data: Any, _policy: CompiledPolicy) -> list[Mention]:
@@ -51,12 +51,22 @@ def _generic(data: Any, _policy: CompiledPolicy) -> list[Mention]:
 
 
 SOURCES = {
+    # https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries:
+    # "If a 'success' 200 HTTP response code is not received ... resending the webhook event
+    # up to three times over a five-minute period".
     "/webhooks/x": Source(
         "x-twitter-webhooks-signature", "base64", lambda s: s.x_consumer_secret, from_x
     ),
+    # https://developers.facebook.com/docs/graph-api/webhooks/getting-started: a notification
+    # that fails is retried "immediately, then ... with decreasing frequency over the next
+    # 36 hours".
     "/webhooks/meta": Source("x-hub-signature-256", "hex", lambda s: s.meta_app_secret, from_meta),
     "/webhooks/generic": Source(
-        "x-complaintflow-signature", "hex", lambda s: s.generic_secret, _generic
+        "x-complaintflow-signature",
+        "hex",
+        lambda s: s.generic_secret,
+        _generic,
+        refuse_when_nothing_taken=True,
     ),
 }
 
@@ -105,16 +115,26 @@ async def receive(
     # counted and listed in the answer (a redelivery would not fix them). The whole batch is
     # checked before anything in it is started.
     fit, skipped = _sift(mentions)
-    if skipped and not fit:
+    if skipped and not fit and source.refuse_when_nothing_taken:
         return problem(400, "; ".join(skipped[:5]))
-    for reason in skipped:
-        log.warning("ingest.entry_skipped", path=request.url.path, problem=reason)
-    ingest.skipped_entries += len(skipped)
     done = await _accepted(ingest, fit)
     if isinstance(done, Response):
         return done
+    skipped += done.pop("refused")
+    _report_skipped(ingest, request.url.path, skipped)
+    if not done["decisions"] and skipped and source.refuse_when_nothing_taken:
+        return problem(400, "; ".join(skipped[:5]))
     extra = {"skipped": skipped} if skipped else {}
-    return AsciiJSONResponse({"accepted": len(fit), **done, **extra})
+    return AsciiJSONResponse({"accepted": len(done["decisions"]), **done, **extra})
+
+
+def _report_skipped(ingest: Ingest, path: str, skipped: list[str]) -> None:
+    """Log and count each entry skipped (`ingest.entry_skipped`)."""
+    for reason in skipped:
+        log.warning("ingest.entry_skipped", path=path, problem=reason)
+    ingest.skipped_entries += len(skipped)
+    if skipped:
+        metrics.SKIPPED_ENTRIES.labels(route=metrics.route_label(path)).inc(len(skipped))
 
 
 def _mentions(

@@ -38,7 +38,7 @@ def _storable(text: str) -> str:
 
 
 def mention_key(platform: str, mention_id: str) -> str:
-    """What makes a row unique: the post it is about."""
+    """The post a row is about; a row is unique by its policy (the brand) and this key."""
     return _storable(f"{platform}:{mention_id}")
 
 
@@ -61,10 +61,10 @@ class Entry:
 
     def row(self) -> tuple[Any, ...]:
         return (
+            _storable(self.policy),
             self.key,
             _storable(self.platform),
             _storable(self.mention_id),
-            _storable(self.policy),
             None if self.route is None else _storable(self.route),
             float(self.score),
             None if self.case_id is None else _storable(self.case_id),
@@ -74,10 +74,11 @@ class Entry:
 
 
 INSERT = (
-    "INSERT INTO decisions (mention_key, platform, mention_id, policy, route, score, case_id,"
+    "INSERT INTO decisions (policy, mention_key, platform, mention_id, route, score, case_id,"
     " decided_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (mention_key) DO NOTHING"
+    " ON CONFLICT (policy, mention_key) DO NOTHING"
 )
+PROBE_BYTES = 16 * 1024  # a probe write: larger than any one decision's row
 
 
 class Backend(abc.ABC):
@@ -209,6 +210,17 @@ class Backend(abc.ABC):
             raise
         return SpikeCheck(policy, recent, round(expected, 2), spiking, alert)
 
+    def probe(self) -> None:
+        """Write a row larger than any decision and roll it back: raises when the database
+        cannot take a write now (full, read-only, locked past the busy timeout)."""
+        cursor = self.begin()
+        try:
+            cursor.execute(
+                self.sql("INSERT INTO store_probes (pad) VALUES (?)"), ("x" * PROBE_BYTES,)
+            )
+        finally:
+            self.rollback()
+
     def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         cursor = self.cursor()
         cursor.execute(self.sql(statement), params)
@@ -295,12 +307,12 @@ class DecisionStore:
             for pending, inserted in zip(batch, results, strict=True):
                 _settle(pending.done, inserted)
 
-    async def case_for(self, platform: str, mention_id: str) -> str | None:
-        """The case already opened for this mention, if any."""
+    async def case_for(self, platform: str, mention_id: str, *, policy: str) -> str | None:
+        """The case `policy` (the brand) already opened for this mention, if any."""
         rows = await self._run(
             self.backend.query,
-            "SELECT case_id FROM decisions WHERE mention_key = ?",
-            (mention_key(platform, mention_id),),
+            "SELECT case_id FROM decisions WHERE policy = ? AND mention_key = ?",
+            (_storable(policy), mention_key(platform, mention_id)),
         )
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
@@ -308,7 +320,8 @@ class DecisionStore:
         """Every throwaway remark's decision, oldest first."""
         rows = await self._run(
             self.backend.query,
-            "SELECT record FROM decisions WHERE case_id IS NULL ORDER BY decided_at, mention_key",
+            "SELECT record FROM decisions WHERE case_id IS NULL"
+            " ORDER BY decided_at, policy, mention_key",
         )
         return [json.loads(row[0]) for row in rows]
 
@@ -316,7 +329,8 @@ class DecisionStore:
         """Every decision (remarks and cases), oldest first, as exported to JSON lines."""
         rows = await self._run(
             self.backend.query,
-            "SELECT record, case_id, decided_at FROM decisions ORDER BY decided_at, mention_key",
+            "SELECT record, case_id, decided_at FROM decisions"
+            " ORDER BY decided_at, policy, mention_key",
         )
         out = []
         for record, case_id, decided_at in rows:
@@ -349,6 +363,11 @@ class DecisionStore:
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
         await self._run(self.backend.query, "SELECT 1")
+
+    async def check_writable(self) -> None:
+        """Raise StoreUnavailable unless the database would take a write now: a store on a
+        full disk still answers reads, so answering is not enough to be ready."""
+        await self._run(self.backend.probe)
 
     async def close(self) -> None:
         if self._writer is not None:

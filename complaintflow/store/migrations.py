@@ -43,6 +43,40 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        3,
+        (
+            # One row per mention and brand: a post delivered to two brands of one deployment
+            # (X sends one delivery per subscribed account) is one case or remark for each,
+            # and a redelivery to the same brand is still recognised. The key was the
+            # mention's alone; the table is rebuilt with (policy, mention_key) as its key,
+            # keeping every row.
+            """
+            CREATE TABLE decisions_by_brand (
+                policy TEXT NOT NULL,
+                mention_key TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                mention_id TEXT NOT NULL,
+                route TEXT,
+                score DOUBLE PRECISION NOT NULL,
+                case_id TEXT,
+                decided_at TEXT NOT NULL,
+                record TEXT NOT NULL,
+                PRIMARY KEY (policy, mention_key)
+            )
+            """,
+            "INSERT INTO decisions_by_brand (policy, mention_key, platform, mention_id, route,"
+            " score, case_id, decided_at, record) SELECT policy, mention_key, platform,"
+            " mention_id, route, score, case_id, decided_at, record FROM decisions",
+            "DROP TABLE decisions",
+            "ALTER TABLE decisions_by_brand RENAME TO decisions",
+            "CREATE INDEX decisions_by_time ON decisions (decided_at)",
+            "CREATE INDEX decisions_by_policy ON decisions (policy, decided_at)",
+            # Readiness writes a probe row here and rolls it back: a store that cannot take
+            # a write (a full disk) is not ready, though it still answers reads.
+            "CREATE TABLE store_probes (pad TEXT NOT NULL)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

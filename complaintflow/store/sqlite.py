@@ -6,6 +6,8 @@ a commit is fsync'd (synchronous=FULL) before the store says a row is written.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,15 @@ from complaintflow.store.base import Backend, StoreError, StoreRejected, StoreUn
 from complaintflow.walfile import write_ahead_log
 
 BUSY_TIMEOUT_MS = 10_000
+# Free space below which the disk counts as full: a transaction rolled back (the probe)
+# writes nothing to disk, so the disk itself is asked.
+MIN_FREE_BYTES = 1024 * 1024
 
 
 class SqliteBackend(Backend):
     def __init__(self, path: str) -> None:
         self.url = f"sqlite:///{path}"
+        self._path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(
@@ -48,6 +54,13 @@ class SqliteBackend(Backend):
 
     def lock_migrations(self, cursor: Any) -> None:
         """BEGIN IMMEDIATE already holds the one write lock."""
+
+    def probe(self) -> None:
+        if self._path != ":memory:":
+            disk = os.statvfs(Path(self._path).resolve().parent)
+            if disk.f_bavail * disk.f_frsize < MIN_FREE_BYTES:
+                raise OSError(errno.ENOSPC, "no room left on the store's disk", self._path)
+        super().probe()
 
     def classify(self, error: Exception) -> StoreError:
         if isinstance(error, sqlite3.OperationalError | OSError):  # locked, full, I/O

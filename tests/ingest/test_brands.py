@@ -9,21 +9,38 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
+import structlog
 from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.cases import list_cases
+from complaintflow.cases import case_key, list_cases
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
-from complaintflow.ingest.brands import Brands, brands_of, create_brands_app, policy_files
+from complaintflow.ingest.brands import (
+    AccountConflict,
+    Brands,
+    brands_of,
+    create_brands_app,
+    policy_files,
+)
 from complaintflow.ingest.reload import reload_once
+from complaintflow.rules.mention import Mention
 from complaintflow.store import open_store
+from complaintflow.workflows.search import CASE_POLICY
 from tests.support.hostile import hostile_body, signed
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.policies import SMALL_POLICY
-from tests.support.webhooks import SECRETS, feed_comment, hex_signature, post_x, x_event
+from tests.support.webhooks import (
+    BRAND_X,
+    SECRETS,
+    feed_comment,
+    hex_signature,
+    post_x,
+    x_event,
+)
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
 ACME_X, ACME_PAGE, NORTHWIND_PAGE = "1111", "2222", "104000000000001"
@@ -94,7 +111,9 @@ async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
     assert unknown.json()["cases"] == [] and unknown.json()["unknown_accounts"] == ["999"]
     health = (await http.get("/healthz")).json()
     assert health["unknown_account_webhooks"] == {"/webhooks/x": 1}
-    assert await brands.brands[0].ingest.store.case_for("x", "4103") is None
+    for brand in brands.brands:
+        store = brand.ingest.store
+        assert await store.case_for("x", "4103", policy=brand.ingest.policy.name) is None
 
     only_acme = await list_cases(dev.client, policy=names["acme"])
     assert [row.case_id for row in only_acme] == [f"case-x-4102@{names['acme']}"]
@@ -125,6 +144,92 @@ async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(
         "/webhooks/meta", content=body, headers={"x-hub-signature-256": "sha256=00"}
     )
     assert forged.status_code == 401
+
+
+async def test_a_tweet_mentioning_two_brands_opens_a_case_for_each_and_redelivery_changes_nothing(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]], dev: WorkflowEnvironment
+) -> None:
+    """X's Account Activity API delivers an event "for each user subscription" (its
+    `for_user_id`): a tweet naming two brands' accounts arrives once per account
+    (https://docs.x.com/x-api/enterprise-gnip-2.0/fundamentals/account-activity). Each
+    delivery is routed to its brand, and each brand gets its own case under its own policy."""
+    http, brands, names = deployment
+    text = "@NorthwindCares @AcmeCares you both charged me twice, refund now. Unacceptable"
+    for_northwind = x_event("4301", text)
+    for_acme = {**x_event("4301", text), "for_user_id": ACME_X}
+    answers = [await post_x(http, event) for event in (for_northwind, for_acme)]
+    assert [a.json()["policies"] for a in answers] == [[names["northwind"]], [names["acme"]]]
+    mention = Mention(id="4301", text=text, platform="x")
+    expected = {brand: case_key(mention, names[brand]) for brand in ("northwind", "acme")}
+    assert [a.json()["cases"] for a in answers] == [[expected["northwind"]], [expected["acme"]]]
+    histories = {}
+    for brand, case_id in expected.items():
+        handle = dev.client.get_workflow_handle(case_id)
+        described = await handle.describe()
+        assert (
+            described.typed_search_attributes.get(CASE_POLICY)
+            == f"{names[brand]}@v{2 if brand == 'acme' else 1}"
+        )
+        histories[brand] = len((await handle.fetch_history()).events)
+
+    for event, brand in [(for_northwind, "northwind"), (for_acme, "acme")] * 2:
+        again = await post_x(http, event)
+        assert again.json()["cases"] == [expected[brand]]
+        assert again.json()["decisions"][0]["redelivered"] is True
+    for brand, case_id in expected.items():
+        history = await dev.client.get_workflow_handle(case_id).fetch_history()
+        assert len(history.events) == histories[brand], "a redelivery signals nothing"
+    store = brands.brands[0].ingest.store
+    assert await store.count() == 2
+
+
+async def test_a_reload_claiming_another_brands_account_is_refused_and_webhooks_still_route(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]],
+) -> None:
+    """Start-up refuses two files claiming one account; a reload once accepted it, and every
+    X webhook for every brand was then a 500. It is refused as at start-up."""
+    http, brands, names = deployment
+    acme = next(b for b in brands.brands if b.path.name == "acme.yaml")
+    before = acme.ingest.policy.label
+    text = acme.path.read_text()
+    claims_northwind = text.replace('user_id: "1111"', f'user_id: "{BRAND_X}"')
+    same_name = text.replace(f"policy: {names['acme']}", f"policy: {names['northwind']}")
+    for edit, problem in [
+        (claims_northwind, f"x account {BRAND_X} is in both"),
+        (same_name, f"policy name {names['northwind']!r} is in both"),
+    ]:
+        acme.path.write_text(edit.replace("version: 2", "version: 5"))
+        with structlog.testing.capture_logs() as logs:
+            reload_once(acme.path, acme.ingest, "")
+        (refused,) = [e for e in logs if e["event"] == "policy.refused"]
+        assert any(problem in error for error in refused["errors"]), refused
+        assert acme.ingest.policy.label == before, "the previous version stays live"
+        northwind = await post_x(http, x_event("4401", COMPLAINT))
+        acme_event = {**x_event("4402", "@AcmeCares kettle broken, refund"), "for_user_id": ACME_X}
+        acme_answer = await post_x(http, acme_event)
+        assert (northwind.status_code, acme_answer.status_code) == (200, 200)
+        assert northwind.json()["policies"] == [names["northwind"]]
+        assert acme_answer.json()["policies"] == [names["acme"]]
+    acme.path.write_text(text.replace("version: 2", "version: 6"))
+    reload_once(acme.path, acme.ingest, "")
+    assert acme.ingest.policy.version == 6, "a valid edit still goes live"
+
+
+def test_two_policies_with_one_name_are_refused_at_start_up(
+    dev: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    ingests = []
+    for name, text in {
+        "a.yaml": SMALL_POLICY,
+        "b.yaml": SMALL_POLICY.replace('"1111"', '"3333"').replace('"2222"', '"4444"'),
+    }.items():
+        (tmp_path / name).write_text(text)
+        policy = load_policy(tmp_path / name)
+        ingests.append(
+            (tmp_path / name, Ingest(dev.client, policy, task_queue="r", secrets=SECRETS))
+        )
+    with pytest.raises(AccountConflict, match="policy name 'small' is in both"):
+        brands_of(ingests)
 
 
 async def test_each_policy_file_reloads_on_its_own(

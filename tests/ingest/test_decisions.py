@@ -5,12 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+import structlog
 
 from complaintflow.ingest.decisions import DecisionLog
 
 
-def remark(n: int, platform: str = "x") -> dict[str, object]:
-    return {"id": str(n), "platform": platform, "route": None, "score": 0.1}
+def remark(n: int, platform: str = "x", policy: str = "acme") -> dict[str, object]:
+    return {"id": str(n), "platform": platform, "route": None, "score": 0.1, "policy": policy}
 
 
 def ids(path: Path) -> list[str]:
@@ -23,6 +24,34 @@ async def test_a_redelivered_remark_is_logged_once(tmp_path: Path) -> None:
     assert await log.append(remark(1)) is False
     assert await log.append(remark(1, platform="facebook")) is True, "another platform's post 1"
     assert ids(log.path) == ["1", "1"]
+
+
+async def test_a_remark_for_two_brands_is_a_line_for_each(tmp_path: Path) -> None:
+    log = DecisionLog(tmp_path / "decisions.jsonl")
+    assert await log.append(remark(1, policy="acme")) is True
+    assert await log.append(remark(1, policy="globex")) is True, "the same post, another brand"
+    assert await log.append(remark(1, policy="globex")) is False
+    assert DecisionLog(log.path)._seen == log._seen, "read back the same after a restart"
+
+
+async def test_a_line_torn_by_another_writer_while_running_does_not_swallow_the_next(
+    tmp_path: Path,
+) -> None:
+    """A process killed mid-write leaves a partial line while `serve` runs: the next record
+    starts on a fresh line, and reading back skips the torn one with a warning."""
+    log = DecisionLog(tmp_path / "decisions.jsonl")
+    assert await log.append(remark(1)) is True
+    with log.path.open("ab") as other:  # another writer, killed mid-line
+        other.write(b'{"id": "99", "platf')
+    assert await log.append(remark(2)) is True
+    lines = log.path.read_text().splitlines()
+    assert lines[1] == '{"id": "99", "platf'
+    assert [json.loads(line)["id"] for line in (lines[0], lines[2])] == ["1", "2"]
+    with structlog.testing.capture_logs() as logs:
+        again = DecisionLog(log.path)
+    assert [await again.append(remark(n)) for n in (1, 2)] == [False, False], "both kept"
+    (torn,) = [e for e in logs if e["event"] == "decision_log.torn_line"]
+    assert torn["line"] == '{"id": "99", "platf'
 
 
 async def test_concurrent_deliveries_of_one_remark_write_one_line(tmp_path: Path) -> None:

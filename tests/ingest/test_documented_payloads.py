@@ -5,7 +5,10 @@ Page feed https://developers.facebook.com/docs/graph-api/webhooks/reference/page
 Instagram https://developers.facebook.com/docs/graph-api/webhooks/reference/instagram
 (comments: {from: {id, username}, media: {id, media_product_type}, id, parent_id, text};
 mentions: {media_id, comment_id}), X Account Activity tweet_create_events (v1.1 tweet
-objects: retweeted_status, is_quote_status, quoted_status).
+objects: retweeted_status, is_quote_status, quoted_status). Meta retries any answer but 2xx
+"immediately, then ... with decreasing frequency over the next 36 hours"
+(https://developers.facebook.com/docs/graph-api/webhooks/getting-started), so a readable
+delivery with nothing usable in it is 2xx, its entries under `skipped`.
 """
 
 import json
@@ -28,8 +31,7 @@ def page_comment(comment_id: str, message: str | None, **extra: object) -> dict[
         post_id=f"{PAGE}_1",
         author=("888", "Chris D"),
         post={"status_type": "added_photos", "is_published": True, "id": f"{PAGE}_1"},
-        created_time=1795000000,
-        **extra,
+        **{"created_time": 1795000000, **extra},
     )
 
 
@@ -105,15 +107,71 @@ async def test_an_instagram_mentions_change_is_reported_not_fatal(
     assert ingest.skipped_entries == 1
 
 
-async def test_a_delivery_with_nothing_readable_is_a_400_with_reasons(
+async def test_a_delivery_with_nothing_usable_is_2xx_with_its_entries_skipped(
     service: tuple[httpx.AsyncClient, Ingest],
 ) -> None:
-    http, _ = service
-    answer = await post_meta(
-        http, {"object": "page", "entry": [{"id": PAGE, "changes": [{"value": 7}]}]}
-    )
-    assert answer.status_code == 400
-    assert "entry[0].changes[0].value must be a JSON object" in answer.json()["error"]
+    http, ingest = service
+    instagram_mention = {
+        "object": "instagram",
+        "entry": [
+            {
+                "id": "17841400000000000",
+                "time": 1795000001,
+                "changes": [
+                    {
+                        "field": "mentions",
+                        "value": {"media_id": "17887498072083520", "comment_id": "17894227972"},
+                    }
+                ],
+            }
+        ],
+    }
+    photo_only = {
+        "object": "page",
+        "entry": [{"id": PAGE, "changes": [page_comment(f"{PAGE}_1_7", None)]}],
+    }
+    wrong_change = {"object": "page", "entry": [{"id": PAGE, "changes": [{"value": 7}]}, 5]}
+    expected = {
+        "Instagram mention carries no text": instagram_mention,
+        "has no text (a photo or sticker only)": photo_only,
+        "entry[0].changes[0].value must be a JSON object": wrong_change,
+    }
+    for reason, body in expected.items():
+        with structlog.testing.capture_logs() as logs:
+            answer = await post_meta(http, body)
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["accepted"], answer.json()["cases"]) == (0, [])
+        assert reason in answer.json()["skipped"][0]
+        assert [e["problem"] for e in logs if e["event"] == "ingest.entry_skipped"] == (
+            answer.json()["skipped"]
+        )
+    assert "entry[1] must be a JSON object" in answer.json()["skipped"][1]
+    assert ingest.skipped_entries == 4
+
+
+async def test_an_entry_whose_time_is_out_of_range_is_skipped_and_the_others_taken(
+    service: tuple[httpx.AsyncClient, Ingest],
+) -> None:
+    """`created_time: 10**15` once made the whole delivery a 400 (datetime overflow)."""
+    http, ingest = service
+    far = [10**15, 2**53, 10**12, 946684799]  # the last: 1999-12-31T23:59:59Z
+    changes = [
+        page_comment(f"{PAGE}_1_{20 + n}", "refund now", created_time=t) for n, t in enumerate(far)
+    ]
+    changes.append(page_comment(f"{PAGE}_1_30", "Wrong item delivered, I want a refund!"))
+    with structlog.testing.capture_logs() as logs:
+        answer = await post_meta(
+            http, {"object": "page", "entry": [{"id": PAGE, "changes": changes}]}
+        )
+    assert answer.status_code == 200, answer.text
+    assert [d["id"] for d in answer.json()["decisions"]] == [f"{PAGE}_1_30"]
+    skipped = answer.json()["skipped"]
+    assert [
+        f"entry[0].changes[{n}].value.created_time: {t} is out of range" in problem
+        for n, (t, problem) in enumerate(zip(far, skipped, strict=True))
+    ] == [True] * 4
+    assert len([e for e in logs if e["event"] == "ingest.entry_skipped"]) == 4
+    assert ingest.skipped_entries == 4
 
 
 async def test_retweets_and_quote_posts_open_no_case(

@@ -104,6 +104,38 @@ async def test_a_full_store_answers_503_and_the_platforms_retry_is_kept(
     await ingest.store.close()
 
 
+async def test_readyz_is_not_ready_while_the_store_cannot_write_and_ready_again_after(
+    env: WorkflowEnvironment, queue: str, tmp_path: Path
+) -> None:
+    """A full disk once left /readyz at 200 (the store still answered reads) while every
+    webhook got a 503: a load balancer kept sending them to the replica that could not
+    take them."""
+    ingest = ingest_on(env, queue, f"sqlite:///{tmp_path / 'store.db'}")
+    connection = ingest.store.backend._connection  # type: ignore[attr-defined]
+    filler = 0
+    async with serving(create_app(ingest)) as base, httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages + 2}")  # a nearly full disk
+        for pad in (3000, 300, 0):  # fill what is left, down to the smallest row
+            with pytest.raises(StoreUnavailable):
+                while True:
+                    filler += 1
+                    row = dataclasses.replace(
+                        FILLER, mention_id=f"f{filler}", record={"p": "x" * pad}
+                    )
+                    await ingest.store.record(row)
+        assert (await post_x(http, x_event("2251", "nice van today lol"))).status_code == 503
+        full = await http.get("/readyz")
+        assert full.status_code == 503, full.text
+        assert set(full.json()["problems"]) == {"store"}
+        assert "full" in full.json()["problems"]["store"]
+        connection.execute("PRAGMA max_page_count = 1073741823")
+        assert (await http.get("/readyz")).status_code == 200, "ready again once it writes"
+        assert (await post_x(http, x_event("2251", "nice van today lol"))).status_code == 200
+    await ingest.store.close()
+
+
 async def test_a_remark_whose_id_is_not_valid_unicode_does_not_sink_its_batch(
     env: WorkflowEnvironment, queue: str, tmp_path: Path
 ) -> None:

@@ -71,6 +71,44 @@ async def test_ingest_counts_webhooks_decisions_triage_and_store_writes(
     assert delta("complaintflow_store_write_seconds_count") == 2, "a remark and a case"
 
 
+async def test_requests_from_anyone_do_not_grow_the_scrape(
+    env: WorkflowEnvironment, queue: str, tmp_path: Path
+) -> None:
+    """3,000 unauthenticated POSTs to /webhooks/<random> once took /metrics from 5 KB to
+    24 MB (the raw path was the `route` label): labels now come from fixed sets."""
+    import asyncio
+    import random
+
+    ingest = Ingest(
+        env.client,
+        load_policy(EXAMPLE_POLICY),
+        task_queue=queue,
+        secrets=SECRETS,
+        store=open_store(f"sqlite:///{tmp_path / 's.db'}"),
+    )
+    chance = random.Random(19)
+    alphabet = "abcxyz0123456789-_.~%é/"
+
+    def path() -> str:
+        return "/webhooks/" + "".join(chance.choice(alphabet) for _ in range(chance.randint(1, 40)))
+
+    methods = ["POST", "GET", "PUT", "DELETE", "PATCH"]
+    async with serving(create_app(ingest)) as url, httpx.AsyncClient(base_url=url) as http:
+
+        async def send_some(count: int) -> None:
+            for _ in range(count):
+                method = chance.choice(methods)
+                target = chance.choice([path(), "/webhooks/x", "/webhooks/meta", "/webhooks/"])
+                await http.request(method, target, content=b"{}")
+
+        await send_some(200)  # every fixed label value that can appear has appeared
+        before = len((await http.get("/metrics")).content)
+        await asyncio.gather(*(send_some(500) for _ in range(6)))
+        after = len((await http.get("/metrics")).content)
+    await ingest.store.close()
+    assert after - before < 1024, (before, after)
+
+
 async def test_the_worker_exports_sdk_metrics_and_activity_outcomes(
     dev: WorkflowEnvironment,
 ) -> None:

@@ -62,13 +62,14 @@ ATTEMPTS: dict[str, Forge] = {
 
 
 def body_for(route: str, mention_id: str, text: str) -> bytes:
-    numeric = str(zlib.crc32(mention_id.encode()))  # X and Meta ids are digits
+    numeric = str(zlib.crc32(mention_id.encode()))  # X and Meta ids are digits (generic too)
     if route == "x":
         return json.dumps(x_event(numeric, text)).encode()
     if route == "meta":
         change = feed_comment(f"104_0_{numeric}", text, post_id="104_0")
         return json.dumps(page_delivery("104", change)).encode()
-    return json.dumps({"id": mention_id, "platform": "x", "text": text, "addressed": True}).encode()
+    generic = {"id": numeric, "platform": "x", "text": text, "addressed": True}
+    return json.dumps(generic).encode()
 
 
 @pytest_asyncio.fixture

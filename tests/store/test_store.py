@@ -4,7 +4,9 @@ writes, failures that say whether a retry can help; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -43,13 +45,70 @@ async def test_replicas_and_redeliveries_write_one_row_per_mention(store_url: st
 async def test_a_redelivered_complaint_finds_its_case(store_url: str) -> None:
     store = open_store(store_url)
     try:
-        assert await store.case_for("x", "77") is None
+        assert await store.case_for("x", "77", policy="acme") is None
         assert await store.record(remark(77, case="case-x-77")) is True
-        assert await store.case_for("x", "77") == "case-x-77"
-        assert await store.case_for("facebook", "77") is None
+        assert await store.case_for("x", "77", policy="acme") == "case-x-77"
+        assert await store.case_for("facebook", "77", policy="acme") is None
         assert await store.remarks() == [], "a case is not a throwaway remark"
         (exported,) = await store.decisions()
         assert exported["case"] == "case-x-77"
+    finally:
+        await store.close()
+
+
+async def test_a_mention_is_one_row_per_brand_and_a_redelivery_to_either_is_known(
+    store_url: str,
+) -> None:
+    """The same post delivered to two brands of one deployment is a decision of each; a
+    redelivery to either brand is recognised as one (the key was the post alone)."""
+    replicas = [open_store(store_url), open_store(store_url)]
+    try:
+        acme = remark(88, case="case-x-88@acme")
+        globex = dataclasses.replace(acme, policy="globex", case_id="case-x-88@globex")
+        firsts = await asyncio.gather(replicas[0].record(acme), replicas[1].record(globex))
+        assert firsts == [True, True]
+        again = [await replicas[n % 2].record(e) for n, e in enumerate([acme, globex] * 2)]
+        assert again == [False] * 4, "redeliveries, to either brand, on either replica"
+        assert await replicas[0].case_for("x", "88", policy="acme") == "case-x-88@acme"
+        assert await replicas[1].case_for("x", "88", policy="globex") == "case-x-88@globex"
+        assert await replicas[0].case_for("x", "88", policy="initech") is None
+        assert await replicas[0].count() == 2
+    finally:
+        for store in replicas:
+            await store.close()
+
+
+async def test_a_store_keyed_by_mention_alone_is_migrated_and_keeps_its_rows(
+    store_url: str,
+) -> None:
+    """A store written before the brand was in the key keeps every row (each a redelivery
+    for its own brand) and now takes the same post for another brand."""
+    from complaintflow.store.migrations import MIGRATIONS
+
+    if store_url.startswith("sqlite:///"):
+        import sqlite3
+
+        old: Any = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    else:
+        old = psycopg.connect(store_url, autocommit=True)
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version, statements in MIGRATIONS[:2]:  # what the release before this one created
+        for statement in statements:
+            old.execute(statement)
+        old.execute(f"INSERT INTO schema_migrations VALUES ({version}, 'then')")
+    old.execute(
+        "INSERT INTO decisions VALUES ('x:9', 'x', '9', 'acme', 'respond', 0.9,"
+        " 'case-x-9@acme', '2026-11-30T10:00:00+00:00', '{\"id\": \"9\"}')"
+    )
+    old.commit()
+    old.close()
+    store = open_store(store_url)
+    try:
+        assert await store.case_for("x", "9", policy="acme") == "case-x-9@acme"
+        assert await store.record(remark(9, case="case-x-9@acme")) is False, "a redelivery"
+        other = dataclasses.replace(remark(9, case="case-x-9@globex"), policy="globex")
+        assert await store.record(other) is True, "the same post, for another brand"
+        assert await store.count() == 2
     finally:
         await store.close()
 
@@ -102,6 +161,7 @@ async def test_a_full_sqlite_database_answers_unavailable_and_keeps_nothing_half
     try:
         await store.record(remark(0))
         connection = store.backend._connection  # type: ignore[attr-defined]
+        connection.execute("VACUUM")  # no free pages left by the migrations' rebuilt table
         pages = connection.execute("PRAGMA page_count").fetchone()[0]
         connection.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL from now on
         big = [
