@@ -17,6 +17,7 @@ from complaintflow.ingest.app import Ingest
 from complaintflow.rules.classifiers import resolve
 from complaintflow.rules.compiler import check_file
 from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.model_file import ModelError, read_model_file
 
 log = structlog.get_logger()
 
@@ -24,15 +25,15 @@ log = structlog.get_logger()
 def _fingerprint(path: Path, policy: CompiledPolicy | None = None) -> str:
     """A hash of the policy file and of the model files the live policy reads."""
     digest = hashlib.sha256()
-    try:
-        digest.update(path.read_bytes())
-    except OSError:
+    try:  # read within bounds: a FIFO or a device put in its place must not stall the watch
+        digest.update(read_model_file(path))
+    except (OSError, ModelError):
         return ""
     for ref in policy.classifiers if policy is not None else ():
         try:  # a changed model is a changed policy; a missing one is refused when compiled
-            digest.update(resolve(ref.model, path.parent).read_bytes())
-        except OSError:
-            digest.update(b"missing " + ref.model.encode())
+            digest.update(read_model_file(resolve(ref.model, path.parent)))
+        except (OSError, ModelError) as problem:
+            digest.update(f"unreadable {ref.model}: {problem}".encode())
     return digest.hexdigest()
 
 

@@ -127,3 +127,18 @@ async def test_a_changed_model_is_a_changed_policy(
     assert ingest.policy.content_hash == second, "the previous version stays live"
     decision = ingest.triage.decide(Mention(id="1", text="my parcel never arrived, refund me"))
     assert decision.route is not None, "and it still triages with its model"
+
+
+def test_a_fifo_put_in_place_of_a_model_file_never_stalls_the_watch(tmp_path: Path) -> None:
+    """The live-reload watch hashes the files a policy reads within bounds: a FIFO (or a
+    device) where a model file was is read as unreadable at once, never waited on."""
+    import os
+
+    from complaintflow.ingest.reload import _fingerprint
+
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("policy: x\n")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    assert _fingerprint(fifo) == "", "a FIFO in place of the policy file is not read"
+    assert _fingerprint(policy_file) != ""
