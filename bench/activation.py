@@ -31,7 +31,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from complaintflow import load_policy
-from complaintflow.cases import open_case, thread_post
+from complaintflow.client.cases import open_case, thread_post
 from complaintflow.devkit.activations import DEADLOCK_SECONDS, ActivationTimes, TimedRunner
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.rules.mention import Author, Mention

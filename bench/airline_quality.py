@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from complaintflow.batch import read_mentions
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.triage import Triage
 

@@ -30,7 +30,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
 from complaintflow import compile_policy
-from complaintflow.cases import case_key, open_case
+from complaintflow.client.cases import case_key, open_case
 from complaintflow.devkit.policies import automatic_policy
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.rules.mention import Author, Mention

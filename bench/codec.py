@@ -16,8 +16,8 @@ from cases import AUTOMATIC, _activities, _run_all, mention  # beside this file
 from temporalio.client import Client
 
 from complaintflow import compile_policy
-from complaintflow.cases import open_case
-from complaintflow.codec import Keyring, data_converter
+from complaintflow.client.cases import open_case
+from complaintflow.codec.keys import Keyring, data_converter
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker

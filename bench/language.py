@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from complaintflow.batch import read_mentions
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.language import Prior, clean, identify, prior_for
 from complaintflow.rules.mention import Mention

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from complaintflow.evaluation import SWEEP, Evaluation, evaluate, read_examples
-from complaintflow.retraining import fold_policies
+from complaintflow.learning.evaluation import SWEEP, Evaluation, evaluate, read_examples
+from complaintflow.learning.retraining import fold_policies
 from complaintflow.rules.compiler import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,8 +27,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from complaintflow import load_policy
-from complaintflow.activities.credentials import TokenStore
-from complaintflow.cases import case_key, list_cases, open_case
+from complaintflow.client.cases import case_key, list_cases, open_case
 from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import (
@@ -37,6 +36,7 @@ from complaintflow.devkit.stack import (
     in_memory_temporal,
     publish,
 )
+from complaintflow.platforms.credentials import TokenStore
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage

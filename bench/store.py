@@ -38,7 +38,7 @@ from complaintflow.devkit.pgcluster import PostgresMissing, cluster, fresh_datab
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import in_memory_temporal
 from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
-from complaintflow.ingest.decisions import DecisionLog
+from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.signatures import sign
 from complaintflow.store import DecisionStore, Entry, open_store
 

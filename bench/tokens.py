@@ -21,11 +21,12 @@ from pathlib import Path
 
 import httpx
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
+from complaintflow.platforms.credentials import TokenStore
+from complaintflow.platforms.x.adapter import XAdapter
 
 
 async def timed(calls: int, one: Callable[[], Awaitable[object]]) -> list[float]:
@@ -67,7 +68,7 @@ async def main(calls: int) -> None:
                 store=store,
             )
             before = state.refreshes
-            results[label] = await timed(calls, platforms.x.check)
+            results[label] = await timed(calls, platforms.adapter("x", XAdapter).check)
             print(f"({label}: {state.refreshes - before} refreshes in {calls + 10} calls)")
     baseline = statistics.median(results["baseline"])
     for label, spent in results.items():

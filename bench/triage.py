@@ -25,7 +25,7 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from complaintflow.batch import read_mentions
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.classifiers import load_model
 from complaintflow.rules.compiler import check_file, load_policy
 from complaintflow.rules.mention import Mention

@@ -14,37 +14,27 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
-from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.client import DEFAULT_TASK_QUEUE
+from complaintflow.codec.converter import DATA_CONVERTER
 from complaintflow.metrics import ActivityOutcomes
+from complaintflow.platforms.credentials import TokenStore
 from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import Refused
 from complaintflow.workflows.poller import MentionPoller
 from complaintflow.workflows.spikes import SpikeWatch
 
-DEFAULT_TASK_QUEUE = "complaintflow"
-
-
-class _PlainRefusals(DefaultFailureConverter):
-    """A refused update shows the supervisor its reason, not the Python stack behind it."""
-
-    def to_failure(
-        self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
-    ) -> None:
-        super().to_failure(exception, payload_converter, failure)
-        if isinstance(exception, Refused):
-            failure.stack_trace = ""
-
-
-# Clients that run workers (and so validate updates) connect with this converter.
-DATA_CONVERTER = dataclasses.replace(DataConverter.default, failure_converter_class=_PlainRefusals)
+__all__ = [
+    "DATA_CONVERTER",
+    "DEFAULT_TASK_QUEUE",
+    "Adapters",
+    "adapters_from_environment",
+    "build_worker",
+]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -155,14 +145,7 @@ def _platform_adapters(
     adapters = Adapters(
         [*platforms.activities(), *pollers, *operations.activities()],
         [platforms.client, operations.client],
-        missing=[
-            name
-            for name, value in (
-                ("COMPLAINTFLOW_X_CLIENT_ID", endpoints.x_client_id),
-                ("COMPLAINTFLOW_GRAPH_TOKEN", endpoints.graph_token),
-            )
-            if not value
-        ],
+        missing=platforms.missing(),
     )
     if background:
         from complaintflow.activities.forward import IngestForwarder

@@ -16,5 +16,6 @@ bash scripts/setup.sh
 .venv/bin/ruff check complaintflow tests bench
 .venv/bin/ruff format --check complaintflow tests bench
 .venv/bin/mypy
+.venv/bin/lint-imports
 .venv/bin/complaintflow validate policies.example.yaml
 .venv/bin/python -m pytest "${quick[@]}" "$@"

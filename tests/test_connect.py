@@ -10,7 +10,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.devkit.emulator import (
     GOOGLE_CLIENT_ID,
     X_CLIENT_ID,
@@ -18,6 +17,7 @@ from complaintflow.devkit.emulator import (
     create_app,
 )
 from complaintflow.devkit.serve import serving
+from complaintflow.platforms.credentials import TokenStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

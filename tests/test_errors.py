@@ -58,8 +58,8 @@ def test_the_docstring_draws_the_whole_tree() -> None:
 
 
 def test_the_old_import_paths_still_work() -> None:
-    from complaintflow.batch import BatchError
     from complaintflow.cli import CommandFailed, UsageError
+    from complaintflow.learning.files import BatchError
     from complaintflow.rules.mention import MentionError
     from complaintflow.workflows.messages import Refused
 

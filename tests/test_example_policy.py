@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from complaintflow.batch import read_mentions
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.triage import Triage
 from tests.support.paths import AIRLINE, EXAMPLE_POLICY

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintflow.batch import BatchError, read_mentions
-from complaintflow.evaluation import read_examples
+from complaintflow.learning.evaluation import read_examples
+from complaintflow.learning.files import BatchError, read_mentions
+from complaintflow.learning.training import TrainingError
 from complaintflow.textfiles import MAX_FIELD_CHARS, MAX_RECORD_LINES, CsvBounds, CsvRows
-from complaintflow.training import TrainingError
 from tests.support.fixtures import CliResult
 from tests.support.paths import EXAMPLE_POLICY
 

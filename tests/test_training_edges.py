@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from complaintflow.learning.training import TrainingError, dump_model, read_labelled
 from complaintflow.rules.classifiers import load_model
 from complaintflow.rules.model_file import MAX_JSON_BYTES
-from complaintflow.training import TrainingError, dump_model, read_labelled
 from tests.support.fixtures import CliResult
 from tests.support.paths import ROOT
 

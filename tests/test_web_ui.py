@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from complaintflow.codec import KEYS, Keyring
+from complaintflow.codec.keys import KEYS, Keyring
 from tests.support.helpers import free_port
 from tests.support.processes import start, stop, wait_ready
 

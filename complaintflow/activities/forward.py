@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from complaintflow.activities.base import as_activity, send
 from complaintflow.errors import PlatformError
+from complaintflow.platforms.http import as_activity, send
 from complaintflow.signatures import sign
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import PollResult

@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import TIMEOUT, Action, as_activity, may_have_run_before, send
 from complaintflow.errors import PlatformError
+from complaintflow.platforms.http import TIMEOUT, Action, as_activity, may_have_run_before, send
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 

@@ -18,7 +18,7 @@ import os
 
 import httpx
 
-from complaintflow.activities.base import TIMEOUT, Action, as_activity, send
+from complaintflow.platforms.http import TIMEOUT, Action, as_activity, send
 from complaintflow.signatures import sign
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import ActionRequest, ActionResult

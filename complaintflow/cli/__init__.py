@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from complaintflow.cli import authors, operators, supervisors
 from complaintflow.cli.common import FAILED, OK, USAGE, used_temporal
-from complaintflow.codec import CodecError
+from complaintflow.codec.keys import CodecError
 from complaintflow.errors import CommandFailed, ComplaintflowError, PolicyError, UsageError
 
 __all__ = ["FAILED", "OK", "USAGE", "CommandFailed", "UsageError", "entry_point", "main"]

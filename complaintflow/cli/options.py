@@ -7,7 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
-from complaintflow.worker import DEFAULT_TASK_QUEUE
+from complaintflow.client import DEFAULT_TASK_QUEUE
 
 TASK_QUEUE_VARIABLE = "COMPLAINTFLOW_TASK_QUEUE"
 

@@ -58,7 +58,7 @@ def _decider(command: argparse.ArgumentParser) -> None:
 
 
 def _cases(args: argparse.Namespace) -> int:
-    from complaintflow.cases import connect, list_cases
+    from complaintflow.client.cases import connect, list_cases
 
     async def run() -> list[Any]:
         client = await connect(args.profile)
@@ -80,7 +80,7 @@ def _cases(args: argparse.Namespace) -> int:
 
 
 def _act(args: argparse.Namespace) -> int:
-    from complaintflow.cases import act, connect
+    from complaintflow.client.cases import act, connect
     from complaintflow.workflows.messages import SupervisorAction
 
     async def run() -> str:

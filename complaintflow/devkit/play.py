@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from complaintflow.batch import read_mentions
 from complaintflow.devkit import sample_stream_path
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.mention import Mention
 from complaintflow.signatures import sign
 

@@ -23,13 +23,11 @@ from urllib.parse import quote
 import httpx
 from temporalio.client import Client
 
-from complaintflow.activities.base import TIMEOUT, Action
-from complaintflow.activities.credentials import Tokens, TokenStore
 from complaintflow.activities.operations import OperationsConfig
 from complaintflow.activities.platforms import Endpoints
-from complaintflow.codec import Keyring
-from complaintflow.codec_server import TOKEN as CODEC_TOKEN
-from complaintflow.codec_server import create_codec_app
+from complaintflow.codec.keys import Keyring
+from complaintflow.codec.server import TOKEN as CODEC_TOKEN
+from complaintflow.codec.server import create_codec_app
 from complaintflow.devkit import sample_stream_path
 from complaintflow.devkit.console import say, show_change, until_stopped
 from complaintflow.devkit.emulator import (
@@ -53,6 +51,8 @@ from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_app_ingest
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import configure
+from complaintflow.platforms.credentials import Tokens, TokenStore
+from complaintflow.platforms.http import TIMEOUT, Action
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy

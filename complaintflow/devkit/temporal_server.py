@@ -17,9 +17,9 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.codec import converter_from_environment
+from complaintflow.codec.converter import DATA_CONVERTER
+from complaintflow.codec.keys import converter_from_environment
 from complaintflow.devkit.console import say
-from complaintflow.worker import DATA_CONVERTER
 from complaintflow.workflows import search
 
 _TYPES = {

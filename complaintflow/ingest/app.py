@@ -49,11 +49,15 @@ class _Endpoints:
 
         return handle
 
-    async def x_crc(self, request: Request) -> Response:
-        return webhooks.x_crc(self.secrets, request)
+    def challenge(self, source: Source) -> Callable[[Request], Awaitable[Response]]:
+        """The platform's subscription check on `source`'s route (a GET)."""
+        answer = source.challenge
+        assert answer is not None
 
-    async def meta_verify(self, request: Request) -> Response:
-        return webhooks.meta_verify(self.secrets, request)
+        async def handle(request: Request) -> Response:
+            return answer(self.secrets.get, request)
+
+        return handle
 
     async def health(self, _request: Request) -> Response:
         """Liveness: the process answers (whether or not Temporal does)."""
@@ -81,12 +85,12 @@ def create_app(ingest: Ingest) -> Starlette:
     """The ingest ASGI app."""
     endpoints = _Endpoints(ingest)
     receive = endpoints.receiver
-    routes = [
-        Route("/webhooks/x", endpoints.x_crc, methods=["GET"]),
-        Route("/webhooks/x", receive(SOURCES["/webhooks/x"]), methods=["POST"]),
-        Route("/webhooks/meta", endpoints.meta_verify, methods=["GET"]),
-        Route("/webhooks/meta", receive(SOURCES["/webhooks/meta"]), methods=["POST"]),
-        Route("/webhooks/generic", receive(SOURCES["/webhooks/generic"]), methods=["POST"]),
+    routes = []
+    for path, source in SOURCES.items():  # each platform's webhook, then the generic one
+        if source.challenge is not None:
+            routes.append(Route(path, endpoints.challenge(source), methods=["GET"]))
+        routes.append(Route(path, receive(source), methods=["POST"]))
+    routes += [
         Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/readyz", endpoints.ready, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),

@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from complaintflow.errors import IngestError
+from complaintflow.platforms.facts import CONTENT_ID, BadId, checked_author_id, checked_id
+from complaintflow.platforms.payload import EARLIEST, LATEST
 from complaintflow.rules.mention import Mention
-from complaintflow.rules.platform_spec import CONTENT_ID, BadId, checked_author_id, checked_id
 
 MAX_BODY = 256 * 1024
 MAX_DEPTH = 32  # platform payloads nest a handful of levels
 MAX_DIGITS = 30  # a count or timestamp never has more
 MAX_ID_CHARS = 200  # ids become workflow ids (at most 1,000 bytes), keys and URLs
 MAX_COUNT = 2**53
-EARLIEST, LATEST = 2000, 2100  # years a post's time may have
 
 
 class BadBody(IngestError, ValueError):

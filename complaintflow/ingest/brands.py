@@ -18,7 +18,7 @@ import functools
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +36,11 @@ from complaintflow.ingest.app import create_app, metrics_text
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body
 from complaintflow.ingest.service import Ingest, IngestSecrets
 from complaintflow.ingest.webhooks import SOURCES, Source
+from complaintflow.platforms.payload import Addressed
 from complaintflow.rules.model import CompiledPolicy
-from complaintflow.rules.platform_spec import SPECS
 from complaintflow.signatures import sign, verify
 
 log = structlog.get_logger()
-
-# Which of a brand's accounts each webhook route can be addressed to.
-PLATFORMS = {
-    "x": ("x",),
-    "page": ("facebook",),
-    "instagram": ("instagram",),
-    "generic": tuple(SPECS),
-}
 
 
 class AccountConflict(ComplaintflowError, ValueError):
@@ -119,10 +111,10 @@ class Brands:
             brand.ingest.use_policy(policy)
             return []
 
-    def owner(self, kind: str, account: str) -> Brand | None:
-        """The brand whose live policy owns `account` on a platform of `kind` (at most one:
+    def owner(self, platforms: tuple[str, ...], account: str) -> Brand | None:
+        """The brand whose live policy owns `account` on one of `platforms` (at most one:
         a policy claiming another's account never goes live)."""
-        for platform in PLATFORMS[kind]:
+        for platform in platforms:
             for brand in self.brands:
                 if any(
                     owned.platform.value == platform and owned.id == account
@@ -130,45 +122,6 @@ class Brands:
                 ):
                     return brand
         return None
-
-
-def _x_parts(data: Any) -> list[tuple[str, str, Any]]:
-    if not isinstance(data, dict):
-        raise IngestError("the body must be a JSON object")
-    return [("x", str(data.get("for_user_id", "")), data)]
-
-
-def _meta_parts(data: Any) -> list[tuple[str, str, Any]]:
-    if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
-        raise IngestError('the body must be an object with an "entry" list')
-    kind = "instagram" if data.get("object") == "instagram" else "page"
-    by_account: dict[str, list[Any]] = {}
-    for entry in data["entry"]:
-        account = str(entry.get("id", "")) if isinstance(entry, dict) else ""
-        by_account.setdefault(account, []).append(entry)
-    if len(by_account) == 1:
-        return [(kind, next(iter(by_account)), data)]
-    return [(kind, a, {**data, "entry": entries}) for a, entries in by_account.items()]
-
-
-def _generic_parts(data: Any) -> list[tuple[str, str, Any]]:
-    if not isinstance(data, dict):
-        raise IngestError("the body must be a JSON object")
-    rest = {k: v for k, v in data.items() if k != "account"}
-    return [("generic", str(data.get("account", "")), rest)]
-
-
-@dataclasses.dataclass(frozen=True)
-class _Receiver:
-    source: Source  # how the route is signed (the same as for one policy)
-    parts: Callable[[Any], list[tuple[str, str, Any]]]
-
-
-RECEIVERS = {
-    "/webhooks/x": _Receiver(SOURCES["/webhooks/x"], _x_parts),
-    "/webhooks/meta": _Receiver(SOURCES["/webhooks/meta"], _meta_parts),
-    "/webhooks/generic": _Receiver(SOURCES["/webhooks/generic"], _generic_parts),
-}
 
 
 async def _forward(
@@ -201,12 +154,14 @@ async def _read(request: Request) -> bytes | Response:
     return body
 
 
-def _parts(receiver: _Receiver, body: bytes) -> list[tuple[str, str, Any]] | Response:
-    """The (route kind, account, payload) parts of `body`, or a 400 saying why it is unread."""
+def _parts(source: Source, body: bytes) -> tuple[Any, list[Addressed]] | Response:
+    """The parsed body and its (platforms, account, payload) parts, or a 400 saying why it
+    cannot be read."""
     # The same checks as one brand's app (encoding, depth, numbers): what can never be read
     # is a 400 with the reason, never a 5xx the platform would retry forever.
     try:
-        return receiver.parts(parse_body(body))
+        data = parse_body(body)
+        return data, source.accounts(data)
     except (BadBody, IngestError) as exc:
         return JSONResponse({"error": str(exc)}, 400)
     except Exception as exc:  # a value of an unexpected type where an account id belongs
@@ -225,20 +180,20 @@ async def dispatch(brands: Brands, request: Request) -> Response:
 
 
 async def _dispatch(brands: Brands, request: Request) -> Response:
-    receiver = RECEIVERS[request.url.path]
+    source = SOURCES[request.url.path]
     body = await _read(request)
     if isinstance(body, Response):
         return body
-    source = receiver.source
-    secret = source.secret(brands.secrets).encode()
+    secret = brands.secrets.get(source.secret).encode()
     given = request.headers.get(source.header, "")
     if not verify(secret, body, given, encoding=source.encoding):
         log.warning("ingest.bad_signature", path=request.url.path)
         return JSONResponse({"error": f"missing or wrong {source.header} signature"}, 401)
-    parts = _parts(receiver, body)
-    if isinstance(parts, Response):
-        return parts
-    return await _deliver(brands, request, source, secret, body, parts)
+    parsed = _parts(source, body)
+    if isinstance(parsed, Response):
+        return parsed
+    data, parts = parsed
+    return await _deliver(brands, request, source, secret, body, data, parts)
 
 
 async def _deliver(
@@ -247,19 +202,21 @@ async def _deliver(
     source: Source,
     secret: bytes,
     body: bytes,
-    parts: list[tuple[str, str, Any]],
+    data: Any,
+    parts: list[Addressed],
 ) -> Response:
     """Hand each part to its brand's app, re-signed when it is not the body as received; the
     first part a brand does not take (3xx and up) is the answer, so the platform retries."""
     merged: dict[str, Any] = {"accepted": 0, "cases": [], "logged": [], "decisions": []}
     unknown: list[str] = []
-    for kind, account, part in parts:
-        brand = brands.owner(kind, account)
+    for platforms, account, part in parts:
+        brand = brands.owner(platforms, account)
         if brand is None:
             _count_unknown(brands, request.url.path, account)
             unknown.append(account)
             continue
-        raw = body if len(parts) == 1 and part is not None and kind != "generic" else None
+        # The body as received when the part is all of it; else the part, re-signed.
+        raw = body if len(parts) == 1 and part is data else None
         if raw is None:
             raw = json.dumps(part).encode()
         signed = (source.header, sign(secret, raw, encoding=source.encoding))
@@ -317,10 +274,13 @@ class _Endpoints:
 def create_brands_app(brands: Brands) -> Starlette:
     """One ingest app for every policy of the deployment."""
     endpoints = _Endpoints(brands)
-    routes = [Route(path, endpoints.dispatch, methods=["POST"]) for path in RECEIVERS]
+    routes = [Route(path, endpoints.dispatch, methods=["POST"]) for path in SOURCES]
+    routes += [  # the platforms' subscription challenges
+        Route(path, endpoints.passthrough, methods=["GET"])
+        for path, source in SOURCES.items()
+        if source.challenge is not None
+    ]
     routes += [
-        Route("/webhooks/x", endpoints.passthrough, methods=["GET"]),
-        Route("/webhooks/meta", endpoints.passthrough, methods=["GET"]),
         Route("/readyz", endpoints.passthrough, methods=["GET"]),
         Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),

@@ -12,17 +12,18 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
-from complaintflow.cases import open_case
-from complaintflow.ingest.decisions import DecisionLog
+from complaintflow.client.cases import open_case
+from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
+from complaintflow.platforms import registry
 from complaintflow.rules.compiler import UNREAD_ROUTE
 from complaintflow.rules.features import language_of
 from complaintflow.rules.language import load as load_language_model
@@ -43,22 +44,41 @@ PERMANENT = {
 
 @dataclasses.dataclass(frozen=True)
 class IngestSecrets:
-    """Webhook secrets, from the environment (never from policy files)."""
+    """Webhook secrets, from the environment (never from policy files): each webhook source
+    names the variable holding its secret (platforms/<name>/webhooks.py)."""
 
     x_consumer_secret: str = ""
     meta_app_secret: str = ""
     meta_verify_token: str = ""
     generic_secret: str = ""
+    # Secrets of sources other than the four above, by variable.
+    others: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    # The variables kept in the named fields above.
+    FIELDS: ClassVar[dict[str, str]] = {
+        "COMPLAINTFLOW_X_CONSUMER_SECRET": "x_consumer_secret",
+        "COMPLAINTFLOW_META_APP_SECRET": "meta_app_secret",
+        "COMPLAINTFLOW_META_VERIFY_TOKEN": "meta_verify_token",
+        "COMPLAINTFLOW_WEBHOOK_SECRET": "generic_secret",
+    }
+
+    def get(self, variable: str) -> str:
+        """The secret held by the environment variable `variable` ("" when not set)."""
+        field = self.FIELDS.get(variable)
+        return str(getattr(self, field)) if field else self.others.get(variable, "")
 
     @classmethod
     def from_environment(cls) -> "IngestSecrets":
+        """Every webhook source's secret (and challenge token) from the environment."""
         env = os.environ
-        return cls(
-            x_consumer_secret=env.get("COMPLAINTFLOW_X_CONSUMER_SECRET", ""),
-            meta_app_secret=env.get("COMPLAINTFLOW_META_APP_SECRET", ""),
-            meta_verify_token=env.get("COMPLAINTFLOW_META_VERIFY_TOKEN", ""),
-            generic_secret=env.get("COMPLAINTFLOW_WEBHOOK_SECRET", ""),
-        )
+        variables = {
+            name
+            for source in registry.webhook_sources()
+            for name in (source.secret, *source.variables)
+        }
+        named = {field: env.get(variable, "") for variable, field in cls.FIELDS.items()}
+        others = {v: env.get(v, "") for v in sorted(variables) if v not in cls.FIELDS}
+        return cls(**named, others=others)
 
 
 class Ingest:

@@ -4,71 +4,34 @@ then the mentions handed to the Ingest; the answer is 2xx only once they are saf
 The answer is 2xx only once Temporal accepted the start/signal or the decision is stored, so
 an accepted mention is never lost; a platform's redelivery is harmless. Each failure is a
 status with a reason: 4xx when sending the same body again cannot help, 503 when it can.
-Also here: the platforms' subscription challenges (X's CRC, Meta's hub.verify_token).
+The routes and their parts (header, secret, normaliser) come from each platform's folder.
 """
 
-import dataclasses
-import hmac
 import json
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from temporalio.service import RPCError
 
 from complaintflow import metrics
 from complaintflow.errors import IngestError
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body, unfit
-from complaintflow.ingest.normalise import Mentions, from_generic, from_meta, from_x
 from complaintflow.ingest.service import PERMANENT, Ingest, IngestSecrets
+from complaintflow.platforms import registry
+from complaintflow.platforms.payload import Mentions
+from complaintflow.platforms.payload import WebhookSource as Source
 from complaintflow.rules.mention import Mention
-from complaintflow.rules.model import CompiledPolicy
-from complaintflow.signatures import Encoding, sign, verify
+from complaintflow.signatures import verify
 from complaintflow.store import StoreRejected, StoreUnavailable
 
 __all__ = ["PERMANENT", "SOURCES", "Source", "problem", "receive"]
 log = structlog.get_logger()
 
 
-@dataclasses.dataclass(frozen=True)
-class Source:
-    """How one webhook route is signed and read, and how a delivery with nothing to take is
-    answered: a platform retries any answer but 2xx (Meta for 36 hours, X three times in five
-    minutes), and a retry cannot fix a bad entry, so a platform's readable delivery is 2xx
-    with its entries under `skipped`; the generic route's sender is told with a 400."""
-
-    header: str  # the signature header
-    encoding: Encoding  # how the signature is written
-    secret: Callable[[IngestSecrets], str]
-    parse: Callable[[Any, CompiledPolicy], list[Mention]]
-    refuse_when_nothing_taken: bool = False
-
-
-def _generic(data: Any, _policy: CompiledPolicy) -> list[Mention]:
-    return from_generic(data)
-
-
-SOURCES = {
-    # https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries:
-    # "If a 'success' 200 HTTP response code is not received ... resending the webhook event
-    # up to three times over a five-minute period".
-    "/webhooks/x": Source(
-        "x-twitter-webhooks-signature", "base64", lambda s: s.x_consumer_secret, from_x
-    ),
-    # https://developers.facebook.com/docs/graph-api/webhooks/getting-started: a notification
-    # that fails is retried "immediately, then ... with decreasing frequency over the next
-    # 36 hours".
-    "/webhooks/meta": Source("x-hub-signature-256", "hex", lambda s: s.meta_app_secret, from_meta),
-    "/webhooks/generic": Source(
-        "x-complaintflow-signature",
-        "hex",
-        lambda s: s.generic_secret,
-        _generic,
-        refuse_when_nothing_taken=True,
-    ),
-}
+# The webhook routes, each platform's from its folder (platforms/<name>/webhooks.py).
+SOURCES: dict[str, Source] = {source.path: source for source in registry.webhook_sources()}
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -105,7 +68,7 @@ async def receive(
     if isinstance(body, Response):
         return body
     given = request.headers.get(source.header, "")
-    if not verify(source.secret(secrets).encode(), body, given, encoding=source.encoding):
+    if not verify(secrets.get(source.secret).encode(), body, given, encoding=source.encoding):
         log.warning("ingest.bad_signature", path=request.url.path)
         return problem(401, f"missing or wrong {source.header} signature")
     mentions = _mentions(request, body, source, ingest)
@@ -181,31 +144,3 @@ async def _accepted(ingest: Ingest, mentions: list[Mention]) -> dict[str, Any] |
     except Exception as exc:  # Temporal unavailable: the platform must retry
         log.error("ingest.not_accepted", error=str(exc)[:300])
         return problem(503, "could not hand the mention to Temporal; retry later")
-
-
-def x_crc(secrets: IngestSecrets, request: Request) -> Response:
-    """X's challenge-response check: the crc_token signed with the consumer secret."""
-    token = request.query_params.get("crc_token", "")
-    if not token or not secrets.x_consumer_secret:
-        return problem(400, "crc_token is required")
-    answer = sign(
-        secrets.x_consumer_secret.encode(),
-        token.encode("utf-8", "surrogatepass"),
-        encoding="base64",
-    )
-    return JSONResponse({"response_token": answer})
-
-
-def meta_verify(secrets: IngestSecrets, request: Request) -> Response:
-    """Meta's subscription check: the hub.challenge echoed when the verify token matches."""
-    params = request.query_params
-    if (
-        params.get("hub.mode") != "subscribe"
-        or not secrets.meta_verify_token
-        or not hmac.compare_digest(
-            params.get("hub.verify_token", "").encode("utf-8", "surrogatepass"),
-            secrets.meta_verify_token.encode("utf-8", "surrogatepass"),
-        )
-    ):
-        return problem(403, "wrong hub.verify_token")
-    return PlainTextResponse(params.get("hub.challenge", ""))

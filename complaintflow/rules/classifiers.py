@@ -1,7 +1,8 @@
 """Trained text classifiers that policies read as `classifier.NAME`: pure-Python inference.
 
 A model file is gzip-compressed JSON (weights and the featuriser's settings, never code), so
-loading one cannot run anything; scikit-learn is needed only to train (complaintflow.training).
+loading one cannot run anything; scikit-learn is needed only to train
+(complaintflow.learning.training).
 """
 
 from __future__ import annotations

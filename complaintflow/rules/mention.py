@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from complaintflow.errors import MentionError as MentionError  # noqa: PLC0414 - re-exported
-from complaintflow.rules.platform_spec import SPECS
+from complaintflow.platforms.facts import SPECS
 
 PLATFORMS = tuple(SPECS)  # the platforms the spec table describes
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from complaintflow.rules.platform_spec import SPECS
+from complaintflow.platforms.facts import SPECS
 from complaintflow.rules.schema import nearest
 
 # What a template can name, with the longest value each can have (for the length checks).

@@ -14,6 +14,7 @@ import httpx
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import X_CLIENT_ID
 from complaintflow.errors import PlatformError
+from tests.support.adapters import x_of
 
 
 async def main(url: str, store: str, seconds: float) -> int:
@@ -26,7 +27,7 @@ async def main(url: str, store: str, seconds: float) -> int:
     while time.monotonic() < until:
         calls += 1
         try:
-            await platforms.x.check()
+            await x_of(platforms).check()
         except PlatformError as exc:
             failures += 1
             print(f"failed: {exc}", file=sys.stderr)

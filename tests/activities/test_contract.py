@@ -7,15 +7,15 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.operations import Operations, OperationsConfig
 from complaintflow.activities.platforms import Platforms
-from complaintflow.connect import diagnose
+from complaintflow.cli.operators.connect import diagnose
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
+from complaintflow.platforms.credentials import TokenStore
 from complaintflow.workflows.messages import ActionRequest, PollRequest
-from tests.support.adapters import BRAND_X, PAGE, emulated_endpoints
+from tests.support.adapters import BRAND_X, PAGE, emulated_endpoints, meta_of, x_of
 from tests.support.contracts import CONTRACTS, violations
 
 REVIEW = "accounts/1/locations/2/reviews/Rv_9"
@@ -67,9 +67,9 @@ async def recorded(tmp_path: Path) -> AsyncIterator[EmulatorState]:
                 await platforms.remove(action(platform, first, action="hide"))
                 await platforms.remove(action(platform, second, action="delete"))
             await platforms.reply(action("google_business", REVIEW))
-        await platforms.poll_x_mentions(PollRequest(BRAND_X))
-        await platforms.x.check()
-        await platforms.meta.check()
+        await x_of(platforms).poll_mentions(PollRequest(BRAND_X))
+        await x_of(platforms).check()
+        await meta_of(platforms).check()
         operations = Operations(
             OperationsConfig(
                 slack_webhook_url=f"{url}/slack/T0/B0/X",

@@ -19,15 +19,15 @@ from hypothesis import strategies as st
 from temporalio.exceptions import ApplicationError
 
 from complaintflow import load_policy
-from complaintflow.activities.base import RATE_LIMITED_ATTEMPTS
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.platforms import Platforms
 from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, Fault, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
 from complaintflow.errors import PlatformError
-from complaintflow.ingest.normalise import from_x
-from complaintflow.rules.platform_spec import SPECS, BadId, checked_id
+from complaintflow.platforms.credentials import TokenStore
+from complaintflow.platforms.facts import SPECS, BadId, checked_id
+from complaintflow.platforms.http import RATE_LIMITED_ATTEMPTS
+from complaintflow.platforms.x.webhooks import from_x
 from complaintflow.workflows import registry
 from complaintflow.workflows.messages import PollRequest
 from tests.support.adapters import (
@@ -38,6 +38,7 @@ from tests.support.adapters import (
     emulated_endpoints,
     replies,
     request,
+    x_of,
 )
 from tests.support.paths import EXAMPLE_POLICY
 
@@ -104,10 +105,10 @@ class TestXAuth:
     async def test_user_tokens_expire_and_refresh_tokens_rotate(self, world: World) -> None:
         state, platforms, url = world
         state.user_token_lifetime = 1.0
-        assert platforms.x.user_tokens is not None and platforms.store is not None
+        assert x_of(platforms).user_tokens is not None and platforms.store is not None
         spent = platforms.store.load("x").refresh_token  # type: ignore[union-attr]
-        first = await platforms.x.user_tokens.get()  # spends it: refresh tokens rotate
-        assert (await platforms.x.check()).startswith("@")
+        first = await x_of(platforms).user_tokens.get()  # spends it: refresh tokens rotate
+        assert (await x_of(platforms).check()).startswith("@")
         time.sleep(1.1)
         expired = await platforms.client.get(
             f"{url}/x/2/users/me", headers={"Authorization": f"Bearer {first}"}
@@ -127,7 +128,7 @@ class TestXAuth:
         self, world: World
     ) -> None:
         state, platforms, _ = world
-        await platforms.x.check()
+        await x_of(platforms).check()
         state.access_tokens.clear()  # revoked on the platform's side
         await platforms.private_message(request("x", "1001", text="Please DM us"))
         assert [m["text"] for m in state.messages] == ["Please DM us"]
@@ -138,10 +139,10 @@ class TestXAuth:
         state, platforms, _ = world
         state.faults.append(Fault(route="x.me", status=401, times=2))
         with pytest.raises(PlatformError) as refused:
-            await platforms.x.check()
+            await x_of(platforms).check()
         assert refused.value.retryable and refused.value.retry_after == 1.0
         assert "just-refreshed" in str(refused.value)
-        assert (await platforms.x.check()).startswith("@"), "the next attempt goes through"
+        assert (await x_of(platforms).check()).startswith("@"), "the next attempt goes through"
 
 
 class TestXReads:
@@ -160,7 +161,7 @@ class TestXReads:
         for n in range(250):
             state.add_post(Post(str(2000 + n), "x", str(500 + n % 7), f"@brand problem {n}"))
         state.add_post(Post("3000", "x", "888", "RT @x: problem", references="retweeted"))
-        page = await platforms.poll_x_mentions(PollRequest(BRAND_X))
+        page = await x_of(platforms).poll_mentions(PollRequest(BRAND_X))
         ids = [m.id for m in page.mentions]
         assert len(ids) == 251 and "3000" not in ids, "three pages, no retweet"
         assert ids == sorted(ids, key=int), "oldest first"
@@ -178,7 +179,7 @@ class TestXReads:
         assert int(answer.headers["x-rate-limit-reset"]) >= time.time() + 38
         state.faults.append(Fault(route="x.mentions", status=429, retry_after=40, times=1))
         with pytest.raises(PlatformError) as limited:
-            await platforms.poll_x_mentions(PollRequest(BRAND_X))
+            await x_of(platforms).poll_mentions(PollRequest(BRAND_X))
         assert limited.value.retryable
         assert limited.value.retry_after == pytest.approx(40, abs=2)
 
@@ -368,8 +369,8 @@ class TestXDirectMessages:
         state, platforms, url = world
         state.add_message("x", "777", BRAND_X, "where is my order?")
         await platforms.private_message(request("x", "1001", text="See https://northwind.example"))
-        assert platforms.x.user_tokens is not None
-        user = {"Authorization": f"Bearer {await platforms.x.user_tokens.get()}"}
+        assert x_of(platforms).user_tokens is not None
+        user = {"Authorization": f"Bearer {await x_of(platforms).user_tokens.get()}"}
         path = f"{url}/x/2/dm_conversations/with/777/dm_events"
         plain = (await platforms.client.get(path, headers=user)).json()["data"]
         assert [set(e) for e in plain] == [{"id", "event_type", "text"}] * 2
@@ -442,7 +443,8 @@ class TestXThreads:
         state, platforms, _ = world
         state.add_post(Post("1100", "x", "777", "@NorthwindCares my sofa is broken"))
         state.add_post(Post("1101", "x", "777", "still broken, 3 weeks now", in_reply_to="1100"))
-        polled = {m.id: m for m in (await platforms.poll_x_mentions(PollRequest(BRAND_X))).mentions}
+        page = await x_of(platforms).poll_mentions(PollRequest(BRAND_X))
+        polled = {m.id: m for m in page.mentions}
         # The same reply as X's Account Activity webhook delivers it (v1.1: no conversation id).
         event = {
             "tweet_create_events": [

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.exceptions import ApplicationError
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.activities.platforms import Platforms
 from complaintflow.devkit.emulator import (
     EmulatorState,
@@ -22,6 +21,7 @@ from complaintflow.devkit.emulator import (
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
 from complaintflow.errors import PlatformError
+from complaintflow.platforms.credentials import TokenStore
 from complaintflow.workflows import registry
 from tests.support.adapters import (
     BRAND_X,

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.devkit.emulator import EmulatorState, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
+from complaintflow.platforms.credentials import TokenStore
 
 pytestmark = pytest.mark.heavy  # a load and process test: left out of --quick
 

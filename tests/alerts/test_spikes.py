@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
 from complaintflow.activities.spikes import SpikeChecks
-from complaintflow.alerts import NoSpikeAlert, schedule_spike_alerts, spike_settings
+from complaintflow.client.alerts import NoSpikeAlert, schedule_spike_alerts, spike_settings
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.store import Entry, open_store

@@ -15,8 +15,8 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.codec import CodecError, EncryptionCodec, Keyring, data_converter
-from complaintflow.codec_server import create_codec_app
+from complaintflow.codec.keys import CodecError, EncryptionCodec, Keyring, data_converter
+from complaintflow.codec.server import create_codec_app
 from complaintflow.devkit.serve import serving
 from complaintflow.rules.mention import Author
 from complaintflow.worker import build_worker

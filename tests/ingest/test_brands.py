@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.cases import case_key, list_cases
+from complaintflow.client.cases import case_key, list_cases
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.brands import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from complaintflow.ingest.decisions import DecisionLog
+from complaintflow.ingest.decision_log import DecisionLog
 
 
 def remark(n: int, platform: str = "x", policy: str = "acme") -> dict[str, object]:

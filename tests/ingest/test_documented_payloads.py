@@ -17,7 +17,7 @@ import httpx
 import structlog
 
 from complaintflow.ingest.app import Ingest
-from complaintflow.ingest.normalise import content_id, from_generic
+from complaintflow.platforms.generic.webhooks import content_id, from_generic
 from tests.support.webhooks import feed_comment, hex_signature, x_event, x_signature
 
 PAGE = "104"

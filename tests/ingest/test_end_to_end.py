@@ -11,11 +11,11 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.activities.base import TIMEOUT
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
+from complaintflow.platforms.http import TIMEOUT
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
 from tests.support.cases import pending, until

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintflow.ingest.app import Ingest
-from complaintflow.rules.platform_spec import SPECS
+from complaintflow.platforms.facts import SPECS
 from tests.support.hostile import signed
 from tests.support.webhooks import feed_comment, page_delivery
 
@@ -136,9 +136,9 @@ async def test_a_meta_comment_from_an_id_no_one_has_is_skipped_naming_the_field(
 
 def test_every_mention_of_the_bundled_stream_has_its_platforms_ids() -> None:
     """`dev` plays the bundled stream through /webhooks/generic: none of it may be refused."""
-    from complaintflow.batch import read_mentions
     from complaintflow.devkit import sample_stream_path
     from complaintflow.ingest.body import unfit
+    from complaintflow.learning.files import read_mentions
 
     mentions = list(read_mentions(sample_stream_path()))
     assert len({m.platform for m in mentions}) == len(SPECS)

@@ -9,8 +9,8 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.reload import reload_once
+from complaintflow.learning.training import dump_model, fit, read_labelled
 from complaintflow.rules.mention import Mention
-from complaintflow.training import dump_model, fit, read_labelled
 from tests.support.paths import EXAMPLE_POLICY, ROOT
 
 XCI = ROOT.parent / "shared" / "data" / "xci" / "train.csv"

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
+from complaintflow.codec.converter import DATA_CONVERTER
 from complaintflow.devkit.emulator import create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import start_server, stop_server
-from complaintflow.worker import DATA_CONVERTER
 from complaintflow.workflows.messages import CaseState
 from tests.support.helpers import free_port, until
 from tests.support.platform import emulated_worker

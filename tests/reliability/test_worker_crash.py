@@ -15,10 +15,10 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.activities.credentials import TokenStore
 from complaintflow.devkit.emulator import X_CLIENT_ID, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
+from complaintflow.platforms.credentials import TokenStore
 from complaintflow.workflows.messages import CaseState
 from tests.support.helpers import until
 from tests.support.reliability import assert_done_exactly_once, emulated_x, open_cases, progress

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintflow.batch import read_mentions
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.bindings import step_scope
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.expressions import (

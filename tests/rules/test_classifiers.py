@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaintflow.errors import PolicyError, Severity
+from complaintflow.learning.training import dump_model, fit, read_labelled
 from complaintflow.rules.classifiers import FORMAT_VERSION, ModelError, load_model
 from complaintflow.rules.compiler import check_file, load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.triage import Triage
-from complaintflow.training import dump_model, fit, read_labelled
 from tests.support.fixtures import CliResult
 from tests.support.helpers import line_of
 from tests.support.paths import ROOT

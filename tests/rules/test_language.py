@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaintflow.errors import Severity
-from complaintflow.evaluation import Example, evaluate
+from complaintflow.learning.evaluation import Example, evaluate
 from complaintflow.rules.compiler import check_file, compile_policy
 from complaintflow.rules.language import Prior, clean, identify, playbooks_in
 from complaintflow.rules.mention import Mention, MentionError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from complaintflow.batch import read_mentions
+from complaintflow.learning.files import read_mentions
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.language import clean, identify
 from complaintflow.rules.mention import Mention

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintflow.activities.credentials import Tokens, TokenStore, TokenStoreError
+from complaintflow.platforms.credentials import Tokens, TokenStore, TokenStoreError
 from tests.support.fixtures import CliResult
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

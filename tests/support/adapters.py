@@ -6,12 +6,24 @@ from pathlib import Path
 
 from temporalio.testing import ActivityEnvironment
 
-from complaintflow.activities.platforms import Endpoints
+from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit import stack
 from complaintflow.devkit.emulator import EmulatorState, Post
+from complaintflow.platforms.meta.adapter import MetaAdapter
+from complaintflow.platforms.x.adapter import XAdapter
 from complaintflow.workflows.messages import ActionRequest
 
 BRAND_X, PAGE = "1500", "104"
+
+
+def x_of(platforms: Platforms) -> XAdapter:
+    """The X adapter of `platforms`."""
+    return platforms.adapter("x", XAdapter)
+
+
+def meta_of(platforms: Platforms) -> MetaAdapter:
+    """The Meta (Facebook, Instagram) adapter of `platforms`."""
+    return platforms.adapter("meta", MetaAdapter)
 
 
 def emulated_endpoints(url: str, tmp_path: Path, token: str = "t0k") -> Endpoints:

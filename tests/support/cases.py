@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.cases import open_case
+from complaintflow.client.cases import open_case
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows import registry

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from temporalio.client import Client, WorkflowHandle
 
 from complaintflow import compile_policy
-from complaintflow.cases import open_case
+from complaintflow.client.cases import open_case
 from complaintflow.devkit.emulator import EmulatorState, Post
 from complaintflow.devkit.policies import automatic_policy
 from complaintflow.rules.mention import Author, Mention

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from complaintflow.cases import case_key
+from complaintflow.client.cases import case_key
 from tests.support.cases import complaint
 
 threads = st.text(min_size=1, max_size=60)

@@ -10,7 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.cases import case_key, open_case, thread_post
+from complaintflow.client.cases import case_key, open_case, thread_post
 from complaintflow.rules.mention import Author
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows import registry

@@ -15,7 +15,7 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.cases import open_case
+from complaintflow.client.cases import open_case
 from complaintflow.errors import PolicyError
 from complaintflow.rules.compiler import check_document
 from complaintflow.rules.mention import Author, Mention

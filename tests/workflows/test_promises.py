@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.cases import thread_post
+from complaintflow.client.cases import thread_post
 from complaintflow.rules.mention import Author
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows.case import CaseWorkflow

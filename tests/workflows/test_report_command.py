@@ -10,7 +10,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.cases import open_case
+from complaintflow.client.cases import open_case
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.cases import act
+from complaintflow.client.cases import act
 from complaintflow.rules.mention import Author
 from complaintflow.rules.templates import post_length
 from complaintflow.worker import build_worker

@@ -66,7 +66,7 @@ def register(commands: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from complaintflow.training import (
+    from complaintflow.learning.training import (
         TrainingError,
         check_destination,
         cross_validate,
@@ -118,9 +118,9 @@ def _learnt_from(policy: CompiledPolicy, data: Path) -> list[str]:
 def _evaluate(args: argparse.Namespace) -> int:
     import re
 
-    from complaintflow.evaluation import evaluate, format_report, read_examples, write_html
-    from complaintflow.retraining import fold_policies
-    from complaintflow.training import TrainingError
+    from complaintflow.learning.evaluation import evaluate, format_report, read_examples, write_html
+    from complaintflow.learning.retraining import fold_policies
+    from complaintflow.learning.training import TrainingError
 
     policy = load_policy(args.policy)
     on = re.fullmatch(r"\s*severity\s*>=\s*([0-4])\s*", args.on)

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from complaintflow.batch import BatchError, count_rows, read_mentions
 from complaintflow.cli.common import OK
 from complaintflow.cli.options import csv_options
 from complaintflow.errors import UsageError
+from complaintflow.learning.files import BatchError, count_rows, read_mentions
+from complaintflow.platforms.facts import SPECS
 from complaintflow.rules.compiler import UNREAD_ROUTE, load_policy
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
-from complaintflow.rules.platform_spec import SPECS
 from complaintflow.rules.triage import CHUNK, Triage
 
 

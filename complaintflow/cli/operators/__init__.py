@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from complaintflow.cli.operators import dev, records, serve, worker
-from complaintflow.connect import add_commands as add_credential_commands
+from complaintflow.cli.operators.connect import add_commands as add_credential_commands
 
 
 def register(commands: Any) -> None:

@@ -50,7 +50,7 @@ def register(commands: Any) -> None:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from complaintflow.cases import case_states, connect
+    from complaintflow.client.cases import case_states, connect
     from complaintflow.reporting import page, summarise, table
     from complaintflow.workflows.messages import CaseState
 
@@ -104,8 +104,8 @@ def _export(args: argparse.Namespace) -> int:
 def _codec_server(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from complaintflow.codec import KEYS, Keyring
-    from complaintflow.codec_server import TOKEN, create_codec_app
+    from complaintflow.codec.keys import KEYS, Keyring
+    from complaintflow.codec.server import TOKEN, create_codec_app
 
     keys = Keyring.from_environment()
     if keys is None:

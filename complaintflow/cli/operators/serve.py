@@ -11,7 +11,6 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from complaintflow.batch import BatchError
 from complaintflow.cli.common import FAILED, OK, open_store, run_temporal
 from complaintflow.cli.options import (
     database_option,
@@ -20,6 +19,7 @@ from complaintflow.cli.options import (
     temporal_options,
 )
 from complaintflow.errors import CommandFailed, UsageError
+from complaintflow.learning.files import BatchError
 from complaintflow.rules.compiler import load_policy
 
 
@@ -96,7 +96,7 @@ def _server(app: Any, args: argparse.Namespace, **config: Any) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     if args.policies is not None:
         return _serve_brands(args)
-    from complaintflow.cases import connect
+    from complaintflow.client.cases import connect
     from complaintflow.ingest.app import Ingest, IngestSecrets, create_app
     from complaintflow.ingest.enrich import CustomerLookup
     from complaintflow.ingest.reload import watch_policy
@@ -134,7 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_brands(args: argparse.Namespace) -> int:
     """`serve --policies DIR`: one service for every policy in DIR, each reloading on its own."""
     from complaintflow.ingest.brands import AccountConflict, brands_of, create_brands_app
-    from complaintflow.ingest.decisions import DecisionLog
+    from complaintflow.ingest.decision_log import DecisionLog
     from complaintflow.ingest.reload import watch_policy
 
     log = _logger(args)
@@ -183,7 +183,7 @@ async def _ingests(
     args: argparse.Namespace, policies: list[tuple[Path, Any]], store: Any, export: Any
 ) -> list[tuple[Path, Any]]:
     """One ingest per policy, sharing the client, the store and the JSON-lines export."""
-    from complaintflow.cases import connect
+    from complaintflow.client.cases import connect
     from complaintflow.ingest.app import Ingest, IngestSecrets
     from complaintflow.ingest.enrich import CustomerLookup
 

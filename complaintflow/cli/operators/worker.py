@@ -100,7 +100,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 async def _run_worker(args: argparse.Namespace, adapters: Any, log: Any) -> None:
     """Run until SIGTERM/SIGINT, then drain the worker and close the adapters' clients."""
-    from complaintflow.cases import connect
+    from complaintflow.client.cases import connect
     from complaintflow.worker import build_worker
 
     client = await connect(args.profile, runtime=_metrics_runtime(args.metrics_port))
@@ -146,7 +146,7 @@ def _metrics_runtime(port: int) -> Any:
 def _poll_x(args: argparse.Namespace) -> int:
     from temporalio.common import WorkflowIDConflictPolicy
 
-    from complaintflow.cases import connect
+    from complaintflow.client.cases import connect
     from complaintflow.workflows.poller import MentionPoller, PollerInput
 
     if args.interval < 5:
@@ -171,8 +171,8 @@ def _poll_x(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    from complaintflow.alerts import NoSpikeAlert, schedule_spike_alerts, spike_settings
-    from complaintflow.cases import connect
+    from complaintflow.client.alerts import NoSpikeAlert, schedule_spike_alerts, spike_settings
+    from complaintflow.client.cases import connect
 
     try:
         settings = spike_settings(args.policy)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from complaintflow.rules.platform_spec import SPECS
+from complaintflow.platforms.facts import SPECS
 
 DEFAULT_APPROVAL_TIMEOUT = "24h"
 # Bounds that keep every compiled policy runnable: names reach search attributes (keyword

@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import may_have_run_before, send_bearer
 from complaintflow.errors import PlatformError
-from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.platforms.credentials import TokenStore
+from complaintflow.platforms.facts import BadId, checked_id
+from complaintflow.platforms.http import may_have_run_before, send_bearer
+from complaintflow.platforms.settings import AdapterPart, Endpoints, PlatformAdapter
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
 # https://developers.facebook.com/docs/graph-api/overview/rate-limiting/ (throttling codes)
@@ -165,3 +167,33 @@ def _wait(response: httpx.Response) -> float:
     except (ValueError, AttributeError, TypeError):
         minutes = []
     return max([m * 60 for m in minutes if m > 0], default=THROTTLED_WAIT)
+
+
+def _build(
+    endpoints: Endpoints, client: httpx.AsyncClient, _store: TokenStore | None
+) -> MetaAdapter:
+    return MetaAdapter(
+        client,
+        endpoints.graph_url,
+        token=endpoints.graph_token,
+        page_id=endpoints.instagram_page_id,
+    )
+
+
+def _missing(endpoints: Endpoints) -> list[str]:
+    return [] if endpoints.graph_token else ["COMPLAINTFLOW_GRAPH_TOKEN"]
+
+
+async def _check(adapter: PlatformAdapter) -> str:
+    assert isinstance(adapter, MetaAdapter)
+    return await adapter.check()
+
+
+ADAPTER = AdapterPart(
+    "meta",
+    _build,
+    missing=_missing,
+    label="facebook/instagram",
+    unconfigured=lambda e: "" if e.graph_token else "COMPLAINTFLOW_GRAPH_TOKEN",
+    check=_check,
+)

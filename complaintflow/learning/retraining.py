@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from complaintflow.evaluation import Example, Group
+from complaintflow.learning.evaluation import Example, Group
+from complaintflow.learning.training import TrainingError, fit, folds, pack_model
 from complaintflow.rules.classifiers import Model, load_packed
 from complaintflow.rules.model import ClassifierRef, CompiledPolicy
 from complaintflow.rules.triage import classifiers_for
-from complaintflow.training import TrainingError, fit, folds, pack_model
 
 
 def fold_policies(policy: CompiledPolicy, examples: Sequence[Example], k: int) -> list[Group]:

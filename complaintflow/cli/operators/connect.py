@@ -8,20 +8,18 @@ import argparse
 import asyncio
 import hmac
 import sys
-from typing import Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from complaintflow.activities.credentials import (
-    TokenStore,
-    TokenStoreError,
-    exchange_code,
-    start_authorisation,
-)
-from complaintflow.activities.operations import OperationsConfig
-from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.errors import PlatformError
+
+if TYPE_CHECKING:  # the commands load adapters and the token store only when they run
+    from complaintflow.activities.operations import OperationsConfig
+    from complaintflow.platforms.credentials import TokenStore
+    from complaintflow.platforms.settings import Endpoints
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 MAX_PASTE = 8192  # a redirect address with its code and state is a few hundred characters
@@ -46,6 +44,14 @@ def add_commands(commands: Any) -> None:
 
 
 def run_connect(args: argparse.Namespace) -> int:
+    from complaintflow.platforms.credentials import (
+        TokenStore,
+        TokenStoreError,
+        exchange_code,
+        start_authorisation,
+    )
+    from complaintflow.platforms.settings import Endpoints
+
     endpoints = Endpoints.from_environment()
     app = endpoints.x_app()
     if app is None:
@@ -109,14 +115,20 @@ def _callback(pasted: str, state: str) -> tuple[dict[str, list[str]], str]:
 
 
 async def _check_x(endpoints: Endpoints, store: TokenStore) -> str:
+    from complaintflow.activities.platforms import Platforms
+    from complaintflow.platforms.x.adapter import XAdapter
+
     platforms = Platforms(endpoints, store=store)
     try:
-        return await platforms.x.check()
+        return await platforms.adapter("x", XAdapter).check()
     finally:
         await platforms.client.aclose()
 
 
 def run_doctor(_args: argparse.Namespace) -> int:
+    from complaintflow.activities.operations import OperationsConfig
+    from complaintflow.platforms.settings import Endpoints
+
     lines = asyncio.run(diagnose(Endpoints.from_environment(), OperationsConfig.from_environment()))
     width = max(len(name) for name, _, _ in lines)
     for name, ok, text in lines:
@@ -129,44 +141,27 @@ async def diagnose(
     endpoints: Endpoints, operations: OperationsConfig
 ) -> list[tuple[str, bool | None, str]]:
     """(platform, ok / failed / not configured, what to know) for each platform."""
+    from complaintflow.activities.platforms import Platforms
+
     platforms = Platforms(endpoints)
     found: list[tuple[str, bool | None, str]] = []
     try:
-        if endpoints.x_app() is None:
-            found.append(("x", None, "not configured (COMPLAINTFLOW_X_CLIENT_ID)"))
-        else:
-            found.append(await _probe("x", platforms.x.check()))
-        if not endpoints.graph_token:
-            found.append(("facebook/instagram", None, "not configured (COMPLAINTFLOW_GRAPH_TOKEN)"))
-        else:
-            found.append(await _probe("facebook/instagram", platforms.meta.check()))
-        if platforms.google.tokens is None:
-            found.append(
-                (
-                    "google_business",
-                    None,
-                    "not configured (COMPLAINTFLOW_GBP_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN)",
-                )
-            )
-        else:
-            found.append(await _probe("google_business", _google(platforms)))
+        for folder, part in platforms.parts.items():
+            if lacking := part.unconfigured(endpoints):
+                found.append((part.label, None, f"not configured ({lacking})"))
+            elif part.check is not None:
+                found.append(await _probe(part.label, part.check(platforms.by_folder[folder])))
         found.append(await _slack(platforms.client, operations))
     finally:
         await platforms.client.aclose()
     return found
 
 
-async def _probe(name: str, check: Any) -> tuple[str, bool | None, str]:
+async def _probe(name: str, check: Awaitable[str]) -> tuple[str, bool | None, str]:
     try:
         return (name, True, str(await check))
     except PlatformError as exc:
         return (name, False, str(exc))
-
-
-async def _google(platforms: Platforms) -> str:
-    assert platforms.google.tokens is not None
-    await platforms.google.tokens.get()  # a refresh when due: read-only, proves the grant
-    return "access token refreshed from the refresh token"
 
 
 async def _slack(

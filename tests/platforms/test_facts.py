@@ -3,9 +3,9 @@
 import json
 from importlib import resources
 
+from complaintflow.platforms.facts import SPECS
 from complaintflow.rules import compiler, templates
 from complaintflow.rules.mention import PLATFORMS
-from complaintflow.rules.platform_spec import SPECS
 
 
 def schema() -> dict[str, object]:

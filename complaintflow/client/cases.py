@@ -19,7 +19,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
-from complaintflow.codec import converter_from_environment
+from complaintflow.codec.keys import converter_from_environment
 from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.features import is_thanks
 from complaintflow.rules.mention import Mention

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
-from complaintflow.codec import CodecError, EncryptionCodec, Keyring
+from complaintflow.codec.keys import CodecError, EncryptionCodec, Keyring
 
 TOKEN = "COMPLAINTFLOW_CODEC_TOKEN"
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"

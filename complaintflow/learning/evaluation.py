@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from complaintflow.learning.training import Scores, TrainingError, read_labelled
 from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy, Threshold
 from complaintflow.rules.triage import Decision, Triage
-from complaintflow.training import Scores, TrainingError, read_labelled
 
 SWEEP = tuple(round(0.05 * i, 2) for i in range(1, 20))
 Group = tuple[CompiledPolicy, list[int]]  # a policy, and the examples (indices) it decides

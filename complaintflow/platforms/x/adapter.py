@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import may_have_run_before, send_bearer, with_token
-from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
+from complaintflow.platforms.credentials import AccessTokens, TokenStore
+from complaintflow.platforms.facts import BadId, checked_id
+from complaintflow.platforms.http import (
+    as_activity,
+    may_have_run_before,
+    send_bearer,
+    with_token,
+)
+from complaintflow.platforms.settings import AdapterPart, Endpoints, PlatformAdapter
 from complaintflow.rules.mention import Author, Mention
-from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.workflows import registry as names
 from complaintflow.workflows.messages import ActionRequest, ActionResult, PollRequest, PollResult
 
 # https://docs.x.com/x-api/posts/user-mention-timeline-by-user-id: without these a post has
@@ -290,3 +298,40 @@ def reason(response: httpx.Response) -> str:
     if isinstance(error, dict):
         return str(error.get("message", ""))
     return str(body.get("detail", "") or body.get("title", ""))
+
+
+def _build(endpoints: Endpoints, client: httpx.AsyncClient, store: TokenStore | None) -> XAdapter:
+    app = endpoints.x_app()
+    return XAdapter(
+        client,
+        endpoints.x_url,
+        user_tokens=AccessTokens(app, store) if app and store else None,
+        app_token=endpoints.x_token,
+    )
+
+
+def _missing(endpoints: Endpoints) -> list[str]:
+    return [] if endpoints.x_client_id else ["COMPLAINTFLOW_X_CLIENT_ID"]
+
+
+def _background(adapter: PlatformAdapter) -> list[Callable[..., Any]]:
+    """The mentions poll, for the MentionPoller workflow."""
+    assert isinstance(adapter, XAdapter)
+    return [as_activity(names.POLL_X_MENTIONS, adapter.poll_mentions)]
+
+
+async def _check(adapter: PlatformAdapter) -> str:
+    assert isinstance(adapter, XAdapter)
+    return await adapter.check()
+
+
+ADAPTER = AdapterPart(
+    "x",
+    _build,
+    oauth=lambda e: e.x_app(),
+    missing=_missing,
+    background=_background,
+    label="x",
+    unconfigured=lambda e: "" if e.x_app() else "COMPLAINTFLOW_X_CLIENT_ID",
+    check=_check,
+)

@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
-from complaintflow.activities.base import send_bearer, with_token
-from complaintflow.activities.credentials import AccessTokens
 from complaintflow.errors import PlatformError
-from complaintflow.rules.platform_spec import BadId, checked_id
+from complaintflow.platforms.credentials import AccessTokens, OAuthApp, Tokens, TokenStore
+from complaintflow.platforms.facts import BadId, checked_id
+from complaintflow.platforms.http import send_bearer, with_token
+from complaintflow.platforms.settings import AdapterPart, Endpoints, PlatformAdapter
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
 
@@ -53,3 +54,46 @@ class GoogleBusinessAdapter:
 
     async def remove(self, request: ActionRequest) -> ActionResult:
         raise PlatformError("a brand cannot remove a Google review", retryable=False)
+
+
+def _build(
+    endpoints: Endpoints, client: httpx.AsyncClient, store: TokenStore | None
+) -> GoogleBusinessAdapter:
+    app = _oauth(endpoints)
+    if app is not None and store is not None:
+        seed_google(store, endpoints.gbp_refresh_token)
+    return GoogleBusinessAdapter(
+        client,
+        endpoints.gbp_url,
+        tokens=AccessTokens(app, store) if app and store else None,
+    )
+
+
+def _oauth(endpoints: Endpoints) -> OAuthApp | None:
+    return endpoints.google_app()
+
+
+def seed_google(store: TokenStore, refresh_token: str) -> None:
+    """Put the configured Google refresh token in the store (Google's do not rotate), keeping
+    a stored access token that belongs to the same refresh token."""
+    stored = store.load("google")
+    if stored is None or stored.refresh_token != refresh_token:
+        store.save("google", Tokens("", refresh_token, 0.0))
+
+
+async def _check(adapter: PlatformAdapter) -> str:
+    assert isinstance(adapter, GoogleBusinessAdapter) and adapter.tokens is not None
+    await adapter.tokens.get()  # a refresh when due: read-only, proves the grant
+    return "access token refreshed from the refresh token"
+
+
+ADAPTER = AdapterPart(
+    "google",
+    _build,
+    oauth=_oauth,
+    label="google_business",
+    unconfigured=lambda e: (
+        "" if e.google_app() else "COMPLAINTFLOW_GBP_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN"
+    ),
+    check=_check,
+)

@@ -19,8 +19,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter, PayloadCodec, PayloadConverter
 
+from complaintflow.codec.converter import DATA_CONVERTER, PlainRefusals
 from complaintflow.errors import ComplaintflowError
-from complaintflow.worker import DATA_CONVERTER, _PlainRefusals
 from complaintflow.workflows.messages import Refused
 
 KEYS = "COMPLAINTFLOW_CODEC_KEYS"
@@ -135,7 +135,7 @@ class EncryptionCodec(PayloadCodec):
         return Payload.FromString(data)
 
 
-class _SealedFailures(_PlainRefusals):
+class _SealedFailures(PlainRefusals):
     """Failure messages and stacks go into the encrypted attributes too (a platform's error
     can quote the customer's post), except a refused update's reason, which supervisors read
     in the Web UI and which names only steps and fields."""

@@ -1,0 +1,1 @@
+"""complaintflow's own webhook: mentions from any source, in the Mention JSON shape."""

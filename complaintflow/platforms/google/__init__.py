@@ -1,0 +1,1 @@
+"""Google Business Profile: facts, the review-reply adapter and its emulated routes."""

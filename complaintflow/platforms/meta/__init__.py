@@ -1,0 +1,1 @@
+"""Meta: Facebook Pages and Instagram: facts, webhooks, the Graph adapter, emulated routes."""

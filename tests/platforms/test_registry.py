@@ -1,0 +1,108 @@
+"""A platform is one folder plus one registry line: every folder has every part, and what
+ingest, the worker, `doctor` and the emulator build from the registry covers each platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from complaintflow.activities.platforms import Endpoints, Platforms
+from complaintflow.devkit import emulator
+from complaintflow.ingest.service import IngestSecrets
+from complaintflow.ingest.webhooks import SOURCES
+from complaintflow.platforms import registry
+from complaintflow.platforms.facts import SPECS
+from complaintflow.platforms.payload import WebhookSource
+from complaintflow.platforms.settings import AdapterPart
+from complaintflow.platforms.spec import PlatformSpec
+
+FOLDERS_ROOT = Path(registry.__file__).parent
+
+
+def missing_parts(folder: str) -> list[str]:
+    """The parts (module.NAME) `folder` lacks, as the registry looks for them."""
+    lacking = []
+    for module, names in registry.PARTS.items():
+        try:
+            loaded = registry.part(folder, module)
+        except ModuleNotFoundError:
+            lacking.append(f"{module}.py")
+            continue
+        lacking += [f"{module}.{name}" for name in names if not hasattr(loaded, name)]
+    return lacking
+
+
+class TestEachFolder:
+    @pytest.mark.parametrize("folder", registry.FOLDERS)
+    def test_has_every_part(self, folder: str) -> None:
+        """Facts, webhook sources, adapter and emulator routes are all there."""
+        assert missing_parts(folder) == []
+
+    def test_a_folder_lacking_a_part_is_reported(self) -> None:
+        """The generic webhook's folder has webhooks only: the check names what is missing."""
+        assert missing_parts(registry.GENERIC) == [
+            "facts.py",
+            "adapter.py",
+            "emulator.py",
+        ]
+
+    def test_every_folder_on_disk_is_registered(self) -> None:
+        """A platform folder left out of FOLDERS would be silently unused."""
+        on_disk = {
+            p.parent.name
+            for p in FOLDERS_ROOT.glob("*/__init__.py")
+            if p.parent.name != "__pycache__"
+        }
+        assert on_disk == {*registry.FOLDERS, registry.GENERIC}
+
+    @pytest.mark.parametrize("folder", registry.FOLDERS)
+    def test_parts_have_their_types(self, folder: str) -> None:
+        facts = registry.facts(folder)
+        assert facts and all(isinstance(spec, PlatformSpec) for spec in facts)
+        sources = registry.part(folder, "webhooks").SOURCES
+        assert all(isinstance(source, WebhookSource) for source in sources)
+        adapter = registry.part(folder, "adapter").ADAPTER
+        assert isinstance(adapter, AdapterPart) and adapter.folder == folder
+        assert adapter.label and adapter.check is not None, "doctor has a check for it"
+
+
+class TestWhatIsBuiltFromTheRegistry:
+    def test_every_platform_has_exactly_one_adapter(self) -> None:
+        platforms = Platforms(Endpoints())
+        served = [name for a in platforms.by_folder.values() for name in a.platforms]
+        assert sorted(served) == sorted(SPECS)
+
+    def test_every_webhook_route_is_served(self) -> None:
+        paths = [source.path for source in registry.webhook_sources()]
+        assert len(paths) == len(set(paths)), "two sources on one route"
+        assert set(SOURCES) == set(paths)
+
+    def test_every_emulated_route_is_in_the_emulator(self) -> None:
+        routes, auths = registry.emulator_routes()
+        assert set(routes) <= set(emulator.PLATFORM_ROUTES)
+        assert auths.items() <= emulator.AUTHS.items()
+        for folder in registry.FOLDERS:
+            assert registry.part(folder, "emulator").ROUTES, f"{folder} has no emulated route"
+
+    def test_each_sources_secret_is_read_from_its_variable(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A source's secret comes from the variable it names, whichever platform it is."""
+        variables = {
+            name
+            for source in registry.webhook_sources()
+            for name in (source.secret, *source.variables)
+        }
+        for name in variables:
+            monkeypatch.setenv(name, f"secret-of-{name}")
+        secrets = IngestSecrets.from_environment()
+        assert {name: secrets.get(name) for name in variables} == {
+            name: f"secret-of-{name}" for name in variables
+        }
+
+    def test_a_secret_of_a_source_not_named_in_the_fields_is_kept(self) -> None:
+        """A new platform's source needs no edit in ingest: its variable lands in `others`."""
+        secrets = IngestSecrets(others={"COMPLAINTFLOW_NEW_PLATFORM_SECRET": "s3"})
+        assert secrets.get("COMPLAINTFLOW_NEW_PLATFORM_SECRET") == "s3"
+        assert secrets.get("COMPLAINTFLOW_UNSET") == ""
