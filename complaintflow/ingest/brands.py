@@ -1,9 +1,10 @@
 """Many brands in one ingest deployment: each webhook goes to the policy owning its account.
 
-The receiving account is read from the signed body (X `for_user_id`, a Meta entry's Page or
-Instagram account id, the generic body's `account`: an X user id, a Page or Instagram id, or
-a Google location); the body is then handed to that policy's ingest app unchanged (or, for a
-Meta delivery naming several accounts, one re-signed part per account). An account no policy
+The body is read, its signature verified and it is parsed once, here; the receiving accounts
+are read from it by the route's source (X `for_user_id`, a Meta entry's Page or Instagram
+account id, the generic body's `account`: an X user id, a Page or Instagram id, or a Google
+location), and each account's part goes, parsed, to the ingest of the policy owning it (a
+Meta delivery naming several accounts has one part per account). An account no policy
 owns is counted and answered 202 with no case: the platform must not retry it.
 
 No two policies may claim one account or share one name (the name is part of every case id
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import threading
 from collections import Counter
 from collections.abc import MutableMapping
@@ -35,10 +35,10 @@ from complaintflow.errors import ComplaintflowError, IngestError
 from complaintflow.ingest.app import create_app, metrics_text
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body
 from complaintflow.ingest.service import Ingest, IngestSecrets
-from complaintflow.ingest.webhooks import SOURCES, Source
+from complaintflow.ingest.webhooks import SOURCES, Source, take
 from complaintflow.platforms.payload import Addressed
 from complaintflow.rules.model import CompiledPolicy
-from complaintflow.signatures import sign, verify
+from complaintflow.signatures import verify
 
 log = structlog.get_logger()
 
@@ -124,22 +124,18 @@ class Brands:
         return None
 
 
-async def _forward(
-    app: ASGIApp, scope: MutableMapping[str, Any], body: bytes, signature: tuple[str, str]
-) -> tuple[int, bytes]:
-    """Run `app` on this request with `body` (and its signature); return status and body."""
-    name = signature[0].encode()
-    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (name, b"content-length")]
-    headers += [(name, signature[1].encode()), (b"content-length", str(len(body)).encode())]
+async def _forward(app: ASGIApp, scope: MutableMapping[str, Any]) -> tuple[int, bytes]:
+    """Run `app` on this bodiless request (a GET: a challenge, /readyz); return status and
+    body."""
     sent: list[Message] = []
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app({**scope, "headers": headers, metrics.FORWARDED: True}, receive, send)
+    await app({**scope, metrics.FORWARDED: True}, receive, send)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -154,14 +150,13 @@ async def _read(request: Request) -> bytes | Response:
     return body
 
 
-def _parts(source: Source, body: bytes) -> tuple[Any, list[Addressed]] | Response:
-    """The parsed body and its (platforms, account, payload) parts, or a 400 saying why it
-    cannot be read."""
+def _parts(source: Source, body: bytes) -> list[Addressed] | Response:
+    """The (platforms, account, payload) parts of `body`, or a 400 saying why it cannot be
+    read."""
     # The same checks as one brand's app (encoding, depth, numbers): what can never be read
     # is a 400 with the reason, never a 5xx the platform would retry forever.
     try:
-        data = parse_body(body)
-        return data, source.accounts(data)
+        return source.accounts(parse_body(body))
     except (BadBody, IngestError) as exc:
         return JSONResponse({"error": str(exc)}, 400)
     except Exception as exc:  # a value of an unexpected type where an account id belongs
@@ -184,46 +179,33 @@ async def _dispatch(brands: Brands, request: Request) -> Response:
     body = await _read(request)
     if isinstance(body, Response):
         return body
-    secret = brands.secrets.get(source.secret).encode()
+    secret = brands.secrets.get(source.secret).encode()  # the same for every brand
     given = request.headers.get(source.header, "")
     if not verify(secret, body, given, encoding=source.encoding):
         log.warning("ingest.bad_signature", path=request.url.path)
         return JSONResponse({"error": f"missing or wrong {source.header} signature"}, 401)
-    parsed = _parts(source, body)
-    if isinstance(parsed, Response):
-        return parsed
-    data, parts = parsed
-    return await _deliver(brands, request, source, secret, body, data, parts)
+    parts = _parts(source, body)
+    if isinstance(parts, Response):
+        return parts
+    return await _deliver(brands, request.url.path, source, parts)
 
 
-async def _deliver(
-    brands: Brands,
-    request: Request,
-    source: Source,
-    secret: bytes,
-    body: bytes,
-    data: Any,
-    parts: list[Addressed],
-) -> Response:
-    """Hand each part to its brand's app, re-signed when it is not the body as received; the
-    first part a brand does not take (3xx and up) is the answer, so the platform retries."""
+async def _deliver(brands: Brands, path: str, source: Source, parts: list[Addressed]) -> Response:
+    """Hand each part, as parsed, to the ingest of the brand owning its account (read,
+    verified and parsed once, here); the first part a brand does not take is the answer
+    (4xx or 503), so the platform retries the delivery."""
     merged: dict[str, Any] = {"accepted": 0, "cases": [], "logged": [], "decisions": []}
     unknown: list[str] = []
     for platforms, account, part in parts:
         brand = brands.owner(platforms, account)
         if brand is None:
-            _count_unknown(brands, request.url.path, account)
+            _count_unknown(brands, path, account)
             unknown.append(account)
             continue
-        # The body as received when the part is all of it; else the part, re-signed.
-        raw = body if len(parts) == 1 and part is data else None
-        if raw is None:
-            raw = json.dumps(part).encode()
-        signed = (source.header, sign(secret, raw, encoding=source.encoding))
-        status, answer = await _forward(brand.app, request.scope, raw, signed)
-        if status >= 300:  # the platform retries the whole delivery
-            return Response(answer, status, media_type="application/json")
-        _merge(merged, json.loads(answer), brand)
+        answer = await take(brand.ingest, source, path, part)
+        if isinstance(answer, Response):  # the platform retries the whole delivery
+            return answer
+        _merge(merged, answer, brand)
     if unknown:
         merged["unknown_accounts"] = unknown
     status = 202 if unknown and not merged.get("policies") else 200
@@ -258,7 +240,7 @@ class _Endpoints:
 
     async def passthrough(self, request: Request) -> Response:
         """The same for every policy: CRC and verification challenges, /readyz."""
-        status, answer = await _forward(self.first, request.scope, b"", ("x-unused", ""))
+        status, answer = await _forward(self.first, request.scope)
         return Response(answer, status, media_type="application/json")
 
     async def health(self, _request: Request) -> Response:

@@ -71,7 +71,22 @@ async def receive(
     if not verify(secrets.get(source.secret).encode(), body, given, encoding=source.encoding):
         log.warning("ingest.bad_signature", path=request.url.path)
         return problem(401, f"missing or wrong {source.header} signature")
-    mentions = _mentions(request, body, source, ingest)
+    try:
+        data = parse_body(body)
+    except BadBody as exc:
+        return problem(400, str(exc))
+    answer = await take(ingest, source, request.url.path, data)
+    if isinstance(answer, Response):
+        return answer
+    return AsciiJSONResponse(answer)
+
+
+async def take(ingest: Ingest, source: Source, path: str, data: Any) -> dict[str, Any] | Response:
+    """What `ingest` did with the mentions in `data` (a body already read, verified and
+    parsed), or the error answer: a 400 saying why they cannot be read or taken, a 422 or 503
+    when they cannot be stored or started now. The multi-brand router calls this once per
+    brand addressed, with that brand's part of the delivery."""
+    mentions = _mentions(path, data, source, ingest)
     if isinstance(mentions, Response):
         return mentions
     # One bad entry does not sink a batch: the good ones are taken, the bad ones logged,
@@ -84,11 +99,11 @@ async def receive(
     if isinstance(done, Response):
         return done
     skipped += done.pop("refused")
-    _report_skipped(ingest, request.url.path, skipped)
+    _report_skipped(ingest, path, skipped)
     if not done["decisions"] and skipped and source.refuse_when_nothing_taken:
         return problem(400, "; ".join(skipped[:5]))
     extra = {"skipped": skipped} if skipped else {}
-    return AsciiJSONResponse({"accepted": len(done["decisions"]), **done, **extra})
+    return {"accepted": len(done["decisions"]), **done, **extra}
 
 
 def _report_skipped(ingest: Ingest, path: str, skipped: list[str]) -> None:
@@ -100,16 +115,15 @@ def _report_skipped(ingest: Ingest, path: str, skipped: list[str]) -> None:
         metrics.SKIPPED_ENTRIES.labels(route=metrics.route_label(path)).inc(len(skipped))
 
 
-def _mentions(
-    request: Request, body: bytes, source: Source, ingest: Ingest
-) -> list[Mention] | Response:
-    """The mentions in `body`, or a 400 saying why it cannot be read."""
+def _mentions(path: str, data: Any, source: Source, ingest: Ingest) -> list[Mention] | Response:
+    """The mentions in `data` for `ingest`'s live policy, or a 400 saying why they cannot be
+    read."""
     try:
-        return source.parse(parse_body(body), ingest.policy)
-    except (BadBody, IngestError) as exc:
+        return source.parse(data, ingest.policy)
+    except IngestError as exc:
         return problem(400, str(exc))
     except Exception as exc:  # the normaliser could not read a value: never a 5xx
-        log.warning("ingest.unreadable", path=request.url.path, error=repr(exc)[:300])
+        log.warning("ingest.unreadable", path=path, error=repr(exc)[:300])
         return problem(400, f"the payload has a value that cannot be read: {exc!s:.200}")
 
 

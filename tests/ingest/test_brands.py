@@ -339,3 +339,30 @@ async def test_hostile_signed_bodies_never_get_a_5xx_from_the_brands_app(
     assert answer.status_code < 500, (answer.status_code, answer.text, body[:200])
     if answer.status_code >= 400:
         assert answer.json()["error"], "a refusal says why"
+
+
+async def test_a_delivery_for_two_pages_near_the_size_limit_is_taken_whole(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]],
+) -> None:
+    """Each brand is handed its part as parsed: a body within the size limit is never refused
+    as too large because a part re-encoded for one brand would be larger than the body."""
+    http, _, names = deployment
+    # Emoji are 4 bytes in the body and 12 once JSON-escaped: this body is about 120 KiB,
+    # a part re-serialised for the Northwind page would be about 340 KiB (over 256 KiB).
+    remarks = [
+        meta_comment(NORTHWIND_PAGE, f"{NORTHWIND_PAGE}_{n}", "nice mug " + "🙂" * 1000)
+        for n in range(10, 40)
+    ]
+    body = json.dumps(
+        {"object": "page", "entry": [*remarks, meta_comment(ACME_PAGE, f"{ACME_PAGE}_2", "hi")]},
+        ensure_ascii=False,
+    ).encode()
+    assert len(body) < 256 * 1024 < 3 * len(body)
+    answer = await http.post(
+        "/webhooks/meta",
+        content=body,
+        headers={"x-hub-signature-256": hex_signature(body, "meta-secret")},
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    assert sorted(answer.json()["policies"]) == sorted(names.values())
+    assert answer.json()["accepted"] == len(remarks) + 1
