@@ -6,31 +6,34 @@ ValueErrors before the tree existed still are, so `except ValueError` keeps work
 ComplaintflowError
  ├── PolicyError         a policy file is wrong: one or more located Diagnostics
  ├── MentionError        a mention's JSON has the wrong shape (also a ValueError)
- ├── BatchError          a CSV / JSON-lines file of mentions cannot be read (also a ValueError)
+ ├── BatchError          a CSV / JSON-lines file of mentions cannot be read (a ValueError)
  ├── IngestError         an incoming payload cannot be read as mentions
- │    └── BadBody        a request body that can never be accepted (a 400; also a ValueError)
+ │    ├── Unusable       a well-formed entry that is no mention       [platforms.payload]
+ │    └── BadBody        a body never accepted (a 400; a ValueError)  [ingest.body]
  ├── PlatformError       a platform or webhook refused or failed a call (.retryable)
- │    └── GraphError     the Graph API's error body: code, subcode, throttling
- ├── BadId               an id is not in its platform's format (also a ValueError)
+ │    └── GraphError     Graph's error body: code, subcode, throttling  [platforms.meta.adapter]
+ ├── BadId               an id not in its platform's format (a ValueError)  [platforms.facts]
  ├── Refused             a supervisor action the case cannot take now (also a ValueError;
  │                       workflows.messages.Refused is also Temporal's ApplicationError)
- ├── CaseNotOpen         no such case, or it is closed (also a LookupError)
+ ├── CaseNotOpen         no such case, or it is closed (a LookupError)  [client.cases]
  ├── UnknownStepKind     a step kind this part of complaintflow does not handle
  ├── UsageError          the command line asks for something impossible (exit code 2)
  ├── CommandFailed       a command ran but could not do what was asked (exit code 1)
- ├── ModelError          a classifier's model file is missing, corrupt or of another version
- ├── TrainingError       labelled data that cannot train a model (says what and where)
- ├── StoreError          the decision store could not take an entry; nothing was written
- │    ├── StoreUnavailable   the database did not answer or is full: retry later (503)
- │    └── StoreRejected      the database refused this entry as it is (4xx)
- ├── CodecError          payload keys malformed, or a payload under a key this process lacks
- ├── TokenStoreError     the token store's folder or file is not private (activities.credentials)
- ├── AccountConflict     two policies claim one platform account
- ├── NoSpikeAlert        the policy has no `alerts.spike`
- └── PostgresMissing     (dev kit) initdb / postgres are not installed
+ ├── ModelError          a model file missing, corrupt or of another version  [rules.model_file]
+ ├── TrainingError       labelled data that cannot train a model  [learning.training]
+ ├── StoreError          the decision store could not take an entry  [store.base]
+ │    ├── StoreUnavailable   the database did not answer or is full: retry (503)  [store.base]
+ │    └── StoreRejected      the database refused this entry as it is (4xx)  [store.base]
+ ├── CodecError          payload keys malformed, or a payload's key is missing  [codec.keys]
+ ├── TokenStoreError     the token store's folder or file is not private  [platforms.credentials]
+ ├── AccountConflict     two policies claim one platform account  [ingest.brands]
+ ├── NoSpikeAlert        the policy has no `alerts.spike`  [client.alerts]
+ └── PostgresMissing     (dev kit) initdb / postgres are not installed  [devkit.pgcluster]
 
-Each class is importable from here and, as before, from the module that uses it
-(`rules.mention`, `batch`, `workflows.messages`, `cli`).
+A class with a module in brackets lives there (importing it from here would load that
+module's dependencies into everything that imports errors); the others are defined here
+and, as before, also importable from the module that uses them (`rules.mention`,
+`learning.files`, `workflows.messages`, `cli`).
 """
 
 from __future__ import annotations

@@ -70,3 +70,20 @@ def test_the_old_import_paths_still_work() -> None:
     assert issubclass(Refused, errors.Refused)
     for cls in (BatchError, MentionError, Refused):  # `except ValueError` callers still catch
         assert issubclass(cls, ValueError)
+
+
+def test_the_drawing_says_where_each_exception_lives() -> None:
+    """A class drawn without a module is defined in errors.py; one drawn with `[module]` is
+    defined in that module."""
+    defined = _defined_exceptions()
+    for line in (errors.__doc__ or "").splitlines():
+        if "── " not in line:
+            continue
+        name = line.split("── ", 1)[1].split()[0]
+        if name == "ComplaintflowError":
+            continue
+        if line.rstrip().endswith("]"):
+            module = "complaintflow." + line.rstrip()[:-1].rsplit("[", 1)[1]
+            assert f"{module}.{name}" in defined, f"{name} is not defined in {module}"
+        else:
+            assert f"complaintflow.errors.{name}" in defined, f"{name} is not in errors.py"

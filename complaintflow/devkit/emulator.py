@@ -16,21 +16,18 @@ machinery in platforms/emulation.py; this module assembles them with the brand's
 
 import dataclasses
 import time
-from collections.abc import MutableMapping
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from complaintflow.platforms import registry
 from complaintflow.platforms.emulation import (
-    DROP_HEADER,
     GOOGLE_CLIENT_ID,
     X_CLIENT_ID,
-    Dropped,
+    DropConnections,
     EmulatorState,
     Fault,
     Grant,
@@ -227,31 +224,4 @@ def create_app(state: EmulatorState) -> ASGIApp:
     """The emulator as an ASGI app over `state`."""
     routes = [_platform_route(state, row) for row in PLATFORM_ROUTES]
     routes += _Control(state).routes()
-    return _DropConnections(Starlette(routes=routes))
-
-
-class _DropConnections:
-    """Cuts an answer marked for dropping: its headers go out, its body never does, and the
-    server closes the connection, as a network failure after the platform committed would."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        dropping = False
-
-        async def guarded(message: MutableMapping[str, Any]) -> None:
-            nonlocal dropping
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.decode().lower() != DROP_HEADER
-                ]
-                dropping = len(headers) != len(message.get("headers", []))
-                message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body" and dropping:
-                raise Dropped("connection dropped after the work was done")
-            await send(message)
-
-        await self.app(scope, receive, guarded)
+    return DropConnections(Starlette(routes=routes))

@@ -13,12 +13,13 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code: "By default,
 # the access token you create through the Authorization Code Flow with PKCE will only stay
@@ -219,7 +220,7 @@ class EmulatorState:
 DROP_HEADER = "x-emulator-drop"
 
 
-class Dropped(Exception):
+class _Dropped(Exception):
     """Raised after the answer's headers went out, so the server closes the connection."""
 
 
@@ -358,7 +359,7 @@ def endpoint_for(
         if state.listener and request.method != "GET" and response.status_code < 400:
             state.listener(name, request.url.path, await read_json(request))
         if fault and fault.drop and response.status_code < 400:
-            response.headers[DROP_HEADER] = "1"  # committed; _DropConnections cuts the answer
+            response.headers[DROP_HEADER] = "1"  # committed; DropConnections cuts the answer
         return response
 
     return run
@@ -432,3 +433,30 @@ def token_answer(grant: Grant, scope: str, lifetime: float) -> JSONResponse:
 # Each platform's routes: (path, name, handler, method). The name is what calls, faults and
 # AUTHS are keyed by; several paths may share one. The first matching path and method answers.
 RouteRow = tuple[str, str, Handler, str]
+
+
+class DropConnections:
+    """Cuts an answer marked for dropping: its headers go out, its body never does, and the
+    server closes the connection, as a network failure after the platform committed would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        dropping = False
+
+        async def guarded(message: MutableMapping[str, Any]) -> None:
+            nonlocal dropping
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.decode().lower() != DROP_HEADER
+                ]
+                dropping = len(headers) != len(message.get("headers", []))
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and dropping:
+                raise _Dropped("connection dropped after the work was done")
+            await send(message)
+
+        await self.app(scope, receive, guarded)

@@ -196,3 +196,18 @@ def as_activity(
     argument = [k for k in hints if k != "return"][-1]
     run.__annotations__ = {"request": hints[argument], "return": hints["return"]}
     return activity.defn(name=name)(run)
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    payload: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """POST `payload` to a configured endpoint; a non-retryable PlatformError when none is."""
+    if not url:
+        raise PlatformError(
+            "no endpoint is configured for this action (see the README's environment variables)",
+            retryable=False,
+        )
+    return await send(client, "POST", url, json=payload, headers=headers or {})
