@@ -153,3 +153,13 @@ async def test_doctor_names_what_is_missing_or_refused(tmp_path: Path) -> None:
     assert "Invalid OAuth access token" in lines["facebook/instagram"]
     assert lines["google_business"].startswith("ok")
     assert "every alert lands in its channel" in lines["slack"]
+
+
+def test_connect_names_the_platforms_that_have_a_connect_flow(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Meta's Page token is long-lived and set in the environment: it has no connect flow."""
+    from complaintflow.cli import main
+
+    assert main(["connect", "meta"]) == 2
+    assert "'meta' has no connect flow (one of: x)" in capsys.readouterr().err

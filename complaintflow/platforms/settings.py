@@ -107,6 +107,16 @@ class Endpoints:
 
 
 @dataclasses.dataclass(frozen=True)
+class OAuthConnect:
+    """How `complaintflow connect <folder>` authorises the brand's account: OAuth 2.0 with
+    PKCE in the operator's browser, the tokens kept in the token store."""
+
+    title: str  # the platform as the command names it
+    authorize_url: Callable[[Endpoints], str]
+    unconfigured: str  # what to set when the settings have no OAuth app
+
+
+@dataclasses.dataclass(frozen=True)
 class AdapterPart:
     """How one platform folder's adapter is made from the settings."""
 
@@ -124,3 +134,5 @@ class AdapterPart:
     label: str = ""
     unconfigured: Callable[[Endpoints], str] = lambda _endpoints: ""
     check: Callable[[PlatformAdapter], Awaitable[str]] | None = None
+    # The platform's `complaintflow connect` flow, if the brand authorises it interactively.
+    connect: OAuthConnect | None = None

@@ -19,7 +19,7 @@ from complaintflow.errors import PlatformError
 if TYPE_CHECKING:  # the commands load adapters and the token store only when they run
     from complaintflow.activities.operations import OperationsConfig
     from complaintflow.platforms.credentials import TokenStore
-    from complaintflow.platforms.settings import Endpoints
+    from complaintflow.platforms.settings import AdapterPart, Endpoints
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 MAX_PASTE = 8192  # a redirect address with its code and state is a few hundred characters
@@ -30,7 +30,9 @@ def add_commands(commands: Any) -> None:
     connect = commands.add_parser(
         "connect", help="authorise complaintflow on a platform (X: OAuth 2.0 with PKCE)"
     )
-    connect.add_argument("platform", choices=["x"])
+    # Which platforms have a connect flow is read when the command runs: listing them here
+    # would load every adapter into every command (the supervisor CLI's included).
+    connect.add_argument("platform", help="the platform to connect (x)")
     connect.add_argument(
         "--redirect-uri",
         default=DEFAULT_REDIRECT,
@@ -44,6 +46,7 @@ def add_commands(commands: Any) -> None:
 
 
 def run_connect(args: argparse.Namespace) -> int:
+    from complaintflow.platforms import registry
     from complaintflow.platforms.credentials import (
         TokenStore,
         TokenStoreError,
@@ -52,22 +55,27 @@ def run_connect(args: argparse.Namespace) -> int:
     )
     from complaintflow.platforms.settings import Endpoints
 
-    endpoints = Endpoints.from_environment()
-    app = endpoints.x_app()
-    if app is None:
+    flows = {part.folder: part for part in registry.adapters() if part.connect is not None}
+    part = flows.get(args.platform)
+    if part is None or part.connect is None:
+        known = ", ".join(sorted(flows))
         print(
-            "complaintflow connect: set COMPLAINTFLOW_X_CLIENT_ID (and "
-            "COMPLAINTFLOW_X_CLIENT_SECRET for a confidential client) from the X developer "
-            "portal's OAuth 2.0 settings",
+            f"complaintflow connect: {args.platform[:40]!r} has no connect flow (one of: {known})",
             file=sys.stderr,
         )
         return 2
-    authorisation = start_authorisation(app, endpoints.x_authorize_url, args.redirect_uri)
-    print("Open this URL, sign in as the brand's X account and allow access:")
+    flow = part.connect
+    endpoints = Endpoints.from_environment()
+    app = part.oauth(endpoints)
+    if app is None:
+        print(f"complaintflow connect: {flow.unconfigured}", file=sys.stderr)
+        return 2
+    authorisation = start_authorisation(app, flow.authorize_url(endpoints), args.redirect_uri)
+    print(f"Open this URL, sign in as the brand's {flow.title} account and allow access:")
     print(authorisation.url)
     print("Then paste the whole address your browser was sent to (it has code= and state=):")
     sys.stdout.flush()
-    query, problem = _callback(sys.stdin.readline(MAX_PASTE + 1), authorisation.state)
+    query, problem = _callback(sys.stdin.readline(MAX_PASTE + 1), authorisation.state, flow.title)
     if problem:
         print(f"complaintflow connect: {problem}", file=sys.stderr)
         return 1
@@ -83,13 +91,13 @@ def run_connect(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"complaintflow connect: {exc}", file=sys.stderr)
         return 1
-    store.save("x", tokens)
-    who = asyncio.run(_check_x(endpoints, store))
-    print(f"X connected: {who}; tokens stored in {store.path} (refreshed automatically)")
+    store.save(app.platform, tokens)
+    who = asyncio.run(_check(part, endpoints, store))
+    print(f"{flow.title} connected: {who}; tokens stored in {store.path} (refreshed automatically)")
     return 0
 
 
-def _callback(pasted: str, state: str) -> tuple[dict[str, list[str]], str]:
+def _callback(pasted: str, state: str, title: str) -> tuple[dict[str, list[str]], str]:
     """The redirect's query and, when it cannot be used, why.
 
     The redirect must carry this request's `state`: a code without it could come from an
@@ -108,19 +116,21 @@ def _callback(pasted: str, state: str) -> tuple[dict[str, list[str]], str]:
     if len(given) != 1 or not hmac.compare_digest(given[0].encode(), state.encode()):
         return query, "the state does not match this request: start again with this command"
     if query.get("error"):
-        return query, f"X refused: {query['error'][0]}"
+        return query, f"{title} refused: {query['error'][0]}"
     if len(query.get("code", [])) != 1 or not query["code"][0]:
         return query, "no code= in what was pasted"
     return query, ""
 
 
-async def _check_x(endpoints: Endpoints, store: TokenStore) -> str:
+async def _check(part: AdapterPart, endpoints: Endpoints, store: TokenStore) -> str:
+    """Who the new tokens act as: the platform's read-only check."""
     from complaintflow.activities.platforms import Platforms
-    from complaintflow.platforms.x.adapter import XAdapter
 
     platforms = Platforms(endpoints, store=store)
     try:
-        return await platforms.adapter("x", XAdapter).check()
+        if part.check is None:
+            return "authorised"
+        return await part.check(platforms.by_folder[part.folder])
     finally:
         await platforms.client.aclose()
 

@@ -23,7 +23,12 @@ from complaintflow.platforms.http import (
     send_bearer,
     with_token,
 )
-from complaintflow.platforms.settings import AdapterPart, Endpoints, PlatformAdapter
+from complaintflow.platforms.settings import (
+    AdapterPart,
+    Endpoints,
+    OAuthConnect,
+    PlatformAdapter,
+)
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows import registry as names
 from complaintflow.workflows.messages import ActionRequest, ActionResult, PollRequest, PollResult
@@ -334,4 +339,12 @@ ADAPTER = AdapterPart(
     label="x",
     unconfigured=lambda e: "" if e.x_app() else "COMPLAINTFLOW_X_CLIENT_ID",
     check=_check,
+    connect=OAuthConnect(
+        "X",
+        authorize_url=lambda e: e.x_authorize_url,
+        unconfigured=(
+            "set COMPLAINTFLOW_X_CLIENT_ID (and COMPLAINTFLOW_X_CLIENT_SECRET for a confidential "
+            "client) from the X developer portal's OAuth 2.0 settings"
+        ),
+    ),
 )
