@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -207,3 +207,24 @@ async def act(client: Client, case_id: str, update: str, action: SupervisorActio
             raise CaseNotOpen(f"no such case: {case_id}") from None
         raise CaseNotOpen(f"case {case_id} is closed") from None
     return result
+
+
+async def report_states(
+    client: Client, *, since: datetime, limit: int, at_once: int = 20
+) -> list[CaseState]:
+    """The states of the cases started since `since`, and of every case awaiting approval
+    now whenever it started (the report's backlog); at most `limit` cases."""
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    query = (
+        f"WorkflowType = 'CaseWorkflow' AND (StartTime >= '{stamp}'"
+        f" OR {search.CASE_AWAITING_APPROVAL.name} = true)"
+    )
+    executions = [e async for e in client.list_workflows(query, limit=limit)]
+    gate = asyncio.Semaphore(at_once)
+
+    async def guarded(execution: WorkflowExecution) -> CaseState | None:
+        async with gate:
+            return await _case_state(client, execution)
+
+    found = await asyncio.gather(*(guarded(e) for e in executions))
+    return [s for s in found if s is not None]
