@@ -13,6 +13,7 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -737,3 +738,35 @@ became of them since.</p>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 </body></html>
 """
+
+
+# -- the backlog for Prometheus (node_exporter's textfile collector) --------------------------
+
+BACKLOG_CASES = "complaintflow_backlog_cases"
+BACKLOG_OLDEST = "complaintflow_backlog_oldest_seconds"
+BACKLOG_PAST_SLA = "complaintflow_backlog_past_sla_cases"
+REPORT_TIME = "complaintflow_report_generated_timestamp_seconds"
+BACKLOG_METRICS = (BACKLOG_CASES, BACKLOG_OLDEST, BACKLOG_PAST_SLA, REPORT_TIME)
+
+
+def write_backlog_metrics(report: Report, path: Path, *, now: datetime) -> None:
+    """The backlog as Prometheus gauges in `path`, written whole (temporary file, rename), for
+    node_exporter's textfile collector: run `report --prometheus-textfile` every few minutes
+    and alert on approvals waiting past the SLA. Nothing else exports it: visibility holds it."""
+    from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+
+    registry = CollectorRegistry()
+    cases = Gauge(BACKLOG_CASES, "Cases awaiting approval now", ["priority"], registry=registry)
+    for waiting in report.backlog:
+        cases.labels(priority=waiting.priority or "normal").inc()
+    Gauge(BACKLOG_OLDEST, "How long the oldest approval has waited", registry=registry).set(
+        report.backlog[0].age_s if report.backlog else 0.0
+    )
+    late = sum((due := _time(w.sla_due)) is not None and due < now for w in report.backlog)
+    Gauge(
+        BACKLOG_PAST_SLA,
+        "Cases awaiting approval whose first public answer is past its SLA",
+        registry=registry,
+    ).set(late)
+    Gauge(REPORT_TIME, "When the report last ran", registry=registry).set(now.timestamp())
+    write_to_textfile(str(path), registry)

@@ -4,10 +4,12 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from complaintflow.reporting import (
     ALL,
@@ -18,6 +20,7 @@ from complaintflow.reporting import (
     parse_since,
     summarise,
     table,
+    write_backlog_metrics,
 )
 from complaintflow.workflows.messages import AuditEntry, CaseState, CaseStatus, PendingApproval
 
@@ -260,3 +263,20 @@ def test_week_periods_start_on_mondays() -> None:
     )
     assert [p.start.weekday() for p in report.periods] == [0, 0, 0, 0]
     assert sum(p.received for p in report.periods) == 1
+
+
+def test_backlog_gauges_count_approvals_past_their_sla(tmp_path: Path) -> None:
+    waiting = CaseStatus.AWAITING_APPROVAL
+    late = dated("late", NOW - timedelta(hours=5), status=waiting, pending_since=NOW)
+    fresh = dated("fresh", NOW - timedelta(minutes=30), status=waiting, pending_since=NOW)
+    report = build_report([late, fresh], [], [], now=NOW, since=timedelta(days=1))
+    path = tmp_path / "complaintflow.prom"
+    write_backlog_metrics(report, path, now=NOW)
+    found = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(path.read_text())
+        for s in family.samples
+    }
+    assert found[("complaintflow_backlog_past_sla_cases", ())] == 1, "the SLA was 2h after posting"
+    assert found[("complaintflow_backlog_cases", (("priority", "normal"),))] == 2
+    assert found[("complaintflow_report_generated_timestamp_seconds", ())] == NOW.timestamp()

@@ -47,6 +47,12 @@ def register(commands: Any) -> None:
         metavar="URL",
         help=f"the Temporal Web UI the backlog links to (default: ${UI_VARIABLE} or {DEFAULT_UI})",
     )
+    report.add_argument(
+        "--prometheus-textfile",
+        type=Path,
+        metavar="FILE",
+        help="also write the backlog as Prometheus gauges (node_exporter textfile collector)",
+    )
     report.add_argument("--limit", type=int, default=5000, help="at most this many cases")
     temporal_options(report)
     report.set_defaults(handler=_report)
@@ -87,7 +93,12 @@ def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from complaintflow.cases import connect, report_states
-    from complaintflow.reporting import build_report, report_page, table
+    from complaintflow.reporting import (
+        build_report,
+        report_page,
+        table,
+        write_backlog_metrics,
+    )
     from complaintflow.workflows.messages import CaseState
 
     now = datetime.now(UTC)
@@ -119,6 +130,8 @@ def _report(args: argparse.Namespace) -> int:
             print(f" (oldest {oldest.case_id}, {oldest.step}, since {oldest.waiting_since[:16]})")
         else:
             print()
+    if args.prometheus_textfile:
+        write_backlog_metrics(report, args.prometheus_textfile, now=now)
     if args.html:
         args.html.write_text(report_page(report), encoding="utf-8")
         print(f"\nweb page: {args.html}", file=sys.stderr if args.json else sys.stdout)
