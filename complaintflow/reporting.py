@@ -656,7 +656,7 @@ def decisions_chart(report: Report) -> str:
     axes.set_title("Decisions by supervisor", loc="left", fontsize=11, fontweight="bold")
     axes.set_xlabel("decisions")
     if people:
-        axes.legend(fontsize=8, frameon=False, ncols=4)
+        axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
 
@@ -692,10 +692,10 @@ def report_page(report: Report) -> str:
     spikes = [
         [
             e(s.policy),
-            e(s.started_at[:16]),
-            e(s.ended_at[:16] or "still open"),
+            e(s.started_at[:16].replace("T", " ")),
+            e(s.ended_at[:16].replace("T", " ") or "still open"),
             str(s.complaints),
-            f"{s.expected:g}",
+            f"{s.expected:.1f}",
         ]
         for s in report.spikes
     ]

@@ -178,7 +178,7 @@ async def test_a_weeks_report_reads_right_in_a_browser(
         await page.screenshot(path=SHOTS / "report-trends.png")
 
         heading = page.get_by_role("heading", name="Backlog: awaiting approval now (2)")
-        await heading.scroll_into_view_if_needed()
+        await heading.evaluate("element => element.scrollIntoView()")  # at the top
         links = page.get_by_role("link")
         names = [await link.inner_text() for link in await links.all()]
         assert names == waiting, "each waiting case is a link, oldest first"
