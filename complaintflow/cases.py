@@ -184,6 +184,16 @@ async def list_cases(
     return rows
 
 
+# Characters a terminal would act on (escape sequences, bidi overrides): a summary written by
+# another starter could hold them, and a supervisor's terminal must only show text.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_summary(text: str) -> str:
+    """A case's Markdown summary as plain one-line text for a terminal."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", _UNPRINTABLE.sub(" ", text))
+
+
 async def _with_summaries(client: Client, rows: list[CaseRow], at_once: int = 20) -> list[CaseRow]:
     """Each row with its case's summary (the Web UI's one line, decoded by the client's
     converter, so an encrypted one is read when the keys are here), Markdown unescaped."""
@@ -196,7 +206,7 @@ async def _with_summaries(client: Client, rows: list[CaseRow], at_once: int = 20
                 text = await described.static_summary() or ""
             except (RPCError, ValueError, TypeError):  # gone since listed, or unreadable
                 text = ""
-        return dataclasses.replace(row, summary=_MARKDOWN_ESCAPE.sub(r"\1", text))
+        return dataclasses.replace(row, summary=plain_summary(text))
 
     return list(await asyncio.gather(*(summary(row) for row in rows)))
 
