@@ -16,6 +16,7 @@ ComplaintflowError
  ├── Refused             a supervisor action the case cannot take now (also a ValueError;
  │                       workflows.messages.Refused is also Temporal's ApplicationError)
  ├── CaseNotOpen         no such case, or it is closed (a LookupError)  [client.cases]
+ ├── NothingPending      the case waits for no approval now (a LookupError)  [client.cases]
  ├── UnknownStepKind     a step kind this part of complaintflow does not handle
  ├── UsageError          the command line asks for something impossible (exit code 2)
  ├── CommandFailed       a command ran but could not do what was asked (exit code 1)
