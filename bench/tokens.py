@@ -26,7 +26,7 @@ from complaintflow.devkit.emulator import X_CLIENT_ID, EmulatorState, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.devkit.stack import connect_emulated_x
 from complaintflow.platforms.credentials import TokenStore
-from complaintflow.platforms.x.adapter import XAdapter
+from complaintflow.platforms.x.adapter import XAdapter, XSettings
 
 
 async def timed(calls: int, one: Callable[[], Awaitable[object]]) -> list[float]:
@@ -63,7 +63,7 @@ async def main(calls: int) -> None:
             store = TokenStore(Path(tempfile.mkdtemp(prefix="complaintflow-bench-")) / "t.db")
             connect_emulated_x(store, "tok")
             platforms = Platforms(
-                Endpoints(x_url=f"{url}/x", x_client_id=X_CLIENT_ID, token_store=store.path),
+                Endpoints({"x": XSettings(url=f"{url}/x", client_id=X_CLIENT_ID)}, store.path),
                 client=http,
                 store=store,
             )

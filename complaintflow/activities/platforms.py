@@ -23,11 +23,11 @@ from complaintflow.errors import PlatformError
 from complaintflow.platforms import registry
 from complaintflow.platforms.credentials import TokenStore
 from complaintflow.platforms.http import TIMEOUT, Action, as_activity
-from complaintflow.platforms.settings import GRAPH_API_VERSION, Endpoints, PlatformAdapter
+from complaintflow.platforms.settings import Endpoints, PlatformAdapter
 from complaintflow.workflows import registry as names
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
-__all__ = ["GRAPH_API_VERSION", "Endpoints", "PlatformAdapter", "Platforms"]
+__all__ = ["Endpoints", "PlatformAdapter", "Platforms"]
 
 AdapterT = TypeVar("AdapterT")
 

@@ -31,8 +31,6 @@ from complaintflow.codec.server import create_codec_app
 from complaintflow.devkit import sample_stream_path
 from complaintflow.devkit.console import say, show_change, until_stopped
 from complaintflow.devkit.emulator import (
-    GOOGLE_CLIENT_ID,
-    X_CLIENT_ID,
     EmulatorState,
     Post,
     create_app,
@@ -243,18 +241,7 @@ async def _start_codec_server(stack: contextlib.AsyncExitStack, ui_port: int) ->
 def emulated_endpoints(url: str, token_store: Path, token: str) -> Endpoints:
     """Platform endpoints at the emulator at `url`: user-context OAuth for X and Google
     (tokens kept in `token_store`), `token` as the Graph token and Google client secret."""
-    return Endpoints(
-        x_url=f"{url}/x",
-        x_client_id=X_CLIENT_ID,
-        graph_url=f"{url}/graph",
-        graph_token=token,
-        gbp_url=f"{url}/gbp",
-        gbp_client_id=GOOGLE_CLIENT_ID,
-        gbp_client_secret=token,
-        gbp_refresh_token=token,
-        google_token_url=f"{url}/google/token",
-        token_store=token_store,
-    )
+    return Endpoints.emulated(url, token_store, token)
 
 
 def emulated_adapters(

@@ -28,7 +28,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "facts": ("SPECS",),
     "webhooks": ("SOURCES",),
     "adapter": ("ADAPTER",),
-    "emulator": ("ROUTES", "AUTHS"),
+    "emulator": ("ROUTES", "AUTHS", "settings"),
 }
 
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
+from complaintflow.platforms import registry
 from complaintflow.platforms.credentials import OAuthApp, TokenStore
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 
-# Graph API versions expire two years after release
-# (https://developers.facebook.com/docs/graph-api/changelog/versions): keep this current.
-GRAPH_API_VERSION = "v24.0"
+SettingsT = TypeVar("SettingsT")
 
 
 class PlatformAdapter(Protocol):
@@ -34,76 +33,60 @@ class PlatformAdapter(Protocol):
     async def remove(self, request: ActionRequest) -> ActionResult: ...
 
 
+class PlatformSettings(Protocol):
+    """One platform's endpoints and credentials (a frozen dataclass in its folder whose
+    defaults are the platform's real API)."""
+
+    @classmethod
+    def from_environment(cls) -> Any:
+        """The settings from COMPLAINTFLOW_* variables, defaults where unset."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Endpoints:
-    """Where each platform's API is, and the credentials to call it (from the environment).
+    """Where each platform's API is and the credentials to call it, by platform folder, and
+    the token store the expiring tokens (X user context, Google) live in, never here.
 
-    Tokens that expire (X user context, Google) live in the token store, never here."""
+    A folder without settings here gets its defaults (the real API, no credentials)."""
 
-    x_url: str = "https://api.x.com"
-    x_token: str = ""  # X app-only bearer: reads only
-    x_client_id: str = ""
-    x_client_secret: str = ""  # confidential clients only
-    x_token_url: str = ""  # default: x_url + /2/oauth2/token
-    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
-    graph_url: str = f"https://graph.facebook.com/{GRAPH_API_VERSION}"
-    graph_token: str = ""  # long-lived Page access token
-    instagram_page_id: str = ""  # the Page linked to the Instagram account (default: /me)
-    gbp_url: str = "https://mybusiness.googleapis.com"
-    gbp_client_id: str = ""
-    gbp_client_secret: str = ""
-    gbp_refresh_token: str = ""
-    google_token_url: str = "https://oauth2.googleapis.com/token"
+    platforms: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     token_store: Path = Path(".complaintflow/tokens.sqlite3")
 
     @classmethod
     def from_environment(cls) -> Endpoints:
-        """COMPLAINTFLOW_{X,GRAPH,GBP}_API_URL, COMPLAINTFLOW_X_TOKEN (app-only bearer),
-        COMPLAINTFLOW_X_CLIENT_ID/_SECRET, COMPLAINTFLOW_GRAPH_TOKEN,
-        COMPLAINTFLOW_GRAPH_API_VERSION, COMPLAINTFLOW_INSTAGRAM_PAGE_ID,
-        COMPLAINTFLOW_GBP_CLIENT_ID/_SECRET/_REFRESH_TOKEN, COMPLAINTFLOW_TOKEN_STORE."""
-        env = os.environ
-        version = env.get("COMPLAINTFLOW_GRAPH_API_VERSION", GRAPH_API_VERSION)
+        """Each platform's settings from its variables, and COMPLAINTFLOW_TOKEN_STORE."""
         return cls(
-            x_url=env.get("COMPLAINTFLOW_X_API_URL", cls.x_url),
-            x_token=env.get("COMPLAINTFLOW_X_TOKEN", ""),
-            x_client_id=env.get("COMPLAINTFLOW_X_CLIENT_ID", ""),
-            x_client_secret=env.get("COMPLAINTFLOW_X_CLIENT_SECRET", ""),
-            x_token_url=env.get("COMPLAINTFLOW_X_TOKEN_URL", ""),
-            x_authorize_url=env.get("COMPLAINTFLOW_X_AUTHORIZE_URL", cls.x_authorize_url),
-            graph_url=env.get(
-                "COMPLAINTFLOW_GRAPH_API_URL", f"https://graph.facebook.com/{version}"
+            {part.folder: part.settings.from_environment() for part in registry.adapters()},
+            token_store=Path(
+                os.environ.get("COMPLAINTFLOW_TOKEN_STORE", ".complaintflow/tokens.sqlite3")
             ),
-            graph_token=env.get("COMPLAINTFLOW_GRAPH_TOKEN", ""),
-            instagram_page_id=env.get("COMPLAINTFLOW_INSTAGRAM_PAGE_ID", ""),
-            gbp_url=env.get("COMPLAINTFLOW_GBP_API_URL", cls.gbp_url),
-            gbp_client_id=env.get("COMPLAINTFLOW_GBP_CLIENT_ID", ""),
-            gbp_client_secret=env.get("COMPLAINTFLOW_GBP_CLIENT_SECRET", ""),
-            gbp_refresh_token=env.get("COMPLAINTFLOW_GBP_REFRESH_TOKEN", ""),
-            google_token_url=env.get("COMPLAINTFLOW_GOOGLE_TOKEN_URL", cls.google_token_url),
-            token_store=Path(env.get("COMPLAINTFLOW_TOKEN_STORE", ".complaintflow/tokens.sqlite3")),
         )
 
-    def x_app(self) -> OAuthApp | None:
-        if not self.x_client_id:
-            return None
-        return OAuthApp(
-            "x",
-            self.x_token_url or f"{self.x_url}/2/oauth2/token",
-            self.x_client_id,
-            self.x_client_secret,
+    @classmethod
+    def emulated(cls, url: str, token_store: Path, token: str) -> Endpoints:
+        """Every platform's settings for the emulator at `url`, `token` as every fixed secret
+        (each folder's emulator.settings)."""
+        return cls(
+            {
+                folder: registry.part(folder, "emulator").settings(url, token)
+                for folder in registry.FOLDERS
+            },
+            token_store=token_store,
         )
 
-    def google_app(self) -> OAuthApp | None:
-        if not (self.gbp_client_id and self.gbp_refresh_token):
-            return None
-        return OAuthApp(
-            "google",
-            self.google_token_url,
-            self.gbp_client_id,
-            self.gbp_client_secret,
-            secret_in_form=True,
-        )
+    def changed(self, folder: str, **changes: Any) -> Endpoints:
+        """These endpoints with some of `folder`'s settings changed."""
+        settings = dataclasses.replace(self.platforms[folder], **changes)
+        return dataclasses.replace(self, platforms={**self.platforms, folder: settings})
+
+    def of(self, folder: str, kind: type[SettingsT]) -> SettingsT:
+        """The settings of platform folder `folder`, as the `kind` they are."""
+        settings = self.platforms.get(folder)
+        if settings is None:
+            return kind()
+        if not isinstance(settings, kind):
+            raise TypeError(f"the {folder} settings are a {type(settings).__name__}")
+        return settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +104,7 @@ class AdapterPart:
     """How one platform folder's adapter is made from the settings."""
 
     folder: str
+    settings: type[PlatformSettings]  # the folder's settings (its own dataclass)
     # The adapter for these settings, over the process's HTTP client and token store.
     build: Callable[[Endpoints, httpx.AsyncClient, TokenStore | None], PlatformAdapter]
     # The OAuth app whose tokens live in the token store, if the settings configure one.

@@ -14,12 +14,13 @@ import httpx
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit.emulator import X_CLIENT_ID
 from complaintflow.errors import PlatformError
+from complaintflow.platforms.x.adapter import XSettings
 from tests.support.adapters import x_of
 
 
 async def main(url: str, store: str, seconds: float) -> int:
     platforms = Platforms(
-        Endpoints(x_url=f"{url}/x", x_client_id=X_CLIENT_ID, token_store=Path(store)),
+        Endpoints({"x": XSettings(url=f"{url}/x", client_id=X_CLIENT_ID)}, Path(store)),
         client=httpx.AsyncClient(timeout=10.0),
     )
     calls = failures = 0

@@ -4,7 +4,6 @@ Each test names the behaviour; the emulator's handlers cite the documentation pa
 """
 
 import base64
-import dataclasses
 import hashlib
 import time
 from collections.abc import AsyncIterator
@@ -488,7 +487,7 @@ class TestGoogle:
         state, platforms, _ = world
         state.add_post(Post(self.REVIEW, "google_business", "555", "1 star"))
         wrong = Platforms(
-            dataclasses.replace(platforms.endpoints, gbp_refresh_token="revoked"),
+            platforms.endpoints.changed("google", refresh_token="revoked"),
             client=platforms.client,
             store=TokenStore(tmp_path / "other.sqlite3"),
         )

@@ -315,7 +315,7 @@ class TestErrors:
     async def test_bad_token_is_not_retried(self, world: tuple[EmulatorState, Platforms]) -> None:
         _, platforms = world
         wrong = Platforms(
-            dataclass_replace(platforms.endpoints, graph_token="nope"),
+            dataclass_replace(platforms.endpoints, "meta", token="nope"),
             client=platforms.client,
             store=platforms.store,
         )

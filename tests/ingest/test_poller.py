@@ -15,6 +15,7 @@ from complaintflow.devkit.emulator import EmulatorState, Fault, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
+from complaintflow.platforms.x.adapter import XSettings
 from complaintflow.worker import build_worker
 from complaintflow.workflows.poller import MentionPoller, PollerInput
 from tests.support.paths import EXAMPLE_POLICY
@@ -41,7 +42,8 @@ async def test_polled_mentions_become_cases_once(
     )
     async with serving(create_app(emulator)) as x_url, serving(ingest_app(ingest)) as in_url:
         platforms = Platforms(
-            Endpoints(x_url=f"{x_url}/x", x_token="tok"), client=httpx.AsyncClient(timeout=5.0)
+            Endpoints({"x": XSettings(url=f"{x_url}/x", token="tok")}),
+            client=httpx.AsyncClient(timeout=5.0),
         )
         forwarder = IngestForwarder(in_url, "s", client=httpx.AsyncClient(timeout=10.0))
         emulator.faults.append(Fault(route="x.mentions", status=503, times=1))

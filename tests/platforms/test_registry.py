@@ -73,6 +73,26 @@ class TestWhatIsBuiltFromTheRegistry:
         served = [name for a in platforms.by_folder.values() for name in a.platforms]
         assert sorted(served) == sorted(SPECS)
 
+    def test_each_platform_reads_its_settings_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("COMPLAINTFLOW_X_API_URL", "http://x.invalid")
+        monkeypatch.setenv("COMPLAINTFLOW_GRAPH_TOKEN", "page-token")
+        endpoints = Endpoints.from_environment()
+        assert set(endpoints.platforms) == set(registry.FOLDERS)
+        for part in registry.adapters():
+            assert isinstance(endpoints.platforms[part.folder], part.settings)
+        platforms = Platforms(endpoints)
+        assert platforms.missing() == ["COMPLAINTFLOW_X_CLIENT_ID"], "the Graph token is set"
+        assert platforms.by_folder["x"].url == "http://x.invalid"  # type: ignore[attr-defined]
+
+    def test_the_emulator_gives_every_platform_its_settings(self, tmp_path: Path) -> None:
+        endpoints = Endpoints.emulated("http://127.0.0.1:9", tmp_path / "t.db", "tok")
+        for part in registry.adapters():
+            settings = endpoints.platforms[part.folder]
+            assert isinstance(settings, part.settings)
+            assert part.unconfigured(endpoints) == "", f"{part.folder} is wired to the emulator"
+
     def test_every_webhook_route_is_served(self) -> None:
         paths = [source.path for source in registry.webhook_sources()]
         assert len(paths) == len(set(paths)), "two sources on one route"

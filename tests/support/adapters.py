@@ -70,5 +70,6 @@ def activity_name(function: object) -> str:
     return str(definition.name)
 
 
-def dataclass_replace(endpoints: Endpoints, **changes: str) -> Endpoints:
-    return dataclasses.replace(endpoints, **changes)
+def dataclass_replace(endpoints: Endpoints, folder: str, **changes: str) -> Endpoints:
+    """`endpoints` with some of the settings of platform folder `folder` changed."""
+    return endpoints.changed(folder, **changes)

@@ -4,6 +4,8 @@ token refreshed from the brand's refresh token (Google's access tokens are short
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from typing import Any
 
 import httpx
@@ -56,21 +58,56 @@ class GoogleBusinessAdapter:
         raise PlatformError("a brand cannot remove a Google review", retryable=False)
 
 
+@dataclasses.dataclass(frozen=True)
+class GoogleSettings:
+    """Where the Business Profile API is and the brand's OAuth client and refresh token
+    (Google's refresh tokens do not rotate; access tokens live in the token store)."""
+
+    url: str = "https://mybusiness.googleapis.com"
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+    token_url: str = "https://oauth2.googleapis.com/token"
+
+    @classmethod
+    def from_environment(cls) -> GoogleSettings:
+        """COMPLAINTFLOW_GBP_API_URL, COMPLAINTFLOW_GBP_CLIENT_ID/_SECRET/_REFRESH_TOKEN,
+        COMPLAINTFLOW_GOOGLE_TOKEN_URL."""
+        env = os.environ
+        return cls(
+            url=env.get("COMPLAINTFLOW_GBP_API_URL", cls.url),
+            client_id=env.get("COMPLAINTFLOW_GBP_CLIENT_ID", ""),
+            client_secret=env.get("COMPLAINTFLOW_GBP_CLIENT_SECRET", ""),
+            refresh_token=env.get("COMPLAINTFLOW_GBP_REFRESH_TOKEN", ""),
+            token_url=env.get("COMPLAINTFLOW_GOOGLE_TOKEN_URL", cls.token_url),
+        )
+
+    def oauth_app(self) -> OAuthApp | None:
+        if not (self.client_id and self.refresh_token):
+            return None
+        return OAuthApp(
+            "google", self.token_url, self.client_id, self.client_secret, secret_in_form=True
+        )
+
+
+def _settings(endpoints: Endpoints) -> GoogleSettings:
+    return endpoints.of("google", GoogleSettings)
+
+
 def _build(
     endpoints: Endpoints, client: httpx.AsyncClient, store: TokenStore | None
 ) -> GoogleBusinessAdapter:
-    app = _oauth(endpoints)
+    settings = _settings(endpoints)
+    app = settings.oauth_app()
     if app is not None and store is not None:
-        seed_google(store, endpoints.gbp_refresh_token)
+        seed_google(store, settings.refresh_token)
     return GoogleBusinessAdapter(
-        client,
-        endpoints.gbp_url,
-        tokens=AccessTokens(app, store) if app and store else None,
+        client, settings.url, tokens=AccessTokens(app, store) if app and store else None
     )
 
 
 def _oauth(endpoints: Endpoints) -> OAuthApp | None:
-    return endpoints.google_app()
+    return _settings(endpoints).oauth_app()
 
 
 def seed_google(store: TokenStore, refresh_token: str) -> None:
@@ -89,11 +126,12 @@ async def _check(adapter: PlatformAdapter) -> str:
 
 ADAPTER = AdapterPart(
     "google",
+    GoogleSettings,
     _build,
     oauth=_oauth,
     label="google_business",
     unconfigured=lambda e: (
-        "" if e.google_app() else "COMPLAINTFLOW_GBP_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN"
+        "" if _oauth(e) else "COMPLAINTFLOW_GBP_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN"
     ),
     check=_check,
 )

@@ -15,6 +15,7 @@ from complaintflow.platforms.emulation import (
     read_json,
     token_answer,
 )
+from complaintflow.platforms.google.adapter import GoogleSettings
 
 
 async def google_token(request: Request, state: EmulatorState) -> Response:
@@ -64,3 +65,14 @@ AUTHS: dict[str, str] = {
     "gbp.reply": "google",
     "google.token": "none",
 }
+
+
+def settings(url: str, token: str) -> GoogleSettings:
+    """The adapter's settings for this emulator at `url`, `token` as its fixed secrets."""
+    return GoogleSettings(
+        url=f"{url}/gbp",
+        client_id=GOOGLE_CLIENT_ID,
+        client_secret=token,
+        refresh_token=token,
+        token_url=f"{url}/google/token",
+    )

@@ -7,7 +7,9 @@ are retried after a wait; an object already gone is code 100 subcode 33, not a 4
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from typing import Any
 
 import httpx
@@ -169,19 +171,47 @@ def _wait(response: httpx.Response) -> float:
     return max([m * 60 for m in minutes if m > 0], default=THROTTLED_WAIT)
 
 
+# Graph API versions expire two years after release
+# (https://developers.facebook.com/docs/graph-api/changelog/versions): keep this current.
+GRAPH_API_VERSION = "v24.0"
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaSettings:
+    """Where the Graph API is and the brand's long-lived Page access token."""
+
+    url: str = f"https://graph.facebook.com/{GRAPH_API_VERSION}"
+    token: str = ""  # long-lived Page access token
+    instagram_page_id: str = ""  # the Page linked to the Instagram account (default: /me)
+
+    @classmethod
+    def from_environment(cls) -> MetaSettings:
+        """COMPLAINTFLOW_GRAPH_API_URL (or _GRAPH_API_VERSION), COMPLAINTFLOW_GRAPH_TOKEN,
+        COMPLAINTFLOW_INSTAGRAM_PAGE_ID."""
+        env = os.environ
+        version = env.get("COMPLAINTFLOW_GRAPH_API_VERSION", GRAPH_API_VERSION)
+        return cls(
+            url=env.get("COMPLAINTFLOW_GRAPH_API_URL", f"https://graph.facebook.com/{version}"),
+            token=env.get("COMPLAINTFLOW_GRAPH_TOKEN", ""),
+            instagram_page_id=env.get("COMPLAINTFLOW_INSTAGRAM_PAGE_ID", ""),
+        )
+
+
+def _settings(endpoints: Endpoints) -> MetaSettings:
+    return endpoints.of("meta", MetaSettings)
+
+
 def _build(
     endpoints: Endpoints, client: httpx.AsyncClient, _store: TokenStore | None
 ) -> MetaAdapter:
+    settings = _settings(endpoints)
     return MetaAdapter(
-        client,
-        endpoints.graph_url,
-        token=endpoints.graph_token,
-        page_id=endpoints.instagram_page_id,
+        client, settings.url, token=settings.token, page_id=settings.instagram_page_id
     )
 
 
 def _missing(endpoints: Endpoints) -> list[str]:
-    return [] if endpoints.graph_token else ["COMPLAINTFLOW_GRAPH_TOKEN"]
+    return [] if _settings(endpoints).token else ["COMPLAINTFLOW_GRAPH_TOKEN"]
 
 
 async def _check(adapter: PlatformAdapter) -> str:
@@ -191,9 +221,10 @@ async def _check(adapter: PlatformAdapter) -> str:
 
 ADAPTER = AdapterPart(
     "meta",
+    MetaSettings,
     _build,
     missing=_missing,
     label="facebook/instagram",
-    unconfigured=lambda e: "" if e.graph_token else "COMPLAINTFLOW_GRAPH_TOKEN",
+    unconfigured=lambda e: "" if _settings(e).token else "COMPLAINTFLOW_GRAPH_TOKEN",
     check=_check,
 )

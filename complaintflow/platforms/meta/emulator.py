@@ -14,6 +14,7 @@ from complaintflow.platforms.emulation import (
     graph_error,
     read_json,
 )
+from complaintflow.platforms.meta.adapter import MetaSettings
 
 PRIVATE_REPLY_WINDOW = 7 * 24 * 3600
 
@@ -186,3 +187,8 @@ ROUTES: tuple[RouteRow, ...] = (
 )
 # The credentials each route takes (see emulation._refused); any other: the Graph token.
 AUTHS: dict[str, str] = {}
+
+
+def settings(url: str, token: str) -> MetaSettings:
+    """The adapter's settings for this emulator at `url`, `token` as its fixed secrets."""
+    return MetaSettings(url=f"{url}/graph", token=token)

@@ -7,6 +7,8 @@ Before posting again after an unknown outcome, it looks for its own earlier repl
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -15,7 +17,7 @@ from typing import Any
 import httpx
 
 from complaintflow.errors import PlatformError
-from complaintflow.platforms.credentials import AccessTokens, TokenStore
+from complaintflow.platforms.credentials import AccessTokens, OAuthApp, TokenStore
 from complaintflow.platforms.facts import BadId, checked_id
 from complaintflow.platforms.http import (
     as_activity,
@@ -305,18 +307,56 @@ def reason(response: httpx.Response) -> str:
     return str(body.get("detail", "") or body.get("title", ""))
 
 
+@dataclasses.dataclass(frozen=True)
+class XSettings:
+    """Where X's API is and the brand's app credentials (user tokens live in the store)."""
+
+    url: str = "https://api.x.com"
+    token: str = ""  # the app-only bearer: reads only
+    client_id: str = ""
+    client_secret: str = ""  # confidential clients only
+    token_url: str = ""  # default: url + /2/oauth2/token
+    authorize_url: str = "https://x.com/i/oauth2/authorize"
+
+    @classmethod
+    def from_environment(cls) -> XSettings:
+        """COMPLAINTFLOW_X_API_URL, COMPLAINTFLOW_X_TOKEN (app-only bearer),
+        COMPLAINTFLOW_X_CLIENT_ID/_SECRET, COMPLAINTFLOW_X_TOKEN_URL/_AUTHORIZE_URL."""
+        env = os.environ
+        return cls(
+            url=env.get("COMPLAINTFLOW_X_API_URL", cls.url),
+            token=env.get("COMPLAINTFLOW_X_TOKEN", ""),
+            client_id=env.get("COMPLAINTFLOW_X_CLIENT_ID", ""),
+            client_secret=env.get("COMPLAINTFLOW_X_CLIENT_SECRET", ""),
+            token_url=env.get("COMPLAINTFLOW_X_TOKEN_URL", ""),
+            authorize_url=env.get("COMPLAINTFLOW_X_AUTHORIZE_URL", cls.authorize_url),
+        )
+
+    def oauth_app(self) -> OAuthApp | None:
+        if not self.client_id:
+            return None
+        return OAuthApp(
+            "x", self.token_url or f"{self.url}/2/oauth2/token", self.client_id, self.client_secret
+        )
+
+
+def _settings(endpoints: Endpoints) -> XSettings:
+    return endpoints.of("x", XSettings)
+
+
 def _build(endpoints: Endpoints, client: httpx.AsyncClient, store: TokenStore | None) -> XAdapter:
-    app = endpoints.x_app()
+    settings = _settings(endpoints)
+    app = settings.oauth_app()
     return XAdapter(
         client,
-        endpoints.x_url,
+        settings.url,
         user_tokens=AccessTokens(app, store) if app and store else None,
-        app_token=endpoints.x_token,
+        app_token=settings.token,
     )
 
 
 def _missing(endpoints: Endpoints) -> list[str]:
-    return [] if endpoints.x_client_id else ["COMPLAINTFLOW_X_CLIENT_ID"]
+    return [] if _settings(endpoints).client_id else ["COMPLAINTFLOW_X_CLIENT_ID"]
 
 
 def _background(adapter: PlatformAdapter) -> list[Callable[..., Any]]:
@@ -332,16 +372,17 @@ async def _check(adapter: PlatformAdapter) -> str:
 
 ADAPTER = AdapterPart(
     "x",
+    XSettings,
     _build,
-    oauth=lambda e: e.x_app(),
+    oauth=lambda e: _settings(e).oauth_app(),
     missing=_missing,
     background=_background,
     label="x",
-    unconfigured=lambda e: "" if e.x_app() else "COMPLAINTFLOW_X_CLIENT_ID",
+    unconfigured=lambda e: "" if _settings(e).client_id else "COMPLAINTFLOW_X_CLIENT_ID",
     check=_check,
     connect=OAuthConnect(
         "X",
-        authorize_url=lambda e: e.x_authorize_url,
+        authorize_url=lambda e: _settings(e).authorize_url,
         unconfigured=(
             "set COMPLAINTFLOW_X_CLIENT_ID (and COMPLAINTFLOW_X_CLIENT_SECRET for a confidential "
             "client) from the X developer portal's OAuth 2.0 settings"

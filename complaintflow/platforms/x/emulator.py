@@ -26,6 +26,7 @@ from complaintflow.platforms.emulation import (
     token_answer,
     x_problem,
 )
+from complaintflow.platforms.x.adapter import XSettings
 
 X_LIMIT = 280
 # https://docs.x.com/x-api/fundamentals/data-dictionary ("Default fields"): a post carries
@@ -437,3 +438,8 @@ AUTHS: dict[str, str] = {
     "x.search": "x-read",
     "x.user_tweets": "x-read",
 }
+
+
+def settings(url: str, token: str) -> XSettings:
+    """The adapter's settings for this emulator at `url`, `token` as its fixed secrets."""
+    return XSettings(url=f"{url}/x", client_id=X_CLIENT_ID)
