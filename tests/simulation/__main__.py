@@ -89,6 +89,35 @@ async def _run(minutes: float, seed: int, length: int, shrink: int, budget: floa
     return 1 if findings else 0
 
 
+def _hypothesis(examples: int, length: int) -> int:
+    """The state machine, failing on any violation (known ones too): hypothesis shrinks the
+    first failing history and prints it."""
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from tests.simulation.machine import Simulation
+    from tests.simulation.runner import Loop
+
+    loop = Loop()
+    env = loop.run(start_server())
+    Simulation.loop, Simulation.env, Simulation.fail_on_known = loop, env, True
+    budget = settings(
+        max_examples=examples,
+        stateful_step_count=length,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        run_state_machine_as_test(Simulation, settings=budget)
+    except AssertionError as failure:
+        print(f"FOUND, shrunk by hypothesis:\n{failure}")
+        return 1
+    finally:
+        loop.run(env.shutdown())
+        loop.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.simulation", description=__doc__)
     parser.add_argument("--minutes", type=float, default=5.0)
@@ -99,7 +128,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--activation-budget", type=float, default=1000.0, help="ms a workflow task may take"
     )
+    parser.add_argument(
+        "--hypothesis",
+        type=int,
+        default=0,
+        metavar="EXAMPLES",
+        help="instead: run the hypothesis state machine for this many histories, failing on "
+        "the first violation (known ones too), and print its shrunk history",
+    )
     args = parser.parse_args(argv)
+    if args.hypothesis:
+        return _hypothesis(args.hypothesis, args.steps)
     minutes = args.minutes + 60 * args.hours
     return asyncio.run(_run(minutes, args.seed, args.steps, args.shrink, args.activation_budget))
 

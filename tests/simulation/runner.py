@@ -23,7 +23,10 @@ T = TypeVar("T")
 # They are reported, not failed on, until those fixes are on this branch: delete each entry
 # as its fix lands (the regressions/ tests then pass and lose their xfail).
 KNOWN: dict[str, str] = {
-    "I2: .* (has a failed workflow task|does not answer state_query)": "issue-19 item 1",
+    # the case's pinned policy lacks the playbook a newer policy named (KeyError: 'urgent_b')
+    r"I2: .* (has a failed workflow task \(\w+\): '\w+_b'|does not answer state_query)": (
+        "issue-19 item 1"
+    ),
     "I5: .* sets search attribute CaseRoute": "issue-19 item 2",
     "I3: .* replied 2 times to post": "issue-19 item 4",
     "I4: /webhooks/meta .* refused with 400": "issue-19 item 7",

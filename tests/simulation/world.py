@@ -374,7 +374,7 @@ class World:
             pending = state.get("pending") if isinstance(state, dict) else None
             step = pending["step"] if pending else ""
         owner = BRANDS[self.model.cases[case_id]]
-        valid: dict[str, object] = {
+        valid: dict[str, dict[str, object]] = {
             "approve": {"step": step, "by": "dana"},
             "edit": {
                 "step": step,
@@ -391,7 +391,7 @@ class World:
             "escalate": {"by": "dana", "priority": "urgent", "note": "press"},
             "close": {"by": "dana", "note": "done"},
         }
-        body = dict(valid[update])  # type: ignore[call-overload]  # each entry is a dict
+        body = dict(valid[update])
         if variant == "oversize_by":
             body["by"] = "d" * 5000
         elif variant == "wrong_type":
