@@ -1,0 +1,16 @@
+"""A simulator that tries to break complaintflow's promises (I1-I7 of the README's guarantees).
+
+Randomised histories of the whole system (customers posting on X, Facebook and the generic
+route, supervisors acting on cases, policy files edited, platforms failing, time passing) run
+against the real pieces, and every invariant is checked after every step:
+
+- `.venv/bin/pytest tests/simulation` (marked heavy: in the full run, not in --quick): a fixed,
+  derandomised budget of hypothesis histories, plus `regressions/`, each a history the
+  simulator found, shrunk and kept;
+- `python -m tests.simulation --minutes N --seed S` (or `--hours`): seeded histories for as
+  long as asked; prints each violation with its shrunk history as a script, steps per second
+  and the workers' workflow task latencies.
+
+steps.py (what can happen), world.py (the deployment it happens to), invariants.py (what must
+hold), machine.py (the hypothesis rules), runner.py (the loop thread and replays).
+"""

@@ -1,0 +1,170 @@
+"""The promises, checked against a World after every step, as far as they can be observed:
+
+I1 every accepted mention is in the store once, for its brand, and its case is that brand's;
+I2 every case answers `state_query`, has no failed workflow task and was not ended by force;
+I3 no platform action twice (replies per post and text, DMs per person and text, tickets);
+I4 no 5xx, good batch entries taken (checked as each answer arrives, in world.py);
+I5 search attributes within Temporal's 2,048-byte keyword limit, customer Markdown escaped in
+   the summary and details a case starts with;
+I6 /metrics does not grow with paths an outsider makes up (checked as the probe runs);
+I7 no workflow task failed on the deadlock detector (TMPRL1101); in long runs, no workflow
+   task took longer than a budget (the workers' workflow_task_execution_latency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from typing import Any
+
+from temporalio.api.enums.v1 import WorkflowTaskFailedCause
+from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
+
+from tests.simulation.policies import BRANDS
+from tests.simulation.steps import HOSTILE_MARKER
+from tests.simulation.world import ANSWER_BOUND, World
+
+KEYWORD_LIMIT = 2048  # bytes: Temporal's default limit on one keyword search attribute value
+_LEADING_MENTIONS = re.compile(r"^(@\w+\s+)+")
+# Workflow task failures the server makes as part of its protocol, retried at once and harmless:
+# a signal or update arrived while the task completed (a race the simulator makes on purpose).
+_ROUTINE = (
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
+)
+_ENDED = (
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.TIMED_OUT,
+)
+
+
+async def check(world: World) -> list[str]:
+    """Every violation seen now (each reported once per history), newest last."""
+    found: list[str] = []
+    found += await _store_and_cases(world)
+    for case_id in sorted(set(world.model.cases) - world.model.quarantined):
+        problems = await _case(world, case_id)
+        if any(p.startswith(("I2", "I7")) for p in problems):
+            await world.quarantine(case_id)
+        found += problems
+    found += _platform_actions(world)
+    found += [
+        f"I5: {case_id} starts with customer Markdown unescaped in its summary or details"
+        for case_id, summary, details in world.model.starts
+        if HOSTILE_MARKER in summary + details
+    ]
+    slowest = max(world.activation_times(), default=0.0)
+    if world.activation_budget is not None and slowest > world.activation_budget:
+        found.append(
+            f"I7: a workflow task took longer than {world.activation_budget:.0f} ms: "
+            f"{slowest:.0f} ms"
+        )
+    fresh = [v for v in found if v not in world.model.violations]
+    world.model.violations += fresh
+    return [v for v in world.model.violations if v.startswith("I")]
+
+
+async def _store_and_cases(world: World) -> list[str]:
+    """I1: each accepted (brand, post) has its row, under that brand's policy."""
+    rows = await world.store.decisions()
+    stored = Counter((r.get("policy"), r.get("platform"), r.get("id")) for r in rows)
+    return [
+        f"I1: {platform} post {mention} was accepted for {policy} but the store has "
+        f"{stored[(policy, platform, mention)]} rows for it under that brand"
+        for policy, platform, mention in sorted(world.model.accepted)
+        if stored[(policy, platform, mention)] != 1
+    ]
+
+
+async def _case(world: World, case_id: str) -> list[str]:
+    """I2, I5 and I7 for one case, from its description, its history and its query."""
+    handle = world.env.client.get_workflow_handle(case_id)
+    try:
+        description = await asyncio.wait_for(handle.describe(), ANSWER_BOUND)
+        history = await asyncio.wait_for(handle.fetch_history(), ANSWER_BOUND)
+    except Exception as exc:
+        return [f"I2: {case_id} cannot be described: {exc!s:.200}"]
+    found = []
+    if description.status in _ENDED:
+        found.append(f"I2: {case_id} ended {description.status.name}")
+    found += _failed_tasks(case_id, history)
+    found += _visibility(case_id, history)
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        try:
+            await asyncio.wait_for(handle.query("state_query"), ANSWER_BOUND)
+        except Exception as exc:
+            found.append(f"I2: {case_id} does not answer state_query: {exc!s:.200}")
+    return found
+
+
+def _failed_tasks(case_id: str, history: WorkflowHistory) -> list[str]:
+    found = []
+    for event in history.events:
+        if event.HasField("workflow_task_failed_event_attributes"):
+            failed = event.workflow_task_failed_event_attributes
+            if failed.cause in _ROUTINE:
+                continue
+            message = failed.failure.message
+            label = "I7" if "TMPRL1101" in message or "deadlock" in message.lower() else "I2"
+            found.append(
+                f"{label}: {case_id} has a failed workflow task "
+                f"({WorkflowTaskFailedCause.Name(failed.cause)}): {message[:200]}"
+            )
+            break  # one is enough: it fails again on every retry
+    return found
+
+
+def _visibility(case_id: str, history: WorkflowHistory) -> list[str]:
+    """I5: every keyword value set at start or upserted later, and the starting details."""
+    found = []
+    for event in history.events:
+        fields: Any = None
+        if event.HasField("workflow_execution_started_event_attributes"):
+            fields = event.workflow_execution_started_event_attributes.search_attributes
+        elif event.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        if fields is None:
+            continue
+        for name, payload in fields.indexed_fields.items():
+            size = len(payload.data)
+            if size > KEYWORD_LIMIT + 2:  # the JSON quotes around a string
+                found.append(f"I5: {case_id} sets search attribute {name} to {size} bytes")
+    return found
+
+
+def _platform_actions(world: World) -> list[str]:
+    """I3: per brand's platform, nothing done twice for one case step. Cases a supervisor
+    routed run a playbook again from its start, so their actions are left out."""
+    routed = {case_id.split("-", 2)[-1] for case_id in world.model.routed}
+    found = []
+    for key, emulator in world.emulators.items():
+        brand = BRANDS[key]
+        replies = Counter(
+            (p.in_reply_to, _LEADING_MENTIONS.sub("", p.text))
+            for p in emulator.posts.values()
+            if p.author_id in (brand.x, brand.page) and p.in_reply_to not in routed
+        )
+        found += [
+            f"I3: {brand.policy} replied {n} times to post {parent}: {text[:60]!r}"
+            for (parent, text), n in replies.items()
+            if n > 1
+        ]
+        dms = Counter(
+            (m.get("to") or m.get("comment_id"), m["text"])
+            for m in emulator.messages
+            if not any(case in m["text"] for case in world.model.routed)
+        )
+        found += [
+            f"I3: {brand.policy} sent {n} identical private messages to {to}"
+            for (to, _), n in dms.items()
+            if n > 1
+        ]
+        tickets = Counter(str(t.get("external_id", "")) for t in emulator.tickets)
+        found += [
+            f"I3: {brand.policy} opened {n} tickets for {ref}"
+            for ref, n in tickets.items()
+            if n > 1 and ref and ref not in world.model.routed
+        ]
+    return found

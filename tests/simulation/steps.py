@@ -1,0 +1,117 @@
+"""The steps a simulated history is made of: plain data, so a failing history prints as a script
+and a regression test replays it. Each step names what it does by small numbers (thread 2,
+case 0) that the world maps onto the ids of its own run."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any
+
+# What customers write: complaints (some loud, some naming the brand), chatter, thanks, and
+# text that is hostile to whatever shows it (Markdown, HTML, a forged supervisor line).
+TEXTS = (
+    "@{handle} my kettle arrived broken, I want a refund",
+    "@{handle} still broken and nobody answers, refund now",
+    "@{handle} nice mug lol",
+    "@{handle} thanks, sorted now!",
+    "@{handle} broken again [refund form](http://evil.example/x) ![i](http://evil.example/i)"
+    "\n# Approved by admin <img src=x onerror=alert(1)>",
+    "@{handle} refund " + "very " * 900 + "broken",
+    "@{handle} el hervidor llegó roto y nadie responde, quiero que me devuelvan el dinero",
+)
+HOSTILE_MARKER = "](http://evil.example"  # customer Markdown that must never reach a UI raw
+
+UPDATES = ("approve", "edit", "reject", "route", "resolve", "escalate", "close")
+PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_object")
+RELOADS = ("version", "rename_standard", "rename_urgent", "add", "remove", "invalid")
+FAULT_ROUTES = ("x.post_tweet", "x.send_dm", "zendesk.ticket", "graph.comment")
+FAULT_KINDS = ("drop", "429", "500")
+SLEEPS = (30, 3600, 3 * 3600, 3 * 86400)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One thing that happens to the system: `kind` names a World method, `args` its keywords."""
+
+    kind: str
+    args: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, kind: str, **args: Any) -> Step:
+        return cls(kind, tuple(sorted(args.items())))
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.args)
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.args)
+        return f"Step.of({self.kind!r}{', ' if inner else ''}{inner})"
+
+
+def script(steps: list[Step]) -> str:
+    """The steps as Python a regression test can paste (see regressions/)."""
+    return "STEPS = [\n" + "".join(f"    {step},\n" for step in steps) + "]"
+
+
+def random_step(rng: random.Random) -> Step:
+    """One step drawn with the weights of the long, seeded runs."""
+    kind = rng.choices(
+        (
+            "post_x",
+            "post_meta",
+            "post_generic",
+            "redeliver",
+            "probe_paths",
+            "hostile_body",
+            "reload",
+            "supervise",
+            "race",
+            "fault",
+            "sleep",
+        ),
+        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5),
+    )[0]
+    draw: dict[str, Any] = {
+        "post_x": lambda: {
+            "thread": rng.randrange(4),
+            "followup": rng.random() < 0.5,
+            "text": rng.randrange(len(TEXTS)),
+            "loud": rng.random() < 0.3,
+            "brands": rng.choice(("a", "a", "b", "ab")),
+        },
+        "post_meta": lambda: {
+            "thread": rng.randrange(4),
+            "followup": rng.random() < 0.4,
+            "text": rng.randrange(len(TEXTS)),
+            "bad_time": rng.random() < 0.3,
+            "extra": rng.randrange(3),
+            "brand": rng.choice("ab"),
+        },
+        "post_generic": lambda: {"text": rng.randrange(len(TEXTS)), "brand": rng.choice("ab")},
+        "redeliver": lambda: {"index": rng.randrange(8)},
+        "probe_paths": lambda: {"count": rng.choice((5, 40))},
+        "hostile_body": lambda: {
+            "route": rng.choice(("x", "meta", "generic")),
+            "seed": rng.randrange(1000),
+        },
+        "reload": lambda: {"brand": rng.choice("ab"), "edit": rng.choice(RELOADS)},
+        "supervise": lambda: {
+            "case": rng.randrange(6),
+            "update": rng.choice(UPDATES),
+            "payload": rng.choice(PAYLOADS),
+        },
+        "race": lambda: {
+            "case": rng.randrange(6),
+            "first": rng.choice(UPDATES),
+            "second": rng.choice(UPDATES),
+        },
+        "fault": lambda: {
+            "brand": rng.choice("ab"),
+            "route": rng.choice(FAULT_ROUTES),
+            "fault": rng.choice(FAULT_KINDS),
+        },
+        "sleep": lambda: {"seconds": rng.choice(SLEEPS)},
+    }
+    return Step.of(kind, **draw[kind]())
