@@ -220,8 +220,13 @@ def fit(
     featuriser: Featuriser | None = None,
     c: float = DEFAULT_C,
     trained_on: str = "",
+    weights: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Fit a model; return its data (see classifiers.Model) ready for dump_model."""
+    """Fit a model; return its data (see classifiers.Model) ready for dump_model.
+
+    `weights` (one per text) count some examples more than others, e.g. a brand's own labels
+    over the built-in examples (see candidates.py).
+    """
     import numpy as np
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
@@ -248,7 +253,9 @@ def fit(
     ]
     features = hstack(matrices).tocsr()
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-    model.fit(features, np.asarray(labels))
+    model.fit(
+        features, np.asarray(labels), sample_weight=None if weights is None else np.asarray(weights)
+    )
     coef, intercept = model.coef_, model.intercept_
     if task != "complaint" and len(model.classes_) == 2:
         # Two severity levels only: scikit-learn fits one column (the odds of the second);

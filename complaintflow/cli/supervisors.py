@@ -1,5 +1,5 @@
 """Commands for supervisors: list the open cases (`cases`) and decide on one (`approve`,
-`reject`, `resolve`, `close`, `route`), as Temporal updates the case validates."""
+`reject`, `resolve`, `close`, `dismiss`, `route`), as Temporal updates the case validates."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ _ON_A_STEP = (
 _ON_A_CASE = (
     ("resolve", "mark a case's problem resolved"),
     ("close", "close a case now"),
+    ("dismiss", "not a complaint: close a case, post nothing, and label the post so"),
 )
 
 
 def register(commands: Any) -> None:
-    """cases, approve, reject, resolve, close, route."""
+    """cases, approve, reject, resolve, close, dismiss, route."""
     cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
     cases.add_argument(
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"

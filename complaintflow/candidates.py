@@ -1,0 +1,113 @@
+"""A candidate model: the built-in model's examples plus a brand's own labels, weighted.
+
+The built-in models learnt from tweets to other brands (shipped in models/examples, MIT);
+a brand's supervisors' decisions say what counts as a complaint for that brand. Both train the
+candidate, the brand's labels counted `weight` times each, a weight chosen by cross-validation
+on the brand's labels (`choose_weight`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from complaintflow.training import Labelled, Scores, TrainingError, fit, folds, read_labelled
+
+EXAMPLES = Path(__file__).resolve().parent / "models" / "examples" / "xci-train.csv"
+BASES = {"builtin:complaint": "complaint", "builtin:severity": "severity"}
+# The brand weights cross-validation tries: each brand label counts this many built-in ones.
+WEIGHTS = (1.0, 2.0, 4.0, 8.0)
+DEFAULT_WEIGHT = 4.0  # chosen by bench/brand_weight.py (see docs/learning.md)
+
+
+def base_examples(base: str, task: str) -> Labelled:
+    """The examples the built-in model named `base` learnt from; TrainingError if unknown."""
+    if base not in BASES:
+        raise TrainingError(f"--base {base!r}: use one of {', '.join(BASES)}")
+    if BASES[base] != task:
+        raise TrainingError(f"--base {base} is a {BASES[base]} model; this is --task {task}")
+    return read_labelled(
+        EXAMPLES,
+        text_column="text",
+        label_column="label" if task == "complaint" else "severity",
+        task=task,
+        id_column="id",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightTrial:
+    """The cross-validated scores of one brand weight."""
+
+    weight: float
+    scores: Scores
+
+
+def train_with_base(
+    base: Labelled,
+    brand: Labelled,
+    *,
+    task: str,
+    weight: float,
+    trained_on: str = "",
+) -> dict[str, Any]:
+    """A model's data trained on `base` (weight 1) and `brand` (each counted `weight` times)."""
+    if weight <= 0:
+        raise TrainingError(f"--brand-weight {weight}: use a positive number")
+    texts = [*base.texts, *brand.texts]
+    labels = [*base.labels, *brand.labels]
+    weights = [1.0] * len(base.texts) + [weight] * len(brand.texts)
+    return fit(texts, labels, task=task, trained_on=trained_on, weights=weights)
+
+
+def choose_weight(
+    base: Labelled,
+    brand: Labelled,
+    *,
+    task: str,
+    k: int = 3,
+    grid: Sequence[float] = WEIGHTS,
+    report: Callable[[str], None] = print,
+) -> list[WeightTrial]:
+    """Each weight of `grid` cross-validated on the brand's labels (k folds: train on the
+    base and k-1 folds, score the held-out fold); best first (F1, then precision)."""
+    from complaintflow.rules.classifiers import Model
+    from complaintflow.rules.sentiment import sentiment
+
+    counts = {label: brand.labels.count(label) for label in set(brand.labels)}
+    if len(counts) < 2 or min(counts.values()) < k:
+        raise TrainingError(
+            f"choosing the brand weight by {k}-fold cross-validation needs at least {k} labels "
+            "of each class; give --brand-weight instead"
+        )
+    threshold = 1 if task == "complaint" else 3
+    truth = [label >= threshold for label in brand.labels]
+    parts = folds(brand.labels, k)
+    trials = []
+    for weight in grid:
+        predicted = [False] * len(brand.texts)
+        for held_out in parts:
+            test = set(held_out)
+            train = _subset(brand, [i for i in range(len(brand.texts)) if i not in test])
+            model = Model(train_with_base(base, train, task=task, weight=weight), "")
+            for i in held_out:
+                text = brand.texts[i]
+                out = model.predict(model.featuriser.blocks(text, sentiment(text)))
+                if task == "complaint":
+                    predicted[i] = out[""] >= 0.5
+                else:
+                    predicted[i] = out.get("_p3", 0.0) + out.get("_p4", 0.0) >= 0.5
+        trial = WeightTrial(weight, Scores.of(truth, predicted))
+        report(f"brand weight {weight:g}: {trial.scores}")
+        trials.append(trial)
+    return sorted(trials, key=lambda t: (-t.scores.f1, -t.scores.precision, t.weight))
+
+
+def _subset(data: Labelled, rows: Sequence[int]) -> Labelled:
+    return Labelled(
+        [data.texts[i] for i in rows],
+        [data.labels[i] for i in rows],
+        [data.ids[i] for i in rows],
+    )
