@@ -12,7 +12,7 @@ luggage or a booking problem: the customer is stranded or out of property or mon
 
 Evaluation only: the models trained here live in memory and are never written anywhere (the
 airline tweets are CC BY-NC-SA; nothing trained on them ships).
-Run: python bench/learning_curve.py [--weight W | --choose-weight]
+Run: python bench/learning_curve.py [--weight W]
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from complaintflow.candidates import DEFAULT_WEIGHT, base_examples, choose_weight, train_with_base
+from complaintflow.candidates import base_examples, choose_weight, train_with_base, with_candidate
+from complaintflow.cli.authors.loop import DEFAULT_SEVERITY_WEIGHT
 from complaintflow.evaluation import Evaluation, Example, evaluate
 from complaintflow.rules.classifiers import load_packed
 from complaintflow.rules.compiler import load_policy
@@ -67,18 +69,9 @@ def stream() -> list[tuple[Example, str]]:
     return out
 
 
-def with_model(policy: CompiledPolicy, data: dict[str, object]) -> CompiledPolicy:
-    """The policy with its complaint classifier replaced by the model `data` (in memory)."""
-    model = load_packed(pack_model(data), "candidate")
-    refs = tuple(
-        dataclasses.replace(r, sha256=model.sha256, model="candidate")
-        if r.task == "complaint"
-        else r
-        for r in policy.classifiers
-    )
-    return dataclasses.replace(
-        policy, classifiers=refs, content_hash=f"{policy.content_hash}:{model.sha256}"
-    )
+def with_model(policy: CompiledPolicy, data: dict[str, Any]) -> CompiledPolicy:
+    """The policy with its classifier of the model's task replaced by it (in memory)."""
+    return with_candidate(policy, load_packed(pack_model(data), f"candidate {data['task']}"))
 
 
 def point(labels: int, result: Evaluation, seconds: float) -> Point:
@@ -96,9 +89,15 @@ def point(labels: int, result: Evaluation, seconds: float) -> Point:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--weight", type=float, default=DEFAULT_WEIGHT)
     parser.add_argument(
-        "--choose-weight", action="store_true", help="choose it by 3-fold CV on each batch"
+        "--weight",
+        type=float,
+        help="the brand weight (default: chosen by 3-fold CV on each batch, as `train` does)",
+    )
+    parser.add_argument(
+        "--severity",
+        action="store_true",
+        help="also retrain the severity model on the batch (its dismissals as severity 0)",
     )
     args = parser.parse_args()
     if not DATA.exists():
@@ -114,6 +113,7 @@ def main() -> int:
         f"({examples[max(BATCHES)][1]} on), {complaints} complaints; respond {shipped}"
     )
     base = base_examples("builtin:complaint", "complaint")
+    severity_base = base_examples("builtin:severity", "severity")
     points = [point(0, evaluate(policy, held_out, sweep=[shipped]), 0.0)]
     for n in BATCHES:
         batch = [e for e, _ in examples[:n]]
@@ -122,13 +122,22 @@ def main() -> int:
             [int(e.complaint) for e in batch],
             [e.mention.id for e in batch],
         )
-        weight = args.weight
-        if args.choose_weight:
-            weight = choose_weight(base, brand, task="complaint", report=lambda _: None)[0].weight
         started = time.perf_counter()
+        weight = args.weight
+        if weight is None:
+            weight = choose_weight(base, brand, task="complaint", report=lambda _: None)[0].weight
         data = train_with_base(base, brand, task="complaint", weight=weight)
         seconds = time.perf_counter() - started
         candidate = with_model(policy, data)
+        if args.severity:  # the dismissals (not complaints) teach severity 0, as `train` does
+            negatives = [i for i, label in enumerate(brand.labels) if label == 0]
+            dismissed = Labelled(
+                [brand.texts[i] for i in negatives], [0] * len(negatives), [""] * len(negatives)
+            )
+            severity = train_with_base(
+                severity_base, dismissed, task="severity", weight=DEFAULT_SEVERITY_WEIGHT
+            )
+            candidate = with_model(candidate, severity)
         points.append(point(n, evaluate(candidate, held_out, sweep=[shipped]), seconds))
         print(f"  {n} labels: brand weight {weight:g}, trained in {seconds:.1f} s", flush=True)
     print("labels  precision  recall     f1  severe recall  opened/1000  vs built-in")

@@ -13,13 +13,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from complaintflow.training import Labelled, Scores, TrainingError, fit, folds, read_labelled
+from complaintflow.rules.classifiers import Model
+from complaintflow.rules.featuriser import Featuriser
+from complaintflow.rules.model import CompiledPolicy
+from complaintflow.training import (
+    DEFAULT_C,
+    Labelled,
+    Scores,
+    TrainingError,
+    featurise,
+    fit,
+    folds,
+    read_labelled,
+)
 
 EXAMPLES = Path(__file__).resolve().parent / "models" / "examples" / "xci-train.csv"
 BASES = {"builtin:complaint": "complaint", "builtin:severity": "severity"}
 # The brand weights cross-validation tries: each brand label counts this many built-in ones.
-WEIGHTS = (1.0, 2.0, 4.0, 8.0)
-DEFAULT_WEIGHT = 4.0  # chosen by bench/brand_weight.py (see docs/learning.md)
+WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 def base_examples(base: str, task: str) -> Labelled:
@@ -69,12 +80,15 @@ def choose_weight(
     task: str,
     k: int = 3,
     grid: Sequence[float] = WEIGHTS,
+    c: float = DEFAULT_C,
     report: Callable[[str], None] = print,
 ) -> list[WeightTrial]:
-    """Each weight of `grid` cross-validated on the brand's labels (k folds: train on the
-    base and k-1 folds, score the held-out fold); best first (F1, then precision)."""
-    from complaintflow.rules.classifiers import Model
-    from complaintflow.rules.sentiment import sentiment
+    """Each weight of `grid` cross-validated on the brand's labels (k folds: learn from the
+    base and k-1 folds, score the held-out fold at probability 0.5); best first (F1, then
+    precision). The texts are featurised once, over all of them (the n-gram vocabulary sees
+    the held-out texts, never their labels), so the k x len(grid) fits take seconds."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
 
     counts = {label: brand.labels.count(label) for label in set(brand.labels)}
     if len(counts) < 2 or min(counts.values()) < k:
@@ -82,32 +96,41 @@ def choose_weight(
             f"choosing the brand weight by {k}-fold cross-validation needs at least {k} labels "
             "of each class; give --brand-weight instead"
         )
-    threshold = 1 if task == "complaint" else 3
-    truth = [label >= threshold for label in brand.labels]
+    features, _ = featurise([*base.texts, *brand.texts], Featuriser(tone_word=True))
+    offset = len(base.texts)
+    targets = np.asarray([*base.labels, *brand.labels])
+    severe = 1 if task == "complaint" else 3
+    truth = [label >= severe for label in brand.labels]
     parts = folds(brand.labels, k)
     trials = []
     for weight in grid:
         predicted = [False] * len(brand.texts)
         for held_out in parts:
             test = set(held_out)
-            train = _subset(brand, [i for i in range(len(brand.texts)) if i not in test])
-            model = Model(train_with_base(base, train, task=task, weight=weight), "")
-            for i in held_out:
-                text = brand.texts[i]
-                out = model.predict(model.featuriser.blocks(text, sentiment(text)))
-                if task == "complaint":
-                    predicted[i] = out[""] >= 0.5
-                else:
-                    predicted[i] = out.get("_p3", 0.0) + out.get("_p4", 0.0) >= 0.5
+            rows = [*range(offset), *(offset + i for i in range(len(brand.texts)) if i not in test)]
+            weights = np.asarray([1.0 if r < offset else weight for r in rows])
+            model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+            model.fit(features[rows], targets[rows], sample_weight=weights)
+            probabilities = model.predict_proba(features[[offset + i for i in held_out]])
+            classes = list(model.classes_)
+            for i, p in zip(held_out, probabilities, strict=True):
+                predicted[i] = sum(p[j] for j, v in enumerate(classes) if v >= severe) >= 0.5
         trial = WeightTrial(weight, Scores.of(truth, predicted))
         report(f"brand weight {weight:g}: {trial.scores}")
         trials.append(trial)
     return sorted(trials, key=lambda t: (-t.scores.f1, -t.scores.precision, t.weight))
 
 
-def _subset(data: Labelled, rows: Sequence[int]) -> Labelled:
-    return Labelled(
-        [data.texts[i] for i in rows],
-        [data.labels[i] for i in rows],
-        [data.ids[i] for i in rows],
+def with_candidate(policy: CompiledPolicy, model: Model) -> CompiledPolicy:
+    """The policy with its classifiers of `model`'s task reading `model` instead (loaded)."""
+    refs = tuple(
+        dataclasses.replace(ref, sha256=model.sha256, model=model.source)
+        if ref.task == model.task
+        else ref
+        for ref in policy.classifiers
+    )
+    if refs == policy.classifiers:
+        raise TrainingError(f"the policy reads no {model.task} classifier to replace")
+    return dataclasses.replace(
+        policy, classifiers=refs, content_hash=f"{policy.content_hash}:{model.sha256}"
     )

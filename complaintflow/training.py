@@ -228,7 +228,6 @@ def fit(
     over the built-in examples (see candidates.py).
     """
     import numpy as np
-    from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
     classes = sorted(set(labels))
@@ -237,21 +236,7 @@ def fit(
             f"a classifier needs examples of at least two classes; these are all {classes}"
         )
     featuriser = featuriser or Featuriser(tone_word=True)
-    tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
-    blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
-    grams = {
-        w: char_grams(w, featuriser.char_min, featuriser.char_max)
-        for _, words in blocks
-        for w in words
-    }
-    n = len(texts)
-    word_df, char_df = _document_frequencies(blocks, grams)
-    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
-    matrices = [
-        _word_matrix(blocks, vocabularies[0]),
-        _char_matrix(blocks, grams, vocabularies[1]),
-    ]
-    features = hstack(matrices).tocsr()
+    features, vocabularies = featurise(texts, featuriser)
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
     model.fit(
         features, np.asarray(labels), sample_weight=None if weights is None else np.asarray(weights)
@@ -278,6 +263,28 @@ def fit(
 
 _Blocks = list[tuple[dict[str, int], list[str]]]  # per text: word n-gram counts, its words
 _Vocabulary = dict[str, tuple[int, float]]  # n-gram -> (column, idf)
+
+
+def featurise(texts: Sequence[str], featuriser: Featuriser) -> tuple[Any, list[_Vocabulary]]:
+    """The texts' tf-idf rows (a CSR matrix: word n-grams, then character n-grams) over the
+    n-grams seen in at least MIN_DF of them, and those two vocabularies."""
+    from scipy.sparse import hstack
+
+    tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
+    blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
+    grams = {
+        w: char_grams(w, featuriser.char_min, featuriser.char_max)
+        for _, words in blocks
+        for w in words
+    }
+    n = len(texts)
+    word_df, char_df = _document_frequencies(blocks, grams)
+    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
+    matrices = [
+        _word_matrix(blocks, vocabularies[0]),
+        _char_matrix(blocks, grams, vocabularies[1]),
+    ]
+    return hstack(matrices).tocsr(), vocabularies
 
 
 def _document_frequencies(

@@ -97,9 +97,7 @@ def with_label_recorder(activities: Sequence[Callable[..., Any]]) -> list[Callab
 
     names = {
         definition.name
-        for definition in (
-            getattr(fn, "__temporal_activity_definition", None) for fn in activities
-        )
+        for definition in (getattr(fn, "__temporal_activity_definition", None) for fn in activities)
         if definition is not None
     }
     if RECORD_LABEL in names:

@@ -47,8 +47,9 @@ class TestDismiss:
     ) -> None:
         activities = [*platform.activities(), *LabelRecorder(store).activities()]
         async with build_worker(env.client, activities=activities, task_queue=queue):
-            handle = await open_(env, queue, complaint(id="l-1", thread_id="l-1", text=PRAISE),
-                                 SMALL_POLICY)
+            handle = await open_(
+                env, queue, complaint(id="l-1", thread_id="l-1", text=PRAISE), SMALL_POLICY
+            )
             await until(handle, pending("reply_acknowledge"))
             said = await handle.execute_update(
                 CaseWorkflow.dismiss, SupervisorAction(by=ME, note="praise")
@@ -81,7 +82,9 @@ class TestDismiss:
     ) -> None:
         activities = [*platform.activities(), *LabelRecorder(store).activities()]
         async with build_worker(env.client, activities=activities, task_queue=queue):
-            handle = await open_(env, queue, complaint(id="l-2", thread_id="l-2", text=PRAISE), SMALL_POLICY)
+            handle = await open_(
+                env, queue, complaint(id="l-2", thread_id="l-2", text=PRAISE), SMALL_POLICY
+            )
             await until(handle, pending("reply_acknowledge"))
             await handle.execute_update(
                 CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
@@ -104,7 +107,9 @@ class TestDismiss:
     ) -> None:
         activities = [*platform.activities(), *LabelRecorder(store).activities()]
         async with build_worker(env.client, activities=activities, task_queue=queue):
-            handle = await open_(env, queue, complaint(id="l-3", thread_id="l-3", text=PRAISE), SMALL_POLICY)
+            handle = await open_(
+                env, queue, complaint(id="l-3", thread_id="l-3", text=PRAISE), SMALL_POLICY
+            )
             await until(handle, pending("reply_acknowledge"))
             approve = handle.execute_update(
                 CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")

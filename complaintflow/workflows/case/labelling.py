@@ -20,7 +20,9 @@ with workflow.unsafe.imports_passed_through():
 # Steps whose approval says the post was a complaint: answering the customer.
 ANSWERS = (StepKind.REPLY.value, StepKind.HANDOFF.value)
 # A store that is down delays the label, never loses it: retried until it is written.
-LABEL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+LABEL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
 
 
 class Labelling:
@@ -90,6 +92,5 @@ def check_dismiss(run: CaseRun, action: SupervisorAction) -> None:
         raise Refused(f"case {run.state.case_id} is closed")
     if run.state.labelled:
         raise Refused(
-            f"case {run.state.case_id} is already labelled {run.state.labelled}; "
-            "close it instead"
+            f"case {run.state.case_id} is already labelled {run.state.labelled}; close it instead"
         )

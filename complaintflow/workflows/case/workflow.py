@@ -1,8 +1,9 @@
 """CaseWorkflow: one durable workflow per complaint thread, interpreting its pinned playbook.
 
 Supervisors act through Updates with validators (approve, edit, reject, resolve, escalate,
-close, dismiss, route), mirrored as signals for systems that can only signal. Deterministic: all time
-comes from workflow.now() and timers, all I/O goes through activities named in the registry.
+close, dismiss, route), mirrored as signals for systems that can only signal. Deterministic:
+all time comes from workflow.now() and timers, all I/O goes through activities named in the
+registry.
 """
 
 import asyncio
