@@ -135,7 +135,9 @@ class Ingest:
             record = {**decision.to_record(), "platform": mention.platform}
             policy = self.policy.name
             if decision.playbook is None:
-                if await self.store.record(self._entry(mention, record, None)):
+                # The store keeps a remark's mention: `complaintflow open` can make it a case.
+                kept = {**record, "mention": mention.to_dict()}
+                if await self.store.record(self._entry(mention, kept, None)):
                     logged.append(mention.id)
                     await self._export(record)
                 else:

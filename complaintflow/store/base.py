@@ -277,6 +277,18 @@ class Backend(abc.ABC):
             self.rollback()
             raise
 
+    def update(self, statement: str, params: tuple[Any, ...]) -> bool:
+        """Run one UPDATE in its own transaction; True if it changed a row."""
+        cursor = self.begin()
+        try:
+            cursor.execute(self.sql(statement), params)
+            changed = bool(cursor.rowcount >= 1)
+            self.commit()
+            return changed
+        except BaseException:
+            self.rollback()
+            raise
+
     def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         cursor = self.cursor()
         cursor.execute(self.sql(statement), params)
@@ -371,6 +383,34 @@ class DecisionStore:
             (_storable(policy), mention_key(platform, mention_id)),
         )
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def remark(
+        self, platform: str, mention_id: str, *, policy: str
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """The brand's decision on a mention (its record) and its case, if any; None when
+        the store has no decision on it."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT record, case_id FROM decisions WHERE policy = ? AND mention_key = ?",
+            (_storable(policy), mention_key(platform, mention_id)),
+        )
+        if not rows:
+            return None
+        record, case_id = rows[0]
+        return json.loads(record), None if case_id is None else str(case_id)
+
+    async def mark_opened(
+        self, platform: str, mention_id: str, case_id: str, *, policy: str
+    ) -> bool:
+        """Note that a person opened `case_id` for a logged remark; False if it already had
+        a case (another `open` won)."""
+        opened: bool = await self._run(
+            self.backend.update,
+            "UPDATE decisions SET case_id = ? WHERE policy = ? AND mention_key = ?"
+            " AND case_id IS NULL",
+            (_storable(case_id), _storable(policy), mention_key(platform, mention_id)),
+        )
+        return opened
 
     async def remarks(self) -> list[dict[str, Any]]:
         """Every throwaway remark's decision, oldest first."""
