@@ -25,8 +25,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from complaintflow.candidates import base_examples, choose_weight, train_with_base, with_candidate
-from complaintflow.cli.authors.loop import DEFAULT_SEVERITY_WEIGHT
+from complaintflow.candidates import (
+    DEFAULT_SEVERITY_WEIGHT,
+    base_examples,
+    choose_weight,
+    train_with_base,
+    with_candidate,
+)
 from complaintflow.evaluation import Evaluation, Example, evaluate
 from complaintflow.rules.classifiers import load_packed
 from complaintflow.rules.compiler import load_policy

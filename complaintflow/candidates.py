@@ -31,6 +31,9 @@ EXAMPLES = Path(__file__).resolve().parent / "models" / "examples" / "xci-train.
 BASES = {"builtin:complaint": "complaint", "builtin:severity": "severity"}
 # The brand weights cross-validation tries: each brand label counts this many built-in ones.
 WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0)
+# Severity from labels that carry no level: the dismissals teach level 0, each counted this
+# many times (no severe label to cross-validate on; see docs/learning.md).
+DEFAULT_SEVERITY_WEIGHT = 4.0
 
 
 def base_examples(base: str, task: str) -> Labelled:

@@ -27,6 +27,7 @@ from complaintflow.metrics import ActivityOutcomes
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import Refused
 from complaintflow.workflows.poller import MentionPoller
+from complaintflow.workflows.retrain import Retrain
 from complaintflow.workflows.spikes import SpikeWatch
 
 DEFAULT_TASK_QUEUE = "complaintflow"
@@ -78,7 +79,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, MentionPoller, SpikeWatch],
+        workflows=[CaseWorkflow, MentionPoller, SpikeWatch, Retrain],
         workflow_runner=runner or workflow_runner(),
         activities=with_label_recorder(activities),
         max_cached_workflows=max_cached_workflows,

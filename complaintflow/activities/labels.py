@@ -1,4 +1,5 @@
-"""The label activity: writes a supervisor's decision about a mention to the decision store.
+"""The learning activities: write a supervisor's decision about a mention to the decision
+store as a label, and retrain a candidate from a brand's labels (the Retrain Schedule).
 
 Registered on every worker (build_worker adds it): a case records its label wherever it runs.
 The store is COMPLAINTFLOW_DATABASE_URL's (SQLite in the state folder without it), opened on
@@ -15,6 +16,7 @@ from temporalio import activity
 
 from complaintflow.labels import RECORD_LABEL, Label
 from complaintflow.store import DecisionStore, open_store
+from complaintflow.workflows.retrain import RETRAIN_CANDIDATE, RetrainResult, RetrainSettings
 
 
 class LabelRecorder:
@@ -25,7 +27,7 @@ class LabelRecorder:
         self._opening = asyncio.Lock()
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.record_label]
+        return [self.record_label, self.retrain_candidate]
 
     async def _store(self) -> DecisionStore:
         async with self._opening:
@@ -38,3 +40,13 @@ class LabelRecorder:
         """True when the label is new; False when the mention already had one (kept)."""
         store = await self._store()
         return await store.record_label(label)
+
+    @activity.defn(name=RETRAIN_CANDIDATE)
+    async def retrain_candidate(self, settings: RetrainSettings) -> RetrainResult:
+        """Export the brand's labels, train a candidate and compare it with the live model."""
+        from complaintflow.retraining_schedule import retrain_in_thread
+
+        store = await self._store()
+        labels = await store.labels(settings.policy)
+        stamp = (activity.info().workflow_run_id or "run")[:12]
+        return await retrain_in_thread(settings, labels, stamp)

@@ -7,14 +7,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from complaintflow.cli.common import OK, print_text, read_store
-from complaintflow.cli.options import database_option
+from complaintflow.cli.common import OK, print_text, read_store, run_temporal
+from complaintflow.cli.options import database_option, temporal_options
 from complaintflow.errors import CommandFailed, UsageError
 from complaintflow.training import Labelled
 
 
 def register(commands: Any) -> None:
-    """labels (the options of train and evaluate are declared with them, in learning.py)."""
+    """labels, retrain (the options of train and evaluate are declared with them, in
+    learning.py)."""
     labels = commands.add_parser(
         "labels", help="export a brand's labels (its supervisors' decisions) to a CSV"
     )
@@ -22,6 +23,63 @@ def register(commands: Any) -> None:
     labels.add_argument("--out", type=Path, required=True, metavar="labels.csv")
     database_option(labels)
     labels.set_defaults(handler=_labels)
+
+    retrain = commands.add_parser(
+        "retrain",
+        help="schedule retraining from a brand's labels: weekly, a candidate is trained, "
+        "compared with the live model and the team told (a Temporal Schedule)",
+    )
+    retrain.add_argument("--policy", type=Path, required=True, metavar="FILE")
+    retrain.add_argument("--every", default="7d", help="how often (default 7d)")
+    retrain.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path(".complaintflow/candidates"),
+        help="where the worker writes candidates (default .complaintflow/candidates)",
+    )
+    retrain.add_argument(
+        "--min-labels", type=int, default=100, help="held-out labels needed to judge (100)"
+    )
+    retrain.add_argument("--notify", default="slack", help="notify via (default slack)")
+    retrain.add_argument("--target", default="", help="notify target, e.g. #social-care-leads")
+    temporal_options(retrain, task_queue=True)
+    retrain.set_defaults(handler=_retrain)
+
+
+def _retrain(args: argparse.Namespace) -> int:
+    from complaintflow.cases import connect
+    from complaintflow.retraining_schedule import schedule_retraining
+    from complaintflow.rules.compiler import load_policy
+    from complaintflow.rules.durations import parse_duration
+    from complaintflow.workflows.retrain import RetrainSettings
+
+    policy = load_policy(args.policy)
+    every = parse_duration(args.every)
+    if not every:
+        raise UsageError(f"--every {args.every!r} is not a duration such as 7d or 12h")
+    if args.min_labels < 1:
+        raise UsageError(f"--min-labels {args.min_labels}: use 1 or more")
+    settings = RetrainSettings(
+        policy=policy.name,
+        policy_file=str(args.policy.resolve()),
+        out_dir=str(args.out_dir.resolve()),
+        min_labels=args.min_labels,
+        every_seconds=every,
+        via=args.notify,
+        target=args.target,
+    )
+
+    async def run() -> str:
+        client = await connect(args.profile)
+        return await schedule_retraining(client, settings, args.task_queue)
+
+    print(
+        f"schedule {run_temporal(run)}: every {args.every}, train a candidate on "
+        f"{policy.name}'s labels, compare it with the live model and notify {args.notify} "
+        f"{args.target}".rstrip()
+        + " (workers need the decision store: COMPLAINTFLOW_DATABASE_URL)"
+    )
+    return OK
 
 
 def base_options(train: argparse.ArgumentParser) -> None:
@@ -72,7 +130,7 @@ def _labels(args: argparse.Namespace) -> int:
 
 def train_with_base(args: argparse.Namespace, language: str) -> int:
     """`train LABELS --base builtin:...`: a candidate model, its weighting chosen or given."""
-    from complaintflow.candidates import base_examples, choose_weight
+    from complaintflow.candidates import DEFAULT_SEVERITY_WEIGHT, base_examples, choose_weight
     from complaintflow.candidates import train_with_base as train
     from complaintflow.labels import read_label_file, rows_of, split_by_time
     from complaintflow.training import TrainingError, check_destination, dump_model
@@ -123,9 +181,6 @@ def train_with_base(args: argparse.Namespace, language: str) -> int:
     size = args.out.stat().st_size
     print(f"wrote {args.out} ({size / 1024:.0f} KiB, sha256 {sha256[:12]})")
     return OK
-
-
-DEFAULT_SEVERITY_WEIGHT = 4.0
 
 
 def severities(path: Path, brand: Labelled) -> Labelled:
