@@ -27,6 +27,10 @@ class CannotOpen(ComplaintflowError):
     """The mention cannot become a case; the message says why."""
 
 
+class NoDecision(CannotOpen):
+    """The store has no decision of the policy on that mention."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Opened:
     case_id: str
@@ -61,7 +65,7 @@ async def open_remark(
         raise CannotOpen(f"unknown playbook {chosen!r}: use one of {', '.join(names)}")
     found = await store.remark(platform, mention_id, policy=policy.name)
     if found is None:
-        raise CannotOpen(
+        raise NoDecision(
             f"policy {policy.name} has no decision on {platform} mention {mention_id!r} in "
             f"the store {store.url}"
         )

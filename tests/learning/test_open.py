@@ -3,6 +3,8 @@ label that it was a complaint."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -12,6 +14,7 @@ from complaintflow.opening import CannotOpen, open_remark
 from complaintflow.rules.mention import Author, Mention
 from complaintflow.workflows.case import CaseWorkflow
 from tests.support.cases import until
+from tests.support.webhooks import hex_signature
 
 SARCASM = "@NorthwindCares third time this month, cool cool cool"
 
@@ -79,3 +82,50 @@ async def test_open_says_why_it_cannot(
         "policy northwind-social-care has no decision on x mention 'nope' in the store"
     )
     assert (await attempt("nope", "standrd")).startswith("unknown playbook 'standrd': use one of")
+
+
+def signed(body: bytes, secret: str = "generic-secret") -> dict[str, str]:
+    """Signed as /webhooks/generic is: sha256= and the hex HMAC of the raw body."""
+    return {"x-complaintflow-signature": hex_signature(body, secret)}
+
+
+async def test_a_tool_opens_a_remark_with_a_signed_call(
+    service: tuple[httpx.AsyncClient, Ingest],
+) -> None:
+    http, ingest = service
+    await ingest.accept([Mention(id="r-2", text=SARCASM)])
+    body = json.dumps({"mention_id": "r-2", "by": "helpdesk-bot"}).encode()
+    unsigned = await http.post("/remarks/open", content=body, headers=signed(body, "wrong"))
+    assert unsigned.status_code == 401
+    assert unsigned.json() == {"error": "missing or wrong x-complaintflow-signature signature"}
+    first = await http.post("/remarks/open", content=body, headers=signed(body))
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "case": "case-x-r-2@northwind-social-care",
+        "opened": True,
+        "result": "opened",
+    }
+    again = await http.post("/remarks/open", content=body, headers=signed(body))
+    assert again.json()["result"] == "already has this case"
+    [label] = await ingest.store.labels(ingest.policy.name)
+    assert (label.mention_id, label.source, label.by) == ("r-2", "open", "helpdesk-bot")
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "error"),
+    [
+        ({"by": "x"}, 400, '"mention_id" is required'),
+        ({"mention_id": "r-9", "by": 7}, 400, '"by" must be text'),
+        ({"mention_id": "r-9", "by": "a" * 101}, 400, '"by" is longer than 100 characters'),
+        ({"mention_id": "r-9", "by": "x", "admin": "1"}, 400, "unknown field 'admin'; it takes"),
+        ({"mention_id": "r-9", "by": "x"}, 404, "policy northwind-social-care has no decision"),
+    ],
+)
+async def test_a_bad_open_call_gets_a_reason(
+    service: tuple[httpx.AsyncClient, Ingest], payload: object, status: int, error: str
+) -> None:
+    http, _ = service
+    body = json.dumps(payload).encode()
+    answer = await http.post("/remarks/open", content=body, headers=signed(body))
+    assert answer.status_code == status
+    assert answer.json()["error"].startswith(error), answer.json()
