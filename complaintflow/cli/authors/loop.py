@@ -145,14 +145,19 @@ def train_with_base(args: argparse.Namespace, language: str) -> int:
         brand = rows_of(labels, learn)
         if args.task == "severity":
             brand = severities(args.data, brand)
+            if not brand.texts:
+                raise TrainingError(
+                    f"{args.data}: no label to learn severity from: no dismissal (label 0) and "
+                    "no complaint with its level in column 'severity'"
+                )
         elif len(set(brand.labels)) < 2:
             raise TrainingError(
                 f"{args.data}: the {len(learn)} older labels learnt from are all of class "
                 f"{brand.labels[0]}; label more, or lower --holdout"
             )
         print(
-            f"{len(base.texts)} built-in examples ({args.base}) + {len(learn)} of the brand's "
-            f"labels; the {len(held)} most recent held out for evaluate --candidate"
+            f"{len(base.texts)} built-in examples ({args.base}) + {len(brand.texts)} of the "
+            f"brand's labels; the {len(held)} most recent held out for evaluate --candidate"
         )
         weight = _weight(args.brand_weight)
         if weight is None and args.task == "severity" and max(brand.labels) < 3:
