@@ -76,7 +76,7 @@ def body(tweet: str, text: str) -> bytes:
                 "id_str": tweet,
                 "text": text,
                 "created_at": "Sun Nov 22 10:00:00 +0000 2026",
-                "user": {"id_str": f"u{tweet}", "screen_name": "jo", "followers_count": 10},
+                "user": {"id_str": f"7{tweet}", "screen_name": "jo", "followers_count": 10},
             }
         ],
     }

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -33,6 +33,7 @@ from complaintflow.workflows.messages import (
     MAX_THREAD_TEXT,
     CaseInput,
     CaseState,
+    CaseStatus,
     SupervisorAction,
     ThreadUpdate,
 )
@@ -129,6 +130,15 @@ class CaseRow:
     route: str
     priority: str
     sla_due: datetime | None
+    started: datetime | None = None  # when the case opened (its workflow's start)
+    summary: str = ""  # the one line the Web UI's list shows (with summaries=True)
+
+
+# How many open cases `oldest_first` reads to find the oldest: Temporal's SQL visibility
+# (dev server, self-hosted SQL) lists newest first and cannot ORDER BY, so they are sorted here.
+OLDEST_FIRST_SCAN = 10_000
+# The summary is Markdown with every markup character escaped (visibility.md): read plainly.
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+\-.!|~&=:])")
 
 
 async def list_cases(
@@ -137,9 +147,12 @@ async def list_cases(
     awaiting_approval: bool = False,
     limit: int = 100,
     policy: str | None = None,
+    oldest_first: bool = False,
+    summaries: bool = False,
 ) -> list[CaseRow]:
-    """Open cases, newest first, from Temporal's visibility (search attributes); `policy`
-    keeps the cases of one policy (by name, any version)."""
+    """Open cases from Temporal's visibility (search attributes), newest first, or with
+    `oldest_first` the `limit` that have waited longest; `policy` keeps the cases of one
+    policy (by name, any version); `summaries` also reads each case's one-line summary."""
     query = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running'"
     if awaiting_approval:
         query += f" AND {search.CASE_AWAITING_APPROVAL.name} = true"
@@ -147,7 +160,9 @@ async def list_cases(
         quoted = policy.replace("\\", "\\\\").replace("'", "\\'")
         query += f" AND {search.CASE_POLICY.name} STARTS_WITH '{quoted}@v'"
     rows: list[CaseRow] = []
-    async for execution in client.list_workflows(query, limit=limit):
+    async for execution in client.list_workflows(
+        query, limit=max(limit, OLDEST_FIRST_SCAN) if oldest_first else limit
+    ):
         found = execution.typed_search_attributes
         rows.append(
             CaseRow(
@@ -158,9 +173,42 @@ async def list_cases(
                 route=found.get(search.CASE_ROUTE) or "",
                 priority=found.get(search.CASE_PRIORITY) or "",
                 sla_due=found.get(search.CASE_SLA_DUE),
+                started=execution.start_time,
             )
         )
+    if oldest_first:
+        rows.sort(key=lambda row: (row.started or datetime.max.replace(tzinfo=UTC), row.case_id))
+        rows = rows[:limit]
+    if summaries:
+        rows = await _with_summaries(client, rows)
     return rows
+
+
+# Characters a terminal would act on (escape sequences, bidi overrides): a summary written by
+# another starter could hold them, and a supervisor's terminal must only show text.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_summary(text: str) -> str:
+    """A case's Markdown summary as plain one-line text for a terminal."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", _UNPRINTABLE.sub(" ", text))
+
+
+async def _with_summaries(client: Client, rows: list[CaseRow], at_once: int = 20) -> list[CaseRow]:
+    """Each row with its case's summary (the Web UI's one line, decoded by the client's
+    converter, so an encrypted one is read when the keys are here), Markdown unescaped."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def summary(row: CaseRow) -> CaseRow:
+        async with gate:
+            try:
+                described = await client.get_workflow_handle(row.case_id).describe()
+                text = await described.static_summary() or ""
+            except (RPCError, ValueError, TypeError):  # gone since listed, or unreadable
+                text = ""
+        return dataclasses.replace(row, summary=plain_summary(text))
+
+    return list(await asyncio.gather(*(summary(row) for row in rows)))
 
 
 async def case_states(client: Client, *, limit: int, at_once: int = 20) -> list[CaseState]:
@@ -207,3 +255,50 @@ async def act(client: Client, case_id: str, update: str, action: SupervisorActio
             raise CaseNotOpen(f"no such case: {case_id}") from None
         raise CaseNotOpen(f"case {case_id} is closed") from None
     return result
+
+
+async def report_states(
+    client: Client, *, since: datetime, limit: int, at_once: int = 20
+) -> list[CaseState]:
+    """The states of the cases started since `since`, and of every case awaiting approval
+    now whenever it started (the report's backlog); at most `limit` cases."""
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    query = (
+        f"WorkflowType = 'CaseWorkflow' AND (StartTime >= '{stamp}'"
+        f" OR {search.CASE_AWAITING_APPROVAL.name} = true)"
+    )
+    executions = [e async for e in client.list_workflows(query, limit=limit)]
+    gate = asyncio.Semaphore(at_once)
+
+    async def guarded(execution: WorkflowExecution) -> CaseState | None:
+        async with gate:
+            return await _case_state(client, execution)
+
+    found = await asyncio.gather(*(guarded(e) for e in executions))
+    return [s for s in found if s is not None]
+
+
+class NothingPending(ComplaintflowError, LookupError):
+    """The case waits for no approval now; the message says what it waits for."""
+
+
+async def pending_step(client: Client, case_id: str) -> str:
+    """The step a case is waiting on a supervisor's approval for (by its `state` query)."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    try:  # described first: a closed case is said so without a worker replaying it
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        raise CaseNotOpen(f"no such case: {case_id}") from None
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        raise CaseNotOpen(f"case {case_id} is closed")
+    found: CaseState = await handle.query(CaseWorkflow.state_query)
+    if found.status is CaseStatus.CLOSED:
+        raise CaseNotOpen(f"case {case_id} is closed")
+    if found.pending is None:
+        step = f" at {found.current_step}" if found.current_step else ""
+        raise NothingPending(
+            f"case {case_id} is not waiting for an approval: it is {found.status.value}{step}"
+        )
+    return found.pending.step

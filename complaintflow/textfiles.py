@@ -129,7 +129,6 @@ class CsvRows:
         self._bounds = bounds
         lines = utf8_lines(path, error, max_line_bytes=bounds.line_bytes)
         self._feed = _Feed(lines, path, error, bounds.record_lines)
-        csv.field_size_limit(bounds.field_chars)  # the module's one limit: set for this file
         self._reader = csv.reader(self._feed)
         header = self._record()
         self.columns: list[str] = header[1] if header else []
@@ -143,12 +142,17 @@ class CsvRows:
     def _record(self) -> tuple[int, list[str]] | None:
         feed = self._feed
         feed.next_record()
+        # The csv module has one process-wide field limit: set it for this read only, so
+        # other readers (and other files' bounds) never see it.
+        previous = csv.field_size_limit(self._bounds.field_chars)
         try:
             fields = next(self._reader)
         except StopIteration:
             return None
         except csv.Error as exc:
             raise self._csv_error(exc) from None
+        finally:
+            csv.field_size_limit(previous)
         if feed.ended_in_quotes():
             raise self._error(
                 f"{self.path}:{feed.opened}: a quoted field opened on line {feed.opened} is not "

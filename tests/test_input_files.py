@@ -214,3 +214,13 @@ def test_a_well_quoted_file_reads_back_as_written(
     assert [(r["text"], r["note"]) for _, r in read] == rows
     starts = [line for line, _ in read]
     assert starts == sorted(set(starts)) and (not starts or starts[0] == 2)
+
+
+def test_a_files_bounds_never_reach_other_csv_readers(tmp_path: Path) -> None:
+    """The csv module's field limit is process-wide: reading one file within small bounds
+    leaves it as it was, so a later reader (another command, another thread) is unaffected."""
+    before = csv.field_size_limit()
+    path = tmp_path / "small.csv"
+    path.write_text("id,text\n1,hello\n", encoding="utf-8")
+    assert [row for _, row in CsvRows(path, BatchError, SMALL)] == [{"id": "1", "text": "hello"}]
+    assert csv.field_size_limit() == before

@@ -1,9 +1,28 @@
 """The report's figures, from case states and the decision log."""
 
+import json
 import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from complaintflow.reporting import ALL, page, summarise, table
-from complaintflow.workflows.messages import AuditEntry, CaseState, CaseStatus
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
+
+from complaintflow.reporting import (
+    ALL,
+    Spike,
+    age_buckets,
+    build_report,
+    page,
+    parse_since,
+    summarise,
+    table,
+    write_backlog_metrics,
+)
+from complaintflow.workflows.messages import AuditEntry, CaseState, CaseStatus, PendingApproval
 
 
 def case(
@@ -98,3 +117,166 @@ def test_charts_show_each_platforms_figures() -> None:
         assert ">x<" in chart and ">facebook<" in chart
     assert "50.0%" in rates and "100.0%" in rates
     assert "0.2h" in waits and "1.5h" in waits
+
+
+# -- over time ----------------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def dated(
+    case_id: str,
+    posted: datetime,
+    *,
+    answered_after: timedelta | None = None,
+    status: CaseStatus = CaseStatus.CLOSED,
+    audit: Sequence[AuditEntry] = (),
+    contacted: bool = False,
+    resolved: bool = False,
+    closed_reason: str = "",
+    pending_since: datetime | None = None,
+) -> CaseState:
+    pending = None
+    if pending_since is not None:
+        pending = PendingApproval(
+            "reply_acknowledge", "reply", "Sorry", pending_since.isoformat(), ""
+        )
+    return CaseState(
+        case_id=case_id,
+        status=status,
+        platform="x",
+        thread_id="t",
+        author="a",
+        score=0.5,
+        route="respond",
+        playbook="standard",
+        policy="p",
+        priority="normal",
+        pending=pending,
+        posted_at=posted.isoformat(),
+        sla_due=(posted + timedelta(hours=2)).isoformat(),
+        first_response_at=(posted + answered_after).isoformat() if answered_after else "",
+        contacted=contacted,
+        resolved=resolved,
+        closed_reason=closed_reason,
+        audit=list(audit),
+    )
+
+
+def test_each_day_counts_its_complaints_and_what_became_of_them() -> None:
+    day1, day3 = datetime(2026, 11, 25, 9, tzinfo=UTC), datetime(2026, 11, 27, 8, tzinfo=UTC)
+    offline = AuditEntry(day1.isoformat(), "complaintflow", "handoff done", "handoff")
+    cases = [
+        dated("a", day1, answered_after=timedelta(hours=1), audit=[offline], contacted=True),
+        dated("b", day1, answered_after=timedelta(hours=3), resolved=True),
+        dated("c", day1, closed_reason="dismissed: not a complaint"),
+        dated("d", day3, answered_after=timedelta(minutes=30)),
+        dated("old", datetime(2026, 11, 1, tzinfo=UTC), answered_after=timedelta(hours=1)),
+    ]
+    remarks = [{"platform": "x", "decided_at": day3.isoformat()}, {"platform": "x"}]
+    report = build_report(cases, remarks, [], now=NOW, since=timedelta(days=3))
+    days = {p.start.isoformat(): p for p in report.periods}
+    assert list(days) == ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
+    first = days["2026-11-25"]
+    assert (first.received, first.answered, first.within_sla) == (3, 2, 1)
+    assert (first.moved_offline, first.contacted, first.resolved, first.dismissed) == (1, 1, 1, 1)
+    assert first.first_answer_p50_s == 7200
+    assert days["2026-11-26"].received == 0, "an empty day is shown, not skipped"
+    assert (days["2026-11-27"].received, days["2026-11-27"].throwaway) == (1, 1)
+    assert report.sla_s == 7200
+    overall = next(r for r in report.rows if r.platform == ALL)
+    assert overall.received == 4, "a complaint received before --since is left out"
+
+
+def test_backlog_is_oldest_first_with_links_to_the_web_ui() -> None:
+    waiting = CaseStatus.AWAITING_APPROVAL
+    cases = [
+        dated("case-x-1@acme", NOW, status=waiting, pending_since=NOW - timedelta(hours=2)),
+        dated("case-x-2@acme", NOW, status=waiting, pending_since=NOW - timedelta(days=2)),
+        dated("case-x-3@acme", NOW, status=CaseStatus.AWAITING_CONTACT),
+    ]
+    report = build_report(
+        cases, [], [], now=NOW, since=timedelta(days=1), ui="https://ui.example/", namespace="ns"
+    )
+    assert [w.case_id for w in report.backlog] == ["case-x-2@acme", "case-x-1@acme"]
+    assert report.backlog[0].link == "https://ui.example/namespaces/ns/workflows/case-x-2%40acme"
+    assert report.backlog[0].age_s == 2 * 86400
+    assert age_buckets(report.backlog) == [
+        ("< 1 h", 0),
+        ("1-4 h", 1),
+        ("4-24 h", 0),
+        ("1-3 days", 1),
+        ("> 3 days", 0),
+    ]
+
+
+def test_decisions_are_counted_per_supervisor_from_the_audit_trail() -> None:
+    at = (NOW - timedelta(hours=1)).isoformat()
+    audit = [
+        AuditEntry(at, "complaintflow", "approval requested", "reply_acknowledge"),
+        AuditEntry(at, "dana", "approved", "reply_acknowledge"),
+        AuditEntry(at, "lee", "approved with edits", "remove_public"),
+        AuditEntry(at, "dana", "marked resolved"),
+        AuditEntry(at, "complaintflow", "case closed", detail="resolved"),
+        AuditEntry((NOW - timedelta(days=9)).isoformat(), "old", "rejected", "reply"),
+    ]
+    report = build_report(
+        [dated("a", NOW - timedelta(hours=2), audit=audit)], [], [], now=NOW, since=timedelta(1)
+    )
+    assert list(report.decisions) == ["dana", "lee"], "busiest first; old ones and the case's own"
+    assert report.decisions["dana"]["approved"] == 1 and report.decisions["dana"]["resolved"] == 1
+    assert report.decisions["lee"]["edited"] == 1
+
+
+def test_a_spike_marks_the_days_it_was_open() -> None:
+    spike = Spike("p@v1", "2026-11-25T23:00:00+00:00", "2026-11-26T01:00:00+00:00", 40, 3.0)
+    report = build_report([], [], [spike], now=NOW, since=timedelta(days=3))
+    assert [p.spike for p in report.periods] == [False, True, True, False]
+    assert report.as_json()["spikes"][0]["complaints"] == 40
+    assert json.loads(json.dumps(report.as_json()))["periods"][0]["start"] == "2026-11-24"
+
+
+@given(st.integers(1, 99_999), st.sampled_from("hdw"))
+def test_since_reads_any_count_of_hours_days_or_weeks(count: int, unit: str) -> None:
+    found = parse_since(f"{count}{unit}")
+    assert found == count * {"h": timedelta(hours=1), "d": timedelta(1), "w": timedelta(7)}[unit]
+
+
+@given(st.text(max_size=12))
+def test_since_refuses_anything_else_saying_what_it_takes(text: str) -> None:
+    found = re.fullmatch(r"(\d{1,5})[hdw]", text.strip())
+    if found and int(found[1]) > 0:
+        assert parse_since(text) > timedelta(0)
+    else:
+        with pytest.raises(ValueError, match=r"h, d or w \(e\.g\. 30d\)"):
+            parse_since(text)
+
+
+def test_week_periods_start_on_mondays() -> None:
+    report = build_report(
+        [dated("a", datetime(2026, 11, 26, tzinfo=UTC), answered_after=timedelta(hours=1))],
+        [],
+        [],
+        now=NOW,
+        since=timedelta(days=20),
+        period="week",
+    )
+    assert [p.start.weekday() for p in report.periods] == [0, 0, 0, 0]
+    assert sum(p.received for p in report.periods) == 1
+
+
+def test_backlog_gauges_count_approvals_past_their_sla(tmp_path: Path) -> None:
+    waiting = CaseStatus.AWAITING_APPROVAL
+    late = dated("late", NOW - timedelta(hours=5), status=waiting, pending_since=NOW)
+    fresh = dated("fresh", NOW - timedelta(minutes=30), status=waiting, pending_since=NOW)
+    report = build_report([late, fresh], [], [], now=NOW, since=timedelta(days=1))
+    path = tmp_path / "complaintflow.prom"
+    write_backlog_metrics(report, path, now=NOW)
+    found = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(path.read_text())
+        for s in family.samples
+    }
+    assert found[("complaintflow_backlog_past_sla_cases", ())] == 1, "the SLA was 2h after posting"
+    assert found[("complaintflow_backlog_cases", (("priority", "normal"),))] == 2
+    assert found[("complaintflow_report_generated_timestamp_seconds", ())] == NOW.timestamp()

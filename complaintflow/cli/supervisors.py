@@ -1,20 +1,24 @@
-"""Commands for supervisors: list the open cases (`cases`) and decide on one (`approve`,
-`reject`, `resolve`, `close`, `dismiss`, `route`), as Temporal updates the case validates."""
+"""Commands for supervisors: list the open cases (`cases`, oldest first) and decide on one
+(`approve`, `edit`, `reject` the step it waits on; `resolve`, `close`, `dismiss`, `route`), as
+Temporal updates the case validates; `open` a logged remark as a case."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from complaintflow.cli.common import OK, open_store, run_temporal
+from complaintflow.cli.common import OK, open_store, positive, run_temporal
 from complaintflow.cli.options import database_option, temporal_options
 from complaintflow.errors import CommandFailed
 
 _ON_A_STEP = (
     ("approve", "approve the step a case is waiting on"),
+    ("edit", "approve the step a case is waiting on with a new text"),
     ("reject", "reject the step a case is waiting on (it is skipped)"),
 )
+SUMMARY_WIDTH = 70
 _ON_A_CASE = (
     ("resolve", "mark a case's problem resolved"),
     ("close", "close a case now"),
@@ -24,16 +28,29 @@ _ON_A_CASE = (
 
 def register(commands: Any) -> None:
     """cases, approve, reject, resolve, close, dismiss, route, open."""
-    cases = commands.add_parser("cases", help="list open cases (Temporal visibility)")
+    cases = commands.add_parser(
+        "cases", help="list open cases, oldest first: summary, age, first answer due"
+    )
     cases.add_argument(
         "--awaiting-approval", action="store_true", help="only cases waiting for a supervisor"
     )
     temporal_options(cases)
     cases.add_argument("--policy", metavar="NAME", help="only cases of this policy")
+    cases.add_argument(
+        "--limit", type=positive, default=100, help="at most this many (the oldest; default 100)"
+    )
     cases.set_defaults(handler=_cases)
     for name, text in _ON_A_STEP:
         command = _decision(commands, name, text)
-        command.add_argument("step", metavar="STEP")
+        command.add_argument(
+            "step",
+            metavar="STEP",
+            nargs="?",
+            default="",
+            help="the step (default: the one the case is waiting on)",
+        )
+        if name == "edit":
+            command.add_argument("--text", required=True, help="the text to post instead")
         _decider(command)
     for name, text in _ON_A_CASE:
         _decider(_decision(commands, name, text))
@@ -79,19 +96,25 @@ def _cases(args: argparse.Namespace) -> int:
     async def run() -> list[Any]:
         client = await connect(args.profile)
         return await list_cases(
-            client, awaiting_approval=args.awaiting_approval, policy=args.policy
+            client,
+            awaiting_approval=args.awaiting_approval,
+            policy=args.policy,
+            limit=args.limit,
+            oldest_first=True,
+            summaries=True,
         )
 
     rows = run_temporal(run)
-    table = [("case", "status", "platform", "score", "route", "priority", "first answer due")]
+    now = datetime.now(UTC)
+    table = [("case", "status", "priority", "age", "first answer due", "summary")]
     for row in rows:
-        due = row.sla_due.strftime("%Y-%m-%d %H:%M UTC") if row.sla_due else "-"
-        score = f"{row.score:.2f}" if row.score is not None else "-"
-        table.append((row.case_id, row.status, row.platform, score, row.route, row.priority, due))
+        age = _span(now - row.started) if row.started else "-"
+        summary = row.summary if len(row.summary) <= SUMMARY_WIDTH else row.summary[:69] + "…"
+        table.append((row.case_id, row.status, row.priority, age, _due(row.sla_due, now), summary))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
-    print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}")
+    print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}, oldest first")
     return OK
 
 
@@ -130,14 +153,39 @@ def _open(args: argparse.Namespace) -> int:
     return OK
 
 
+def _span(span: timedelta) -> str:
+    """A duration as a person reads it: 45m, 5h 10m, 3d 4h."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
+def _due(due: datetime | None, now: datetime) -> str:
+    """The SLA due time and how far it is (or how late)."""
+    if due is None:
+        return "-"
+    when = due.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = due - now
+    return f"{when} (in {_span(left)})" if left >= timedelta(0) else f"{when} ({_span(-left)} late)"
+
+
 def _act(args: argparse.Namespace) -> int:
-    from complaintflow.cases import act, connect
+    from complaintflow.cases import act, connect, pending_step
     from complaintflow.workflows.messages import SupervisorAction
 
     async def run() -> str:
         client = await connect(args.profile)
+        step = args.step
+        if args.update in ("approve", "edit", "reject") and not step:
+            step = await pending_step(client, args.case)
         action = SupervisorAction(
-            step=args.step, by=args.by, note=args.note, playbook=getattr(args, "playbook", "")
+            step=step,
+            by=args.by,
+            note=args.note,
+            text=getattr(args, "text", None) or "",
+            playbook=getattr(args, "playbook", ""),
         )
         return await act(client, args.case, args.update, action)
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
@@ -62,12 +63,22 @@ async def until(handle: Handle, check: Callable[[CaseState], bool]) -> CaseState
     last: list[CaseState] = []
 
     async def reached() -> CaseState | None:
-        last[:] = [await state(handle)]
+        try:
+            last[:] = [await state(handle)]
+        except RPCError as exc:  # a query that timed out on a busy machine: ask again
+            if exc.status not in _SLOW:
+                raise
+            return None
         return last[0] if check(last[0]) else None
 
+    # Generous: the deadline only matters when the case never gets there, and the suite must
+    # pass with both cores busy.
     return await waiting.until(
-        reached, seconds=20, what=lambda: f"case never reached the expected state: {last}"
+        reached, seconds=60, what=lambda: f"case never reached the expected state: {last}"
     )
+
+
+_SLOW = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE)
 
 
 def pending(step: str) -> Callable[[CaseState], bool]:

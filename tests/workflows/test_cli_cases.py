@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.workflows.messages import CaseState
-from tests.support.cases import complaint, open_
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import CaseState, SupervisorAction
+from tests.support.cases import complaint, open_, pending, until
 from tests.support.platform import Platform
 
 
@@ -37,15 +39,13 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
                 break
             await asyncio.sleep(0.1)
         assert listed.returncode == 0, listed.stderr
-        row = next(line for line in listed.stdout.splitlines() if "case-x-cli-1@cases" in line)
-        assert row.split()[:6] == [
-            "case-x-cli-1@cases",
-            "awaiting_approval",
-            "x",
-            "0.50",
-            "respond",
-            "normal",
-        ]
+        header, *lines = listed.stdout.splitlines()
+        assert header.split()[:4] == ["case", "status", "priority", "age"]
+        row = next(line for line in lines if "case-x-cli-1@cases" in line)
+        assert row.split()[:3] == ["case-x-cli-1@cases", "awaiting_approval", "normal"]
+        # the summary the Web UI's list shows: platform, author, score, route, the words
+        assert "x · @jo · 0.5 · respond: @AcmeCares my kettle arrived broken" in row
+        assert re.search(r" \(in (23h \d+m|1d 0h)\)", row), "first answer due in about 24h"
         refused = await asyncio.to_thread(
             cli, dev, "approve", "case-x-cli-1@cases", "reply", "--by", "dana"
         )
@@ -69,4 +69,54 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
         assert missing.returncode == 1 and "no such case" in missing.stderr
     assert [r.text for r in platform.of("complaintflow.post_reply")] == [
         "Sorry to hear this, Jo. Please check your messages."
+    ]
+
+
+async def listed_with(dev: WorkflowEnvironment, *case_ids: str) -> list[str]:
+    """The lines of `cases --awaiting-approval` once every case in `case_ids` is listed."""
+    for _ in range(100):  # visibility is eventually consistent
+        listed = await asyncio.to_thread(cli, dev, "cases", "--awaiting-approval")
+        assert listed.returncode == 0, listed.stderr
+        if all(case_id in listed.stdout for case_id in case_ids):
+            return listed.stdout.splitlines()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not listed: {case_ids}")
+
+
+async def test_cases_are_oldest_first_and_decisions_default_to_the_waiting_step(
+    dev: WorkflowEnvironment,
+) -> None:
+    platform = Platform()
+    async with platform.worker(dev.client, "cli-default"):
+        older = await open_(dev, "cli-default", complaint(id="cli-old", thread_id="cli-old"))
+        await until(older, pending("reply_acknowledge"))
+        newer = await open_(dev, "cli-default", complaint(id="cli-new", thread_id="cli-new"))
+        await until(newer, pending("reply_acknowledge"))
+        lines = await listed_with(dev, older.id, newer.id)
+        order = [line.split()[0] for line in lines if line.split()[0] in (older.id, newer.id)]
+        assert order == [older.id, newer.id], "the case that has waited longest comes first"
+
+        approved = await asyncio.to_thread(cli, dev, "approve", older.id, "--by", "dana")
+        assert approved.returncode == 0, approved.stderr
+        assert approved.stdout.strip() == "reply_acknowledge approved by dana"
+        edited = await asyncio.to_thread(
+            cli, dev, "edit", newer.id, "--by", "ann", "--text", "So sorry, Jo: see your DMs."
+        )
+        assert edited.returncode == 0, edited.stderr
+        assert edited.stdout.strip() == "reply_acknowledge approved with edits by ann"
+        await until(older, lambda s: s.pending is None and bool(s.first_response_at))
+        again = await asyncio.to_thread(cli, dev, "reject", older.id, "--by", "dana")
+        assert again.returncode == 1
+        assert again.stderr.strip() == (
+            f"complaintflow reject: case {older.id} is not waiting for an approval: "
+            "it is awaiting_contact at handoff_move_offline"
+        )
+        for handle in (older, newer):
+            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+        closed = await asyncio.to_thread(cli, dev, "approve", older.id, "--by", "dana")
+        assert closed.returncode == 1
+        assert closed.stderr.strip() == f"complaintflow approve: case {older.id} is closed"
+    assert sorted(r.text for r in platform.of("complaintflow.post_reply")) == [
+        "So sorry, Jo: see your DMs.",
+        "Sorry to hear this, Jo. Please check your messages.",
     ]
