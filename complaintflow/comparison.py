@@ -41,9 +41,7 @@ class Comparison:
         """Whether to propose the candidate, and why (or why not)."""
         live, candidate = self.live, self.candidate
         if self.examples < min_labels:
-            return False, (
-                f"too few new labels: {self.examples} held out, {min_labels} needed to judge"
-            )
+            return False, f"too few labels to judge on: {self.examples}, {min_labels} needed"
         if candidate.severe_recall is not None and (
             candidate.severe_recall < SEVERE_FLOOR
             or (live.severe_recall is not None and candidate.severe_recall < live.severe_recall)
@@ -70,13 +68,25 @@ def compare(
     severe_from: int = 3,
 ) -> Comparison:
     """Triage `examples` with both policies and measure each (see Comparison)."""
+    mentions = [e.mention for e in examples]
+    return compare_decided(
+        examples,
+        [d.route is not None for d in Triage(live).decide_many(mentions)],
+        [d.route is not None for d in Triage(candidate).decide_many(mentions)],
+        severe_from=severe_from,
+    )
+
+
+def compare_decided(
+    examples: Sequence[Example],
+    live: Sequence[bool],
+    candidate: Sequence[bool],
+    *,
+    severe_from: int = 3,
+) -> Comparison:
+    """Compare what was decided for `examples`: whether each side opened a case."""
     truth = [e.complaint for e in examples]
-    opened = {
-        name: [
-            d.route is not None for d in Triage(policy).decide_many([e.mention for e in examples])
-        ]
-        for name, policy in (("live", live), ("candidate", candidate))
-    }
+    opened = {"live": list(live), "candidate": list(candidate)}
     severe = [e.severity is not None and e.severity >= severe_from for e in examples]
     sides = {name: _side(truth, at, severe) for name, at in opened.items()}
     pairs = list(zip(examples, opened["live"], opened["candidate"], strict=True))
@@ -99,11 +109,19 @@ def _side(truth: list[bool], opened: list[bool], severe: list[bool]) -> Side:
     )
 
 
-def format_comparison(result: Comparison, *, since: str, promote: str, width: int = 90) -> str:
-    """The comparison as `complaintflow evaluate --candidate` prints it."""
+def format_comparison(
+    result: Comparison, *, since: str, promote: str, on: str = "", width: int = 90
+) -> str:
+    """The comparison as `complaintflow evaluate --candidate` (or `--shadow`) prints it."""
+    head = (
+        f"{on}  {result.examples} labelled mentions ({result.complaints} complaints), each "
+        "decided by both"
+        if on
+        else f"held out  {result.examples} labels from {since or 'the start'} on "
+        f"({result.complaints} complaints), none of which the candidate learnt from"
+    )
     out = [
-        f"held out  {result.examples} labels from {since or 'the start'} on "
-        f"({result.complaints} complaints), none of which the candidate learnt from",
+        head,
         "",
         "                 live  candidate   change",
     ]

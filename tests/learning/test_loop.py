@@ -125,7 +125,7 @@ def test_a_candidate_learns_the_brands_praise_and_is_compared_on_newer_labels(
     assert "  precision      0.333      1.000   +0.667" in compared.out, compared.out
     assert "  opened/1000     1000        333     -667" in compared.out, compared.out
     assert compared.out.rstrip().endswith(
-        "keep the live model: too few new labels: 60 held out, 100 needed to judge"
+        "keep the live model: too few labels to judge on: 60, 100 needed"
     )
 
 

@@ -128,6 +128,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from complaintflow.retraining import fold_policies
     from complaintflow.training import TrainingError
 
+    if args.shadow:
+        return loop.evaluate_shadow(args)
     if args.candidate is not None:
         return loop.evaluate_candidate(args)
     policy = load_policy(args.policy)

@@ -107,6 +107,13 @@ def base_options(train: argparse.ArgumentParser) -> None:
 
 def candidate_options(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument(
+        "--shadow",
+        action="store_true",
+        help="compare the live and the shadow model on live traffic: the decisions in the "
+        "store (--database) that recorded both, for the mentions LABELLED.csv labels",
+    )
+    database_option(evaluate)
+    evaluate.add_argument(
         "--candidate",
         type=Path,
         action="append",
@@ -217,6 +224,50 @@ def _weight(text: str) -> float | None:
     if not 0 < value <= 1000:
         raise UsageError(f"--brand-weight {text!r}: write auto or a number above 0 (e.g. 4)")
     return value
+
+
+def evaluate_shadow(args: argparse.Namespace) -> int:
+    """`evaluate POLICY LABELS --shadow`: live against shadow, as decided on live traffic."""
+    from complaintflow.comparison import compare_decided, format_comparison
+    from complaintflow.evaluation import Example
+    from complaintflow.labels import read_label_file
+    from complaintflow.rules.compiler import load_policy
+    from complaintflow.rules.mention import Mention
+    from complaintflow.training import TrainingError
+
+    policy = load_policy(args.policy)
+    try:
+        labels = read_label_file(
+            args.data, text_column=args.text_column, label_column=args.label_column
+        )
+    except TrainingError as exc:
+        raise CommandFailed(str(exc)) from None
+    decided = {
+        f"{r.get('platform', 'x')}:{r.get('id')}": r
+        for r in read_store(args.database, lambda store: store.decisions())
+        if r.get("policy") == policy.name and isinstance(r.get("shadow"), dict)
+    }
+    data = labels.data
+    rows = [i for i, ident in enumerate(data.ids) if ident in decided]
+    if not rows:
+        raise CommandFailed(
+            f"no decision of policy {policy.name} in the store recorded a shadow for a mention "
+            f"{args.data} labels: run a shadow (classifiers: {{NAME: {{model: ..., shadow: "
+            "FILE}}) and export the labels again"
+        )
+    examples = [
+        Example(Mention(id=data.ids[i], text=data.texts[i]), bool(data.labels[i])) for i in rows
+    ]
+    records = [decided[data.ids[i]] for i in rows]
+    result = compare_decided(
+        examples,
+        [r.get("route") is not None for r in records],
+        [r["shadow"].get("route") is not None for r in records],
+    )
+    shadows = [f'classifiers.{r.name}.model: "{r.shadow}"' for r in policy.classifiers if r.shadow]
+    promote = f"set {', '.join(shadows)} in {args.policy}"
+    print_text(format_comparison(result, since="", promote=promote, on="live traffic"))
+    return OK
 
 
 def evaluate_candidate(args: argparse.Namespace) -> int:
