@@ -7,12 +7,12 @@ step, and early exits (no contact, timeouts that close) as edges to the end.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from enum import StrEnum
 
 from complaintflow.errors import UnknownStepKind
 from complaintflow.rules.durations import format_duration
-from complaintflow.rules.model import Approval, CompiledPolicy, Playbook, Step, StepKind
+from complaintflow.rules.model import Approval, CompiledPolicy, Playbook, Step
+from complaintflow.rules.steps import STEP_SPECS
 
 
 class GraphFormat(StrEnum):
@@ -34,37 +34,12 @@ class _Edge:
     label: str = ""
 
 
-def _await(step: Step) -> str:
-    what = step.signal if step.event == "signal" else step.event
-    if step.event == "route":
-        what = "a supervisor's route<br/>(goes on in the playbook chosen)"
-    limit = f" (up to {format_duration(step.timeout_seconds)})" if step.timeout_seconds else ""
-    return f"await {what}{limit}"
-
-
-# How each step kind is drawn: one entry per kind; a kind without one is refused.
-_DESCRIPTIONS: dict[StepKind, Callable[[Step], str]] = {
-    StepKind.NOTIFY: lambda step: f"notify {step.via} {step.target}",
-    StepKind.REPLY: lambda step: f"reply on the same channel: {step.template}",
-    StepKind.HANDOFF: lambda step: (
-        f"private message: {step.template}<br/>offer {' / '.join(step.offer)}"
-    ),
-    StepKind.TICKET: lambda step: f"ticket in {step.system}",
-    StepKind.AWAIT: _await,
-    StepKind.WAIT: lambda step: f"wait {format_duration(step.duration_seconds or 0)}",
-    StepKind.ESCALATE: lambda step: f"escalate to {step.priority or 'high'}",
-    StepKind.REMOVE_PUBLIC: lambda step: (
-        f"archive, then {step.action} the public post<br/>on {', '.join(step.channels)}"
-    ),
-    StepKind.CLOSE: lambda step: f"close: {step.reason}",
-}
-
-
 def _describe(step: Step) -> str:
-    describe = _DESCRIPTIONS.get(step.kind)
-    if describe is None:
+    """How the step's kind draws it (from its spec); a kind without a spec is refused."""
+    spec = STEP_SPECS.get(step.kind)
+    if spec is None:
         raise UnknownStepKind(f"step {step.id!r}: cannot draw a step of kind {step.kind!r}")
-    return describe(step)
+    return spec.draw(step)
 
 
 class _Drawing:
@@ -129,17 +104,14 @@ class _Drawing:
             self.edges.append(_Edge(entry, entry, "no decision: escalate, keep waiting"))
 
     def exits(self, node_id: str, step: Step, skips: list[tuple[str, str]]) -> None:
-        """Edges from the step straight to the end: no contact, a timeout, a close."""
-        if step.kind is StepKind.HANDOFF and step.await_contact_seconds:
-            limit = format_duration(step.await_contact_seconds)
-            if step.on_no_contact == "close":
-                self.edges.append(_Edge(node_id, "done", f"no contact in {limit}"))
+        """Edges from the step straight to the end (no contact, a timeout, a close), or on."""
+        spec = STEP_SPECS[step.kind]
+        for way in spec.exits(step):
+            if way.ends_case:
+                self.edges.append(_Edge(node_id, "done", way.label))
             else:
-                self.previous.append((node_id, f"no contact in {limit}: {step.on_no_contact}"))
-        if step.kind is StepKind.AWAIT and step.on_timeout == "close":
-            self.edges.append(_Edge(node_id, "done", "timeout"))
-        if step.kind is StepKind.CLOSE:
-            self.edges.append(_Edge(node_id, "done"))
+                self.previous.append((node_id, way.label))
+        if spec.final:
             self.previous = skips
 
 

@@ -1,11 +1,13 @@
 """Checks a loaded policy against the shipped JSON Schema and words each failure for its author.
 
 Every jsonschema error becomes a Diagnostic at the offending key or value, with the nearest
-valid name suggested for a typo.
+valid name suggested for a typo. The step kinds' blocks of the shipped file and its `$defs` are
+generated from the kinds' specs (`generated_schema`); the rest of the file is written by hand.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import json
@@ -22,12 +24,39 @@ from complaintflow.rules.source import Document, NodePath
 SCHEMA_FILE = "policy.schema.json"
 
 
+def schema_text() -> str:
+    """The policy JSON Schema file shipped in the package, as its text."""
+    return resources.files("complaintflow.rules").joinpath(SCHEMA_FILE).read_text("utf-8")
+
+
 @functools.cache
 def policy_schema() -> dict[str, Any]:
     """The policy JSON Schema (draft 2020-12) shipped in the package."""
-    text = resources.files("complaintflow.rules").joinpath(SCHEMA_FILE).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_text())
     return schema
+
+
+def generated_schema(base: dict[str, Any]) -> dict[str, Any]:
+    """`base` with a step's per-kind blocks and the `$defs` they share made from the specs.
+
+    Everything else in `base` is kept as it is: the shipped file is its own base, so
+    regenerating it changes only what the step kinds say.
+    """
+    from complaintflow.rules.steps import DEFS, STEP_SPECS  # the kinds import this module
+
+    schema = copy.deepcopy(base)
+    playbook = schema["properties"]["playbooks"]["additionalProperties"]
+    step = playbook["properties"]["steps"]["items"]
+    kinds = {kind.value: spec.schema() for kind, spec in STEP_SPECS.items()}
+    step["properties"] = {**kinds, "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}}
+    step["maxProperties"] = 2  # one kind and its optional id
+    schema["$defs"] = copy.deepcopy(DEFS)
+    return schema
+
+
+def render_schema(schema: dict[str, Any]) -> str:
+    """The schema as the shipped file writes it."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 @functools.cache

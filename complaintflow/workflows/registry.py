@@ -1,31 +1,40 @@
 """Which activity carries out each kind of step, by name.
 
 The workflow calls activities only by these names and adapters register under them, so a new
-platform's adapter plugs in without touching the workflow. A new step kind is not that simple:
-it also needs its model and schema entry, its compilation (rules/compiler.py), its drawing
-(rules/graph.py), its runner in the workflow (`RUNNERS` in workflows/case/steps.py) and, when
-it calls an activity, an entry here.
+platform's adapter plugs in without touching the workflow. A step kind names its activity in
+its spec (complaintflow/rules/steps/), and `STEP_ACTIVITIES` is read from the specs; the
+kind's runner is in `RUNNERS` (workflows/case/steps.py).
 """
 
 from __future__ import annotations
 
 from complaintflow.rules.model import StepKind
+from complaintflow.rules.steps import STEP_SPECS
+from complaintflow.rules.steps.handoff import SEND_PRIVATE_MESSAGE
+from complaintflow.rules.steps.notify import NOTIFY
+from complaintflow.rules.steps.remove_public import ARCHIVE_POST, REMOVE_POST
+from complaintflow.rules.steps.reply import POST_REPLY
+from complaintflow.rules.steps.ticket import OPEN_TICKET
 
-NOTIFY = "complaintflow.notify"
-POST_REPLY = "complaintflow.post_reply"
-SEND_PRIVATE_MESSAGE = "complaintflow.send_private_message"
-OPEN_TICKET = "complaintflow.open_ticket"
-ARCHIVE_POST = "complaintflow.archive_post"
-REMOVE_POST = "complaintflow.remove_post"
 POLL_X_MENTIONS = "complaintflow.poll_x_mentions"
 INGEST_MENTIONS = "complaintflow.ingest_mentions"
 
 STEP_ACTIVITIES: dict[StepKind, str] = {
-    StepKind.NOTIFY: NOTIFY,
-    StepKind.REPLY: POST_REPLY,
-    StepKind.HANDOFF: SEND_PRIVATE_MESSAGE,
-    StepKind.TICKET: OPEN_TICKET,
-    StepKind.ESCALATE: NOTIFY,
-    StepKind.REMOVE_PUBLIC: REMOVE_POST,
+    kind: spec.activity for kind, spec in STEP_SPECS.items() if spec.activity is not None
 }
-ALL_ACTIVITIES = (NOTIFY, POST_REPLY, SEND_PRIVATE_MESSAGE, OPEN_TICKET, ARCHIVE_POST, REMOVE_POST)
+# Every action a case asks of an adapter (the action webhook sends each): the step kinds'
+# activities, and the archive a removal makes first.
+ALL_ACTIVITIES = tuple(dict.fromkeys([*STEP_ACTIVITIES.values(), ARCHIVE_POST]))
+
+__all__ = [
+    "ALL_ACTIVITIES",
+    "ARCHIVE_POST",
+    "INGEST_MENTIONS",
+    "NOTIFY",
+    "OPEN_TICKET",
+    "POLL_X_MENTIONS",
+    "POST_REPLY",
+    "REMOVE_POST",
+    "SEND_PRIVATE_MESSAGE",
+    "STEP_ACTIVITIES",
+]

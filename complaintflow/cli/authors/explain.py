@@ -14,6 +14,7 @@ from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.durations import format_duration
 from complaintflow.rules.mention import Mention, MentionError
 from complaintflow.rules.model import CompiledPolicy, Step
+from complaintflow.rules.steps import STEP_SPECS
 from complaintflow.rules.triage import Decision, PlannedStep, Triage
 
 
@@ -171,17 +172,9 @@ def _classifier_lines(triage: Triage, mention: Mention) -> list[str]:
 
 
 def _step_summary(policy: CompiledPolicy, step: Step) -> str:
-    parts = [step.kind.value]
-    if step.template:
-        parts.append(f"template {step.template}")
-    if step.target:
-        parts.append(f"{step.via} {step.target}")
-    if step.system:
-        parts.append(f"in {step.system}")
-    if step.event:
-        parts.append(step.signal or step.event)
-    if step.action:
-        parts.append(f"{step.action} on {', '.join(step.channels)}")
+    """What the step does, as its kind tells it (the drawing `graph` shows), then its approval
+    and its condition."""
+    parts = [STEP_SPECS[step.kind].draw(step).replace("<br/>", ", ")]
     if step.approval:
         parts.append(
             f"needs approval within {format_duration(step.approval.timeout_seconds)}"

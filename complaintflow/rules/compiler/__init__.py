@@ -7,7 +7,6 @@ then raised at once. Every name other modules use is importable from here.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from complaintflow.errors import PolicyError
@@ -93,7 +92,7 @@ def check_document(document: Document) -> Compilation:
 
 
 def policy_json_schema() -> str:
-    """The schema as pretty JSON text (for `complaintflow schema`)."""
-    from complaintflow.rules.schema import policy_schema
+    """The shipped schema file's text, without its last newline (for `complaintflow schema`)."""
+    from complaintflow.rules.schema import schema_text
 
-    return json.dumps(policy_schema(), indent=2)
+    return schema_text().removesuffix("\n")

@@ -1,7 +1,8 @@
 """The step interpreter: one runner per step kind, in a table, and what every step does first.
 
 A step first checks its condition, drafts its text and waits for its approval; then the
-runner for its kind does the work. Adding a kind adds its runner to `RUNNERS`.
+runner for its kind does the work. A kind is specified in complaintflow/rules/steps/ (pure,
+no Temporal); its runner is the one part that lives here, in `RUNNERS`.
 """
 
 from collections.abc import Awaitable, Callable
