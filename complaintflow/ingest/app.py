@@ -55,6 +55,12 @@ class _Endpoints:
     async def meta_verify(self, request: Request) -> Response:
         return webhooks.meta_verify(self.secrets, request)
 
+    async def open_remark(self, request: Request) -> Response:
+        """A tool opens a case for a logged remark (signed like /webhooks/generic)."""
+        from complaintflow.ingest.opening import open_request
+
+        return await open_request(self.ingest, request)
+
     async def health(self, _request: Request) -> Response:
         """Liveness: the process answers (whether or not Temporal does)."""
         return JSONResponse({"ok": True, "policy": self.ingest.policy.label})
@@ -87,6 +93,7 @@ def create_app(ingest: Ingest) -> Starlette:
         Route("/webhooks/meta", endpoints.meta_verify, methods=["GET"]),
         Route("/webhooks/meta", receive(SOURCES["/webhooks/meta"]), methods=["POST"]),
         Route("/webhooks/generic", receive(SOURCES["/webhooks/generic"]), methods=["POST"]),
+        Route("/remarks/open", endpoints.open_remark, methods=["POST"]),
         Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/readyz", endpoints.ready, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),
