@@ -73,6 +73,9 @@ def _without_classifiers(policy: CompiledPolicy) -> CompiledPolicy:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--policy", type=Path, default=POLICY, help="e.g. one reading retrained candidates"
+    )
     args = parser.parse_args()
     mentions = _sample()
     texts = [m.text for m in mentions]
@@ -80,13 +83,13 @@ def main() -> int:
     compile_times = []
     for _ in range(5):
         started = time.perf_counter()
-        result = check_file(POLICY)
+        result = check_file(args.policy)
         compile_times.append(time.perf_counter() - started)
     assert result.policy is not None
-    policy = load_policy(POLICY)
+    policy = load_policy(args.policy)
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    fresh = check_file(POLICY).policy
+    fresh = check_file(args.policy).policy
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     assert fresh is not None

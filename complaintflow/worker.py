@@ -26,6 +26,7 @@ from complaintflow.metrics import ActivityOutcomes
 from complaintflow.platforms.credentials import TokenStore
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.poller import MentionPoller
+from complaintflow.workflows.retrain import Retrain
 from complaintflow.workflows.spikes import SpikeWatch
 
 __all__ = [
@@ -68,15 +69,31 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, MentionPoller, SpikeWatch],
+        workflows=[CaseWorkflow, MentionPoller, SpikeWatch, Retrain],
         workflow_runner=runner or workflow_runner(),
-        activities=list(activities),
+        activities=with_label_recorder(activities),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
         interceptors=[ActivityOutcomes()],
     )
+
+
+def with_label_recorder(activities: Sequence[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    """`activities` and, unless one is there, the activity cases record their labels with:
+    every worker runs it, so a case never waits on a label no worker can write."""
+    from complaintflow.activities.labels import LabelRecorder
+    from complaintflow.labels import RECORD_LABEL
+
+    names = {
+        definition.name
+        for definition in (getattr(fn, "__temporal_activity_definition", None) for fn in activities)
+        if definition is not None
+    }
+    if RECORD_LABEL in names:
+        return list(activities)
+    return [*activities, *LabelRecorder().activities()]
 
 
 @dataclasses.dataclass

@@ -1,10 +1,10 @@
 """The `complaintflow` command line, by audience.
 
-Policy authors: validate, explain, test, graph, simulate, schema, variables, train, evaluate
-(`cli.authors`). Operators: worker, poll-x, alerts, dev, serve, play, report, export,
-codec-server, connect, doctor (`cli.operators`). Supervisors: cases, approve, reject, resolve,
-close, route (`cli.supervisors`). Options several commands share are declared once in
-`cli.options`.
+Policy authors: validate, explain, test, graph, simulate, schema, variables, train, evaluate,
+labels, retrain (`cli.authors`). Operators: worker, poll-x, alerts, dev, serve, play, report,
+export, codec-server, connect, doctor (`cli.operators`). Supervisors: cases, approve, reject,
+resolve, close, dismiss, route, open (`cli.supervisors`). Options several commands share are
+declared once in `cli.options`.
 
 Exit codes: 0 all good, 1 a policy or a test failed, 2 the command was used wrongly.
 Expected problems are printed as messages, never as tracebacks.

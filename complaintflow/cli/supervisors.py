@@ -1,15 +1,17 @@
 """Commands for supervisors: list the open cases (`cases`, oldest first) and decide on one
-(`approve`, `edit`, `reject` the step it waits on; `resolve`, `close`, `route`), as Temporal
-updates the case validates."""
+(`approve`, `edit`, `reject` the step it waits on; `resolve`, `close`, `dismiss`, `route`), as
+Temporal updates the case validates; `open` a logged remark as a case."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from complaintflow.cli.common import OK, positive, run_temporal
-from complaintflow.cli.options import temporal_options
+from complaintflow.cli.common import OK, open_store, positive, run_temporal
+from complaintflow.cli.options import database_option, temporal_options
+from complaintflow.errors import CommandFailed
 
 _ON_A_STEP = (
     ("approve", "approve the step a case is waiting on"),
@@ -20,11 +22,12 @@ SUMMARY_WIDTH = 70
 _ON_A_CASE = (
     ("resolve", "mark a case's problem resolved"),
     ("close", "close a case now"),
+    ("dismiss", "not a complaint: close a case, post nothing, and label the post so"),
 )
 
 
 def register(commands: Any) -> None:
-    """cases, approve, reject, resolve, close, route."""
+    """cases, approve, reject, resolve, close, dismiss, route, open."""
     cases = commands.add_parser(
         "cases", help="list open cases, oldest first: summary, age, first answer due"
     )
@@ -58,6 +61,19 @@ def register(commands: Any) -> None:
     )
     route.add_argument("playbook", metavar="PLAYBOOK")
     _decider(route)
+    opening = commands.add_parser(
+        "open", help="make a remark the policy logged as throwaway into a case (a complaint)"
+    )
+    opening.add_argument("mention", metavar="MENTION_ID")
+    opening.add_argument("--by", required=True, metavar="NAME", help="who decides")
+    opening.add_argument("--policy", required=True, type=Path, metavar="FILE")
+    opening.add_argument("--platform", default="x", help="the mention's platform (default x)")
+    opening.add_argument(
+        "--playbook", help="default: the playbook of the policy's last route that answers"
+    )
+    database_option(opening)
+    temporal_options(opening, task_queue=True)
+    opening.set_defaults(handler=_open)
 
 
 def _decision(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
@@ -99,6 +115,41 @@ def _cases(args: argparse.Namespace) -> int:
     for line in table:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
     print(f"{len(rows)} case{'s' if len(rows) != 1 else ''}, oldest first")
+    return OK
+
+
+def _open(args: argparse.Namespace) -> int:
+    from complaintflow.client.cases import connect
+    from complaintflow.opening import CannotOpen, Opened, open_remark
+    from complaintflow.rules.compiler import load_policy
+
+    policy = load_policy(args.policy)
+    store = open_store(args.database)
+
+    async def run() -> Opened:
+        try:
+            client = await connect(args.profile)
+            return await open_remark(
+                client,
+                store,
+                policy,
+                platform=args.platform,
+                mention_id=args.mention,
+                by=args.by,
+                playbook=args.playbook,
+                task_queue=args.task_queue,
+            )
+        finally:
+            await store.close()
+
+    try:
+        opened: Opened = run_temporal(run)
+    except CannotOpen as exc:
+        raise CommandFailed(str(exc)) from None
+    if opened.new:
+        print(f"opened case {opened.case_id}; labelled a complaint (open by {args.by})")
+    else:
+        print(f"mention {args.mention} already has case {opened.case_id}")
     return OK
 
 

@@ -59,6 +59,12 @@ class _Endpoints:
 
         return handle
 
+    async def open_remark(self, request: Request) -> Response:
+        """A tool opens a case for a logged remark (signed like /webhooks/generic)."""
+        from complaintflow.ingest.opening import open_request
+
+        return await open_request(self.ingest, request)
+
     async def health(self, _request: Request) -> Response:
         """Liveness: the process answers (whether or not Temporal does)."""
         return JSONResponse({"ok": True, "policy": self.ingest.policy.label})
@@ -91,6 +97,7 @@ def create_app(ingest: Ingest) -> Starlette:
             routes.append(Route(path, endpoints.challenge(source), methods=["GET"]))
         routes.append(Route(path, receive(source), methods=["POST"]))
     routes += [
+        Route("/remarks/open", endpoints.open_remark, methods=["POST"]),
         Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/readyz", endpoints.ready, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),

@@ -30,7 +30,7 @@ from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.sentiment import sentiment
-from complaintflow.rules.triage import Triage
+from complaintflow.rules.triage import Triage, shadow_policy
 from complaintflow.store import DecisionStore, Entry, open_store
 
 log = structlog.get_logger()
@@ -134,6 +134,8 @@ class Ingest:
 
     def _make_live(self, policy: CompiledPolicy) -> None:
         self.triage = Triage(policy)
+        shadow = shadow_policy(policy)
+        self.shadow = Triage(shadow) if shadow is not None else None
         metrics.register_policy(policy.name, [r.name for r in policy.routes] + [UNREAD_ROUTE])
         load_language_model()  # once per process, before the first webhook waits for it
         # Several policies in one process share the logs: one asking for redaction is enough.
@@ -153,9 +155,14 @@ class Ingest:
             metrics.TRIAGE_SECONDS.observe(time.perf_counter() - started)
             summary = {"id": mention.id, "route": decision.route, "score": decision.score}
             record = {**decision.to_record(), "platform": mention.platform}
+            if self.shadow is not None:  # what the candidate would decide; never acted on
+                shadowed = self.shadow.decide(mention)
+                record["shadow"] = {"route": shadowed.route, "score": shadowed.score}
             policy = self.policy.name
             if decision.playbook is None:
-                if await self.store.record(self._entry(mention, record, None)):
+                # The store keeps a remark's mention: `complaintflow open` can make it a case.
+                kept = {**record, "mention": mention.to_dict()}
+                if await self.store.record(self._entry(mention, kept, None)):
                     logged.append(mention.id)
                     await self._export(record)
                 else:

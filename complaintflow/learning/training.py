@@ -220,10 +220,14 @@ def fit(
     featuriser: Featuriser | None = None,
     c: float = DEFAULT_C,
     trained_on: str = "",
+    weights: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Fit a model; return its data (see classifiers.Model) ready for dump_model."""
+    """Fit a model; return its data (see classifiers.Model) ready for dump_model.
+
+    `weights` (one per text) count some examples more than others, e.g. a brand's own labels
+    over the built-in examples (see candidates.py).
+    """
     import numpy as np
-    from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
     classes = sorted(set(labels))
@@ -232,23 +236,11 @@ def fit(
             f"a classifier needs examples of at least two classes; these are all {classes}"
         )
     featuriser = featuriser or Featuriser(tone_word=True)
-    tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
-    blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
-    grams = {
-        w: char_grams(w, featuriser.char_min, featuriser.char_max)
-        for _, words in blocks
-        for w in words
-    }
-    n = len(texts)
-    word_df, char_df = _document_frequencies(blocks, grams)
-    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
-    matrices = [
-        _word_matrix(blocks, vocabularies[0]),
-        _char_matrix(blocks, grams, vocabularies[1]),
-    ]
-    features = hstack(matrices).tocsr()
+    features, vocabularies = featurise(texts, featuriser)
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-    model.fit(features, np.asarray(labels))
+    model.fit(
+        features, np.asarray(labels), sample_weight=None if weights is None else np.asarray(weights)
+    )
     coef, intercept = model.coef_, model.intercept_
     if task != "complaint" and len(model.classes_) == 2:
         # Two severity levels only: scikit-learn fits one column (the odds of the second);
@@ -271,6 +263,28 @@ def fit(
 
 _Blocks = list[tuple[dict[str, int], list[str]]]  # per text: word n-gram counts, its words
 _Vocabulary = dict[str, tuple[int, float]]  # n-gram -> (column, idf)
+
+
+def featurise(texts: Sequence[str], featuriser: Featuriser) -> tuple[Any, list[_Vocabulary]]:
+    """The texts' tf-idf rows (a CSR matrix: word n-grams, then character n-grams) over the
+    n-grams seen in at least MIN_DF of them, and those two vocabularies."""
+    from scipy.sparse import hstack
+
+    tones = [sentiment(t) if featuriser.tone_word else 0.0 for t in texts]
+    blocks = [featuriser.blocks(t, tone) for t, tone in zip(texts, tones, strict=True)]
+    grams = {
+        w: char_grams(w, featuriser.char_min, featuriser.char_max)
+        for _, words in blocks
+        for w in words
+    }
+    n = len(texts)
+    word_df, char_df = _document_frequencies(blocks, grams)
+    vocabularies = [_vocabulary(word_df, n), _vocabulary(char_df, n)]
+    matrices = [
+        _word_matrix(blocks, vocabularies[0]),
+        _char_matrix(blocks, grams, vocabularies[1]),
+    ]
+    return hstack(matrices).tocsr(), vocabularies
 
 
 def _document_frequencies(

@@ -133,11 +133,6 @@ class EmulatorState:
         # X recent search indexes posts a little after they are made: posts younger than
         # this many seconds are not found yet (0: found at once).
         self.search_lag = 0.0
-        # X shows a reply's text with the replied-to author's @username in front (the
-        # "leading @mentions" left of display_text_range, https://developer.x.com/en/docs/
-        # x-api/v1/data-dictionary/object-model/example-payloads: in_reply_to_screen_name,
-        # display_text_range). Off by default: tests written before it compare whole texts.
-        self.x_reply_mentions = False
         # Refusing a repeated text with 403 "duplicate content" is a heuristic of X's, not a
         # documented guarantee of POST /2/tweets; a run can switch it off to check that
         # exactly-once never depends on it.

@@ -125,6 +125,9 @@ class Model:
             _vocabulary(data["chars"]),
         )
         self.trained_on: str = str(data.get("trained_on", ""))
+        # The time of the newest label it learnt from (`train --base`): later labels are the
+        # ones `evaluate --candidate` may measure it on.
+        self.learnt_until: str = str(data.get("learnt_until", ""))
         # The language of the texts it learnt from (ISO 639-1); files without one are English.
         self.language: str = str(data.get("language", "en"))
 

@@ -161,6 +161,9 @@ class ClassifierRef:
     model: str  # the file, as the policy names it (relative to the policy file)
     task: str  # complaint | severity
     sha256: str
+    # A candidate run in shadow: decisions record what it would decide; only `model` acts.
+    shadow: str = ""
+    shadow_sha256: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,6 +240,9 @@ class CompiledPolicy:
             fields = dataclasses.asdict(self)
             if not fields["classifiers"]:  # policies without classifiers keep their hash
                 del fields["classifiers"]
+            for ref in fields.get("classifiers", ()):  # and those without a shadow too
+                if not ref["shadow"]:
+                    del ref["shadow"], ref["shadow_sha256"]
             made = json.dumps(fields, separators=(",", ":"), sort_keys=True, default=_enum_value)
             object.__setattr__(self, "_json", made)  # a cache, not a field: frozen stays true
         return made

@@ -317,3 +317,19 @@ def _failures(
     """Pair each evaluation error with the index of the condition it came from."""
     by_source = {p.source: i for i, p in enumerate(programs)}
     return [(by_source.get(f.expression, 0), f) for f in failures]
+
+
+def shadow_policy(policy: CompiledPolicy) -> CompiledPolicy | None:
+    """The policy as it would decide with its classifiers' shadow models (None: it runs no
+    shadow); its decisions are recorded beside the live ones, never acted on."""
+    if not any(ref.shadow_sha256 for ref in policy.classifiers):
+        return None
+    refs = tuple(
+        dataclasses.replace(ref, model=ref.shadow, sha256=ref.shadow_sha256)
+        if ref.shadow_sha256
+        else ref
+        for ref in policy.classifiers
+    )
+    return dataclasses.replace(
+        policy, classifiers=refs, content_hash=f"{policy.content_hash}:shadow"
+    )

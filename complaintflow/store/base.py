@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from complaintflow.errors import ComplaintflowError
+from complaintflow.labels import Label
 from complaintflow.metrics import STORE_WRITE_SECONDS
 from complaintflow.store.migrations import MIGRATIONS
 
@@ -78,6 +79,49 @@ INSERT = (
     " decided_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (policy, mention_key) DO NOTHING"
 )
+INSERT_LABEL = (
+    "INSERT INTO labels (policy, mention_key, platform, mention_id, case_id, text, label,"
+    " severity, source, labelled_by, labelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (policy, mention_key) DO NOTHING"
+)
+SELECT_LABELS = (
+    "SELECT policy, platform, mention_id, text, label, source, labelled_by, labelled_at,"
+    " case_id, severity FROM labels WHERE policy = ? ORDER BY labelled_at, mention_key"
+)
+
+
+def label_row(label: Label) -> tuple[Any, ...]:
+    return (
+        _storable(label.policy),
+        mention_key(label.platform, label.mention_id),
+        _storable(label.platform),
+        _storable(label.mention_id),
+        _storable(label.case_id) or None,
+        _storable(label.text),
+        int(label.label),
+        label.severity,
+        _storable(label.source),
+        _storable(label.by),
+        label.time,
+    )
+
+
+def label_of(row: tuple[Any, ...]) -> Label:
+    policy, platform, mention_id, text, value, source, by, at, case_id, severity = row
+    return Label(
+        str(policy),
+        str(platform),
+        str(mention_id),
+        str(text),
+        int(value),
+        str(source),
+        str(by),
+        str(at),
+        str(case_id or ""),
+        None if severity is None else int(severity),
+    )
+
+
 PROBE_BYTES = 16 * 1024  # a probe write: larger than any one decision's row
 
 
@@ -221,6 +265,30 @@ class Backend(abc.ABC):
         finally:
             self.rollback()
 
+    def write_label(self, row: tuple[Any, ...]) -> bool:
+        """Insert one label row in its own transaction; True if it was new."""
+        cursor = self.begin()
+        try:
+            cursor.execute(self.sql(INSERT_LABEL), row)
+            inserted = bool(cursor.rowcount == 1)
+            self.commit()
+            return inserted
+        except BaseException:
+            self.rollback()
+            raise
+
+    def update(self, statement: str, params: tuple[Any, ...]) -> bool:
+        """Run one UPDATE in its own transaction; True if it changed a row."""
+        cursor = self.begin()
+        try:
+            cursor.execute(self.sql(statement), params)
+            changed = bool(cursor.rowcount >= 1)
+            self.commit()
+            return changed
+        except BaseException:
+            self.rollback()
+            raise
+
     def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         cursor = self.cursor()
         cursor.execute(self.sql(statement), params)
@@ -316,6 +384,34 @@ class DecisionStore:
         )
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    async def remark(
+        self, platform: str, mention_id: str, *, policy: str
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """The brand's decision on a mention (its record) and its case, if any; None when
+        the store has no decision on it."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT record, case_id FROM decisions WHERE policy = ? AND mention_key = ?",
+            (_storable(policy), mention_key(platform, mention_id)),
+        )
+        if not rows:
+            return None
+        record, case_id = rows[0]
+        return json.loads(record), None if case_id is None else str(case_id)
+
+    async def mark_opened(
+        self, platform: str, mention_id: str, case_id: str, *, policy: str
+    ) -> bool:
+        """Note that a person opened `case_id` for a logged remark; False if it already had
+        a case (another `open` won)."""
+        opened: bool = await self._run(
+            self.backend.update,
+            "UPDATE decisions SET case_id = ? WHERE policy = ? AND mention_key = ?"
+            " AND case_id IS NULL",
+            (_storable(case_id), _storable(policy), mention_key(platform, mention_id)),
+        )
+        return opened
+
     async def remarks(self) -> list[dict[str, Any]]:
         """Every throwaway remark's decision, oldest first."""
         rows = await self._run(
@@ -355,6 +451,17 @@ class DecisionStore:
             minimum,
         )
         return check
+
+    async def record_label(self, label: Label) -> bool:
+        """Write `label` durably; False if the brand already has a label for its mention
+        (the first decision is the label: a redelivery or a later decision adds nothing)."""
+        inserted: bool = await self._run(self.backend.write_label, label_row(label))
+        return inserted
+
+    async def labels(self, policy: str) -> list[Label]:
+        """The brand's labels, oldest first."""
+        rows = await self._run(self.backend.query, SELECT_LABELS, (_storable(policy),))
+        return [label_of(row) for row in rows]
 
     async def count(self) -> int:
         rows = await self._run(self.backend.query, "SELECT COUNT(*) FROM decisions")

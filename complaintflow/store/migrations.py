@@ -77,6 +77,31 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE TABLE store_probes (pad TEXT NOT NULL)",
         ),
     ),
+    (
+        4,
+        (
+            # Supervisors' decisions as labels: one row per brand and mention, whatever
+            # decided it first (a dismiss sent twice, or racing an approval, is one label;
+            # a redelivered activity or a second replica writes nothing new).
+            """
+            CREATE TABLE labels (
+                policy TEXT NOT NULL,
+                mention_key TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                mention_id TEXT NOT NULL,
+                case_id TEXT,
+                text TEXT NOT NULL,
+                label INTEGER NOT NULL,
+                severity INTEGER,
+                source TEXT NOT NULL,
+                labelled_by TEXT NOT NULL,
+                labelled_at TEXT NOT NULL,
+                PRIMARY KEY (policy, mention_key)
+            )
+            """,
+            "CREATE INDEX labels_by_time ON labels (policy, labelled_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -163,7 +163,8 @@ class SupervisorAction:
     approve: {"step": "reply_acknowledge", "by": "dana"}
     edit:    {"step": "reply_acknowledge", "by": "dana", "text": "new reply text"}
     reject:  {"step": "reply_acknowledge", "by": "dana", "note": "why"}
-    resolve / close / escalate: {"by": "dana", "note": "..."} (escalate takes "priority")
+    resolve / close / dismiss / escalate: {"by": "dana", "note": "..."} (escalate takes
+    "priority"; dismiss: not a complaint, the case closes and nothing is posted)
     """
 
     step: str = ""
@@ -306,6 +307,9 @@ class CaseState:
     audit_dropped: int = 0
     # Posts seen in the thread (`mentions` keeps only the latest ids).
     mention_count: int = 0
+    # The first decision saying whether the post was a complaint ("a complaint (approve by
+    # ann)"): the case's label, given once.
+    labelled: str = ""
 
 
 @dataclasses.dataclass

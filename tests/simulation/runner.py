@@ -23,16 +23,9 @@ T = TypeVar("T")
 # They are reported, not failed on, until those fixes are on this branch: delete each entry
 # as its fix lands (the regressions/ tests then pass and lose their xfail).
 KNOWN: dict[str, str] = {
-    # the case's pinned policy lacks the playbook a newer policy named (KeyError: 'urgent_b')
-    r"I2: .* (has a failed workflow task \(\w+\): '\w+_b'|does not answer state_query)": (
-        "issue-19 item 1"
-    ),
-    "I5: .* sets search attribute CaseRoute": "issue-19 item 2",
-    "I3: .* replied 2 times to post": "issue-19 item 4",
-    "I4: /webhooks/meta .* refused with 400": "issue-19 item 7",
-    "I1: .*(redelivery|rows for it under that brand)": "issue-19 item 9",
-    "I6: /metrics grew": "issue-19 item 12",
-    "I5: .* customer Markdown unescaped": "issue-19 item 15",
+    # A violation pattern of a defect found and not yet fixed -> the issue it belongs to; the
+    # CI run reports it without failing. Every defect found so far (issue 19 items 1, 2, 4,
+    # 7, 9, 12, 15) is fixed: a new entry here is a new defect to fix.
 }
 
 

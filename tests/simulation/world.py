@@ -109,7 +109,6 @@ class World:
             for key, b in BRANDS.items()
         }
         for emulator in self.emulators.values():
-            emulator.x_reply_mentions = True  # as X shows replies (see the emulator)
             emulator.x_refuses_duplicates = False  # not a documented guarantee
         self.roots: dict[tuple[str, int], str] = {}  # (platform, thread) -> first post id
         self.deliveries: list[_Delivery] = []

@@ -31,6 +31,8 @@ def test_histories_are_recorded() -> None:
         "case-x-ty-1@cases",  # thanks read at ingest (patched)
         "case-x-rn-1@cases",  # a decision naming a playbook the case's policy lacks
         "case-x-route-hostile@reads-english",  # a route after a refused hostile one
+        "case-x-l-1@small",  # dismissed: the label written before the case ends (patched)
+        "case-x-l-2@small",  # an approved reply labelled, a dismiss refused (patched)
     } <= names
 
 

@@ -122,6 +122,8 @@ async def test_racing_supervisors_make_exactly_one_decision(
     [
         ("escalate", {"by": ME, "note": "n" * 1_500_000}, '"note" is 1500000 characters'),
         ("close", {"by": "b" * 100_000}, '"by" is 100000 characters; at most 100'),
+        ("dismiss", {"by": ME, "note": "n" * 3_000}, '"note" is 3000 characters; at most 2000'),
+        ("dismiss", {"by": ME, "step": 1}, '"step" must be text'),
         ("approve", {"step": STEP, "by": ME, "extra": "x"}, "unknown field 'extra'"),
         ("approve", {"step": STEP, "by": 7}, '"by" must be text'),
         ("edit", {"step": STEP, "by": ME, "text": "t" * 20_000}, '"text" is 20000 characters'),

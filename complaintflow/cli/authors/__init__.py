@@ -9,7 +9,7 @@ from complaintflow.cli.authors import explain, learning, policy, simulate
 
 
 def register(commands: Any) -> None:
-    """validate, explain, test, graph, simulate, schema, variables, train, evaluate."""
+    """validate, explain, test, graph, simulate, schema, variables, train, evaluate, labels."""
     policy.register_checks(commands)
     explain.register(commands)
     policy.register_tests(commands)

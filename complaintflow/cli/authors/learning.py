@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from complaintflow.cli.authors import loop
 from complaintflow.cli.common import OK, print_text
 from complaintflow.errors import CommandFailed, UsageError
 from complaintflow.rules.compiler import load_policy
@@ -35,6 +36,7 @@ def register(commands: Any) -> None:
         help="ISO 639-1 code of the texts (default en): the compiler warns when a policy "
         "reads the model's output for mentions in other languages",
     )
+    loop.base_options(train)
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser(
@@ -62,7 +64,9 @@ def register(commands: Any) -> None:
     )
     evaluate.add_argument("--html", type=Path, help="also write charts to this HTML file")
     evaluate.add_argument("--json", action="store_true", help="print the measures as JSON")
+    loop.candidate_options(evaluate)
     evaluate.set_defaults(handler=_evaluate)
+    loop.register(commands)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -84,6 +88,8 @@ def _train(args: argparse.Namespace) -> int:
     language = args.language.lower()
     if len(language) != 2 or not language.isalpha() or not language.isascii():
         raise UsageError(f"--language {args.language!r} is not an ISO 639-1 code such as es")
+    if args.base:
+        return loop.train_with_base(args, language)
     try:
         check_destination(args.out)
         data = read_labelled(
@@ -122,6 +128,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from complaintflow.learning.retraining import fold_policies
     from complaintflow.learning.training import TrainingError
 
+    if args.shadow:
+        return loop.evaluate_shadow(args)
+    if args.candidate is not None:
+        return loop.evaluate_candidate(args)
     policy = load_policy(args.policy)
     on = re.fullmatch(r"\s*severity\s*>=\s*([0-4])\s*", args.on)
     if on is None:

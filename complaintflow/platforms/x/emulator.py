@@ -187,8 +187,6 @@ async def x_post_tweet(request: Request, state: EmulatorState) -> Response:
     parent = str((body.get("reply") or {}).get("in_reply_to_tweet_id", ""))
     if parent and parent not in state.posts:
         return error(400, f"in_reply_to_tweet_id {parent} does not exist")
-    if parent and state.x_reply_mentions:
-        text = f"@user{state.posts[parent].author_id} {text}"  # as _x_page names users
     if state.x_refuses_duplicates and any(  # the same text again in the same thread
         p.platform == "x"
         and p.author_id == state.brand_x_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from complaintflow.rules.classifiers import ModelError, load_model, resolve
+from complaintflow.rules.classifiers import Model, ModelError, load_model, resolve
 from complaintflow.rules.expressions import ExpressionEnv, Program
 from complaintflow.rules.language import DEFAULT_MIN_CONFIDENCE, DEFAULT_PRIOR
 from complaintflow.rules.model import (
@@ -104,9 +104,31 @@ def classifiers(c: Context) -> tuple[ClassifierRef, ...]:
             # declared anyway (widest outputs), so its uses are not reported as unknown
             refs.append(ClassifierRef(name, body["model"], "severity", ""))
             continue
-        refs.append(ClassifierRef(name, body["model"], model.task, model.sha256))
+        refs.append(
+            ClassifierRef(name, body["model"], model.task, model.sha256, *_shadow(c, name, model))
+        )
         c.classifier_languages[name] = model.language
     return tuple(refs)
+
+
+def _shadow(c: Context, name: str, live: Model) -> tuple[str, str]:
+    """The classifier's shadow model (file, sha256), checked like its model; ("", "")."""
+    given = c.data["classifiers"][name].get("shadow")
+    if not given:
+        return "", ""
+    try:
+        model = load_model(resolve(given, Path(c.doc.file).parent))
+    except ModelError as exc:
+        c.error(("classifiers", name, "shadow"), str(exc), "name a model file `train` wrote")
+        return "", ""
+    if model.task != live.task:
+        c.error(
+            ("classifiers", name, "shadow"),
+            f"the shadow is a {model.task} model; classifier {name} is a {live.task} model",
+            "run in shadow a candidate trained for the same task",
+        )
+        return "", ""
+    return given, model.sha256
 
 
 def signals(c: Context, env: ExpressionEnv) -> list[tuple[Signal, Program]]:

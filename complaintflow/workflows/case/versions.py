@@ -8,3 +8,4 @@ CLIP_TEMPLATE_VALUES = "clip-template-values"
 ONE_DECISION_PER_STEP = "one-decision-per-step"
 ADDRESSED_BY_HANDLE = "mention-addressed-by-brand-handle"  # as triage computes it
 THANKS_FROM_INGEST = "thanks-read-at-ingest"  # the workflow no longer scans a post's text
+RECORD_LABELS = "record-supervisor-labels"  # the first deciding action writes a label

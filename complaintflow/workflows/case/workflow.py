@@ -1,8 +1,9 @@
 """CaseWorkflow: one durable workflow per complaint thread, interpreting its pinned playbook.
 
 Supervisors act through Updates with validators (approve, edit, reject, resolve, escalate,
-close, route), mirrored as signals for systems that can only signal. Deterministic: all time
-comes from workflow.now() and timers, all I/O goes through activities named in the registry.
+close, dismiss, route), mirrored as signals for systems that can only signal. Deterministic:
+all time comes from workflow.now() and timers, all I/O goes through activities named in the
+registry.
 """
 
 import asyncio
@@ -14,11 +15,12 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from complaintflow.workflows import search
     from complaintflow.workflows.case import supervision, waiting
+    from complaintflow.workflows.case.labelling import Labelling, check_dismiss
     from complaintflow.workflows.case.running import CaseRun, clip, higher
     from complaintflow.workflows.case.steps import run_step
     from complaintflow.workflows.case.supervision import DECIDED, action_of
     from complaintflow.workflows.case.thread import add_post, record_event
-    from complaintflow.workflows.case.versions import ONE_DECISION_PER_STEP
+    from complaintflow.workflows.case.versions import ONE_DECISION_PER_STEP, RECORD_LABELS
     from complaintflow.workflows.case.visibility import complaint_time
     from complaintflow.workflows.messages import (
         CaseEvent,
@@ -40,6 +42,7 @@ class CaseWorkflow:
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         self.running = CaseRun(case)
+        self.labelling = Labelling(self.running)
 
     @property
     def state(self) -> CaseState:
@@ -49,6 +52,8 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, case: CaseInput) -> CaseState:
         run = self.running
+        if workflow.patched(RECORD_LABELS):
+            self.labelling.start()
         due = self._open(case)
         run.search[search.CASE_SLA_DUE.name] = due
         sla = asyncio.create_task(waiting.watch_sla(run, due))
@@ -59,6 +64,7 @@ class CaseWorkflow:
         except waiting.RollOver:
             sla.cancel()
             await workflow.wait_condition(workflow.all_handlers_finished)
+            await self.labelling.finish()
             if not run.closed:
                 waiting.continue_as_new(run, case)
         finally:
@@ -66,6 +72,7 @@ class CaseWorkflow:
         if not run.closed:
             run.close("complaintflow", "playbook finished")
         run.publish()
+        await self.labelling.finish()
         return run.state
 
     def _open(self, case: CaseInput) -> datetime:
@@ -193,6 +200,19 @@ class CaseWorkflow:
         supervision.check_open(self.running, parsed)
 
     @workflow.update(
+        description="Not a complaint: close the case, post nothing, and label the post so. "
+        'Payload: {"by": "YOUR NAME", "note": "WHY, e.g. praise"}'
+    )
+    async def dismiss(self, action: Any) -> str:
+        self._apply("dismiss", action_of(action))
+        return f"case {self.state.case_id} dismissed: not a complaint"
+
+    @dismiss.validator
+    def _check_dismiss(self, action: Any) -> None:
+        parsed = parse_payload(SupervisorAction, action, what="dismiss")
+        check_dismiss(self.running, parsed)
+
+    @workflow.update(
         description="Route the case to a playbook (a post the policy could not read). "
         'Payload: {"playbook": "standard", "by": "YOUR NAME", "note": "WHY"}'
     )
@@ -233,6 +253,10 @@ class CaseWorkflow:
     def close_signal(self, payload: Any = None) -> None:
         self._signalled("close", payload)
 
+    @workflow.signal(name="dismiss_signal", description="Same as the dismiss update.")
+    def dismiss_signal(self, payload: Any = None) -> None:
+        self._signalled("dismiss", payload)
+
     @workflow.signal(
         description="The customer got in touch offline. Payload: "
         '{"channel": "email", "reference": "..."}'
@@ -245,6 +269,7 @@ class CaseWorkflow:
             run.audit("complaintflow", "ignored a customer_contact signal", detail=str(problem))
             return
         run.state.contacted = True
+        self.labelling.give("contact", contact.channel)
         run.audit(contact.channel, "customer made contact", detail=contact.reference)
         run.publish()
 
@@ -276,6 +301,7 @@ class CaseWorkflow:
         pending = run.state.pending
         assert pending is not None
         run.decision, run.decision_kind = action, kind
+        self.labelling.answered(kind, action.by)
         what = DECIDED[kind]
         run.decided[pending.step] = f"{what} by {clip(action.by, 100)}"
         run.audit(action.by, what, pending.step, action.text or action.note)
@@ -285,10 +311,15 @@ class CaseWorkflow:
         run = self.running
         if kind == "resolve":
             run.state.resolved = True
+            self.labelling.give("resolve", action.by)
             run.audit(action.by, "marked resolved", detail=action.note)
             run.publish()
         elif kind == "close":
             run.close(action.by, action.note or "closed by a supervisor")
+        elif kind == "dismiss":
+            self.labelling.give("dismiss", action.by)
+            reason = "dismissed as not a complaint" + (f": {action.note}" if action.note else "")
+            run.close(action.by, reason)
 
     def _signalled(self, kind: str, payload: Any) -> None:
         """Apply a supervisor signal if it would pass the update's validator; else record it."""
@@ -298,6 +329,7 @@ class CaseWorkflow:
             "reject": self._check_reject,
             "resolve": self._check_resolve,
             "close": self._check_close,
+            "dismiss": self._check_dismiss,
         }
         run = self.running
         pending = run.state.pending

@@ -14,7 +14,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 15")
 def test_customer_markdown_is_escaped_in_the_details_a_case_starts_with(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:

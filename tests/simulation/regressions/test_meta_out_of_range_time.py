@@ -15,7 +15,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 7")
 def test_good_meta_entries_beside_an_out_of_range_created_time_are_taken(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:

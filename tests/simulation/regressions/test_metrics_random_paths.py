@@ -14,7 +14,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 12")
 def test_posts_to_made_up_paths_do_not_grow_metrics(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:

@@ -14,7 +14,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 9")
 def test_a_tweet_delivered_to_two_brands_is_a_case_for_each(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:

@@ -17,7 +17,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 1")
 def test_a_follow_up_after_a_playbook_rename_leaves_the_case_answering(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:

@@ -16,7 +16,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 2")
 def test_a_route_update_with_a_5000_character_by_keeps_search_attributes_bounded(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:

@@ -17,7 +17,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue-19 item 4")
 def test_an_x_reply_whose_answer_was_lost_is_not_posted_twice(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:
