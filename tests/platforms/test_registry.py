@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grimp
 import pytest
 
 from complaintflow.activities.platforms import Endpoints, Platforms
@@ -65,6 +66,22 @@ class TestEachFolder:
         adapter = registry.part(folder, "adapter").ADAPTER
         assert isinstance(adapter, AdapterPart) and adapter.folder == folder
         assert adapter.label and adapter.check is not None, "doctor has a check for it"
+
+
+def test_no_platform_folder_imports_another() -> None:
+    """Each platform is one folder: what they share sits in platforms/ itself. (An
+    import-linter independence contract would have to list the folders, a second place to
+    touch when adding one; this reads them from the registry.)"""
+    graph = grimp.build_graph("complaintflow")
+    folders = [f"complaintflow.platforms.{name}" for name in (*registry.FOLDERS, registry.GENERIC)]
+    crossing = [
+        (importer, imported)
+        for importer in folders
+        for imported in folders
+        if importer != imported
+        and graph.find_shortest_chain(importer, imported, as_packages=True) is not None
+    ]
+    assert crossing == []
 
 
 class TestWhatIsBuiltFromTheRegistry:
