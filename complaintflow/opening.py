@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client
 
+from complaintflow.caseref import case_ref
 from complaintflow.client.cases import open_case
 from complaintflow.errors import ComplaintflowError
 from complaintflow.labels import Label
@@ -88,6 +89,13 @@ async def open_remark(
     if not await store.mark_opened(platform, mention_id, handle.id, policy=policy.name):
         found = await store.remark(platform, mention_id, policy=policy.name)
         return Opened(found[1] if found and found[1] else handle.id, new=False)
+    await store.record_case(
+        policy=policy.name,
+        ref=case_ref(policy.brand.name, handle.id),
+        case_id=handle.id,
+        platform=platform,
+        author_id=mention.author.id,
+    )
     await store.record_label(
         Label(
             policy=policy.name,

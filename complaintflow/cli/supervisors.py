@@ -1,6 +1,7 @@
 """Commands for supervisors: list the open cases (`cases`, oldest first) and decide on one
-(`approve`, `edit`, `reject` the step it waits on; `resolve`, `close`, `dismiss`, `route`), as
-Temporal updates the case validates; `open` a logged remark as a case."""
+(`approve`, `edit`, `reject` the step it waits on; `resolve`, `close`, `dismiss`, `route`;
+`contact`: the customer called), as Temporal updates the case validates; `open` a logged
+remark as a case."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from complaintflow.cli.common import OK, open_store, positive, run_temporal
 from complaintflow.cli.options import database_option, temporal_options
 from complaintflow.errors import CommandFailed
+from complaintflow.workflows.messages import CONTACT_CHANNELS
 
 _ON_A_STEP = (
     ("approve", "approve the step a case is waiting on"),
@@ -27,7 +29,7 @@ _ON_A_CASE = (
 
 
 def register(commands: Any) -> None:
-    """cases, approve, reject, resolve, close, dismiss, route, open."""
+    """cases, approve, reject, resolve, close, dismiss, route, contact, open."""
     cases = commands.add_parser(
         "cases", help="list open cases, oldest first: summary, age, first answer due"
     )
@@ -61,6 +63,19 @@ def register(commands: Any) -> None:
     )
     route.add_argument("playbook", metavar="PLAYBOOK")
     _decider(route)
+    contact = _decision(
+        commands,
+        "contact",
+        "record the customer's contact (a call, an email to a person): the handoff wait ends",
+    )
+    contact.add_argument(
+        "--channel",
+        default="phone",
+        choices=CONTACT_CHANNELS,
+        help="how the customer got in touch (default phone)",
+    )
+    _decider(contact)
+    contact.set_defaults(handler=_contact)
     opening = commands.add_parser(
         "open", help="make a remark the policy logged as throwaway into a case (a complaint)"
     )
@@ -188,6 +203,19 @@ def _act(args: argparse.Namespace) -> int:
             playbook=getattr(args, "playbook", ""),
         )
         return await act(client, args.case, args.update, action)
+
+    print(run_temporal(run))
+    return OK
+
+
+def _contact(args: argparse.Namespace) -> int:
+    from complaintflow.client.cases import act, connect
+    from complaintflow.workflows.messages import ContactAction
+
+    async def run() -> str:
+        client = await connect(args.profile)
+        action = ContactAction(by=args.by, channel=args.channel, note=args.note)
+        return await act(client, args.case, "contact", action)
 
     print(run_temporal(run))
     return OK

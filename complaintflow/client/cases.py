@@ -34,6 +34,7 @@ from complaintflow.workflows.messages import (
     CaseInput,
     CaseState,
     CaseStatus,
+    ContactAction,
     SupervisorAction,
     ThreadUpdate,
 )
@@ -241,8 +242,10 @@ class CaseNotOpen(ComplaintflowError, LookupError):
     """The case does not exist, or it is closed; the message says which."""
 
 
-async def act(client: Client, case_id: str, update: str, action: SupervisorAction) -> str:
-    """Send a supervisor update (approve, edit, reject, resolve, escalate, close) to a case."""
+async def act(
+    client: Client, case_id: str, update: str, action: SupervisorAction | ContactAction
+) -> str:
+    """Send a supervisor update (approve, edit, reject, resolve, escalate, close, contact)."""
     handle = client.get_workflow_handle(case_id)
     try:
         result: str = await handle.execute_update(update, action, result_type=str)

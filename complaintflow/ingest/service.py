@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
+from complaintflow.caseref import case_ref
 from complaintflow.client.cases import open_case
 from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
@@ -191,6 +192,7 @@ class Ingest:
                     )
                     continue
                 await self.store.record(self._entry(mention, record, handle.id))
+                await self._remember_case(mention, handle.id)
                 opened.append(handle.id)
                 summary["case"] = handle.id
             metrics.DECISIONS.labels(
@@ -209,6 +211,17 @@ class Ingest:
                 redelivered=summary.get("redelivered", False),
             )
         return {"cases": opened, "logged": logged, "decisions": decisions, "refused": refused}
+
+    async def _remember_case(self, mention: Mention, case_id: str) -> None:
+        """Keep the case's reference and author: a customer's private message or email
+        quoting `{case.ref}` finds it."""
+        await self.store.record_case(
+            policy=self.policy.name,
+            ref=case_ref(self.policy.brand.name, case_id),
+            case_id=case_id,
+            platform=mention.platform,
+            author_id=mention.author.id,
+        )
 
     async def _enriched(self, raw: Mention) -> Mention:
         """`raw` with its sentiment, language and customer filled in where missing."""

@@ -412,6 +412,48 @@ class DecisionStore:
         )
         return opened
 
+    async def record_case(
+        self, *, policy: str, ref: str, case_id: str, platform: str, author_id: str
+    ) -> None:
+        """Note that the brand opened `case_id` (reference `ref`, author `author_id` on
+        `platform`): ingest finds the case from a quoted reference or the author's messages.
+        Written again on a redelivery; a reference two cases share maps to the later one."""
+        await self._run(
+            self.backend.update,
+            "INSERT INTO case_refs (policy, ref, case_id, platform, author_id, opened_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (policy, ref) DO UPDATE SET"
+            " case_id = excluded.case_id, platform = excluded.platform,"
+            " author_id = excluded.author_id, opened_at = excluded.opened_at",
+            (
+                _storable(policy),
+                _storable(ref),
+                _storable(case_id),
+                _storable(platform),
+                _storable(author_id),
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+
+    async def case_for_ref(self, ref: str, *, policy: str) -> str | None:
+        """The brand's case with the short reference `ref`, if any."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT case_id FROM case_refs WHERE policy = ? AND ref = ?",
+            (_storable(policy), _storable(ref)),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def cases_of_author(self, platform: str, author_id: str, *, policy: str) -> list[str]:
+        """The brand's cases opened for `author_id` on `platform`, the latest first (whether
+        each is still open, the case itself knows)."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT case_id FROM case_refs WHERE policy = ? AND platform = ? AND author_id = ?"
+            " ORDER BY opened_at DESC, case_id",
+            (_storable(policy), _storable(platform), _storable(author_id)),
+        )
+        return [str(row[0]) for row in rows]
+
     async def remarks(self) -> list[dict[str, Any]]:
         """Every throwaway remark's decision, oldest first."""
         rows = await self._run(

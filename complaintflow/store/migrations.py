@@ -102,6 +102,27 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX labels_by_time ON labels (policy, labelled_at)",
         ),
     ),
+    (
+        5,
+        (
+            # Each case a brand opened, by its short reference (`{case.ref}`, what a customer
+            # quotes in a DM or an email) and by its author on its platform (whose private
+            # messages are that case's contact). One row per brand and reference: a
+            # reference two cases share maps to the one opened last.
+            """
+            CREATE TABLE case_refs (
+                policy TEXT NOT NULL,
+                ref TEXT NOT NULL,
+                case_id TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                author_id TEXT NOT NULL,
+                opened_at TEXT NOT NULL,
+                PRIMARY KEY (policy, ref)
+            )
+            """,
+            "CREATE INDEX case_refs_by_author ON case_refs (policy, platform, author_id)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

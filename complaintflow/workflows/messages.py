@@ -38,6 +38,7 @@ FIELD_LIMITS: dict[str, int] = {
     "priority": 20,
     "channel": 50,
     "reference": 500,
+    "at": 40,
     "name": 100,
     "playbook": 100,
 }
@@ -205,10 +206,38 @@ def parse_payload(cls: type[T], payload: Any, *, what: str) -> T:
 
 @dataclasses.dataclass
 class CustomerContact:
-    """The customer got in touch offline (email, phone); sent by the helpdesk."""
+    """The customer got in touch offline (email, phone, a private message); sent by ingest or
+    the helpdesk. `text` is what they wrote (kept bounded, encrypted like every customer text);
+    `at` when they wrote it (ISO 8601; default: when the case hears of it)."""
 
     channel: str = "email"
     reference: str = ""
+    text: str = ""
+    at: str = ""
+
+
+# Channels a person may record a contact on (ingest and helpdesks name theirs freely).
+CONTACT_CHANNELS = ("phone", "email", "dm", "chat", "letter", "in_person", "other")
+
+
+@dataclasses.dataclass
+class ContactAction:
+    """A supervisor records the customer's contact: {"by": "dana", "channel": "phone",
+    "note": "called, refund agreed"}."""
+
+    by: str = ""
+    channel: str = "phone"
+    note: str = ""
+
+
+@dataclasses.dataclass
+class ContactRecord:
+    """One contact the case heard of: on which channel, when, who recorded it, what was said."""
+
+    channel: str
+    at: str
+    by: str
+    text: str = ""
 
 
 @dataclasses.dataclass
@@ -289,6 +318,9 @@ class CaseState:
     pending: PendingApproval | None = None
     resolved: bool = False
     contacted: bool = False
+    # Each contact (bounded: the first and the latest ones), and the case's short reference.
+    contacts: list[ContactRecord] = dataclasses.field(default_factory=list)
+    ref: str = ""
     escalated: bool = False
     thanked: bool = False
     posted_at: str = ""

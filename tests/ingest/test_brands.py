@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
+from complaintflow.caseref import case_ref
 from complaintflow.client.cases import case_key, list_cases
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
@@ -117,6 +118,15 @@ async def test_each_webhook_opens_its_case_under_the_policy_owning_the_account(
 
     only_acme = await list_cases(dev.client, policy=names["acme"])
     assert [row.case_id for row in only_acme] == [f"case-x-4102@{names['acme']}"]
+
+    # Each brand keeps its case's short reference and author: a customer's DM or email
+    # quoting the reference, or a private message from the author, finds the case.
+    for brand in brands.brands:
+        policy = brand.ingest.policy
+        case_id = f"case-x-{'4101' if policy.name == names['northwind'] else '4102'}@{policy.name}"
+        ref = case_ref(policy.brand.name, case_id)
+        assert await brand.ingest.store.case_for_ref(ref, policy=policy.name) == case_id
+        assert await brand.ingest.store.cases_of_author("x", "777", policy=policy.name) == [case_id]
 
 
 async def test_a_meta_delivery_for_two_pages_is_split_between_their_brands(

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from complaintflow.caseref import case_ref
 from complaintflow.ingest.service import Ingest
 from complaintflow.opening import CannotOpen, open_remark
 from complaintflow.rules.mention import Author, Mention
@@ -42,6 +43,11 @@ async def test_a_logged_remark_opens_once_and_is_labelled_a_complaint(
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, opened.case_id)
     state = await until(handle, lambda s: s.pending is not None)  # type: ignore[arg-type]
     assert (state.playbook, state.route, state.author) == ("standard", "opened by dana", "kim")
+    # The opened case is found by its reference and its author, as ingest's are.
+    assert state.ref == case_ref(ingest.policy.brand.name, opened.case_id)
+    store, name = ingest.store, ingest.policy.name
+    assert await store.case_for_ref(state.ref, policy=name) == opened.case_id
+    assert await store.cases_of_author("x", "5", policy=name) == [opened.case_id]
     again = await open_remark(
         env.client,
         ingest.store,

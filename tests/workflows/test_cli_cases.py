@@ -120,3 +120,45 @@ async def test_cases_are_oldest_first_and_decisions_default_to_the_waiting_step(
         "So sorry, Jo: see your DMs.",
         "Sorry to hear this, Jo. Please check your messages.",
     ]
+
+
+async def test_a_supervisor_records_the_customers_call_from_the_terminal(
+    dev: WorkflowEnvironment,
+) -> None:
+    platform = Platform()
+    case_id = "case-x-cli-call@cases"
+    async with platform.worker(dev.client, "cli-call"):
+        handle = await open_(dev, "cli-call", complaint(id="cli-call", thread_id="cli-call"))
+        await until(handle, pending("reply_acknowledge"))
+        await handle.execute_update(
+            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+        )
+        await until(handle, lambda s: s.status.value == "awaiting_contact")
+        unknown = await asyncio.to_thread(
+            cli, dev, "contact", case_id, "--channel", "pigeon", "--by", "dana"
+        )
+        assert unknown.returncode == 2 and "invalid choice: 'pigeon'" in unknown.stderr
+        called = await asyncio.to_thread(
+            cli,
+            dev,
+            "contact",
+            case_id,
+            "--channel",
+            "phone",
+            "--by",
+            "dana",
+            "--note",
+            "called, refund agreed",
+        )
+        assert called.returncode == 0, called.stderr
+        assert called.stdout.strip() == f"case {case_id}: contact by phone recorded by dana"
+        seen = await until(handle, lambda s: s.status.value == "awaiting_resolution")
+        assert [(c.channel, c.by, c.text) for c in seen.contacts] == [
+            ("phone", "dana", "called, refund agreed")
+        ]
+        nameless = await asyncio.to_thread(cli, dev, "contact", case_id, "--by", " ")
+        assert nameless.returncode == 1
+        assert nameless.stderr.strip() == (
+            'complaintflow contact: say who you are: add "by": "YOUR NAME" to the payload'
+        )
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana", note="done"))

@@ -65,6 +65,7 @@ def draft(run: CaseRun, step: Step) -> str:
         "mention.id": mention.id,
         "case.id": run.state.case_id,
         "case.ticket_id": run.state.ticket_id,
+        "case.ref": run.state.ref,
         "mention.text": mention.text,
         "mention.language": run.state.language or "unknown",
     }

@@ -12,6 +12,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from complaintflow.caseref import case_ref
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
     from complaintflow.workflows import registry, search
     from complaintflow.workflows.case import visibility
@@ -88,6 +89,8 @@ class CaseRun:
             self.sla_done = case.resume.sla_levels_done
             if case.resume.wait_until:
                 self.resumed_wait = datetime.fromisoformat(case.resume.wait_until)
+        if not self.state.ref:  # cases continued from before references had none
+            self.state.ref = case_ref(self.policy.brand.name, case.case_id)
         self.closed = False
         # What visibility holds now; upserts send only what differs (each is a billed action).
         self.published = visibility.initial_search_attributes(case)

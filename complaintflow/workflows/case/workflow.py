@@ -1,9 +1,9 @@
 """CaseWorkflow: one durable workflow per complaint thread, interpreting its pinned playbook.
 
 Supervisors act through Updates with validators (approve, edit, reject, resolve, escalate,
-close, dismiss, route), mirrored as signals for systems that can only signal. Deterministic:
-all time comes from workflow.now() and timers, all I/O goes through activities named in the
-registry.
+close, dismiss, route, contact), mirrored as signals for systems that can only signal.
+Deterministic: all time comes from workflow.now() and timers, all I/O goes through activities
+named in the registry.
 """
 
 import asyncio
@@ -14,6 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from complaintflow.workflows import search
+    from complaintflow.workflows.case import contact as contacts
     from complaintflow.workflows.case import supervision, waiting
     from complaintflow.workflows.case.labelling import Labelling, check_dismiss
     from complaintflow.workflows.case.running import CaseRun, clip, higher
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         CaseInput,
         CaseState,
         CaseStatus,
+        ContactAction,
         CustomerContact,
         Refused,
         SupervisorAction,
@@ -232,7 +234,27 @@ class CaseWorkflow:
         parsed = parse_payload(SupervisorAction, action, what="route")
         supervision.check_route(self.running, parsed)
 
+    @workflow.update(
+        description="Record the customer's contact (a call, an email to a person); it ends the "
+        'handoff wait. Payload: {"by": "YOUR NAME", "channel": "phone", "note": "WHAT WAS SAID"}'
+    )
+    async def contact(self, action: Any) -> str:
+        return self._contacted(parse_payload(ContactAction, action, what="contact"))
+
+    @contact.validator
+    def _check_contact(self, action: Any) -> None:
+        contacts.check_contact(self.running, parse_payload(ContactAction, action, what="contact"))
+
     # -- the same as signals, for systems that can only signal -------------------------------
+    @workflow.signal(name="contact_signal", description="Same as the contact update.")
+    def contact_signal(self, payload: Any = None) -> None:
+        try:
+            self._check_contact(payload)
+        except Refused as problem:
+            self.running.audit("complaintflow", "ignored a contact signal", detail=str(problem))
+            return
+        self._contacted(parse_payload(ContactAction, payload, what="contact"))
+
     @workflow.signal(name="approve_signal", description="Same as the approve update.")
     def approve_signal(self, payload: Any = None) -> None:
         self._signalled("approve", payload)
@@ -258,19 +280,28 @@ class CaseWorkflow:
         self._signalled("dismiss", payload)
 
     @workflow.signal(
-        description="The customer got in touch offline. Payload: "
-        '{"channel": "email", "reference": "..."}'
+        description="The customer got in touch offline (sent by ingest or a helpdesk). Payload: "
+        '{"channel": "email", "reference": "...", "text": "WHAT THEY WROTE", "at": "ISO TIME"}'
     )
     def customer_contact(self, payload: Any = None) -> None:
         run = self.running
         try:
-            contact = parse_payload(CustomerContact, payload, what="customer_contact")
+            received = parse_payload(CustomerContact, payload, what="customer_contact")
         except Refused as problem:
             run.audit("complaintflow", "ignored a customer_contact signal", detail=str(problem))
             return
-        run.state.contacted = True
-        self.labelling.give("contact", contact.channel)
-        run.audit(contact.channel, "customer made contact", detail=contact.reference)
+        try:
+            contacts.check_signalled(received)
+        except Refused as problem:
+            run.audit("complaintflow", "ignored a customer_contact signal", detail=str(problem))
+            return
+        channel = received.channel.strip() or "unknown"
+        entry = contacts.record(
+            run, channel=channel, by="customer", text=received.text, at=received.at
+        )
+        self.labelling.give("contact", received.channel)
+        detail = "; ".join(p for p in (received.reference, entry.text) if p)
+        run.audit(received.channel, "customer made contact", detail=detail)
         run.publish()
 
     @workflow.signal(description='A named event a playbook can await. Payload: {"name": "..."}')
@@ -306,6 +337,16 @@ class CaseWorkflow:
         run.decided[pending.step] = f"{what} by {clip(action.by, 100)}"
         run.audit(action.by, what, pending.step, action.text or action.note)
         return f"{pending.step} {what} by {action.by}"
+
+    def _contacted(self, action: ContactAction) -> str:
+        run = self.running
+        contacts.record(run, channel=action.channel, by=action.by, text=action.note)
+        self.labelling.give("contact", action.by)
+        run.audit(
+            action.by, "recorded the customer's contact", detail=f"{action.channel}: {action.note}"
+        )
+        run.publish()
+        return f"case {self.state.case_id}: contact by {action.channel} recorded by {action.by}"
 
     def _apply(self, kind: str, action: SupervisorAction) -> None:
         run = self.running
