@@ -19,12 +19,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
-from complaintflow.caseref import case_ref
+from complaintflow.caseref import case_ref, refs_in
 from complaintflow.client.cases import open_case
 from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
 from complaintflow.platforms import registry
+from complaintflow.platforms.payload import PRIVATE
 from complaintflow.rules.compiler import UNREAD_ROUTE
 from complaintflow.rules.features import language_of
 from complaintflow.rules.language import load as load_language_model
@@ -33,8 +34,11 @@ from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.sentiment import sentiment
 from complaintflow.rules.triage import Triage, shadow_policy
 from complaintflow.store import DecisionStore, Entry, open_store
+from complaintflow.workflows.messages import CustomerContact
 
 log = structlog.get_logger()
+MAX_REFERENCE = 500  # the customer_contact signal's bounds (workflows.messages.FIELD_LIMITS)
+MAX_CONTACT_TEXT = 1_000  # what the case keeps of a contact's text
 # Temporal answers that no retry can change: that mention is skipped, not "retry later".
 PERMANENT = {
     RPCStatusCode.INVALID_ARGUMENT,
@@ -149,7 +153,9 @@ class Ingest:
         logged: list[str] = []
         refused: list[str] = []
         decisions: list[dict[str, Any]] = []
-        for raw in mentions:
+        private = [m for m in mentions if m.kind == PRIVATE]
+        contacts = [await self._private(message) for message in private]
+        for raw in (m for m in mentions if m.kind != PRIVATE):
             mention = await self._enriched(raw)
             started = time.perf_counter()
             decision = self.triage.decide(mention)
@@ -210,7 +216,55 @@ class Ingest:
                 case_id=summary.get("case"),
                 redelivered=summary.get("redelivered", False),
             )
-        return {"cases": opened, "logged": logged, "decisions": decisions, "refused": refused}
+        done: dict[str, Any] = {
+            "cases": opened,
+            "logged": logged,
+            "decisions": decisions,
+            "refused": refused,
+        }
+        if private:
+            done["contacts"] = contacts
+        return done
+
+    async def _private(self, message: Mention) -> dict[str, Any]:
+        """A private message to the brand: the contact of the case it quotes (`{case.ref}`)
+        or of its author's latest open case on that platform; `case` None when it has none."""
+        policy = self.policy.name
+        candidates = [
+            found
+            for ref in refs_in(message.text, self.policy.brand.name)
+            if (found := await self.store.case_for_ref(ref, policy=policy)) is not None
+        ]
+        candidates += await self.store.cases_of_author(
+            message.platform, message.author.id, policy=policy
+        )
+        contact = CustomerContact(
+            channel=PRIVATE,
+            reference=f"{message.platform} message {message.id}"[:MAX_REFERENCE],
+            text=message.text[:MAX_CONTACT_TEXT],
+            at=message.created_at,
+        )
+        for case_id in dict.fromkeys(candidates):
+            if await self._contact(case_id, contact):
+                log.info(
+                    "contact.received",
+                    platform=message.platform,
+                    message_id=message.id,
+                    case_id=case_id,
+                )
+                return {"id": message.id, "case": case_id}
+        log.info("contact.unmatched", platform=message.platform, message_id=message.id)
+        return {"id": message.id, "case": None}
+
+    async def _contact(self, case_id: str, contact: CustomerContact) -> bool:
+        """Signal `contact` to the case; False when the case is closed (or unknown)."""
+        try:
+            await self.client.get_workflow_handle(case_id).signal("customer_contact", contact)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     async def _remember_case(self, mention: Mention, case_id: str) -> None:
         """Keep the case's reference and author: a customer's private message or email

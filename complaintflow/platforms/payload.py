@@ -29,6 +29,9 @@ Addressed = tuple[tuple[str, ...], str, Any]
 # The secret named by an environment variable, as the ingest service was given it.
 SecretOf = Callable[[str], str]
 
+# The kind of a private message to the brand (a DM, a Messenger or Instagram message): the
+# contact of its author's open case, never a public post to answer in a thread.
+PRIVATE = "dm"
 EARLIEST, LATEST = 2000, 2100  # years a post's time may have
 # The Unix times a post may carry: the years ingest accepts (EARLIEST to LATEST).
 FIRST_TIME = int(datetime(EARLIEST, 1, 1, tzinfo=UTC).timestamp())

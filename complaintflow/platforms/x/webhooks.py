@@ -1,9 +1,10 @@
-"""X's webhooks: Account Activity `tweet_create_events` -> Mentions, signed with the consumer
+"""X's webhooks: Account Activity `tweet_create_events` -> Mentions (and
+`direct_message_events` -> private messages, kind "dm"), signed with the consumer
 secret (x-twitter-webhooks-signature, base64), with the CRC challenge; the brand's own posts,
 retweets and quote posts are dropped; the receiving account is `for_user_id`.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -11,6 +12,9 @@ from starlette.responses import JSONResponse, Response
 
 from complaintflow.errors import IngestError
 from complaintflow.platforms.payload import (
+    FIRST_TIME,
+    LAST_TIME,
+    PRIVATE,
     Addressed,
     Mentions,
     SecretOf,
@@ -45,7 +49,74 @@ def from_x(payload: Any, policy: CompiledPolicy) -> Mentions:
             continue
         if mention is not None:
             mentions.append(mention)
+    listed = body.get("users")
+    users: dict[str, Any] = listed if isinstance(listed, dict) else {}
+    for index, event in enumerate(
+        json_list(body.get("direct_message_events"), "direct_message_events")
+    ):
+        where = f"direct_message_events[{index}]"
+        try:
+            message = _x_message(event, where, policy, users)
+        except Exception as exc:
+            mentions.skip(where, exc)
+            continue
+        if message is not None:
+            mentions.append(message)
     return mentions
+
+
+def _x_message(
+    event: Any, where: str, policy: CompiledPolicy, users: dict[str, Any]
+) -> Mention | None:
+    """A private message to the brand (kind "dm"), from an Account Activity
+    `direct_message_events` entry; None for the brand's own messages and other event types.
+
+    Shape (https://docs.x.com/x-api/enterprise/account-activity-api/guides/account-activity-data-objects):
+    {"type": "message_create", "id", "created_timestamp" (ms, a string), "message_create":
+    {"target": {"recipient_id"}, "sender_id", "message_data": {"text", "attachment"?}}}, the
+    senders in the delivery's `users` map ({"<id>": {"id", "name", "screen_name", ...}}).
+    """
+    account = policy.account("x")
+    brand = account.id if account else ""
+    entry = json_object(event, where)
+    if entry.get("type") != "message_create":
+        return None  # e.g. a participant event: nothing said
+    created = json_object(entry.get("message_create"), f"{where}.message_create")
+    sender = json_text(created.get("sender_id", ""), f"{where}.message_create.sender_id")
+    if not sender or sender == brand:
+        return None  # the brand's own message (our DM, echoed back)
+    user_id("x", sender, f"{where}.message_create.sender_id")
+    message_id = platform_id("x", json_text(entry.get("id", ""), f"{where}.id"), f"{where}.id")
+    data = json_object(created.get("message_data", {}), f"{where}.message_create.message_data")
+    text = json_text(data.get("text", ""), f"{where}.message_create.message_data.text")
+    found = users.get(sender)
+    profile: dict[str, Any] = found if isinstance(found, dict) else {}
+    return Mention(
+        id=message_id,
+        text=text,  # "" for an attachment alone: contact, not a complaint text
+        platform="x",
+        kind=PRIVATE,
+        thread_id=sender,  # the conversation with this customer
+        created_at=_x_millis(entry.get("created_timestamp")),
+        author=Author(
+            id=sender,
+            handle=json_text(profile.get("screen_name", ""), f"{where}: users.screen_name"),
+            name=json_text(profile.get("name", ""), f"{where}: users.name"),
+        ),
+        addressed=True,  # a private message is always to the brand
+    )
+
+
+def _x_millis(value: Any) -> str:
+    """A `created_timestamp` (milliseconds since the epoch, as text) as ISO 8601; "" if
+    unreadable."""
+    text = value if isinstance(value, str) else str(value) if isinstance(value, int) else ""
+    if not text.isdigit() or len(text) > 15:
+        return ""
+    seconds = int(text) // 1000
+    if not FIRST_TIME <= seconds <= LAST_TIME:
+        return ""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def _x_event(event: Any, where: str, policy: CompiledPolicy) -> Mention | None:

@@ -1,0 +1,112 @@
+"""Private messages in: an X direct message from the author of an open case is that case's
+contact; one quoting the case's reference finds it from any account; the brand's own messages
+never count; a bad entry is skipped with its reason while the batch's good ones are taken.
+
+Payload shape: Account Activity `direct_message_events`
+(https://docs.x.com/x-api/enterprise/account-activity-api/guides/account-activity-data-objects),
+signed like every Account Activity delivery (x-twitter-webhooks-signature)."""
+
+from __future__ import annotations
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from complaintflow.caseref import case_ref
+from complaintflow.ingest.service import Ingest
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import CaseState
+from tests.support.cases import until
+from tests.support.webhooks import BRAND_X, post_x, x_event
+
+COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
+
+
+def dm(message_id: str, sender: str, text: str, **data: object) -> dict[str, object]:
+    """One `direct_message_events` entry, as the Account Activity API documents it."""
+    return {
+        "type": "message_create",
+        "id": message_id,
+        "created_timestamp": "1764000000000",
+        "message_create": {
+            "target": {"recipient_id": BRAND_X},
+            "sender_id": sender,
+            "message_data": {"text": text, "entities": {}, **data},
+        },
+    }
+
+
+def dms(*events: object) -> dict[str, object]:
+    return {
+        "for_user_id": BRAND_X,
+        "direct_message_events": list(events),
+        "users": {
+            "777": {"id": "777", "name": "Jo", "screen_name": "jo"},
+            BRAND_X: {"id": BRAND_X, "name": "Northwind", "screen_name": "NorthwindCares"},
+        },
+    }
+
+
+async def contacts_of(env: WorkflowEnvironment, case_id: str, n: int) -> CaseState:
+    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    return await until(handle, lambda s: len(s.contacts) >= n)  # type: ignore[arg-type]
+
+
+async def test_a_dm_from_the_author_of_an_open_case_is_its_contact(
+    env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
+) -> None:
+    http, ingest = service
+    opened = await post_x(http, x_event("5101", COMPLAINT, user_id="777"))
+    [case_id] = opened.json()["cases"]
+    answer = await post_x(
+        http,
+        dms(
+            dm("9100", BRAND_X, "Please reply here with your order number."),  # ours
+            dm("9101", "777", "Order 4411, charged twice on the 3rd"),
+            dm("9102", "888", "hello?"),  # no case of theirs
+            dm("9103", "x/../1", "hostile sender id"),
+        ),
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["contacts"] == [{"id": "9101", "case": case_id}, {"id": "9102", "case": None}]
+    assert body["cases"] == [] and body["accepted"] == 0
+    [skipped] = body["skipped"]
+    assert skipped.startswith("direct_message_events[3].message_create.sender_id")
+    state = await contacts_of(env, case_id, 1)
+    [contact] = state.contacts
+    assert (contact.channel, contact.by, contact.text) == (
+        "dm",
+        "customer",
+        "Order 4411, charged twice on the 3rd",
+    )
+    assert contact.at == "2025-11-24T16:00:00+00:00" and state.contacted
+    assert ingest.skipped_entries == 1
+
+
+async def test_a_dm_quoting_the_case_reference_finds_it_from_another_account(
+    env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
+) -> None:
+    http, ingest = service
+    opened = await post_x(http, x_event("5201", COMPLAINT, user_id="777"))
+    [case_id] = opened.json()["cases"]
+    ref = case_ref(ingest.policy.brand.name, case_id)
+    answer = await post_x(http, dms(dm("9201", "999", f"writing for my dad, ref {ref.lower()}")))
+    assert answer.json()["contacts"] == [{"id": "9201", "case": case_id}]
+    state = await contacts_of(env, case_id, 1)
+    assert state.contacts[0].text == f"writing for my dad, ref {ref.lower()}"
+
+
+async def test_an_attachment_alone_is_contact_and_a_badly_signed_dm_is_refused(
+    env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
+) -> None:
+    http, _ = service
+    opened = await post_x(http, x_event("5301", COMPLAINT, user_id="777"))
+    [case_id] = opened.json()["cases"]
+    unsigned = await post_x(http, dms(dm("9301", "777", "hi")), signature="sha256=bad")
+    assert unsigned.status_code == 401
+    assert "x-twitter-webhooks-signature" in unsigned.json()["error"]
+    photo = {"attachment": {"type": "media", "media": {"id_str": "1"}}}
+    answer = await post_x(http, dms(dm("9302", "777", "", **photo)))
+    assert answer.json()["contacts"] == [{"id": "9302", "case": case_id}]
+    state = await contacts_of(env, case_id, 1)
+    assert [(c.channel, c.text) for c in state.contacts] == [("dm", "")]
