@@ -9,7 +9,7 @@ from typing import Any
 
 from complaintflow.errors import IngestError
 from complaintflow.platforms.facts import CONTENT_ID, BadId, checked_author_id, checked_id
-from complaintflow.platforms.payload import EARLIEST, LATEST
+from complaintflow.platforms.payload import EARLIEST, LATEST, MESSAGE_ID, PRIVATE
 from complaintflow.rules.mention import Mention
 
 MAX_BODY = 256 * 1024
@@ -112,6 +112,8 @@ def _unfit_ids(mention: Mention) -> str:
     for field, value in (("id", mention.id), ("thread_id", mention.thread_id)):
         if (field == "thread_id" and not value) or CONTENT_ID.fullmatch(value):
             continue
+        if field == "id" and mention.kind == PRIVATE and MESSAGE_ID.fullmatch(value):
+            continue  # a Messenger `mid`: a reference the case keeps, never put in a URL
         try:
             checked_id(mention.platform, value, field)
         except BadId as exc:

@@ -8,6 +8,7 @@ wrong, so one bad entry skips itself and never its batch. Pure: no I/O.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ SecretOf = Callable[[str], str]
 # The kind of a private message to the brand (a DM, a Messenger or Instagram message): the
 # contact of its author's open case, never a public post to answer in a thread.
 PRIVATE = "dm"
+# A private message's id as Messenger and Instagram write it (`message.mid`, e.g.
+# "m_1457764197618:41d102a3e1ae206a38"): kept as the contact's reference, never in a URL.
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:=+-]{1,300}")
 EARLIEST, LATEST = 2000, 2100  # years a post's time may have
 # The Unix times a post may carry: the years ingest accepts (EARLIEST to LATEST).
 FIRST_TIME = int(datetime(EARLIEST, 1, 1, tzinfo=UTC).timestamp())

@@ -8,6 +8,8 @@ signed like every Account Activity delivery (x-twitter-webhooks-signature)."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,7 +18,14 @@ from complaintflow.ingest.service import Ingest
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
 from tests.support.cases import until
-from tests.support.webhooks import BRAND_X, post_x, x_event
+from tests.support.webhooks import (
+    BRAND_X,
+    feed_comment,
+    hex_signature,
+    page_delivery,
+    post_x,
+    x_event,
+)
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
 
@@ -110,3 +119,69 @@ async def test_an_attachment_alone_is_contact_and_a_badly_signed_dm_is_refused(
     assert answer.json()["contacts"] == [{"id": "9302", "case": case_id}]
     state = await contacts_of(env, case_id, 1)
     assert [(c.channel, c.text) for c in state.contacts] == [("dm", "")]
+
+
+PAGE, IG = "104000000000001", "17841400000000001"
+
+
+async def post_meta(http: httpx.AsyncClient, payload: object) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    return await http.post(
+        "/webhooks/meta",
+        content=body,
+        headers={"x-hub-signature-256": hex_signature(body, "meta-secret")},
+    )
+
+
+def messaging(sender: str, recipient: str, **event: object) -> dict[str, object]:
+    """One `messaging` event (Messenger Platform webhook events; Instagram's are the same
+    shape with IGSIDs): https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages"""
+    return {
+        "sender": {"id": sender},
+        "recipient": {"id": recipient},
+        "timestamp": 1764000000000,
+        **event,
+    }
+
+
+async def test_messenger_and_instagram_messages_find_the_case_they_quote(
+    env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
+) -> None:
+    http, ingest = service
+    comment = feed_comment(f"{PAGE}_1_2", COMPLAINT, post_id=f"{PAGE}_1", author=("555", "Jo"))
+    opened = await post_meta(http, page_delivery(PAGE, comment))
+    [case_id] = opened.json()["cases"]
+    ref = case_ref(ingest.policy.brand.name, case_id)
+    psid = "24000000000000555"  # Messenger's page-scoped id for the commenter
+    events = [
+        messaging(psid, PAGE, message={"mid": "m_AAA1", "text": f"hi, my case is {ref}"}),
+        messaging(PAGE, psid, message={"mid": "m_AAA2", "text": "Thanks!", "is_echo": True}),
+        messaging(psid, PAGE, delivery={"mids": ["m_AAA2"], "watermark": 1764000000000}),
+        messaging(psid, PAGE, read={"watermark": 1764000000000}),
+        messaging(psid, PAGE, message={"mid": "../../me", "text": "hostile mid"}),
+    ]
+    answer = await post_meta(
+        http, {"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": events}]}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["contacts"] == [{"id": "m_AAA1", "case": case_id}]
+    [skipped] = body["skipped"]
+    assert skipped.startswith("entry[0].messaging[4].message.mid")
+    state = await contacts_of(env, case_id, 1)
+    assert [(c.channel, c.text) for c in state.contacts] == [("dm", f"hi, my case is {ref}")]
+    # Instagram Direct: the same shape; an IGSID with no case and no reference matches none.
+    direct = await post_meta(
+        http,
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": IG,
+                    "time": 1,
+                    "messaging": [messaging("9911", IG, message={"mid": "aWdf1", "text": "hello"})],
+                }
+            ],
+        },
+    )
+    assert direct.json()["contacts"] == [{"id": "aWdf1", "case": None}]

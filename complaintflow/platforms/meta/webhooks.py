@@ -1,4 +1,5 @@
-"""Meta's webhooks: Page feed and Instagram comment changes -> Mentions, signed with the app
+"""Meta's webhooks: Page feed and Instagram comment changes -> Mentions (and Messenger and
+Instagram `messaging` events -> private messages, kind "dm"), signed with the app
 secret (x-hub-signature-256, hex), with the hub.verify_token challenge; the brand's own
 comments are dropped; the receiving account is each entry's `id`.
 """
@@ -16,6 +17,8 @@ from complaintflow.platforms.payload import (
     FIRST_TIME,
     LAST_TIME,
     LATEST,
+    MESSAGE_ID,
+    PRIVATE,
     Addressed,
     Mentions,
     SecretOf,
@@ -46,9 +49,19 @@ def from_meta(payload: Any, policy: CompiledPolicy) -> Mentions:
             changes = json_list(
                 json_object(entry, f"entry[{e}]").get("changes"), f"entry[{e}].changes"
             )
+            messaging = json_list(entry.get("messaging"), f"entry[{e}].messaging")
         except Exception as exc:
             mentions.skip(f"entry[{e}]", exc)
             continue
+        for m, event in enumerate(messaging):
+            where = f"entry[{e}].messaging[{m}]"
+            try:
+                message = _meta_message(event, where, platform, policy)
+            except Exception as exc:
+                mentions.skip(where, exc)
+                continue
+            if message is not None:
+                mentions.append(message)
         for c, change in enumerate(changes):
             where = f"entry[{e}].changes[{c}]"
             try:
@@ -114,6 +127,51 @@ def _meta_change(change: Any, where: str, platform: str, policy: CompiledPolicy)
             handle=json_text(sender.get("username", ""), where),
         ),
         addressed=True,  # a comment on the brand's own page or media
+    )
+
+
+def _meta_message(event: Any, where: str, platform: str, policy: CompiledPolicy) -> Mention | None:
+    """A private message to the Page (Messenger) or the Instagram account (kind "dm"), from
+    a `messaging` event; None for the brand's own (`is_echo`) and for delivery and read
+    receipts, which are acknowledged and ignored.
+
+    Shape (https://developers.facebook.com/docs/messenger-platform/webhooks and
+    https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages;
+    Instagram messaging is the same shape with IGSIDs,
+    https://developers.facebook.com/docs/instagram-platform/webhooks): {"sender": {"id": PSID},
+    "recipient": {"id": PAGE_ID}, "timestamp": ms, "message": {"mid", "text"?,
+    "attachments"?, "is_echo"?}}.
+    """
+    account = policy.account(platform)
+    own = account.id if account else ""
+    item = json_object(event, where)
+    message = item.get("message")
+    if message is None:
+        return None  # delivery, read, reaction, postback: nothing the customer wrote
+    message = json_object(message, f"{where}.message")
+    if message.get("is_echo") is True:
+        return None  # the Page's own message, echoed back
+    sender = json_text(
+        json_object(item.get("sender"), f"{where}.sender").get("id", ""), f"{where}.sender.id"
+    )
+    if not sender or sender == own:
+        return None
+    user_id(platform, sender, f"{where}.sender.id")
+    mid = json_text(message.get("mid", ""), f"{where}.message.mid")
+    if not MESSAGE_ID.fullmatch(mid):
+        raise IngestError(f"{where}.message.mid is missing or not a message id")
+    text = json_text(message.get("text", ""), f"{where}.message.text")
+    stamp = item.get("timestamp")
+    seconds = stamp // 1000 if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+    return Mention(
+        id=mid,
+        text=text,  # "" for attachments alone: contact, not a complaint text
+        platform=platform,
+        kind=PRIVATE,
+        thread_id=sender,  # the conversation with this customer
+        created_at=_unix_time(seconds, f"{where}.timestamp"),
+        author=Author(id=sender),
+        addressed=True,
     )
 
 
