@@ -65,6 +65,18 @@ class _Endpoints:
 
         return await open_request(self.ingest, request)
 
+    async def zendesk(self, request: Request) -> Response:
+        """A Zendesk ticket the customer created or answered: the case's email contact."""
+        from complaintflow.ingest import contacts
+
+        return await contacts.zendesk(self.ingest, request)
+
+    async def contact(self, request: Request) -> Response:
+        """Any other system tells a case the customer got in touch."""
+        from complaintflow.ingest import contacts
+
+        return await contacts.generic(self.ingest, request)
+
     async def health(self, _request: Request) -> Response:
         """Liveness: the process answers (whether or not Temporal does)."""
         return JSONResponse({"ok": True, "policy": self.ingest.policy.label})
@@ -98,6 +110,8 @@ def create_app(ingest: Ingest) -> Starlette:
         routes.append(Route(path, receive(source), methods=["POST"]))
     routes += [
         Route("/remarks/open", endpoints.open_remark, methods=["POST"]),
+        Route("/webhooks/zendesk", endpoints.zendesk, methods=["POST"]),
+        Route("/webhooks/contact", endpoints.contact, methods=["POST"]),
         Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/readyz", endpoints.ready, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),

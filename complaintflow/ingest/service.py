@@ -82,6 +82,7 @@ class IngestSecrets:
             for name in (source.secret, *source.variables)
         }
         named = {field: env.get(variable, "") for variable, field in cls.FIELDS.items()}
+        variables.add("COMPLAINTFLOW_ZENDESK_SECRET")  # the helpdesk's (ingest.contacts)
         others = {v: env.get(v, "") for v in sorted(variables) if v not in cls.FIELDS}
         return cls(**named, others=others)
 
@@ -245,7 +246,7 @@ class Ingest:
             at=message.created_at,
         )
         for case_id in dict.fromkeys(candidates):
-            if await self._contact(case_id, contact):
+            if await self.signal_contact(case_id, contact):
                 log.info(
                     "contact.received",
                     platform=message.platform,
@@ -256,7 +257,7 @@ class Ingest:
         log.info("contact.unmatched", platform=message.platform, message_id=message.id)
         return {"id": message.id, "case": None}
 
-    async def _contact(self, case_id: str, contact: CustomerContact) -> bool:
+    async def signal_contact(self, case_id: str, contact: CustomerContact) -> bool:
         """Signal `contact` to the case; False when the case is closed (or unknown)."""
         try:
             await self.client.get_workflow_handle(case_id).signal("customer_contact", contact)
