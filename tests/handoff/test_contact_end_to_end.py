@@ -2,7 +2,10 @@
 server) through the ingest app and the emulated platforms: one customer answers by a
 Messenger message quoting the case reference and the case is resolved and its complaint
 hidden; one answers by email through the signed Zendesk webhook; one never answers and the
-case closes on its timeout as venting."""
+case closes on its timeout as venting.
+
+In a package of its own: its time-skipping server holds only these cases, so skipping 72 h
+never waits on the cases other ingest tests leave open."""
 
 from __future__ import annotations
 
@@ -142,11 +145,13 @@ async def test_customers_answer_the_handoff_by_message_by_email_or_never(
                 CaseWorkflow.close, SupervisorAction(by="dana", note="refunded by email")
             )
 
-            # Cy never answers: the time-skipping server runs out his 72 h wait.
-            await env.sleep(timedelta(hours=73))
-            vented = await until(never, lambda s: s.status is CaseStatus.CLOSED)
             resolved = await until(by_message, lambda s: s.status is CaseStatus.CLOSED)
             emailed_final = await until(by_email, lambda s: s.status is CaseStatus.CLOSED)
+            # Cy never answers: the time-skipping server runs out his 72 h wait, in steps (one
+            # long skip is a single RPC that a busy machine can time out).
+            for _ in range(8):
+                await env.sleep(timedelta(hours=10))
+            vented = await until(never, lambda s: s.status is CaseStatus.CLOSED)
         await adapters_http.aclose()
     assert resolved.status is CaseStatus.CLOSED and resolved.closed_reason == "resolved"
     assert [(c.channel, c.text) for c in resolved.contacts] == [
