@@ -112,7 +112,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Decision store and state
     Setting(
         "COMPLAINTFLOW_DATABASE_URL",
-        "sqlite:///.complaintflow/complaintflow.db",
+        "SQLite .complaintflow/complaintflow.db (serve: beside --decision-log; dev: its state "
+        "folder)",
         "worker, serve, dev, loop, labels and every command reading the store",
         "The decision store: a sqlite:/// or postgresql:// URL.",
         _STORE,
