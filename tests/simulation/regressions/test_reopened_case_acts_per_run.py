@@ -1,0 +1,42 @@
+"""A loud complaint closes its case at once (urgent playbook: reply, DM, ticket, close); a later
+post in its thread starts the same case id again as a new run, which acts again. I3 counts
+actions per case run, so the second DM is not a repeat; within one run it stays strict. Found
+by a long run as a false positive; shrunk to this history."""
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from tests.simulation.runner import Loop, assert_holds
+from tests.simulation.steps import Step
+
+pytestmark = pytest.mark.heavy
+
+STEPS = [
+    Step.of("post_x", brands="b", followup=False, loud=True, text=0, thread=1),
+    Step.of("post_x", brands="b", followup=True, loud=True, text=0, thread=1),
+]
+
+
+def test_a_closed_case_reopened_by_its_thread_may_act_once_more(
+    simulation: tuple[Loop, WorkflowEnvironment],
+) -> None:
+    assert_holds(simulation, STEPS)
+
+
+def test_dismiss_and_open_keep_one_label_per_mention(
+    simulation: tuple[Loop, WorkflowEnvironment],
+) -> None:
+    """A remark opened twice (CLI then HTTP), dismissed, raced with approve: one case, one
+    label, and hostile bodies to /remarks/open get 4xx."""
+    assert_holds(
+        simulation,
+        [
+            Step.of("post_x", brands="a", followup=False, loud=False, text=2, thread=0),
+            Step.of("open_remark", brand="a", how="cli", index=0, seed=0),
+            Step.of("open_remark", brand="a", how="twice", index=0, seed=0),
+            Step.of("race", case=0, first="dismiss", second="approve"),
+            Step.of("supervise", case=0, update="dismiss", payload="valid"),
+            Step.of("open_remark", brand="b", how="hostile", index=0, seed=3),
+            Step.of("open_remark", brand="a", how="unknown", index=0, seed=0),
+        ],
+    )
