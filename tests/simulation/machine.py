@@ -75,7 +75,7 @@ class Simulation(RuleBasedStateMachine):
         text=texts,
         bad_time=st.booleans(),
         extra=st.integers(0, 2),
-        brand=brand,
+        brand=st.sampled_from(("a", "b", "ab")),
     )
     def post_meta(
         self, thread: int, followup: bool, text: int, bad_time: bool, extra: int, brand: str

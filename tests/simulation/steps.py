@@ -91,7 +91,7 @@ def random_step(rng: random.Random) -> Step:
             "text": rng.randrange(len(TEXTS)),
             "bad_time": rng.random() < 0.3,
             "extra": rng.randrange(3),
-            "brand": rng.choice("ab"),
+            "brand": rng.choice(("a", "b", "ab")),
         },
         "post_generic": lambda: {"text": rng.randrange(len(TEXTS)), "brand": rng.choice("ab")},
         "redeliver": lambda: {"index": rng.randrange(8)},

@@ -220,6 +220,19 @@ class World:
     async def _post_meta(
         self, thread: int, followup: bool, text: int, bad_time: bool, extra: int, brand: str
     ) -> None:
+        """One Meta delivery: an entry per brand in `brand` ("ab": both Pages in one body,
+        which the multi-brand router parses once and splits by Page)."""
+        entries, good = [], []
+        for key in brand:
+            entry, taken = self._meta_entry(thread, followup, text, bad_time, extra, key)
+            entries.append(entry)
+            good += taken
+        body = {"object": "page", "entry": entries}
+        await self._deliver("/webhooks/meta", body, good)
+
+    def _meta_entry(
+        self, thread: int, followup: bool, text: int, bad_time: bool, extra: int, brand: str
+    ) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
         owner = BRANDS[brand]
         post_id = f"{owner.page}_{self.number}"
         changes, good = [], []
@@ -238,8 +251,7 @@ class World:
         if bad_time:  # one entry no clock can read, beside good ones
             comment = f"{post_id}{self._new_id()}"
             changes.insert(1, _comment(comment, "broken, refund", post_id, None, "999", 10**15))
-        body = {"object": "page", "entry": [{"id": owner.page, "time": 1, "changes": changes}]}
-        await self._deliver("/webhooks/meta", body, good)
+        return {"id": owner.page, "time": 1, "changes": changes}, good
 
     async def _post_generic(self, text: int, brand: str) -> None:
         owner = BRANDS[brand]

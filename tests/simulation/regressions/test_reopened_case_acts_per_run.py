@@ -40,3 +40,21 @@ def test_dismiss_and_open_keep_one_label_per_mention(
             Step.of("open_remark", brand="a", how="unknown", index=0, seed=0),
         ],
     )
+
+
+def test_one_meta_delivery_for_two_pages_is_split_by_page(
+    simulation: tuple[Loop, WorkflowEnvironment],
+) -> None:
+    """The router parses a Meta body once and hands each Page's entry to its brand, a bad
+    time beside good entries included."""
+    assert_holds(
+        simulation,
+        [
+            Step.of(
+                "post_meta", brand="ab", bad_time=True, extra=1, followup=False, text=0, thread=0
+            ),
+            Step.of(
+                "post_meta", brand="ab", bad_time=False, extra=0, followup=True, text=1, thread=0
+            ),
+        ],
+    )
