@@ -157,6 +157,13 @@ async def _labels(world: World) -> list[str]:
             for label in labels
             if label.case_id and world.model.cases.get(label.case_id, key) != key
         ]
+        complaint = {label.case_id for label in labels if label.label == 1}
+        found += [
+            f"I1: {case_id} accepted a dismiss (not a complaint), but the store labels its "
+            f"mention a complaint"
+            for case_id, update in world.model.done
+            if update == "dismiss" and case_id in complaint
+        ]
     return found
 
 

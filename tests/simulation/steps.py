@@ -26,7 +26,8 @@ UPDATES = ("approve", "edit", "reject", "route", "resolve", "escalate", "close",
 # How `open` is asked for a logged remark: the CLI core, the signed HTTP call, the same call
 # twice, and hostile bodies (unknown fields, wrong types, sizes, a mention nobody logged).
 OPENS = ("cli", "http", "twice", "hostile", "unknown")
-PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_object")
+# "cli": as `complaintflow approve CASE` sends it, the step left out and read from the case.
+PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_object", "cli")
 RELOADS = ("version", "rename_standard", "rename_urgent", "add", "remove", "invalid")
 FAULT_ROUTES = ("x.post_tweet", "x.send_dm", "zendesk.ticket", "graph.comment")
 FAULT_KINDS = ("drop", "429", "500")

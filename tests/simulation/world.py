@@ -36,17 +36,22 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
+from complaintflow.activities.labels import LabelRecorder
+from complaintflow.client.cases import act, pending_step
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post
 from complaintflow.devkit.emulator import create_app as create_emulator
 from complaintflow.devkit.serve import serving
+from complaintflow.devkit.stack import emulated_adapters
+from complaintflow.errors import ComplaintflowError
 from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app
 from complaintflow.ingest.reload import reload_once
 from complaintflow.opening import CannotOpen, open_remark
 from complaintflow.store import DecisionStore, open_store
+from complaintflow.worker import build_worker
+from complaintflow.workflows.messages import SupervisorAction
 from tests.simulation.policies import BRANDS, INVALID_EDITS, PolicyShape, policy_text
 from tests.simulation.steps import TEXTS, Step
-from tests.support.platform import emulated_worker
 from tests.support.webhooks import SECRETS, hex_signature, x_signature
 
 # Real-time bounds: generous, so a busy machine never fails a history; a case that does not
@@ -153,8 +158,14 @@ class World:
             adapters_http = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
             archive = self.folder / f"archive-{key}"
             archive.mkdir()
+            # Labels go to this deployment's store (not the default one of the machine), so
+            # the labels table the invariants read is the one the cases write.
+            activities = [
+                *emulated_adapters(url, "tok", archive, client=adapters_http),
+                *LabelRecorder(self.store).activities(),
+            ]
             await stack.enter_async_context(
-                emulated_worker(workers, queue, url, archive, http=adapters_http)
+                build_worker(workers, activities=activities, task_queue=queue)
             )
         self.brands = brands_of(ingests)
         for path, ingest in ingests:
@@ -484,10 +495,13 @@ class World:
 
     async def _update(self, case_id: str, update: str, payload: str) -> None:
         handle = self.env.client.get_workflow_handle(case_id)
-        body = await self._payload(case_id, update, payload)
         try:
-            await _bounded(handle.execute_update(update, body))
-        except (WorkflowUpdateFailedError, RPCError):
+            if payload == "cli":
+                await _bounded(self._cli_update(case_id, update))
+            else:
+                body = await self._payload(case_id, update, payload)
+                await _bounded(handle.execute_update(update, body))
+        except (WorkflowUpdateFailedError, RPCError, ComplaintflowError):
             return  # refused: what a supervisor sees for a wrong or late action
         except TimeoutError:
             self.violate("I2", f"{case_id}: the {update} update was not answered")
@@ -495,6 +509,19 @@ class World:
         if update == "route":
             self.model.routed.add(case_id)
         self.model.done.append((case_id, update))
+
+    async def _cli_update(self, case_id: str, update: str) -> None:
+        """What `complaintflow UPDATE CASE --by dana` does: approve, edit and reject without
+        --step act on the step the case is waiting on."""
+        client = self.env.client
+        step = ""
+        if update in ("approve", "edit", "reject"):
+            step = await pending_step(client, case_id)
+        text = "We are sorry; a replacement is on its way." if update == "edit" else ""
+        owner = BRANDS[self.model.cases[case_id]]
+        playbook = (self.shapes[owner.key].urgent or "standard") if update == "route" else ""
+        action = SupervisorAction(step=step, by="dana", note="cli", text=text, playbook=playbook)
+        await act(client, case_id, update, action)
 
     async def _payload(self, case_id: str, update: str, variant: str) -> object:
         step = ""

@@ -26,16 +26,17 @@ def test_a_closed_case_reopened_by_its_thread_may_act_once_more(
 def test_dismiss_and_open_keep_one_label_per_mention(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:
-    """A remark opened twice (CLI then HTTP), dismissed, raced with approve: one case, one
-    label, and hostile bodies to /remarks/open get 4xx."""
+    """A remark opened twice (CLI then HTTP) is one case; a complaint dismissed racing an
+    approval is one label; hostile bodies to /remarks/open get 4xx."""
     assert_holds(
         simulation,
         [
             Step.of("post_x", brands="a", followup=False, loud=False, text=2, thread=0),
             Step.of("open_remark", brand="a", how="cli", index=0, seed=0),
             Step.of("open_remark", brand="a", how="twice", index=0, seed=0),
-            Step.of("race", case=0, first="dismiss", second="approve"),
-            Step.of("supervise", case=0, update="dismiss", payload="valid"),
+            Step.of("post_x", brands="a", followup=False, loud=False, text=0, thread=1),
+            Step.of("race", case=1, first="dismiss", second="approve"),
+            Step.of("supervise", case=1, update="dismiss", payload="valid"),
             Step.of("open_remark", brand="b", how="hostile", index=0, seed=3),
             Step.of("open_remark", brand="a", how="unknown", index=0, seed=0),
         ],
@@ -56,5 +57,21 @@ def test_one_meta_delivery_for_two_pages_is_split_by_page(
             Step.of(
                 "post_meta", brand="ab", bad_time=False, extra=0, followup=True, text=1, thread=0
             ),
+        ],
+    )
+
+
+def test_cli_decisions_act_on_the_pending_step(
+    simulation: tuple[Loop, WorkflowEnvironment],
+) -> None:
+    """`approve`/`reject` without a step act on the one the case waits on, racing a dismiss."""
+    assert_holds(
+        simulation,
+        [
+            Step.of("post_x", brands="a", followup=False, loud=False, text=0, thread=0),
+            Step.of("supervise", case=0, update="approve", payload="cli"),
+            Step.of("race", case=0, first="dismiss", second="reject"),
+            Step.of("supervise", case=0, update="approve", payload="cli"),
+            Step.of("supervise", case=0, update="close", payload="cli"),
         ],
     )
