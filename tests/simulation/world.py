@@ -308,7 +308,7 @@ class World:
             return
         done = answer.json()
         for case_id in done.get("cases", []):
-            self.model.cases.setdefault(case_id, delivery.good[0][0] if delivery.good else "a")
+            self.model.cases.setdefault(case_id, _brand_of(case_id, delivery.good))
         decisions = {d.get("id"): d for d in done.get("decisions", [])}
         for key, platform, mention in delivery.good:
             policy = BRANDS[key].policy
@@ -641,6 +641,14 @@ class _StartsOutbound(OutboundInterceptor):
         if handle.result_run_id:
             self.model.runs.setdefault(input.id, set()).add(handle.result_run_id)
         return handle
+
+
+def _brand_of(case_id: str, good: list[tuple[str, str, str]]) -> str:
+    """The brand whose case `case_id` is: its id ends with "@policy" (one delivery may hold
+    parts for two brands), else the delivery's first good entry's."""
+    policy = case_id.rpartition("@")[2]
+    owner = next((key for key, b in BRANDS.items() if b.policy == policy), None)
+    return owner or (good[0][0] if good else "a")
 
 
 def _comment(

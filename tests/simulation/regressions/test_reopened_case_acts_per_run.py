@@ -75,3 +75,22 @@ def test_cli_decisions_act_on_the_pending_step(
             Step.of("supervise", case=0, update="close", payload="cli"),
         ],
     )
+
+
+def test_cases_of_a_two_page_delivery_belong_to_their_brands(
+    simulation: tuple[Loop, WorkflowEnvironment],
+) -> None:
+    """A Meta body for both Pages makes a case per brand; each case's label is its brand's.
+    (The harness once gave every case of one delivery the first entry's brand.)"""
+    assert_holds(
+        simulation,
+        [
+            Step.of(
+                "post_meta", bad_time=False, brand="b", extra=1, followup=False, text=4, thread=0
+            ),
+            Step.of(
+                "post_meta", bad_time=False, brand="ab", extra=2, followup=False, text=0, thread=1
+            ),
+            Step.of("race", case=5, first="escalate", second="resolve"),
+        ],
+    )
