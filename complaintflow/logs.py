@@ -70,6 +70,21 @@ def redact_customer_text(enabled: bool) -> None:
     REDACTOR.customer_text = enabled
 
 
+class CurrentStderr:
+    """sys.stderr as it is when a line is written: whoever replaces it after logging was set
+    up (a test capturing output, an embedding program) gets the lines, and no line is ever
+    written to a stream closed since."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(
     *, json_output: bool | None = None, level: int = logging.INFO, stream: TextIO | None = None
 ) -> None:
@@ -78,9 +93,9 @@ def configure(
     Writes to `stream` (stderr): JSON lines unless it is a terminal (or as `json_output` says).
     """
     REDACTOR.secrets = Redactor.from_environment().secrets
-    stream = stream or sys.stderr
+    out: TextIO | CurrentStderr = stream or CurrentStderr()
     if json_output is None:
-        json_output = not stream.isatty()
+        json_output = not out.isatty()
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_output
@@ -95,10 +110,10 @@ def configure(
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, *shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]  # a text stream
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],

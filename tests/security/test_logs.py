@@ -229,3 +229,19 @@ async def test_the_sdk_cores_own_lines_are_json_and_redacted(
     assert core, written[-2000:]
     assert all(r["logger"].startswith("temporalio.core") for r in core)
     assert "XyZsecretPart" not in written
+
+
+def test_logging_set_up_writes_to_stderr_as_it_is_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines go to the stderr of the moment they are written: a stream replaced (and closed)
+    after logging was set up is never written to again."""
+    import io
+
+    import structlog
+
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure(json_output=True)
+    monkeypatch.setattr(sys, "stderr", second)
+    first.close()
+    structlog.get_logger().info("case.opened", case_id="case-x-1@acme")
+    assert '"case.opened"' in second.getvalue()

@@ -29,6 +29,7 @@ def test_histories_are_recorded() -> None:
         "case-x-grow-0",  # the run a long case continued as, from its carried state
         "case-x-ty-1",  # thanks read in the workflow (before ingest read it)
         "case-x-ty-1@cases",  # thanks read at ingest (patched)
+        "case-x-th-1@cases",  # a later post publishes only what it changed (patched)
         "case-x-rn-1@cases",  # a decision naming a playbook the case's policy lacks
         "case-x-route-hostile@reads-english",  # a route after a refused hostile one
         "case-x-l-1@small",  # dismissed: the label written before the case ends (patched)

@@ -13,7 +13,10 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.model import Playbook
     from complaintflow.workflows import search
     from complaintflow.workflows.case.running import CaseRun, clip, higher
-    from complaintflow.workflows.case.versions import THANKS_FROM_INGEST
+    from complaintflow.workflows.case.versions import (
+        PUBLISH_ONLY_WHAT_A_POST_CHANGED,
+        THANKS_FROM_INGEST,
+    )
     from complaintflow.workflows.messages import CaseEvent, ThreadPost
 
 MAX_MENTION_IDS = 200  # latest post ids kept to recognise redeliveries
@@ -49,7 +52,9 @@ async def add_post(run: CaseRun, post: ThreadPost) -> None:
                 playbook.priority,
                 text=f"the thread got worse: {post.route} (score {score})",
             )
-    run.publish()
+        run.publish()
+    elif not workflow.patched(PUBLISH_ONLY_WHAT_A_POST_CHANGED):
+        run.publish()  # cases that ran before: every post re-rendered what supervisors see
 
 
 def _thanks(post: ThreadPost) -> bool:

@@ -9,3 +9,4 @@ ONE_DECISION_PER_STEP = "one-decision-per-step"
 ADDRESSED_BY_HANDLE = "mention-addressed-by-brand-handle"  # as triage computes it
 THANKS_FROM_INGEST = "thanks-read-at-ingest"  # the workflow no longer scans a post's text
 RECORD_LABELS = "record-supervisor-labels"  # the first deciding action writes a label
+PUBLISH_ONLY_WHAT_A_POST_CHANGED = "thread-post-publishes-only-a-score-change"  # bounded work
