@@ -6,9 +6,8 @@ workflow does not know the open labelled it (its state's `labelled` is empty), s
 check_dismiss lets it through where a dismiss after an approval is refused. Found by the
 simulator; shrunk to this history.
 
-Fix (outside the simulator): the case opened by `open` should start labelled (e.g. the start
-input says "a complaint (open by dana)"), so check_dismiss refuses as it does after approve;
-or the team decides a dismissal after open replaces the label."""
+Fixed: a case a person opened starts labelled a complaint (its route says who opened it), so
+`dismiss` is refused with the reason, as it is after an approval."""
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -25,11 +24,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a case opened from a remark accepts a dismiss although the store labels it a "
-    "complaint: the open's label is not in the case's state",
-)
 def test_a_case_opened_from_a_remark_is_not_dismissed_against_its_label(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:
