@@ -22,6 +22,7 @@ from complaintflow.rules.mention import Mention, MentionError
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Triage
 from complaintflow.store import DecisionStore
+from complaintflow.workflows.messages import OPENED_BY
 
 
 class CannotOpen(ComplaintflowError):
@@ -81,7 +82,7 @@ async def open_remark(
             f"kept their post: {exc}); open it from the platform"
         ) from None
     decision = dataclasses.replace(
-        Triage(policy).decide(mention), route=f"opened by {by}", playbook=chosen
+        Triage(policy).decide(mention), route=f"{OPENED_BY}{by}", playbook=chosen
     )
     handle = await open_case(
         client, mention=mention, decision=decision, policy=policy, task_queue=task_queue

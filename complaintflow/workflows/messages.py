@@ -56,6 +56,11 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+# The route of a case a person opened from a logged remark (`complaintflow open`): the store
+# labels its mention a complaint as it opens, and the case starts knowing it.
+OPENED_BY = "opened by "
+
+
 @dataclasses.dataclass(frozen=True)
 class CaseInput:
     """A case's start: the complaint, how triage decided it, and the policy pinned for it.

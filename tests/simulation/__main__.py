@@ -46,6 +46,7 @@ async def _run(minutes: float, seed: int, length: int, shrink: int, budget: floa
     deadline = time.monotonic() + minutes * 60
     started, histories, steps_run = time.monotonic(), 0, 0
     findings: dict[str, list[Step]] = {}
+    fresh: set[str] = set()  # the findings no KNOWN pattern names
     activations: list[float] = []
     try:
         while time.monotonic() < deadline:
@@ -64,6 +65,8 @@ async def _run(minutes: float, seed: int, length: int, shrink: int, budget: floa
                     continue
                 short = await _shrunk(env, steps[: number + 1], kind, shrink)
                 findings[kind] = short
+                if known(violation) is None:
+                    fresh.add(kind)
                 print(
                     f"\nFOUND ({known(violation) or 'new'}) in history seed {history_seed}, "
                     f"shrunk from {number + 1} to {len(short)} steps:\n  {violation}\n"
@@ -73,7 +76,7 @@ async def _run(minutes: float, seed: int, length: int, shrink: int, budget: floa
     finally:
         await env.shutdown()
     elapsed = time.monotonic() - started
-    new = [k for k in findings if "issue-19" not in k]
+    new = [k for k in findings if k in fresh]
     print(
         f"\n{histories} histories, {steps_run} steps in {elapsed:.0f} s "
         f"({steps_run / elapsed:.2f} steps/s, shrinking included); "

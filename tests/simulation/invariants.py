@@ -2,7 +2,10 @@
 
 I1 every accepted mention is in the store once, for its brand, and its case is that brand's;
 I2 every case answers `state_query`, has no failed workflow task and was not ended by force;
-I3 no platform action twice (replies per post and text, DMs per person and text, tickets);
+   and the labels table holds at most one label per brand and mention, of a case of that brand;
+I3 no platform action twice for one case run (replies per post and text, DMs per person and
+   text, tickets): a closed case started again by a later post in its thread is a new run that
+   acts again, so a DM or ticket may repeat as many times as its case id has runs;
 I4 no 5xx, good batch entries taken (checked as each answer arrives, in world.py);
 I5 search attributes within Temporal's 2,048-byte keyword limit, customer Markdown escaped in
    the summary and details a case starts with;
@@ -20,6 +23,7 @@ from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
+from temporalio.service import RPCError
 
 from tests.simulation.policies import BRANDS
 from tests.simulation.steps import HOSTILE_MARKER
@@ -49,7 +53,8 @@ async def check(world: World) -> list[str]:
         if any(p.startswith(("I2", "I7")) for p in problems):
             await world.quarantine(case_id)
         found += problems
-    found += _platform_actions(world)
+    found += await _labels(world)
+    found += await _platform_actions(world)
     found += [
         f"I5: {case_id} starts with customer Markdown unescaped in its summary or details"
         for case_id, summary, details in world.model.starts
@@ -134,9 +139,54 @@ def _visibility(case_id: str, history: WorkflowHistory) -> list[str]:
     return found
 
 
-def _platform_actions(world: World) -> list[str]:
-    """I3: per brand's platform, nothing done twice for one case step. Cases a supervisor
-    routed run a playbook again from its start, so their actions are left out."""
+async def _labels(world: World) -> list[str]:
+    """I1 for decisions as labels: one label per brand and mention, naming a case of that brand
+    (a dismiss racing an approval, or sent twice, is one label)."""
+    found = []
+    for key, brand in BRANDS.items():
+        labels = await world.store.labels(brand.policy)
+        counts = Counter((label.platform, label.mention_id) for label in labels)
+        found += [
+            f"I1: {brand.policy} has {n} labels for {platform} mention {mention}"
+            for (platform, mention), n in counts.items()
+            if n > 1
+        ]
+        found += [
+            f"I1: {brand.policy} labelled {label.mention_id} for case {label.case_id}, "
+            f"not a case of that brand"
+            for label in labels
+            if label.case_id and world.model.cases.get(label.case_id, key) != key
+        ]
+        complaint = {label.case_id for label in labels if label.label == 1}
+        found += [
+            f"I1: {case_id} accepted a dismiss (not a complaint), but the store labels its "
+            f"mention a complaint"
+            for case_id, update in world.model.done
+            if update == "dismiss" and case_id in complaint
+        ]
+    return found
+
+
+async def _runs(world: World, case_id: str) -> int:
+    """How many runs the workflow id `case_id` has had (at least 1): from visibility where the
+    server has it (`WorkflowId = '...'`), else from the runs its starts returned."""
+    seen = len(world.model.runs.get(case_id, ()))
+    try:
+        listed = [r async for r in world.env.client.list_workflows(f"WorkflowId = '{case_id}'")]
+    except RPCError:  # the time-skipping test server implements no visibility list
+        listed = []
+    return max(1, seen, len(listed))
+
+
+async def _allowed(world: World, text: str) -> int:
+    """As many identical actions as the runs of the case whose id `text` names."""
+    case_id = next((c for c in world.model.cases if c in text), None)
+    return 1 if case_id is None else await _runs(world, case_id)
+
+
+async def _platform_actions(world: World) -> list[str]:
+    """I3: per brand's platform, nothing done twice for one case step of one run. Cases a
+    supervisor routed run a playbook again from its start, so their actions are left out."""
     routed = {case_id.split("-", 2)[-1] for case_id in world.model.routed}
     found = []
     for key, emulator in world.emulators.items():
@@ -158,13 +208,13 @@ def _platform_actions(world: World) -> list[str]:
         )
         found += [
             f"I3: {brand.policy} sent {n} identical private messages to {to}"
-            for (to, _), n in dms.items()
-            if n > 1
+            for (to, text), n in dms.items()
+            if n > 1 and n > await _allowed(world, text)
         ]
         tickets = Counter(str(t.get("external_id", "")) for t in emulator.tickets)
         found += [
             f"I3: {brand.policy} opened {n} tickets for {ref}"
             for ref, n in tickets.items()
-            if n > 1 and ref and ref not in world.model.routed
+            if n > 1 and ref and ref not in world.model.routed and n > await _allowed(world, ref)
         ]
     return found

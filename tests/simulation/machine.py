@@ -15,6 +15,7 @@ from tests.simulation.runner import Loop, known
 from tests.simulation.steps import (
     FAULT_KINDS,
     FAULT_ROUTES,
+    OPENS,
     PAYLOADS,
     RELOADS,
     SLEEPS,
@@ -74,7 +75,7 @@ class Simulation(RuleBasedStateMachine):
         text=texts,
         bad_time=st.booleans(),
         extra=st.integers(0, 2),
-        brand=brand,
+        brand=st.sampled_from(("a", "b", "ab")),
     )
     def post_meta(
         self, thread: int, followup: bool, text: int, bad_time: bool, extra: int, brand: str
@@ -128,3 +129,12 @@ class Simulation(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from(SLEEPS))
     def sleep(self, seconds: int) -> None:
         self._do(Step.of("sleep", seconds=seconds))
+
+    @rule(
+        index=st.integers(0, 7),
+        brand=brand,
+        how=st.sampled_from(OPENS),
+        seed=st.integers(0, 999),
+    )
+    def open_remark(self, index: int, brand: str, how: str, seed: int) -> None:
+        self._do(Step.of("open_remark", index=index, brand=brand, how=how, seed=seed))

@@ -22,8 +22,12 @@ TEXTS = (
 )
 HOSTILE_MARKER = "](http://evil.example"  # customer Markdown that must never reach a UI raw
 
-UPDATES = ("approve", "edit", "reject", "route", "resolve", "escalate", "close")
-PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_object")
+UPDATES = ("approve", "edit", "reject", "route", "resolve", "escalate", "close", "dismiss")
+# How `open` is asked for a logged remark: the CLI core, the signed HTTP call, the same call
+# twice, and hostile bodies (unknown fields, wrong types, sizes, a mention nobody logged).
+OPENS = ("cli", "http", "twice", "hostile", "unknown")
+# "cli": as `complaintflow approve CASE` sends it, the step left out and read from the case.
+PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_object", "cli")
 RELOADS = ("version", "rename_standard", "rename_urgent", "add", "remove", "invalid")
 FAULT_ROUTES = ("x.post_tweet", "x.send_dm", "zendesk.ticket", "graph.comment")
 FAULT_KINDS = ("drop", "429", "500")
@@ -70,8 +74,9 @@ def random_step(rng: random.Random) -> Step:
             "race",
             "fault",
             "sleep",
+            "open_remark",
         ),
-        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5),
+        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5, 3),
     )[0]
     draw: dict[str, Any] = {
         "post_x": lambda: {
@@ -87,7 +92,7 @@ def random_step(rng: random.Random) -> Step:
             "text": rng.randrange(len(TEXTS)),
             "bad_time": rng.random() < 0.3,
             "extra": rng.randrange(3),
-            "brand": rng.choice("ab"),
+            "brand": rng.choice(("a", "b", "ab")),
         },
         "post_generic": lambda: {"text": rng.randrange(len(TEXTS)), "brand": rng.choice("ab")},
         "redeliver": lambda: {"index": rng.randrange(8)},
@@ -113,5 +118,11 @@ def random_step(rng: random.Random) -> Step:
             "fault": rng.choice(FAULT_KINDS),
         },
         "sleep": lambda: {"seconds": rng.choice(SLEEPS)},
+        "open_remark": lambda: {
+            "index": rng.randrange(8),
+            "brand": rng.choice("ab"),
+            "how": rng.choice(OPENS),
+            "seed": rng.randrange(1000),
+        },
     }
     return Step.of(kind, **draw[kind]())

@@ -36,16 +36,22 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
+from complaintflow.activities.labels import LabelRecorder
+from complaintflow.client.cases import act, pending_step
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post
 from complaintflow.devkit.emulator import create_app as create_emulator
 from complaintflow.devkit.serve import serving
-from complaintflow.ingest.app import Ingest
+from complaintflow.devkit.stack import emulated_adapters
+from complaintflow.errors import ComplaintflowError
+from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app
 from complaintflow.ingest.reload import reload_once
+from complaintflow.opening import CannotOpen, open_remark
 from complaintflow.store import DecisionStore, open_store
+from complaintflow.worker import build_worker
+from complaintflow.workflows.messages import SupervisorAction
 from tests.simulation.policies import BRANDS, INVALID_EDITS, PolicyShape, policy_text
 from tests.simulation.steps import TEXTS, Step
-from tests.support.platform import emulated_worker
 from tests.support.webhooks import SECRETS, hex_signature, x_signature
 
 # Real-time bounds: generous, so a busy machine never fails a history; a case that does not
@@ -80,6 +86,13 @@ class Model:
     # time-skipping server keeps no user metadata, so it is read on its way out.
     starts: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     activations: list[float] = dataclasses.field(default_factory=list)  # ms, each task
+    # (brand key, platform, mention id) -> the case `open` made of that logged remark.
+    # case id -> every run id a start (or signal-with-start) of it returned: a closed case that
+    # a later post in its thread starts again is a new run (the test server has no visibility
+    # list to ask, so the runs are read on their way out like the starts).
+    runs: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    done: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (case, update)
+    opened: dict[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -119,13 +132,16 @@ class World:
         self.store: DecisionStore
         self.brands: Brands
         self.http: httpx.AsyncClient
+        # /remarks/open is served by each brand's own ingest app (the multi-brand router
+        # forwards webhooks only), so each brand has its app on loopback too.
+        self.single: dict[str, httpx.AsyncClient] = {}
 
     # -- building and tearing down ------------------------------------------------------------
     async def __aenter__(self) -> World:
         stack = self._stack
         self.store = open_store(f"sqlite:///{self.folder / 'store.db'}")
         config = self.env.client.config()
-        config["interceptors"] = [_Starts(self.model.starts)]
+        config["interceptors"] = [_Starts(self.model)]
         client = Client(**config)
         workers = await _worker_client(self.env)
         ACTIVATIONS.retrieve_updates()  # what earlier histories left
@@ -142,10 +158,21 @@ class World:
             adapters_http = await stack.enter_async_context(httpx.AsyncClient(timeout=5.0))
             archive = self.folder / f"archive-{key}"
             archive.mkdir()
+            # Labels go to this deployment's store (not the default one of the machine), so
+            # the labels table the invariants read is the one the cases write.
+            activities = [
+                *emulated_adapters(url, "tok", archive, client=adapters_http),
+                *LabelRecorder(self.store).activities(),
+            ]
             await stack.enter_async_context(
-                emulated_worker(workers, queue, url, archive, http=adapters_http)
+                build_worker(workers, activities=activities, task_queue=queue)
             )
         self.brands = brands_of(ingests)
+        for path, ingest in ingests:
+            own = await stack.enter_async_context(serving(create_app(ingest)))
+            self.single[path.stem] = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=own, timeout=30)
+            )
         url = await stack.enter_async_context(serving(create_brands_app(self.brands)))
         self.http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30))
         return self
@@ -204,6 +231,19 @@ class World:
     async def _post_meta(
         self, thread: int, followup: bool, text: int, bad_time: bool, extra: int, brand: str
     ) -> None:
+        """One Meta delivery: an entry per brand in `brand` ("ab": both Pages in one body,
+        which the multi-brand router parses once and splits by Page)."""
+        entries, good = [], []
+        for key in brand:
+            entry, taken = self._meta_entry(thread, followup, text, bad_time, extra, key)
+            entries.append(entry)
+            good += taken
+        body = {"object": "page", "entry": entries}
+        await self._deliver("/webhooks/meta", body, good)
+
+    def _meta_entry(
+        self, thread: int, followup: bool, text: int, bad_time: bool, extra: int, brand: str
+    ) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
         owner = BRANDS[brand]
         post_id = f"{owner.page}_{self.number}"
         changes, good = [], []
@@ -222,8 +262,7 @@ class World:
         if bad_time:  # one entry no clock can read, beside good ones
             comment = f"{post_id}{self._new_id()}"
             changes.insert(1, _comment(comment, "broken, refund", post_id, None, "999", 10**15))
-        body = {"object": "page", "entry": [{"id": owner.page, "time": 1, "changes": changes}]}
-        await self._deliver("/webhooks/meta", body, good)
+        return {"id": owner.page, "time": 1, "changes": changes}, good
 
     async def _post_generic(self, text: int, brand: str) -> None:
         owner = BRANDS[brand]
@@ -269,7 +308,7 @@ class World:
             return
         done = answer.json()
         for case_id in done.get("cases", []):
-            self.model.cases.setdefault(case_id, delivery.good[0][0] if delivery.good else "a")
+            self.model.cases.setdefault(case_id, _brand_of(case_id, delivery.good))
         decisions = {d.get("id"): d for d in done.get("decisions", [])}
         for key, platform, mention in delivery.good:
             policy = BRANDS[key].policy
@@ -317,6 +356,109 @@ class World:
         if answer.status_code >= 500:
             self.violate("I4", f"signed hostile body to {path} answered {answer.status_code}")
 
+    # opening a logged remark ------------------------------------------------------------------
+    async def _open_remark(self, index: int, brand: str, how: str, seed: int) -> None:
+        """`complaintflow open` (its core) or the signed POST /remarks/open on a logged remark:
+        the first open makes a case, every later one names that case; hostile bodies get 4xx."""
+        if how == "hostile":
+            await self._open_hostile(brand, seed)
+            return
+        policy = BRANDS[brand].policy
+        logged = [
+            ("x" if r.get("platform") is None else str(r.get("platform")), str(r.get("id")))
+            for r in await self.store.remarks()
+            if r.get("policy") == policy
+        ]
+        logged += [(p, m) for (k, p, m) in self.model.opened if k == brand]
+        if how == "unknown":
+            logged = [("x", f"{self._new_id()}")]
+        elif not logged:
+            return
+        platform, mention = logged[index % len(logged)]
+        for _ in range(2 if how == "twice" else 1):
+            await self._open_once(brand, platform, mention, how, known=how != "unknown")
+
+    async def _open_once(
+        self, brand: str, platform: str, mention: str, how: str, known: bool
+    ) -> None:
+        where = f"open of {platform} remark {mention} for {BRANDS[brand].policy} ({how})"
+        if how == "cli":
+            ingest = self.ingest_of(brand)
+            try:
+                opened = await open_remark(
+                    ingest.client,
+                    ingest.store,
+                    ingest.policy,
+                    platform=platform,
+                    mention_id=mention,
+                    by="dana",
+                    playbook=None,
+                    task_queue=ingest.task_queue,
+                )
+            except CannotOpen as exc:
+                self.notes.append(f"{where}: {exc}")
+                return
+            case_id, new = opened.case_id, opened.new
+        else:
+            body = json.dumps({"mention_id": mention, "by": "dana", "platform": platform})
+            answer = await self._post_open(brand, body.encode())
+            if answer.status_code >= 500:
+                self.violate("I4", f"{where} answered {answer.status_code}: {answer.text[:200]}")
+                return
+            if not known:
+                if answer.status_code != 404:
+                    self.violate("I4", f"{where} answered {answer.status_code}, not 404")
+                return
+            if answer.status_code >= 300:  # e.g. a policy without a route that answers
+                self.notes.append(f"{where}: {answer.status_code} {answer.text[:200]}")
+                return
+            done = answer.json()
+            case_id, new = str(done.get("case")), bool(done.get("opened"))
+        key = (brand, platform, mention)
+        before = self.model.opened.get(key)
+        if new and before is not None:
+            self.violate("I1", f"{where} made a second case {case_id} (it had {before})")
+        elif not new and before is not None and case_id != before:
+            self.violate("I1", f"{where} named case {case_id}, but it was opened as {before}")
+        elif not new and before is None:
+            self.violate("I1", f"{where} said it already had case {case_id}, never opened")
+        self.model.opened.setdefault(key, case_id)
+        self.model.cases.setdefault(case_id, brand)
+
+    async def _open_hostile(self, brand: str, seed: int) -> None:
+        rng = random.Random(seed)
+        bodies: list[object] = [
+            {"mention_id": "1", "by": "dana", "admin": True},
+            {"mention_id": 5, "by": "dana"},
+            {"mention_id": "1" * 5000, "by": "dana"},
+            {"mention_id": "1", "by": "d" * 5000},
+            {"mention_id": "1", "by": "   "},
+            {"mention_id": "1", "by": "dana", "playbook": "no-such-playbook"},
+            {"mention_id": "1", "by": "dana", "platform": "../../etc"},
+            {"by": "dana"},
+            ["mention_id"],
+            None,
+            {"mention_id": {"$ne": 1}, "by": "dana"},
+        ]
+        raw = [
+            json.dumps(rng.choice(bodies)).encode(),
+            bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 200))),
+            b"[" * 5000,
+        ]
+        body = rng.choice(raw)
+        answer = await self._post_open(brand, body)
+        if not 400 <= answer.status_code < 500:
+            self.violate(
+                "I4",
+                f"hostile body to /remarks/open answered {answer.status_code}: "
+                f"{answer.text[:200]} (body {body[:80]!r})",
+            )
+
+    async def _post_open(self, brand: str, body: bytes) -> httpx.Response:
+        return await self.single[brand].post(
+            "/remarks/open", content=body, headers=[_signature("/remarks/open", body)]
+        )
+
     # policies --------------------------------------------------------------------------------
     async def _reload(self, brand: str, edit: str) -> None:
         ingest = self.ingest_of(brand)
@@ -353,16 +495,33 @@ class World:
 
     async def _update(self, case_id: str, update: str, payload: str) -> None:
         handle = self.env.client.get_workflow_handle(case_id)
-        body = await self._payload(case_id, update, payload)
         try:
-            await _bounded(handle.execute_update(update, body))
-        except (WorkflowUpdateFailedError, RPCError):
+            if payload == "cli":
+                await _bounded(self._cli_update(case_id, update))
+            else:
+                body = await self._payload(case_id, update, payload)
+                await _bounded(handle.execute_update(update, body))
+        except (WorkflowUpdateFailedError, RPCError, ComplaintflowError):
             return  # refused: what a supervisor sees for a wrong or late action
         except TimeoutError:
             self.violate("I2", f"{case_id}: the {update} update was not answered")
             return
         if update == "route":
             self.model.routed.add(case_id)
+        self.model.done.append((case_id, update))
+
+    async def _cli_update(self, case_id: str, update: str) -> None:
+        """What `complaintflow UPDATE CASE --by dana` does: approve, edit and reject without
+        --step act on the step the case is waiting on."""
+        client = self.env.client
+        step = ""
+        if update in ("approve", "edit", "reject"):
+            step = await pending_step(client, case_id)
+        text = "We are sorry; a replacement is on its way." if update == "edit" else ""
+        owner = BRANDS[self.model.cases[case_id]]
+        playbook = (self.shapes[owner.key].urgent or "standard") if update == "route" else ""
+        action = SupervisorAction(step=step, by="dana", note="cli", text=text, playbook=playbook)
+        await act(client, case_id, update, action)
 
     async def _payload(self, case_id: str, update: str, variant: str) -> object:
         step = ""
@@ -389,6 +548,7 @@ class World:
             "resolve": {"by": "dana", "note": "refunded"},
             "escalate": {"by": "dana", "priority": "urgent", "note": "press"},
             "close": {"by": "dana", "note": "done"},
+            "dismiss": {"by": "dana", "note": "not a complaint"},
         }
         body = dict(valid[update])
         if variant == "oversize_by":
@@ -459,24 +619,36 @@ async def _worker_client(env: WorkflowEnvironment) -> Client:
 
 
 class _Starts(Interceptor):
-    """Records the summary and details of every workflow start made through the client."""
+    """Records the summary and details of every workflow start made through the client, and
+    the run each start (or signal-with-start) reached."""
 
-    def __init__(self, seen: list[tuple[str, str, str]]) -> None:
-        self.seen = seen
+    def __init__(self, model: Model) -> None:
+        self.model = model
 
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _StartsOutbound(next, self.seen)
+        return _StartsOutbound(next, self.model)
 
 
 class _StartsOutbound(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, seen: list[tuple[str, str, str]]) -> None:
+    def __init__(self, next: OutboundInterceptor, model: Model) -> None:
         super().__init__(next)
-        self.seen = seen
+        self.model = model
 
     async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         summary, details = input.static_summary or "", input.static_details or ""
-        self.seen.append((input.id, summary, details))
-        return await super().start_workflow(input)
+        self.model.starts.append((input.id, summary, details))
+        handle = await super().start_workflow(input)
+        if handle.result_run_id:
+            self.model.runs.setdefault(input.id, set()).add(handle.result_run_id)
+        return handle
+
+
+def _brand_of(case_id: str, good: list[tuple[str, str, str]]) -> str:
+    """The brand whose case `case_id` is: its id ends with "@policy" (one delivery may hold
+    parts for two brands), else the delivery's first good entry's."""
+    policy = case_id.rpartition("@")[2]
+    owner = next((key for key, b in BRANDS.items() if b.policy == policy), None)
+    return owner or (good[0][0] if good else "a")
 
 
 def _comment(

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.workflows import registry, search
     from complaintflow.workflows.case import visibility
     from complaintflow.workflows.messages import (
+        OPENED_BY,
         ActionRequest,
         ActionResult,
         AuditEntry,
@@ -73,6 +74,9 @@ class CaseRun:
         )
         self.state.language = case.decision.language
         self.state.language_confidence = case.decision.language_confidence
+        route = case.decision.route or ""
+        if route.startswith(OPENED_BY):  # the store labelled it as the person opened it
+            self.state.labelled = f"a complaint (open by {clip(route[len(OPENED_BY) :], 100)})"
         self.decision: SupervisorAction | None = None
         self.decision_kind = ""
         self.route_to: SupervisorAction | None = None  # a person picked the playbook
