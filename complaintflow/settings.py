@@ -142,6 +142,14 @@ SETTINGS: tuple[Setting, ...] = (
         _INGEST,
     ),
     Setting(
+        "COMPLAINTFLOW_ZENDESK_SECRET",
+        "(none: /webhooks/zendesk refuses every post)",
+        "serve (ingest/contacts.py)",
+        "The Zendesk webhook's signing secret: a ticket the customer created or answered "
+        "reaches its case as their email contact.",
+        _INGEST,
+    ),
+    Setting(
         "COMPLAINTFLOW_X_CONSUMER_SECRET",
         "(none: X webhooks refused)",
         "serve (platforms/x/webhooks.py)",
