@@ -14,15 +14,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from complaintflow.client.schedules import create_or_update
 from complaintflow.labels import Label, export_csv
 from complaintflow.workflows.retrain import Retrain, RetrainResult, RetrainSettings
 
@@ -42,16 +40,7 @@ async def schedule_retraining(client: Client, settings: RetrainSettings, task_qu
         ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
-    sid = schedule_id(settings)
-    try:
-        await client.create_schedule(sid, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(sid).update(replace)
-    return sid
+    return await create_or_update(client, schedule_id(settings), schedule)
 
 
 def retrain(settings: RetrainSettings, labels: list[Label], stamp: str) -> RetrainResult:

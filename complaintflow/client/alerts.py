@@ -15,15 +15,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from complaintflow.client.schedules import create_or_update
 from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.durations import parse_duration
@@ -77,13 +75,4 @@ async def schedule_spike_alerts(client: Client, settings: SpikeSettings, task_qu
         ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
-    sid = schedule_id(settings)
-    try:
-        await client.create_schedule(sid, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(sid).update(replace)
-    return sid
+    return await create_or_update(client, schedule_id(settings), schedule)
