@@ -35,8 +35,7 @@ from temporalio.service import RPCError
 from complaintflow.caseref import refs_in
 from complaintflow.ingest.body import BadBody, parse_body
 from complaintflow.ingest.service import MAX_CONTACT_TEXT, Ingest
-from complaintflow.ingest.webhooks import SOURCES, problem, read_body
-from complaintflow.signatures import verify
+from complaintflow.ingest.webhooks import problem, read_body, signed_body
 from complaintflow.store import StoreError
 from complaintflow.workflows.messages import CustomerContact
 
@@ -83,18 +82,9 @@ async def zendesk(ingest: Ingest, request: Request) -> Response:
 
 async def generic(ingest: Ingest, request: Request) -> Response:
     """Answer one signed contact from any other system."""
-    body = await read_body(request)
+    body = await signed_body(ingest, request)
     if isinstance(body, Response):
         return body
-    source = SOURCES["/webhooks/generic"]
-    if not verify(
-        ingest.secrets.get(source.secret).encode(),
-        body,
-        request.headers.get(source.header, ""),
-        encoding=source.encoding,
-    ):
-        log.warning("ingest.bad_signature", path=request.url.path)
-        return problem(401, f"missing or wrong {source.header} signature")
     try:
         asked = _fields(parse_body(body), CONTACT_FIELDS, "the body")
         if not asked.get("case", "").strip():

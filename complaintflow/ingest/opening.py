@@ -16,9 +16,8 @@ from temporalio.service import RPCError
 
 from complaintflow.ingest.body import BadBody, parse_body
 from complaintflow.ingest.service import Ingest
-from complaintflow.ingest.webhooks import SOURCES, problem, read_body
+from complaintflow.ingest.webhooks import problem, signed_body
 from complaintflow.opening import CannotOpen, NoDecision, open_remark
-from complaintflow.signatures import verify
 from complaintflow.store import StoreError
 
 log = structlog.get_logger()
@@ -27,18 +26,9 @@ FIELDS = {"mention_id": 200, "by": 100, "platform": 20, "playbook": 100}
 
 async def open_request(ingest: Ingest, request: Request) -> Response:
     """Answer one signed request to open a remark's case."""
-    body = await read_body(request)
+    body = await signed_body(ingest, request)
     if isinstance(body, Response):
         return body
-    source = SOURCES["/webhooks/generic"]
-    if not verify(
-        ingest.secrets.get(source.secret).encode(),
-        body,
-        request.headers.get(source.header, ""),
-        encoding=source.encoding,
-    ):
-        log.warning("ingest.bad_signature", path=request.url.path)
-        return problem(401, f"missing or wrong {source.header} signature")
     try:
         asked = _fields(parse_body(body))
     except (BadBody, ValueError) as exc:

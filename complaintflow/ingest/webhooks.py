@@ -60,6 +60,24 @@ async def read_body(request: Request) -> bytes | Response:
     return b"".join(chunks)
 
 
+async def signed_body(ingest: Ingest, request: Request) -> bytes | Response:
+    """The body of a call signed as /webhooks/generic is (for tools calling ingest directly),
+    or the answer refusing it: 413 too large, 401 with a missing or wrong signature."""
+    body = await read_body(request)
+    if isinstance(body, Response):
+        return body
+    source = SOURCES["/webhooks/generic"]
+    if not verify(
+        ingest.secrets.get(source.secret).encode(),
+        body,
+        request.headers.get(source.header, ""),
+        encoding=source.encoding,
+    ):
+        log.warning("ingest.bad_signature", path=request.url.path)
+        return problem(401, f"missing or wrong {source.header} signature")
+    return body
+
+
 async def receive(
     ingest: Ingest, secrets: IngestSecrets, source: Source, request: Request
 ) -> Response:
