@@ -7,20 +7,13 @@ it with the live model, and say whether to promote it (see workflows/retrain.py)
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import (
     Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
 )
 
-from complaintflow.client.schedules import create_or_update
+from complaintflow.client.schedules import schedule_every
 from complaintflow.labels import Label, export_csv
 from complaintflow.workflows.retrain import Retrain, RetrainResult, RetrainSettings
 
@@ -31,16 +24,15 @@ def schedule_id(settings: RetrainSettings) -> str:
 
 async def schedule_retraining(client: Client, settings: RetrainSettings, task_queue: str) -> str:
     """Create or update the policy's retraining Schedule; return its id."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            Retrain.run, settings, id=f"retrain-{settings.policy}", task_queue=task_queue
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.every_seconds))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    return await schedule_every(
+        client,
+        schedule_id(settings),
+        run=Retrain.run,
+        arg=settings,
+        workflow_id=f"retrain-{settings.policy}",
+        every_seconds=settings.every_seconds,
+        task_queue=task_queue,
     )
-    return await create_or_update(client, schedule_id(settings), schedule)
 
 
 def retrain(settings: RetrainSettings, labels: list[Label], stamp: str) -> RetrainResult:

@@ -6,22 +6,15 @@ updated in place, so running `complaintflow alerts` again after an edit is safe.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from temporalio.client import (
     Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
 )
 
-from complaintflow.client.schedules import create_or_update
+from complaintflow.client.schedules import schedule_every
 from complaintflow.errors import ComplaintflowError
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.durations import parse_duration
@@ -66,13 +59,12 @@ def schedule_id(settings: SpikeSettings) -> str:
 
 async def schedule_spike_alerts(client: Client, settings: SpikeSettings, task_queue: str) -> str:
     """Create or update the policy's spike Schedule; return its id."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            SpikeWatch.run, settings, id=f"spike-watch-{settings.policy}", task_queue=task_queue
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.check_every_seconds))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    return await schedule_every(
+        client,
+        schedule_id(settings),
+        run=SpikeWatch.run,
+        arg=settings,
+        workflow_id=f"spike-watch-{settings.policy}",
+        every_seconds=settings.check_every_seconds,
+        task_queue=task_queue,
     )
-    return await create_or_update(client, schedule_id(settings), schedule)
