@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import ActionRequest, ActionResult, CaseState
+from complaintflow.workflows.messages import ActionRequest, ActionResult, CaseState, CaseStatus
 from complaintflow.workflows.messages import SupervisorAction as Action
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,27 +90,59 @@ async def _run_all(count: int, concurrency: int, one: Callable[[int], Awaitable[
     return time.perf_counter() - started
 
 
-BILLED = {
+# How Temporal Cloud bills a history, from https://docs.temporal.io/cloud/actions ("Temporal
+# Cloud Actions"): a start; a signal-with-start is one action in all (its start and first signal
+# together); each activity attempt; all local activities of one workflow task together; each
+# timer started; each signal; each update accepted or rejected; each upsert of search
+# attributes, except those set at start and the SDK's `TemporalChangeVersion` upserts
+# (`workflow.patched`), which are exempt. Queries are billed too: this count leaves out the
+# bench's own (it reads the case's state to know when to act, as a person reads the Web UI).
+CHANGE_VERSION = "TemporalChangeVersion"
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+ONE_EACH = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "start",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: "activity attempt",
     EventType.EVENT_TYPE_TIMER_STARTED: "timer",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "signal",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "update",
-    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "search attribute upsert",
 }
 
 
 def actions(history: WorkflowHistory) -> Counter[str]:
-    """Temporal Cloud actions in a history (queries by the UI and rejected updates aside)."""
+    """Temporal Cloud actions in a history (rejected updates leave no event: none are sent)."""
     counted: Counter[str] = Counter()
-    for event in history.events:
-        kind = BILLED.get(event.event_type)
-        if kind:
-            counted[kind] += 1
-    return counted
+    events = list(history.events)
+    task_has_local = False
+    for index, event in enumerate(events):
+        kind = event.event_type
+        if kind in ONE_EACH:
+            counted[ONE_EACH[kind]] += 1
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            # The signal of a signal-with-start is one action with its start.
+            counted["signal"] += index != 1
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            attempt = event.activity_task_started_event_attributes.attempt
+            counted["activity attempt"] += max(1, attempt)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            task_has_local = False
+            metering = event.workflow_task_completed_event_attributes.metering_metadata
+            counted["local activity retry"] += metering.nonfirst_local_activity_execution_attempts
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes.marker_name
+            if marker == LOCAL_ACTIVITY_MARKER and not task_has_local:
+                task_has_local = True
+                counted["local activities (one task)"] += 1
+        elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            counted["search attribute upsert"] += bool(
+                set(fields.indexed_fields) - {CHANGE_VERSION}
+            )
+    return +counted
 
 
 async def actions_per_case(client: Client, queue: str) -> Counter[str]:
+    """The standard playbook, approved, with each outside event arriving when the case waits
+    for it: approve the reply, the customer writes, a supervisor resolves, approves the hide."""
     policy = compile_policy(EXAMPLE.read_text(), name=str(EXAMPLE))
     m = Mention(  # a reply under the brand's post: X lets the brand hide it afterwards
         id="a-1",
@@ -117,24 +150,34 @@ async def actions_per_case(client: Client, queue: str) -> Counter[str]:
         text="@NorthwindCares my order never arrived, I want a refund",
         platform="x",
         author=Author(id="9", handle="jo", name="Jo", followers=50),
+        created_at=datetime.now(UTC).isoformat(),  # platforms say when a post was made
     )
     handle = await open_case(
         client, mention=m, decision=Triage(policy).decide(m), policy=policy, task_queue=queue
     )
 
-    async def act(update: str, step: str = "") -> None:
-        for _ in range(200):
-            try:
-                await handle.execute_update(update, Action(step=step, by="bench"))
+    async def when(ready: Callable[[CaseState], bool], what: str) -> None:
+        for _ in range(500):
+            state: CaseState = await handle.query(CaseWorkflow.state_query)
+            if ready(state):
                 return
-            except Exception:  # not yet at that step: try again shortly
-                await asyncio.sleep(0.02)
-        raise RuntimeError(f"case never reached {update} {step}")
+            await asyncio.sleep(0.02)
+        raise RuntimeError(f"the case never came to {what}")
 
-    await act("approve", "reply_acknowledge")
+    def pending(step: str) -> Callable[[CaseState], bool]:
+        return lambda state: state.pending is not None and state.pending.step == step
+
+    def status(value: CaseStatus) -> Callable[[CaseState], bool]:
+        return lambda state: state.status is value
+
+    await when(pending("reply_acknowledge"), "the reply's approval")
+    await handle.execute_update("approve", Action(step="reply_acknowledge", by="bench"))
+    await when(status(CaseStatus.AWAITING_CONTACT), "waiting for the customer")
     await handle.signal("customer_contact", {"channel": "email"})
-    await act("resolve")
-    await act("approve", "remove_public_hide")
+    await when(status(CaseStatus.AWAITING_RESOLUTION), "waiting for the resolution")
+    await handle.execute_update("resolve", Action(by="bench"))
+    await when(pending("remove_public_hide"), "the removal's approval")
+    await handle.execute_update("approve", Action(step="remove_public_hide", by="bench"))
     await handle.result()
     return actions(await handle.fetch_history())
 
@@ -193,7 +236,7 @@ async def main() -> int:
                 f"{done / bare_s:8.1f} workflows/s"
             )
             print(f"case workflow, automatic policy       {done / case_s:8.1f} cases/s")
-            print(f"ratio cases/bare                      {bare_s / case_s:8.2f}  (aim >= 0.8)")
+            print(f"ratio cases/bare                      {bare_s / case_s:8.2f}  (aim >= 0.85)")
             await one_bare(0)
             await one_case(0)
             for label, workflow_id in (
