@@ -26,8 +26,7 @@ from typing import Any
 
 from bare_workflow import Bare, noop  # beside this file: imported by name in the sandbox
 from temporalio import activity
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from complaintflow import compile_policy
@@ -39,6 +38,7 @@ from complaintflow.rules.triage import Triage
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.case.cost import billed_actions
 from complaintflow.workflows.messages import ActionRequest, ActionResult, CaseState, CaseStatus
 from complaintflow.workflows.messages import SupervisorAction as Action
 
@@ -90,56 +90,6 @@ async def _run_all(count: int, concurrency: int, one: Callable[[int], Awaitable[
     return time.perf_counter() - started
 
 
-# How Temporal Cloud bills a history, from https://docs.temporal.io/cloud/actions ("Temporal
-# Cloud Actions"): a start; a signal-with-start is one action in all (its start and first signal
-# together); each activity attempt; all local activities of one workflow task together; each
-# timer started; each signal; each update accepted or rejected; each upsert of search
-# attributes, except those set at start and the SDK's `TemporalChangeVersion` upserts
-# (`workflow.patched`), which are exempt. Queries are billed too: this count leaves out the
-# bench's own (it reads the case's state to know when to act, as a person reads the Web UI).
-CHANGE_VERSION = "TemporalChangeVersion"
-LOCAL_ACTIVITY_MARKER = "core_local_activity"
-
-
-ONE_EACH = {
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "start",
-    EventType.EVENT_TYPE_TIMER_STARTED: "timer",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "update",
-}
-
-
-def actions(history: WorkflowHistory) -> Counter[str]:
-    """Temporal Cloud actions in a history (rejected updates leave no event: none are sent)."""
-    counted: Counter[str] = Counter()
-    events = list(history.events)
-    task_has_local = False
-    for index, event in enumerate(events):
-        kind = event.event_type
-        if kind in ONE_EACH:
-            counted[ONE_EACH[kind]] += 1
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            # The signal of a signal-with-start is one action with its start.
-            counted["signal"] += index != 1
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            attempt = event.activity_task_started_event_attributes.attempt
-            counted["activity attempt"] += max(1, attempt)
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            task_has_local = False
-            metering = event.workflow_task_completed_event_attributes.metering_metadata
-            counted["local activity retry"] += metering.nonfirst_local_activity_execution_attempts
-        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
-            marker = event.marker_recorded_event_attributes.marker_name
-            if marker == LOCAL_ACTIVITY_MARKER and not task_has_local:
-                task_has_local = True
-                counted["local activities (one task)"] += 1
-        elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
-            counted["search attribute upsert"] += bool(
-                set(fields.indexed_fields) - {CHANGE_VERSION}
-            )
-    return +counted
-
-
 async def actions_per_case(client: Client, queue: str) -> Counter[str]:
     """The standard playbook, approved, with each outside event arriving when the case waits
     for it: approve the reply, the customer writes, a supervisor resolves, approves the hide."""
@@ -179,7 +129,7 @@ async def actions_per_case(client: Client, queue: str) -> Counter[str]:
     await when(pending("remove_public_hide"), "the removal's approval")
     await handle.execute_update("approve", Action(step="remove_public_hide", by="bench"))
     await handle.result()
-    return actions(await handle.fetch_history())
+    return billed_actions(await handle.fetch_history())
 
 
 async def main() -> int:

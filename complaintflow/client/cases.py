@@ -26,8 +26,12 @@ from complaintflow.rules.mention import Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
-from complaintflow.workflows.case import CaseWorkflow, initial_search_attributes
-from complaintflow.workflows.case.visibility import start_details, start_summary
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.case.visibility import (
+    opening_search_attributes,
+    start_details,
+    start_summary,
+)
 from complaintflow.workflows.messages import (
     MAX_CASE_TEXT,
     MAX_THREAD_TEXT,
@@ -73,7 +77,7 @@ async def open_case(
     case = CaseInput.of(
         case_key(mention, policy.name), _clipped(mention, MAX_CASE_TEXT), decision, policy
     )
-    values = initial_search_attributes(case)
+    values = opening_search_attributes(case)
     keys = {k.name: k for k in search.ALL}
     attributes = TypedSearchAttributes(
         [SearchAttributePair(keys[name], value) for name, value in values.items()]

@@ -10,3 +10,6 @@ ADDRESSED_BY_HANDLE = "mention-addressed-by-brand-handle"  # as triage computes 
 THANKS_FROM_INGEST = "thanks-read-at-ingest"  # the workflow no longer scans a post's text
 RECORD_LABELS = "record-supervisor-labels"  # the first deciding action writes a label
 PUBLISH_ONLY_WHAT_A_POST_CHANGED = "thread-post-publishes-only-a-score-change"  # bounded work
+# Fewer billed actions per case: one wake-up timer serves every deadline, and what visibility
+# shows is upserted once, when the case next waits.
+FEWER_ACTIONS = "fewer-billed-actions"

@@ -10,11 +10,11 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate, TypedSearchAttributes
 
 from complaintflow.rules.language import playbooks_in
 from complaintflow.rules.mention import Mention
-from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.model import CompiledPolicy, Playbook, StepKind
 from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
 from complaintflow.workflows.messages import CaseInput, CaseState, CaseStatus, PendingApproval
@@ -48,6 +48,52 @@ def initial_search_attributes(case: CaseInput) -> dict[str, Any]:
             seconds=playbook.respond_within_seconds
         )
     return values
+
+
+def opening_search_attributes(case: CaseInput) -> dict[str, Any]:
+    """What the starter sets (free, unlike an upsert): the initial attributes, and "awaiting
+    approval" when the playbook asks for an approval before it waits for anything else (the
+    case does within a moment of starting).
+
+    A post without its time gets its SLA due from the workflow's start (the server's clock,
+    which the starter's may not match): that one is upserted.
+    """
+    values = initial_search_attributes(case)
+    playbook = case.policy.playbook(case.decision.playbook or "")
+    if asks_first(playbook):
+        values[search.CASE_STATUS.name] = CaseStatus.AWAITING_APPROVAL.value
+        values[search.CASE_AWAITING_APPROVAL.name] = True
+    return values
+
+
+# Steps that act and go on without waiting (their activities take moments).
+_PASSING = (StepKind.NOTIFY, StepKind.ESCALATE)
+
+
+def asks_first(playbook: Playbook) -> bool:
+    """Whether the playbook's first wait is an approval that every case reaches."""
+    return first_approval(playbook) is not None
+
+
+def first_approval(playbook: Playbook) -> timedelta | None:
+    """How long the playbook's first wait lasts at most, when it is an approval that every
+    case reaches moments after it starts; None otherwise."""
+    for step in playbook.steps:
+        if step.when is not None:
+            return None
+        if step.approval is not None:
+            if step.kind is StepKind.REMOVE_PUBLIC:  # a removal may be refused first
+                return None
+            return timedelta(seconds=step.approval.timeout_seconds)
+        if step.kind not in _PASSING:
+            return None
+    return None
+
+
+def started_with(found: TypedSearchAttributes) -> dict[str, Any]:
+    """The case's attributes as its start set them (whichever starter wrote them)."""
+    names = {key.name for key in search.ALL}
+    return {pair.key.name: pair.value for pair in found if pair.key.name in names}
 
 
 def complaint_time(case: CaseInput, fallback: datetime | None) -> datetime | None:

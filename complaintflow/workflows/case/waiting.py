@@ -47,6 +47,8 @@ def continue_as_new(run: CaseRun, case: CaseInput) -> None:
     """Continue as new with the state, the step and what remains of its wait."""
     run.audit("complaintflow", "continuing as new", detail="the history grew long")
     run.state.pending = None
+    if run.frugal:  # the next run starts from what visibility holds: bring it up to date
+        run.flush()
     resume = Resume(
         run.state,
         run.step_index,
@@ -58,6 +60,46 @@ def continue_as_new(run: CaseRun, case: CaseInput) -> None:
         dataclasses.replace(case, resume=resume),
         search_attributes=workflow.info().typed_search_attributes,
     )
+
+
+async def until(
+    run: CaseRun,
+    ready: Callable[[], bool],
+    timeout: timedelta | None,
+    summary: str = "",
+    *,
+    parks: bool = True,
+) -> None:
+    """Wait until `ready()`; raise TimeoutError after `timeout` (None: no limit).
+
+    New cases wait on the case's one wake-up timer and, when the run itself waits (`parks`),
+    first publish what changed: one upsert per wait. Cases that ran before start a timer per
+    wait, as their histories did.
+    """
+    if not run.frugal:
+        await workflow.wait_condition(ready, timeout=timeout, timeout_summary=summary or None)
+        return
+    if ready():
+        return  # nothing to wait for: nothing to publish or time yet
+    deadline = None if timeout is None else workflow.now() + timeout
+    if deadline is not None and deadline <= workflow.now():
+        raise TimeoutError
+    if parks:
+        run.flush()
+        run.parked = True
+    if deadline is not None:
+        run.alarm.need(deadline, summary or "wake up")
+    try:
+        await workflow.wait_condition(
+            lambda: ready() or (deadline is not None and workflow.now() >= deadline)
+        )
+    finally:
+        if parks:
+            run.parked = False
+        if deadline is not None:
+            run.alarm.drop(deadline)
+    if not ready():
+        raise TimeoutError
 
 
 def timeout(run: CaseRun, seconds: int | None) -> timedelta | None:
@@ -104,10 +146,11 @@ async def _decision(run: CaseRun, step: Step, draft: str) -> bool:
     wait: timedelta | None = timedelta(seconds=asked.timeout_seconds)
     while True:
         try:
-            await workflow.wait_condition(
+            await until(
+                run,
                 lambda: run.decision is not None or run.closed or long(),
-                timeout=wait,
-                timeout_summary=f"approval of {step.id}",
+                wait,
+                f"approval of {step.id}",
             )
             if run.decision is None and not run.closed:
                 raise RollOver  # asked again after continuing as new
@@ -149,11 +192,7 @@ async def await_event(run: CaseRun, step: Step) -> None:
 
     wait = timeout(run, step.timeout_seconds or None)
     try:
-        await workflow.wait_condition(
-            lambda: done() or run.closed or long(),
-            timeout=wait,
-            timeout_summary=f"{step.id}: {event}",
-        )
+        await until(run, lambda: done() or run.closed or long(), wait, f"{step.id}: {event}")
         if not done() and not run.closed:
             raise RollOver  # waits again, for what remains, after continuing as new
     except TimeoutError:
@@ -177,10 +216,11 @@ async def await_contact(run: CaseRun, step: Step) -> None:
     run.status(CaseStatus.AWAITING_CONTACT)
     run.publish()
     try:
-        await workflow.wait_condition(
+        await until(
+            run,
             lambda: run.state.contacted or run.closed,
-            timeout=timedelta(seconds=step.await_contact_seconds or 0),
-            timeout_summary=f"{step.id}: customer contact",
+            timedelta(seconds=step.await_contact_seconds or 0),
+            f"{step.id}: customer contact",
         )
     except TimeoutError:
         outcome = step.on_no_contact or "close"
@@ -198,7 +238,7 @@ async def await_contact(run: CaseRun, step: Step) -> None:
 async def wait_or_close(run: CaseRun, duration: timedelta) -> None:
     """Wait out `duration` unless the case closes first."""
     try:
-        await workflow.wait_condition(lambda: run.closed or long(), timeout=duration)
+        await until(run, lambda: run.closed or long(), duration)
     except TimeoutError:
         return
     if not run.closed:
@@ -216,10 +256,12 @@ async def watch_sla(run: CaseRun, due: datetime) -> None:
         remaining = (due - workflow.now()).total_seconds()
         if remaining > 0:
             try:
-                await workflow.wait_condition(
+                await until(
+                    run,
                     answered,
-                    timeout=timedelta(seconds=remaining),
-                    timeout_summary="SLA: first public answer",
+                    timedelta(seconds=remaining),
+                    "SLA: first public answer",
+                    parks=False,
                 )
                 return
             except TimeoutError:
@@ -246,7 +288,7 @@ async def _sla_levels(run: CaseRun, due: datetime, answered: Callable[[], bool])
         wait = (due + timedelta(seconds=level.after_seconds) - workflow.now()).total_seconds()
         if wait > 0:
             try:
-                await workflow.wait_condition(answered, timeout=timedelta(seconds=wait))
+                await until(run, answered, timedelta(seconds=wait), parks=False)
                 return
             except TimeoutError:
                 pass

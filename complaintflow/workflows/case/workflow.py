@@ -21,8 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.workflows.case.steps import run_step
     from complaintflow.workflows.case.supervision import DECIDED, action_of
     from complaintflow.workflows.case.thread import add_post, record_event
-    from complaintflow.workflows.case.versions import ONE_DECISION_PER_STEP, RECORD_LABELS
-    from complaintflow.workflows.case.visibility import complaint_time
+    from complaintflow.workflows.case.versions import (
+        FEWER_ACTIONS,
+        ONE_DECISION_PER_STEP,
+        RECORD_LABELS,
+    )
+    from complaintflow.workflows.case.visibility import complaint_time, first_approval
     from complaintflow.workflows.messages import (
         CaseEvent,
         CaseInput,
@@ -54,10 +58,16 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, case: CaseInput) -> CaseState:
         run = self.running
+        publisher = None
+        if workflow.patched(FEWER_ACTIONS):
+            run.economise()
+            publisher = asyncio.create_task(run.publisher())
         if workflow.patched(RECORD_LABELS):
             self.labelling.start()
         due = self._open(case)
         run.search[search.CASE_SLA_DUE.name] = due
+        if run.frugal and (first := first_approval(run.playbook)) is not None:
+            run.alarm.expect(workflow.now() + first, "approval (and SLA)")
         sla = asyncio.create_task(waiting.watch_sla(run, due))
         try:
             await self._interpret()
@@ -71,9 +81,13 @@ class CaseWorkflow:
                 waiting.continue_as_new(run, case)
         finally:
             sla.cancel()
+            run.alarm.stop()
+            if publisher is not None:
+                publisher.cancel()
         if not run.closed:
             run.close("complaintflow", "playbook finished")
         run.publish()
+        run.flush()  # the cheaper path publishes here what it kept for its next wait
         await self.labelling.finish()
         return run.state
 
