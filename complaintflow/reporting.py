@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from complaintflow.workflows.case.cost import MonthActions
 from complaintflow.workflows.messages import CaseState, CaseStatus
 
 if TYPE_CHECKING:
@@ -322,6 +323,7 @@ class Report:
     decisions: dict[str, dict[str, int]]  # supervisor -> kind -> count
     spikes: list[Spike]
     notes: list[str]
+    actions: MonthActions | None = None  # the month's Temporal Cloud actions, estimated
 
     def as_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -735,9 +737,22 @@ became of them since.</p>
     }
 <h2>Totals by platform and route</h2>
 {_html_table(HEADER, totals)}
+{_actions_section(report.actions)}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 </body></html>
 """
+
+
+def _actions_section(actions: MonthActions | None) -> str:
+    if actions is None:
+        return ""
+    return (
+        f"<h2>Temporal actions in {html.escape(actions.month)}</h2>"
+        f"<p>About <strong>{actions.actions:,}</strong> billed actions: {actions.cases:,} "
+        f"cases started this month (visibility) &times; {actions.per_case} actions per case "
+        f"(the mean of {actions.sampled} finished case histories, counted as Temporal Cloud "
+        "bills them). Queries and refused updates are billed too and not in it.</p>"
+    )
 
 
 # -- the backlog for Prometheus (node_exporter's textfile collector) --------------------------

@@ -27,6 +27,7 @@ from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.triage import Decision
 from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.case.cost import MonthActions, billed_actions
 from complaintflow.workflows.case.visibility import (
     opening_search_attributes,
     start_details,
@@ -309,3 +310,31 @@ async def pending_step(client: Client, case_id: str) -> str:
             f"case {case_id} is not waiting for an approval: it is {found.status.value}{step}"
         )
     return found.pending.step
+
+
+async def month_actions(client: Client, *, now: datetime, sample: int = 20) -> MonthActions:
+    """The month's Temporal Cloud actions: cases started this month (visibility's count) times
+    the mean billed actions of the latest `sample` finished case histories."""
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    query = f"WorkflowType = 'CaseWorkflow' AND StartTime >= '{start:%Y-%m-%dT%H:%M:%SZ}'"
+    cases = (await client.count_workflows(query)).count
+    finished = [
+        e
+        async for e in client.list_workflows(
+            query + " AND ExecutionStatus = 'Completed'", limit=sample
+        )
+    ]
+
+    async def billed(execution: WorkflowExecution) -> int:
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        return sum(billed_actions(await handle.fetch_history()).values())
+
+    counts = await asyncio.gather(*(billed(e) for e in finished))
+    per_case = sum(counts) / len(counts) if counts else 0.0
+    return MonthActions(
+        month=f"{start:%Y-%m}",
+        cases=cases,
+        sampled=len(counts),
+        per_case=round(per_case, 1),
+        actions=round(per_case * cases),
+    )

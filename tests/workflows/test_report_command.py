@@ -141,3 +141,38 @@ async def test_report_json_lists_the_backlog_with_links_and_who_decided(
     assert refused.returncode == 2
     assert "--since takes a number and h, d or w (e.g. 30d), got '30 days'" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+async def test_report_estimates_the_months_temporal_actions(
+    dev: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """The month's cases (visibility) times the actions a finished case history shows."""
+    policy = compile_policy(POLICY)
+    mention = complaint(id="cost-rep-1", thread_id="cost-rep-1")
+    async with Platform().worker(dev.client, "rep-cost"):
+        handle = await open_case(
+            dev.client,
+            mention=mention,
+            decision=Triage(policy).decide(mention),
+            policy=policy,
+            task_queue="rep-cost",
+        )
+        await until(handle, pending("reply_acknowledge"))
+        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+        await handle.result()
+    page = tmp_path / "report.html"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "complaintflow", "report", "--json", "--html", str(page)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "TEMPORAL_ADDRESS": dev.client.service_client.config.target_host},
+    )
+    assert done.returncode == 0, done.stderr
+    actions = json.loads(done.stdout)["actions"]
+    assert actions["cases"] >= 1 and actions["sampled"] >= 1, actions
+    assert actions["per_case"] > 0
+    assert actions["actions"] == round(actions["per_case"] * actions["cases"])
+    assert f"Temporal actions in {actions['month']}" in page.read_text()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -92,24 +93,25 @@ def _since(text: str) -> Any:
 def _report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from complaintflow.client.cases import connect, report_states
+    from complaintflow.client.cases import connect, month_actions, report_states
     from complaintflow.reporting import (
         build_report,
         report_page,
         table,
         write_backlog_metrics,
     )
+    from complaintflow.workflows.case.cost import MonthActions
     from complaintflow.workflows.messages import CaseState
 
     now = datetime.now(UTC)
     remarks, spikes = read_remarks(args.decision_log, args.database), read_spikes(args.database)
 
-    async def run() -> tuple[list[CaseState], str]:
+    async def run() -> tuple[list[CaseState], str, MonthActions]:
         client = await connect(args.profile)
         states = await report_states(client, since=now - args.since, limit=args.limit)
-        return states, client.namespace
+        return states, client.namespace, await month_actions(client, now=now)
 
-    states, namespace = run_temporal(run)
+    states, namespace, actions = run_temporal(run)
     report = build_report(
         states,
         remarks,
@@ -120,6 +122,7 @@ def _report(args: argparse.Namespace) -> int:
         ui=args.ui_url,
         namespace=namespace,
     )
+    report = dataclasses.replace(report, actions=actions)
     if args.json:
         print(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
     else:
@@ -130,6 +133,11 @@ def _report(args: argparse.Namespace) -> int:
             print(f" (oldest {oldest.case_id}, {oldest.step}, since {oldest.waiting_since[:16]})")
         else:
             print()
+        print(
+            f"Temporal actions in {actions.month}: about {actions.actions} "
+            f"({actions.cases} cases x {actions.per_case} per case, from {actions.sampled} "
+            "finished histories)"
+        )
     if args.prometheus_textfile:
         write_backlog_metrics(report, args.prometheus_textfile, now=now)
     if args.html:

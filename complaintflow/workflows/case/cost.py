@@ -4,6 +4,7 @@ Read by the case bench, the tests that keep the standard path cheap, and the rep
 monthly estimate. Not workflow code: it reads finished histories.
 """
 
+import dataclasses
 from collections import Counter
 
 from temporalio.api.enums.v1 import EventType
@@ -57,3 +58,20 @@ def billed_actions(history: WorkflowHistory) -> Counter[str]:
                 set(fields.indexed_fields) - {CHANGE_VERSION}
             )
     return +counted
+
+
+@dataclasses.dataclass(frozen=True)
+class MonthActions:
+    """Temporal Cloud actions of the month's cases, estimated: the cases visibility counts
+    started this month times the mean billed actions of a sample of finished case histories.
+
+    Counted so (not summed over every history) because a month can hold millions of cases and
+    a history is one request each; queries and rejected updates, billed but absent from
+    histories, are not in it.
+    """
+
+    month: str  # "2026-12"
+    cases: int  # case runs started this month (a continued case counts each run)
+    sampled: int  # finished case histories read
+    per_case: float  # mean billed actions of those
+    actions: int  # cases x per_case
