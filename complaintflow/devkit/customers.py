@@ -148,6 +148,7 @@ def contact_line(delivered: Delivered) -> str:
         detail = str(delivered.answer.get("detail") or delivered.answer)[:80]
         refused = f"refused {delivered.status} {detail}"
         return f"    ← {'contact':20} {how} from {delivered.sender}: {refused}"
-    cases = delivered.cases or [None]
-    reached = ", ".join(c or "no open case (a private complaint)" for c in cases)
-    return f"    ← {'contact':20} {how:13} from {delivered.sender:18} case {reached}"
+    reached = [c for c in delivered.cases if c]
+    if not reached:  # a private message from someone with no open case
+        return f"    ← {'private message':20} {how:13} from {delivered.sender:18} no open case"
+    return f"    ← {'contact':20} {how:13} from {delivered.sender:18} case {', '.join(reached)}"
