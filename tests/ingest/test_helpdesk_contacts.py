@@ -160,3 +160,17 @@ async def test_any_system_tells_a_case_by_its_reference(
         "live chat: refund agreed",
         "2026-12-03T10:00:00+00:00",
     )
+
+
+async def test_a_ticket_naming_another_policys_case_reaches_nothing(
+    env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
+) -> None:
+    http, ingest = service
+    case_id = await opened_case(http, ingest, "6401")
+    elsewhere = case_id.replace(f"@{ingest.policy.name}", "@another-brand")
+    # Another brand's case, running in the same namespace (nobody polls its queue here).
+    await env.client.start_workflow("CaseWorkflow", id=elsewhere, task_queue="another-brand")
+    answer = await post_zendesk(http, {"id": "601", "external_id": elsewhere, "comment": "hi"})
+    assert answer.status_code == 404, "a case id of another policy is not this brand's to tell"
+    mine = await post_zendesk(http, {"id": "602", "external_id": case_id, "comment": "hi"})
+    assert mine.json() == {"case": case_id, "channel": "email"}
