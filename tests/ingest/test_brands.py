@@ -32,7 +32,6 @@ from complaintflow.ingest.reload import reload_once
 from complaintflow.rules.mention import Mention
 from complaintflow.store import open_store
 from complaintflow.workflows.search import CASE_POLICY
-from tests.ingest.test_helpdesk_contacts import post_zendesk
 from tests.support.hostile import hostile_body, signed
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.policies import SMALL_POLICY
@@ -42,6 +41,7 @@ from tests.support.webhooks import (
     feed_comment,
     hex_signature,
     post_x,
+    post_zendesk,
     x_event,
 )
 
