@@ -113,7 +113,7 @@ class Customers:
             self.outbox.message(platform, author, text, after=answer.after)
         self.say(
             f"    … {'customer':20} {platform} {author} will answer by "
-            f"{answer.channel} in {answer.after:.0f}s"
+            f"{answer.channel} in {answer.after:g}s"
         )
 
     def complain_privately(self, complaint: PrivateComplaint = SAMPLE_PRIVATE) -> None:
