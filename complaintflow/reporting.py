@@ -424,7 +424,8 @@ class ContactRow:
     """After the handoff, per platform and route (or `all`): the cases moved offline (their
     private message offering contact was sent), how many customers then got in touch, on which
     channel (each one's first contact), how soon (from the handoff to the first contact), how
-    many never did (the wait ran out: venting), and how many are still awaited."""
+    many never did (the wait ran out; `venting`: of those, the cases that closed for it, the
+    others escalated as their playbook says), and how many are still awaited."""
 
     platform: str
     route: str
@@ -434,6 +435,7 @@ class ContactRow:
     first_contact_p50_s: float | None
     first_contact_p90_s: float | None
     never: int
+    venting: int
     waiting: int
 
     @property
@@ -453,7 +455,7 @@ def _contact_row(platform: str, route: str, cases: Sequence[CaseState]) -> Conta
     offline = [(case, sent) for case in cases if (sent := handoff_at(case)) is not None]
     channels: dict[str, int] = {}
     delays: list[float] = []
-    never = waiting = 0
+    never = venting = waiting = 0
     for case, sent in offline:
         first = case.contacts[0] if case.contacts else None
         if first is not None:
@@ -461,8 +463,9 @@ def _contact_row(platform: str, route: str, cases: Sequence[CaseState]) -> Conta
             came = _time(first.at)
             if came is not None:
                 delays.append(max(0.0, (came - sent).total_seconds()))
-        elif any(entry.what.startswith(NO_CONTACT) for entry in case.audit):
+        elif outcome := next((e.what for e in case.audit if e.what.startswith(NO_CONTACT)), ""):
             never += 1
+            venting += outcome.endswith(": close")
         elif case.status is CaseStatus.AWAITING_CONTACT:
             waiting += 1
     delays.sort()
@@ -475,6 +478,7 @@ def _contact_row(platform: str, route: str, cases: Sequence[CaseState]) -> Conta
         first_contact_p50_s=statistics.median(delays) if delays else None,
         first_contact_p90_s=_p90(delays),
         never=never,
+        venting=venting,
         waiting=waiting,
     )
 
@@ -500,7 +504,8 @@ CONTACT_HEADER = (
     "channels",
     "first contact p50",
     "p90",
-    "never (venting)",
+    "never",
+    "closed as venting",
     "still waiting",
 )
 
@@ -516,8 +521,14 @@ def contact_cells(row: ContactRow) -> tuple[str, ...]:
         _duration(row.first_contact_p50_s),
         _duration(row.first_contact_p90_s),
         str(row.never),
+        str(row.venting),
         str(row.waiting),
     )
+
+
+def _never(row: ContactRow) -> str:
+    escalated = row.never - row.venting
+    return f"{row.venting} closed as venting" + (f", {escalated} escalated" if escalated else "")
 
 
 def contact_table(rows: Sequence[ContactRow]) -> str:
@@ -539,7 +550,7 @@ def contact_story(row: ContactRow) -> str:
     return (
         f"Of {row.moved_offline} cases moved offline, {row.contacted} customers got in touch "
         f"({_pct(row.contacted, row.moved_offline)}){': ' + channels if channels else ''}"
-        f"{soon}. {row.never} never did (venting); {row.waiting} still awaited."
+        f"{soon}. {row.never} never did ({_never(row)}); {row.waiting} still awaited."
     )
 
 
@@ -817,10 +828,11 @@ def contact_chart(report: Report) -> str:
     channels = sorted({c for r in rows for c in r.channels})
     parts = [
         *((f"contact by {c}", [r.channels.get(c, 0) for r in rows]) for c in channels),
-        ("never (venting)", [r.never for r in rows]),
+        ("closed as venting", [r.venting for r in rows]),
+        ("never, escalated", [r.never - r.venting for r in rows]),
         ("still waiting", [r.waiting for r in rows]),
     ]
-    colours = [*CONTACT_COLOURS[: len(channels)], "#c0392b", "#bdc3c7"]
+    colours = [*CONTACT_COLOURS[: len(channels)], "#c0392b", "#e67e22", "#bdc3c7"]
     left = [0] * len(rows)
     for (label, counts), colour in zip(parts, colours, strict=False):
         if any(counts):

@@ -25,10 +25,10 @@ async def test_the_contact_section_reads_right_in_a_browser(tmp_path: Path) -> N
     cases = [
         after_handoff("x", "respond", 1, contact=("dm", "2026-11-20T10:05:00+00:00")),
         after_handoff("x", "respond", 2, contact=("email", "2026-11-20T11:00:00+00:00")),
-        after_handoff("x", "respond", 3, never=True),
+        after_handoff("x", "respond", 3, never="close"),
         after_handoff("facebook", "respond", 4, contact=("dm", "2026-11-20T10:20:00+00:00")),
         after_handoff("instagram", "respond", 5, waiting=True),
-        after_handoff("instagram", "respond", 6, never=True),
+        after_handoff("instagram", "escalated", 6, never="escalate"),
     ]
     now = datetime(2026, 11, 24, tzinfo=UTC)
     report = build_report(cases, [], [], now=now, since=timedelta(days=7))
@@ -49,7 +49,7 @@ async def test_the_contact_section_reads_right_in_a_browser(tmp_path: Path) -> N
         assert story == (
             "Of 6 cases moved offline, 3 customers got in touch (50%): 2 by dm, 1 by email; "
             "the first contact came 20m after the handoff (median), 52m at p90. 2 never did "
-            "(venting); 1 still awaited."
+            "(1 closed as venting, 1 escalated); 1 still awaited."
         )
         chart = page.locator("svg").filter(
             has=page.get_by_text("After the handoff: customers who got in touch", exact=True)
@@ -57,7 +57,8 @@ async def test_the_contact_section_reads_right_in_a_browser(tmp_path: Path) -> N
         for label in (
             "contact by dm",
             "contact by email",
-            "never (venting)",
+            "closed as venting",
+            "never, escalated",
             "still waiting",
             "cases moved offline",
             "x",
@@ -65,14 +66,23 @@ async def test_the_contact_section_reads_right_in_a_browser(tmp_path: Path) -> N
             "instagram",
         ):
             assert await chart.get_by_text(label, exact=True).first.is_visible(), label
-        table = page.locator("table").filter(has=page.get_by_text("never (venting)"))
+        table = page.locator("table").filter(has=page.get_by_text("closed as venting"))
         rows = {
             (cells[0], cells[1]): cells[2:]
             for row in await table.locator("tbody tr").all()
             if (cells := await row.locator("td").all_inner_texts())
         }
-        assert rows[("all", "all")] == ["6", "3 (50%)", "dm 2, email 1", "20m", "52m", "2", "1"]
-        assert rows[("instagram", "all")] == ["2", "0 (0%)", "-", "-", "-", "1", "1"]
+        assert rows[("all", "all")] == [
+            "6",
+            "3 (50%)",
+            "dm 2, email 1",
+            "20m",
+            "52m",
+            "2",
+            "1",
+            "1",
+        ]
+        assert rows[("instagram", "all")] == ["2", "0 (0%)", "-", "-", "-", "1", "0", "1"]
         assert rows[("x", "respond")][:3] == ["3", "2 (67%)", "dm 1, email 1"]
         await page.screenshot(path=SHOTS / "report-contacts.png")
         await browser.close()

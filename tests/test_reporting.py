@@ -297,23 +297,18 @@ def after_handoff(
     n: int,
     *,
     contact: tuple[str, str] | None = None,
-    never: bool = False,
+    never: str = "",
     waiting: bool = False,
     moved: bool = True,
 ) -> CaseState:
     """A case whose handoff message went out at 10:00 (`moved`), then: a first contact on
-    `contact` (channel, time), the wait running out (`never`), or still waiting."""
+    `contact` (channel, time), the wait running out (`never`: what the case did then, close
+    or escalate), or still waiting."""
     handoff = "2026-11-20T10:00:00+00:00"
     audit = [AuditEntry(handoff, "complaintflow", "handoff done", "handoff")] if moved else []
     if never:
-        audit.append(
-            AuditEntry(
-                "2026-11-23T10:00:00+00:00",
-                "complaintflow",
-                "no contact from the customer: close",
-                "handoff",
-            )
-        )
+        what = f"no contact from the customer: {never}"
+        audit.append(AuditEntry("2026-11-23T10:00:00+00:00", "complaintflow", what, "handoff"))
     contacts = [ContactRecord(contact[0], contact[1], "customer", "hi")] if contact else []
     return CaseState(
         case_id=f"c-{platform}-{n}",
@@ -337,10 +332,11 @@ class TestAfterTheHandoff:
     CASES = (
         after_handoff("x", "respond", 1, contact=("dm", "2026-11-20T10:05:00+00:00")),
         after_handoff("x", "respond", 2, contact=("email", "2026-11-20T11:00:00+00:00")),
-        after_handoff("x", "respond", 3, never=True),
+        after_handoff("x", "respond", 3, never="close"),
         after_handoff("facebook", "respond", 4, contact=("dm", "2026-11-20T10:20:00+00:00")),
         after_handoff("instagram", "respond", 5, waiting=True),
-        after_handoff("x", "escalated", 6, moved=False),
+        after_handoff("google_business", "review", 6, moved=False),
+        after_handoff("x", "escalated", 7, never="escalate"),
     )
 
     def test_the_json_counts_contacts_channels_delays_and_venting(self) -> None:
@@ -351,24 +347,26 @@ class TestAfterTheHandoff:
         assert list(rows) == [
             ("facebook", "respond"),
             ("instagram", "respond"),
+            ("x", "escalated"),
             ("x", "respond"),
             ("facebook", ALL),
             ("instagram", ALL),
             ("x", ALL),
             (ALL, ALL),
-        ], "groups with no case moved offline (x escalated) are left out, overall is last"
+        ], "groups with no case moved offline (google_business) are left out, overall last"
         overall = rows[(ALL, ALL)]
         assert {k: v for k, v in overall.items() if k not in ("platform", "route")} == {
-            "moved_offline": 5,
+            "moved_offline": 6,
             "contacted": 3,
             "channels": {"dm": 2, "email": 1},
             "first_contact_p50_s": 1200.0,
             "first_contact_p90_s": 3120.0,  # 1200 + 0.8 * (3600 - 1200)
-            "never": 1,
+            "never": 2,
+            "venting": 1,
             "waiting": 1,
         }
         x = rows[("x", ALL)]
-        assert (x["moved_offline"], x["contacted"], x["never"], x["waiting"]) == (3, 2, 1, 0)
+        assert (x["moved_offline"], x["contacted"], x["never"], x["venting"]) == (4, 2, 2, 1)
         assert x["channels"] == {"dm": 1, "email": 1} and x["first_contact_p50_s"] == 1950.0
         assert rows[("instagram", ALL)]["waiting"] == 1
         assert rows[("instagram", ALL)]["first_contact_p50_s"] is None
@@ -377,21 +375,22 @@ class TestAfterTheHandoff:
     def test_the_terminal_tells_the_story(self) -> None:
         rows = contact_rows(self.CASES)
         assert contact_story(rows[-1]) == (
-            "Of 5 cases moved offline, 3 customers got in touch (60%): 2 by dm, 1 by email; "
-            "the first contact came 20m after the handoff (median), 52m at p90. 1 never did "
-            "(venting); 1 still awaited."
+            "Of 6 cases moved offline, 3 customers got in touch (50%): 2 by dm, 1 by email; "
+            "the first contact came 20m after the handoff (median), 52m at p90. 2 never did "
+            "(1 closed as venting, 1 escalated); 1 still awaited."
         )
         line = next(ln for ln in contact_table(rows).splitlines() if ln.startswith("all "))
         assert line.split()[2:] == [
-            "5",
+            "6",
             "3",
-            "(60%)",
+            "(50%)",
             "dm",
             "2,",
             "email",
             "1",
             "20m",
             "52m",
+            "2",
             "1",
             "1",
         ]
