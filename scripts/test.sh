@@ -15,7 +15,7 @@ fi
 bash scripts/setup.sh
 .venv/bin/ruff check complaintflow tests bench
 .venv/bin/ruff format --check complaintflow tests bench
-.venv/bin/mypy
+.venv/bin/mypy  # complaintflow, tests and bench (pyproject: files)
 .venv/bin/lint-imports
 .venv/bin/complaintflow validate policies.example.yaml
 .venv/bin/python -m pytest "${quick[@]}" "$@"

@@ -56,7 +56,7 @@ async def opened_case(http: httpx.AsyncClient, ingest: Ingest, tweet: str) -> st
 
 async def contacts_of(env: WorkflowEnvironment, case_id: str) -> CaseState:
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    return await until(handle, lambda s: bool(s.contacts))  # type: ignore[arg-type]
+    return await until(handle, lambda s: bool(s.contacts))
 
 
 async def test_a_ticket_reaches_its_case_by_external_id_or_quoted_reference(

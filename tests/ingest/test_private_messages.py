@@ -57,7 +57,7 @@ def dms(*events: object) -> dict[str, object]:
 
 async def contacts_of(env: WorkflowEnvironment, case_id: str, n: int) -> CaseState:
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    return await until(handle, lambda s: len(s.contacts) >= n)  # type: ignore[arg-type]
+    return await until(handle, lambda s: len(s.contacts) >= n)
 
 
 async def test_a_dm_from_the_author_of_an_open_case_is_its_contact(

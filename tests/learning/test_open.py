@@ -41,7 +41,7 @@ async def test_a_logged_remark_opens_once_and_is_labelled_a_complaint(
     )
     assert opened.new and opened.case_id == "case-x-r-1@northwind-social-care"
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, opened.case_id)
-    state = await until(handle, lambda s: s.pending is not None)  # type: ignore[arg-type]
+    state = await until(handle, lambda s: s.pending is not None)
     assert (state.playbook, state.route, state.author) == ("standard", "opened by dana", "kim")
     # The opened case is found by its reference and its author, as ingest's are.
     assert state.ref == case_ref(ingest.policy.brand.name, opened.case_id)
