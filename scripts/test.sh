@@ -18,4 +18,6 @@ bash scripts/setup.sh
 .venv/bin/mypy  # complaintflow, tests and bench (pyproject: files)
 .venv/bin/lint-imports
 .venv/bin/complaintflow validate policies.example.yaml
-.venv/bin/python -m pytest "${quick[@]}" "$@"
+# Coverage of the package (lines and branches, with the lines missed; pyproject: tool.coverage),
+# the processes the tests start included.
+.venv/bin/python -m pytest --cov --cov-report=term-missing "${quick[@]}" "$@"
