@@ -10,7 +10,17 @@ from complaintflow.workflows import search
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.case.cost import billed_actions
 from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
-from tests.support.cases import ME, Handle, approve, complaint, finish, open_, pending, until
+from tests.support.cases import (
+    ME,
+    Handle,
+    approve,
+    complaint,
+    finish,
+    open_,
+    pending,
+    send_update,
+    until,
+)
 from tests.support.platform import Platform
 
 
@@ -37,7 +47,7 @@ class TestCost:
             await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
             assert await filters(handle) == ("awaiting_resolution", False)
-            await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by=ME))
             await until(handle, pending("remove_public_hide"))
             assert await filters(handle) == ("awaiting_approval", True)
             await approve(handle, "remove_public_hide")

@@ -158,7 +158,7 @@ async def test_report_estimates_the_months_temporal_actions(
             task_queue="rep-cost",
         )
         await until(handle, pending("reply_acknowledge"))
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
         await handle.result()
     page = tmp_path / "report.html"
     done = await asyncio.to_thread(
