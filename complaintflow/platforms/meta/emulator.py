@@ -17,6 +17,25 @@ from complaintflow.platforms.emulation import (
 from complaintflow.platforms.meta.adapter import MetaSettings
 
 PRIVATE_REPLY_WINDOW = 7 * 24 * 3600
+# The Send API's messaging windows, from the customer's last message: RESPONSE within 24 hours
+# (https://developers.facebook.com/docs/messenger-platform/reference/send-api/, "Before You
+# Start"), MESSAGE_TAG with tag HUMAN_AGENT "within 7 days after a user message"
+# (https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags).
+STANDARD_WINDOW = 24 * 3600
+HUMAN_AGENT_WINDOW = 7 * 24 * 3600
+MESSAGING_TYPES = ("RESPONSE", "UPDATE", "MESSAGE_TAG")
+
+
+def psid_of(author_id: str) -> str:
+    """The id Messenger names a commenter by in private (a page-scoped id, not the comment's
+    `from.id`): what a private reply answers with as `recipient_id`."""
+    return "24" + author_id.zfill(15)
+
+
+def customer_writes(state: EmulatorState, user: str, at: float | None = None) -> None:
+    """The customer `user` (PSID / IGSID) writes to the brand at `at` (now by default): the
+    Send API's window to answer them opens from then."""
+    state.customer_wrote[user] = time.time() if at is None else at
 
 
 def _gone(verb: str, object_id: str) -> JSONResponse:
@@ -152,10 +171,14 @@ async def fb_list_comments(request: Request, state: EmulatorState) -> Response:
 async def fb_private_reply(request: Request, state: EmulatorState) -> Response:
     """POST /{PAGE-ID}/messages {recipient: {comment_id}, message: {text}}: a private reply to
     a Facebook or Instagram comment, sent as the Page; one per comment, within 7 days
-    (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/)."""
+    (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/).
+    With recipient.id instead, the Send API (see _send)."""
     if request.path_params["object_id"] != state.brand_page_id:
         return graph_error("(#200) Messages can only be sent from the page", 200, status=403)
     body = await read_json(request)
+    recipient = body.get("recipient") or {}
+    if isinstance(recipient, dict) and "id" in recipient:
+        return _send(state, body, str(recipient["id"]))
     comment = str((body.get("recipient") or {}).get("comment_id", ""))
     text = str((body.get("message") or {}).get("text", ""))
     post = state.posts.get(comment)
@@ -172,7 +195,43 @@ async def fb_private_reply(request: Request, state: EmulatorState) -> Response:
     state.messages.append(
         {"platform": post.platform, "comment_id": comment, "text": text, "id": message}
     )
-    return JSONResponse({"recipient_id": post.author_id, "message_id": message})
+    return JSONResponse({"recipient_id": psid_of(post.author_id), "message_id": message})
+
+
+def _send(state: EmulatorState, body: dict[str, Any], user: str) -> Response:
+    """The Send API to a customer who wrote to the brand: {recipient: {id}, messaging_type,
+    tag?, message: {text}} -> {recipient_id, message_id}
+    (https://developers.facebook.com/docs/messenger-platform/reference/send-api/). A message
+    outside the window its messaging_type allows is refused with code 10, subcode 2018278,
+    "This message is sent outside of allowed window"; a recipient who never wrote is code
+    100, subcode 2018001, "No matching user found"
+    (https://developers.facebook.com/docs/messenger-platform/reference/send-api/error-codes)."""
+    kind = body.get("messaging_type")
+    if kind not in MESSAGING_TYPES:
+        return graph_error(
+            "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}", 100
+        )
+    text = str((body.get("message") or {}).get("text", ""))
+    if not text:
+        return graph_error("(#100) The parameter message is required", 100)
+    wrote = state.customer_wrote.get(user)
+    if wrote is None:
+        return graph_error("(#100) No matching user found", 100, 2018001)
+    age = time.time() - wrote
+    tagged = kind == "MESSAGE_TAG" and body.get("tag") == "HUMAN_AGENT"
+    if kind == "MESSAGE_TAG" and not tagged:
+        return graph_error("(#100) Param tag must be a supported message tag", 100)
+    if age > (HUMAN_AGENT_WINDOW if tagged else STANDARD_WINDOW):
+        return graph_error(
+            "(#10) This message is sent outside of allowed window. Learn more about the new "
+            "policy here: https://developers.facebook.com/docs/messenger-platform/policy-overview",
+            10,
+            2018278,
+        )
+    sent = state.add_message("messenger", state.brand_page_id, user, text)
+    sent.update(messaging_type=kind, tag=str(body.get("tag", "")))
+    message = sent["id"] = f"m_{sent['id']}"
+    return JSONResponse({"recipient_id": user, "message_id": message})
 
 
 ROUTES: tuple[RouteRow, ...] = (
