@@ -17,22 +17,32 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.devkit.emulator import EmulatorState, create_app
+from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.platforms.http import TIMEOUT
 from complaintflow.platforms.meta.emulator import customer_writes
+from complaintflow.store import open_store
+from complaintflow.store.open import DATABASE_URL
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
 from tests.support.cases import pending, until
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import emulated_worker
-from tests.support.webhooks import BRAND_X, SECRETS, hex_signature, x_signature
+from tests.support.webhooks import (
+    BRAND_X,
+    SECRETS,
+    feed_comment,
+    hex_signature,
+    page_delivery,
+    x_signature,
+)
 
 PAGE = "104000000000001"
 COMPLAINT = "Charged twice for order 4411 and nobody answers. Unacceptable, I want a refund now"
@@ -198,3 +208,50 @@ async def test_a_private_complaint_is_answered_in_its_conversation(
     platform_reason, _ = [e.detail for e in platform_refused.audit if e.what == "step failed"]
     assert "outside of allowed window" in platform_reason
     assert platform_refused.priority == "high" and not platform_refused.replies
+
+
+async def test_a_commenters_messages_reach_their_case_by_the_id_the_private_reply_learnt(
+    env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private reply to a comment answers with the commenter's PSID as `recipient_id`
+    (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/):
+    the worker keeps it as the case's author, so the customer's Messenger message, which
+    comes from that PSID and quotes no reference, is that case's contact."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv(DATABASE_URL, url)  # the worker's store is ingest's
+    policy = load_policy(EXAMPLE_POLICY)
+    emulator = EmulatorState(token="tok", brand_x_id=BRAND_X, brand_page_id=PAGE)
+    emulator.add_post(Post(f"{PAGE}_2", "facebook", PAGE, "Our new sofas are in!"))
+    emulator.add_post(Post(f"{PAGE}_2_36", "facebook", "36", COMPLAINT, in_reply_to=f"{PAGE}_2"))
+    async with serving(create_app(emulator)) as platform_url:
+        adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
+        ingest = Ingest(
+            env.client, policy, task_queue="e2e-psid", secrets=SECRETS, store=open_store(url)
+        )
+        async with (
+            emulated_worker(
+                env.client, "e2e-psid", platform_url, tmp_path / "archive", http=adapters_http
+            ),
+            serving(ingest_app(ingest)) as ingest_url,
+            httpx.AsyncClient(base_url=ingest_url) as http,
+        ):
+            comment = feed_comment(
+                f"{PAGE}_2_36", COMPLAINT, post_id=f"{PAGE}_2", author=("36", "Di")
+            )
+            opened = await post(http, "/webhooks/meta", page_delivery(PAGE, comment))
+            [case_id] = opened.json()["cases"]
+            case = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+            await approved(case, "reply_acknowledge")
+            await until(case, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+            [private_reply] = [m for m in emulator.messages if m.get("comment_id")]
+            psid = "24000000000000036"  # what the emulated private reply answered with
+            customer_writes(emulator, psid)
+            answer = await post(
+                http, "/webhooks/meta", messenger("m_di1", psid, "order 4411", at=time.time())
+            )
+            assert answer.json()["contacts"] == [{"id": "m_di1", "case": case_id}]
+            assert answer.json()["cases"] == []  # not a new private complaint
+            contacted = await until(case, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+        await adapters_http.aclose()
+    assert private_reply["comment_id"] == f"{PAGE}_2_36"
+    assert [(c.channel, c.text) for c in contacted.contacts] == [("dm", "order 4411")]

@@ -226,8 +226,10 @@ CONTRACTS: tuple[Contract, ...] = (
         "POST",
         r"/graph/[0-9]+/messages",
         frozenset({"app"}),
-        "developers.facebook.com/docs/messenger-platform/discovery/private-replies/",
-        body=frozenset({"recipient", "message", "messaging_type"}),
+        "developers.facebook.com/docs/messenger-platform/discovery/private-replies/ (recipient"
+        ".comment_id); messenger-platform/reference/send-api/ (recipient.id, messaging_type,"
+        " tag: messenger-platform/send-messages/message-tags)",
+        body=frozenset({"recipient", "message", "messaging_type", "tag"}),
         required_body=frozenset({"recipient", "message"}),
     ),
     Contract(
