@@ -1,5 +1,6 @@
 """Every request the adapters make matches its documented shape (tests/activities/contracts.py)."""
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -50,6 +51,7 @@ async def recorded(tmp_path: Path) -> AsyncIterator[EmulatorState]:
     state.add_post(Post("17900001", "instagram", "999", "broken"))
     state.add_post(Post("17900002", "instagram", "999", "broken too"))
     state.add_post(Post(REVIEW, "google_business", "555", "1 star"))
+    state.customer_wrote["2409"] = time.time()  # a customer who wrote in private just now
     async with serving(create_app(state)) as url:
         http = httpx.AsyncClient(timeout=5.0)
         endpoints = emulated_endpoints(url, tmp_path)
@@ -67,6 +69,7 @@ async def recorded(tmp_path: Path) -> AsyncIterator[EmulatorState]:
                 await platforms.remove(action(platform, first, action="hide"))
                 await platforms.remove(action(platform, second, action="delete"))
             await platforms.reply(action("google_business", REVIEW))
+            await platforms.reply(action("facebook", "m_9", author_id="2409", conversation=True))
         await x_of(platforms).poll_mentions(PollRequest(BRAND_X))
         await x_of(platforms).check()
         await meta_of(platforms).check()
@@ -178,7 +181,6 @@ async def test_answers_in_a_private_conversation_have_the_send_api_shape(
     (https://docs.x.com/x-api/direct-messages/create-dm-message-by-participant-id). A private
     reply answers with the commenter's PSID as recipient_id (messenger-platform/discovery/
     private-replies)."""
-    import time
     from datetime import UTC, datetime, timedelta
 
     from complaintflow.errors import PlatformError
@@ -213,6 +215,10 @@ async def test_answers_in_a_private_conversation_have_the_send_api_shape(
                 )
             )
         assert not refused.value.retryable
+        again = await platforms.reply(  # a retry looks through the Conversations API first
+            action("facebook", "m_1", author_id="2401", customer_wrote_at=wrote(3600), **talk)
+        )
+        assert (again.ref, again.detail) == (within.ref, "already sent")
         dm = await platforms.reply(action("x", "9501", author_id="777", **talk))
         private_reply = await platforms.private_message(action("facebook", "104_57"))
         await http.aclose()
@@ -244,7 +250,6 @@ async def test_the_emulator_refuses_a_message_outside_the_documented_window(
     (https://developers.facebook.com/docs/messenger-platform/reference/send-api/error-codes):
     RESPONSE past 24 hours, HUMAN_AGENT past 7 days; a recipient who never wrote: code 100,
     subcode 2018001, "No matching user found"."""
-    import time
 
     from complaintflow.platforms.meta.emulator import customer_writes
 

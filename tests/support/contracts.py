@@ -233,6 +233,21 @@ CONTRACTS: tuple[Contract, ...] = (
         required_body=frozenset({"recipient", "message"}),
     ),
     Contract(
+        "GET",
+        r"/graph/[0-9]+/conversations",
+        frozenset({"app"}),
+        "developers.facebook.com/docs/messenger-platform/conversations",
+        query=frozenset({"platform", "user_id", "fields", "limit", "after"}),
+        required_query=frozenset({"platform"}),
+    ),
+    Contract(
+        "GET",
+        r"/graph/t_[0-9]+",
+        frozenset({"app"}),
+        "developers.facebook.com/docs/messenger-platform/conversations (messages of one)",
+        query=frozenset({"fields"}),
+    ),
+    Contract(
         "POST",
         r"/graph/[0-9_]+",
         frozenset({"app"}),

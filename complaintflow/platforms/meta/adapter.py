@@ -124,8 +124,39 @@ class MetaAdapter:
         body["messaging_type"] = window
         if window == "MESSAGE_TAG":
             body["tag"] = "HUMAN_AGENT"
+        if may_have_run_before() and (sent := await self._already_said(page, request)):
+            return ActionResult(sent, "already sent", recipient=user)
         answer = await self._call("POST", f"/{page}/messages", json=body)
         return ActionResult(str(answer.get("message_id", "")), recipient=user)
+
+    async def _already_said(self, page: str, request: ActionRequest) -> str:
+        """The id of the brand's own message with this text in its conversation with the
+        customer, or "": the Send API has no idempotency key, so a retry after an unknown
+        outcome looks first, through the Conversations API (GET /{PAGE-ID}/conversations
+        ?platform=&user_id=, then the conversation's `messages` with `message` and `from`,
+        https://developers.facebook.com/docs/messenger-platform/conversations)."""
+        platform = "instagram" if request.platform == "instagram" else "messenger"
+        found = await self._call(
+            "GET",
+            f"/{page}/conversations",
+            params={"platform": platform, "user_id": request.author_id},
+        )
+        brand = {page, request.account_id} - {""}
+        for conversation in (found.get("data") or [])[:1]:
+            conversation_id = str((conversation or {}).get("id", ""))
+            if not CONVERSATION_ID.fullmatch(conversation_id):
+                return ""
+            thread = await self._call(
+                "GET", f"/{conversation_id}", params={"fields": "messages{message,from}"}
+            )
+            for message in (thread.get("messages") or {}).get("data") or []:
+                if (
+                    isinstance(message, dict)
+                    and message.get("message") == request.text
+                    and str((message.get("from") or {}).get("id", "")) in brand
+                ):
+                    return str(message.get("id", ""))
+        return ""
 
     async def page(self) -> str:
         """The Page the token belongs to (configured, or GET /me with the Page token)."""
@@ -158,6 +189,9 @@ class MetaAdapter:
 # A PSID or IGSID: digits (https://developers.facebook.com/docs/messenger-platform/
 # identity/user-profile; Instagram's IGSIDs likewise).
 MESSAGING_ID = re.compile(r"[0-9]{1,40}")
+# A conversation id as the Conversations API gives it (e.g. "t_10161", "aWdfZ..."): kept
+# within what a URL path segment may safely hold before it is put in one.
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9_=-]{1,200}")
 STANDARD_WINDOW = timedelta(hours=24)  # RESPONSE (send-api reference, "Before You Start")
 HUMAN_AGENT_WINDOW = timedelta(days=7)  # the HUMAN_AGENT tag (message-tags page)
 

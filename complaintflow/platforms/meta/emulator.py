@@ -234,6 +234,43 @@ def _send(state: EmulatorState, body: dict[str, Any], user: str) -> Response:
     return JSONResponse({"recipient_id": user, "message_id": message})
 
 
+def _conversation_of(state: EmulatorState, user: str) -> str:
+    return f"t_{user}"
+
+
+async def graph_conversations(request: Request, state: EmulatorState) -> Response:
+    """GET /{PAGE-ID}/conversations?platform=messenger|instagram&user_id=PSID: the Page's
+    conversation with that person, {data: [{id, updated_time}]}
+    (https://developers.facebook.com/docs/messenger-platform/conversations)."""
+    params = request.query_params
+    if params.get("platform") not in ("messenger", "instagram"):
+        return graph_error("(#100) param platform must be one of {messenger, instagram}", 100)
+    user = params.get("user_id", "")
+    known = user in state.customer_wrote or any(m.get("to") == user for m in state.messages)
+    if not user or not known:
+        return JSONResponse({"data": []})
+    stamp = time.strftime(
+        "%Y-%m-%dT%H:%M:%S+0000", time.gmtime(state.customer_wrote.get(user, time.time()))
+    )
+    return JSONResponse({"data": [{"id": _conversation_of(state, user), "updated_time": stamp}]})
+
+
+async def graph_conversation(request: Request, state: EmulatorState) -> Response:
+    """GET /{CONVERSATION-ID}?fields=messages{message,from}: its messages, newest first, the
+    20 most recent (Conversations API: "you can only get details of the 20 most recent
+    messages"); the brand's own messages, as this emulator keeps them."""
+    conversation = request.path_params["object_id"]
+    if not conversation.startswith("t_"):
+        return _gone("get", conversation)
+    user = conversation.removeprefix("t_")
+    mine = [m for m in state.messages if m.get("platform") == "messenger" and m["to"] == user]
+    data = [
+        {"id": m["id"], "message": m["text"], "from": {"id": m["sender"]}}
+        for m in reversed(mine[-20:])
+    ]
+    return JSONResponse({"id": conversation, "messages": {"data": data}})
+
+
 ROUTES: tuple[RouteRow, ...] = (
     ("/graph/me", "graph.me", graph_me, "GET"),
     ("/graph/{object_id}/comments", "graph.comment", fb_comment, "POST"),
@@ -241,6 +278,8 @@ ROUTES: tuple[RouteRow, ...] = (
     ("/graph/{object_id}/comments", "graph.list_comments", fb_list_comments, "GET"),
     ("/graph/{object_id}/replies", "graph.list_comments", fb_list_comments, "GET"),
     ("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
+    ("/graph/{object_id}/conversations", "graph.conversations", graph_conversations, "GET"),
+    ("/graph/{object_id}", "graph.conversation", graph_conversation, "GET"),
     ("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
     ("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
 )
