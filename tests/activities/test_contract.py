@@ -3,6 +3,7 @@
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,8 @@ from tests.support.contracts import CONTRACTS, violations
 REVIEW = "accounts/1/locations/2/reviews/Rv_9"
 
 
-def action(platform: str, mention: str, **changes: str) -> ActionRequest:
-    values = {
+def action(platform: str, mention: str, **changes: Any) -> ActionRequest:
+    values: dict[str, Any] = {
         "case_id": "c",
         "step_id": "s",
         "kind": "reply",
@@ -36,7 +37,7 @@ def action(platform: str, mention: str, **changes: str) -> ActionRequest:
         "account_id": BRAND_X if platform == "x" else PAGE,
     }
     values.update(changes)
-    return ActionRequest(**values)  # type: ignore[arg-type]
+    return ActionRequest(**values)
 
 
 @pytest_asyncio.fixture

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
@@ -32,7 +31,7 @@ from complaintflow.store import open_store
 from complaintflow.store.open import DATABASE_URL
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
-from tests.support.cases import pending, until
+from tests.support.cases import Handle, case_handle, pending, send_update, until
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import emulated_worker
 from tests.support.webhooks import (
@@ -94,9 +93,9 @@ async def post(http: httpx.AsyncClient, path: str, payload: object) -> httpx.Res
     return answer
 
 
-async def approved(handle: WorkflowHandle[CaseWorkflow, object], step: str) -> None:
+async def approved(handle: Handle, step: str) -> None:
     await until(handle, pending(step))
-    await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=step, by="dana"))
+    await send_update(handle, CaseWorkflow.approve, SupervisorAction(step=step, by="dana"))
 
 
 def refused(state: CaseState) -> bool:
@@ -141,14 +140,14 @@ async def test_a_private_complaint_is_answered_in_its_conversation(
             assert opened["contacts"] == [{"id": "9501", "case": None}]
             [case_id] = opened["cases"]
             assert case_id.startswith("case-x-777@")
-            x_case = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+            x_case = case_handle(env.client, case_id)
             await approved(x_case, "reply_acknowledge")
             await until(x_case, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
             later = await post(http, "/webhooks/x", x_dm("9502", "777", "order 4411, card x12"))
             assert later.json()["contacts"] == [{"id": "9502", "case": case_id}]
             await until(x_case, lambda s: len(s.contacts) == 2)
-            await x_case.execute_update(
-                CaseWorkflow.resolve, SupervisorAction(by="dana", note="refunded")
+            await send_update(
+                x_case, CaseWorkflow.resolve, SupervisorAction(by="dana", note="refunded")
             )
             x_final = await until(x_case, lambda s: s.status is CaseStatus.CLOSED)
 
@@ -163,9 +162,7 @@ async def test_a_private_complaint_is_answered_in_its_conversation(
             ):
                 answer = await post(http, "/webhooks/meta", messenger(mid, psid, COMPLAINT, at=at))
                 [cases[psid]] = answer.json()["cases"]
-            handles = {
-                p: env.client.get_workflow_handle_for(CaseWorkflow.run, c) for p, c in cases.items()
-            }
+            handles = {p: case_handle(env.client, c) for p, c in cases.items()}
             for handle in handles.values():
                 await approved(handle, "reply_acknowledge")
             await until(handles[recent], lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
@@ -240,7 +237,7 @@ async def test_a_commenters_messages_reach_their_case_by_the_id_the_private_repl
             )
             opened = await post(http, "/webhooks/meta", page_delivery(PAGE, comment))
             [case_id] = opened.json()["cases"]
-            case = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+            case = case_handle(env.client, case_id)
             await approved(case, "reply_acknowledge")
             await until(case, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
             [private_reply] = [m for m in emulator.messages if m.get("comment_id")]

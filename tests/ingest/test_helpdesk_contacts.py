@@ -16,9 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.caseref import case_ref
 from complaintflow.ingest.service import Ingest
-from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.support.cases import until
+from tests.support.cases import case_handle, until
 from tests.support.webhooks import (
     STAMP,
     hex_signature,
@@ -42,8 +41,8 @@ async def opened_case(http: httpx.AsyncClient, ingest: Ingest, tweet: str) -> st
 
 
 async def contacts_of(env: WorkflowEnvironment, case_id: str) -> CaseState:
-    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    return await until(handle, lambda s: bool(s.contacts))  # type: ignore[arg-type]
+    handle = case_handle(env.client, case_id)
+    return await until(handle, lambda s: bool(s.contacts))
 
 
 async def test_a_ticket_reaches_its_case_by_external_id_or_quoted_reference(

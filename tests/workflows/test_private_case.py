@@ -10,7 +10,17 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
-from tests.support.cases import DM, ME, approve, complaint, finish, open_, pending, until
+from tests.support.cases import (
+    DM,
+    ME,
+    approve,
+    complaint,
+    finish,
+    open_,
+    pending,
+    send_update,
+    until,
+)
 from tests.support.platform import Platform
 
 WROTE = "2026-12-03T09:00:00+00:00"
@@ -32,7 +42,7 @@ async def test_a_private_complaint_is_answered_in_its_conversation(
         await until(handle, pending("reply_acknowledge"))
         await approve(handle, "reply_acknowledge")
         reached = await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-        await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by=ME, note="done"))
+        await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by=ME, note="done"))
         final = await finish(env, handle)
     replies = platform.of(registry.POST_REPLY)  # the acknowledgement, the follow-up
     [offer] = platform.of(DM)
