@@ -63,7 +63,7 @@ async def test_a_dm_from_the_author_of_an_open_case_is_its_contact(
     env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
 ) -> None:
     http, ingest = service
-    opened = await post_x(http, x_event("5101", COMPLAINT, user_id="777"))
+    opened = await post_x(http, x_event("5151", COMPLAINT, user_id="777"))
     [case_id] = opened.json()["cases"]
     answer = await post_x(
         http,
@@ -96,7 +96,7 @@ async def test_a_dm_quoting_the_case_reference_finds_it_from_another_account(
     env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
 ) -> None:
     http, ingest = service
-    opened = await post_x(http, x_event("5201", COMPLAINT, user_id="777"))
+    opened = await post_x(http, x_event("5251", COMPLAINT, user_id="777"))
     [case_id] = opened.json()["cases"]
     ref = case_ref(ingest.policy.brand.name, case_id)
     answer = await post_x(http, dms(dm("9201", "999", f"writing for my dad, ref {ref.lower()}")))
