@@ -37,6 +37,7 @@ def test_histories_are_recorded() -> None:
         "case-x-c-1@cases",  # a supervisor recorded the customer's call (contact update)
         "case-x-cost-1@cases",  # one wake-up timer, one upsert per wait (patched)
         "case-x-cost-3@cases",  # a later deadline after the earlier timer rang (patched)
+        "case-x-77@cases",  # a private complaint answered in its conversation
     } <= names
 
 
