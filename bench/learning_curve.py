@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from complaintflow.candidates import (
+from complaintflow.learning.candidates import (
     DEFAULT_SEVERITY_WEIGHT,
     base_examples,
     choose_weight,

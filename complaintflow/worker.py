@@ -84,7 +84,7 @@ def with_label_recorder(activities: Sequence[Callable[..., Any]]) -> list[Callab
     """`activities` and, unless one is there, the activity cases record their labels with:
     every worker runs it, so a case never waits on a label no worker can write."""
     from complaintflow.activities.labels import LabelRecorder
-    from complaintflow.labels import RECORD_LABEL
+    from complaintflow.learning.labels import RECORD_LABEL
 
     names = {
         definition.name

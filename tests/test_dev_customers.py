@@ -13,13 +13,13 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.caseref import case_ref
 from complaintflow.devkit.customers import Answer, Customers, contact_line
 from complaintflow.devkit.deliveries import Outbox, Targets
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.app import create_app as ingest_app
+from complaintflow.rules.caseref import case_ref
 from complaintflow.rules.mention import Author, Mention
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio import activity
 
-from complaintflow.labels import RECORD_LABEL, Label
+from complaintflow.learning.labels import RECORD_LABEL, Label
 from complaintflow.store import DecisionStore, open_store
 from complaintflow.workflows.retrain import RETRAIN_CANDIDATE, RetrainResult, RetrainSettings
 
@@ -44,7 +44,7 @@ class LabelRecorder:
     @activity.defn(name=RETRAIN_CANDIDATE)
     async def retrain_candidate(self, settings: RetrainSettings) -> RetrainResult:
         """Export the brand's labels, train a candidate and compare it with the live model."""
-        from complaintflow.retraining_schedule import retrain_in_thread
+        from complaintflow.learning.weekly import retrain_in_thread
 
         store = await self._store()
         labels = await store.labels(settings.policy)

@@ -135,7 +135,7 @@ def _cases(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace) -> int:
     from complaintflow.client.cases import connect
-    from complaintflow.opening import CannotOpen, Opened, open_remark
+    from complaintflow.client.opening import CannotOpen, Opened, open_remark
     from complaintflow.rules.compiler import load_policy
 
     policy = load_policy(args.policy)

@@ -13,9 +13,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from complaintflow.caseref import case_ref
 from complaintflow.devkit.deliveries import EMAIL, Delivered, Outbox
 from complaintflow.platforms.emulation import EmulatorState
+from complaintflow.rules.caseref import case_ref
 from complaintflow.rules.mention import Mention
 
 # The emulator's routes that send the brand's private message: X's DM by participant id

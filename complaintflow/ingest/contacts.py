@@ -32,11 +32,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from temporalio.service import RPCError
 
-from complaintflow.caseref import refs_in
 from complaintflow.client.cases import key_part
 from complaintflow.ingest.body import BadBody, parse_body
 from complaintflow.ingest.service import MAX_CONTACT_TEXT, Ingest
 from complaintflow.ingest.webhooks import problem, read_body, signed_body
+from complaintflow.rules.caseref import refs_in
 from complaintflow.store import StoreError
 from complaintflow.workflows.messages import CustomerContact
 

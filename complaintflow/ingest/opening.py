@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from temporalio.service import RPCError
 
+from complaintflow.client.opening import CannotOpen, NoDecision, open_remark
 from complaintflow.ingest.body import BadBody, parse_body
 from complaintflow.ingest.service import Ingest
 from complaintflow.ingest.webhooks import problem, signed_body
-from complaintflow.opening import CannotOpen, NoDecision, open_remark
 from complaintflow.store import StoreError
 
 log = structlog.get_logger()

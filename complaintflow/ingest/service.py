@@ -19,13 +19,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
-from complaintflow.caseref import case_ref, refs_in
 from complaintflow.client.cases import open_case
 from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
 from complaintflow.platforms import registry
 from complaintflow.platforms.payload import PRIVATE
+from complaintflow.rules.caseref import case_ref, refs_in
 from complaintflow.rules.compiler import UNREAD_ROUTE
 from complaintflow.rules.features import language_of
 from complaintflow.rules.language import load as load_language_model

@@ -25,7 +25,7 @@ TEMPLATE_VARIABLES: dict[str, int] = {
     "mention.language": 2,
     "case.id": 48,
     "case.ticket_id": 24,
-    "case.ref": 10,  # complaintflow.caseref: initials, a dash, six characters
+    "case.ref": 10,  # complaintflow.rules.caseref: initials, a dash, six characters
 }
 # The ones people write freely (any script, emoji); the others are ids and keywords (ASCII:
 # X handles are letters, digits and _).

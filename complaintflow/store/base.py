@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from complaintflow.errors import ComplaintflowError
-from complaintflow.labels import Label
+from complaintflow.learning.labels import Label
 from complaintflow.metrics import STORE_WRITE_SECONDS
 from complaintflow.store.migrations import MIGRATIONS
 

@@ -20,12 +20,12 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.caseref import case_ref
 from complaintflow.devkit.emulator import EmulatorState, Post, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.platforms.http import TIMEOUT
+from complaintflow.rules.caseref import case_ref
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
 from tests.support.cases import case_handle, pending, send_update, until

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.caseref import case_ref
 from complaintflow.client.cases import case_key, list_cases
 from complaintflow.devkit.serve import serving
 from complaintflow.ingest.app import Ingest
@@ -29,6 +28,7 @@ from complaintflow.ingest.brands import (
     policy_files,
 )
 from complaintflow.ingest.reload import reload_once
+from complaintflow.rules.caseref import case_ref
 from complaintflow.rules.mention import Mention
 from complaintflow.store import open_store
 from complaintflow.workflows.search import CASE_POLICY

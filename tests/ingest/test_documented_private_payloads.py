@@ -39,7 +39,6 @@ from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
-from complaintflow.caseref import case_ref
 from complaintflow.devkit.deliveries import (
     Outbox,
     Targets,
@@ -58,6 +57,7 @@ from complaintflow.ingest.contacts import ZENDESK_SECRET
 from complaintflow.platforms.meta.webhooks import from_meta
 from complaintflow.platforms.payload import PRIVATE
 from complaintflow.platforms.x.webhooks import from_x
+from complaintflow.rules.caseref import case_ref
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
 from tests.support.webhooks import BRAND_X, SECRETS, post_x, x_event

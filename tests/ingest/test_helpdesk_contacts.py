@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.caseref import case_ref
 from complaintflow.ingest.service import Ingest
+from complaintflow.rules.caseref import case_ref
 from complaintflow.workflows.messages import CaseState
 from tests.support.cases import case_handle, until
 from tests.support.webhooks import (

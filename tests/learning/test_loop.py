@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintflow.labels import Label
+from complaintflow.learning.labels import Label
 from complaintflow.rules.classifiers import load_model
 from complaintflow.rules.sentiment import sentiment
 from complaintflow.store import open_store

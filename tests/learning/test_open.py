@@ -9,9 +9,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from complaintflow.caseref import case_ref
+from complaintflow.client.opening import CannotOpen, open_remark
 from complaintflow.ingest.service import Ingest
-from complaintflow.opening import CannotOpen, open_remark
+from complaintflow.rules.caseref import case_ref
 from complaintflow.rules.mention import Author, Mention
 from tests.support.cases import case_handle, until
 from tests.support.webhooks import hex_signature

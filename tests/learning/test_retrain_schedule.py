@@ -8,8 +8,8 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.activities.labels import LabelRecorder
-from complaintflow.labels import Label
-from complaintflow.retraining_schedule import schedule_retraining
+from complaintflow.learning.labels import Label
+from complaintflow.learning.weekly import schedule_retraining
 from complaintflow.store import open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry

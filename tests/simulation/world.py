@@ -38,6 +38,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow import load_policy
 from complaintflow.activities.labels import LabelRecorder
 from complaintflow.client.cases import act, pending_step
+from complaintflow.client.opening import CannotOpen, open_remark
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post
 from complaintflow.devkit.emulator import create_app as create_emulator
 from complaintflow.devkit.serve import serving
@@ -46,7 +47,6 @@ from complaintflow.errors import ComplaintflowError
 from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app
 from complaintflow.ingest.reload import reload_once
-from complaintflow.opening import CannotOpen, open_remark
 from complaintflow.store import DecisionStore, open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows.messages import SupervisorAction

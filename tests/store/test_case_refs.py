@@ -3,7 +3,7 @@ ingest looks up when a customer quotes `{case.ref}` or writes privately."""
 
 from __future__ import annotations
 
-from complaintflow.caseref import case_ref
+from complaintflow.rules.caseref import case_ref
 from complaintflow.store import open_store
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from complaintflow.labels import Label
+from complaintflow.learning.labels import Label
 from complaintflow.store import open_store
 from complaintflow.store.migrations import MIGRATIONS
 

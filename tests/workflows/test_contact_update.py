@@ -11,8 +11,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import compile_policy
-from complaintflow.caseref import case_ref, refs_in
 from complaintflow.errors import ComplaintflowError
+from complaintflow.rules.caseref import case_ref, refs_in
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import (
     CaseStatus,

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.activities.labels import LabelRecorder
-from complaintflow.labels import Label
+from complaintflow.learning.labels import Label
 from complaintflow.store import DecisionStore, open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry

@@ -48,7 +48,7 @@ def register(commands: Any) -> None:
 
 def _retrain(args: argparse.Namespace) -> int:
     from complaintflow.client.cases import connect
-    from complaintflow.retraining_schedule import schedule_retraining
+    from complaintflow.learning.weekly import schedule_retraining
     from complaintflow.rules.compiler import load_policy
     from complaintflow.rules.durations import parse_duration
     from complaintflow.workflows.retrain import RetrainSettings
@@ -124,7 +124,7 @@ def candidate_options(evaluate: argparse.ArgumentParser) -> None:
 
 
 def _labels(args: argparse.Namespace) -> int:
-    from complaintflow.labels import export_csv
+    from complaintflow.learning.labels import export_csv
 
     labels = read_store(args.database, lambda store: store.labels(args.policy))
     try:
@@ -137,9 +137,13 @@ def _labels(args: argparse.Namespace) -> int:
 
 def train_with_base(args: argparse.Namespace, language: str) -> int:
     """`train LABELS --base builtin:...`: a candidate model, its weighting chosen or given."""
-    from complaintflow.candidates import DEFAULT_SEVERITY_WEIGHT, base_examples, choose_weight
-    from complaintflow.candidates import train_with_base as train
-    from complaintflow.labels import read_label_file, rows_of, split_by_time
+    from complaintflow.learning.candidates import (
+        DEFAULT_SEVERITY_WEIGHT,
+        base_examples,
+        choose_weight,
+    )
+    from complaintflow.learning.candidates import train_with_base as train
+    from complaintflow.learning.labels import read_label_file, rows_of, split_by_time
     from complaintflow.learning.training import TrainingError, check_destination, dump_model
 
     try:
@@ -198,7 +202,7 @@ def train_with_base(args: argparse.Namespace, language: str) -> int:
 def severities(path: Path, brand: Labelled) -> Labelled:
     """The brand's labels as severity levels: a dismissal is level 0; a complaint counts
     only with its level (column `severity`, 1 to 4), unknown otherwise."""
-    from complaintflow.labels import severity_levels
+    from complaintflow.learning.labels import severity_levels
 
     levels = severity_levels(path)
     keep = [
@@ -228,9 +232,9 @@ def _weight(text: str) -> float | None:
 
 def evaluate_shadow(args: argparse.Namespace) -> int:
     """`evaluate POLICY LABELS --shadow`: live against shadow, as decided on live traffic."""
-    from complaintflow.comparison import compare_decided, format_comparison
-    from complaintflow.labels import read_label_file
+    from complaintflow.learning.comparison import compare_decided, format_comparison
     from complaintflow.learning.evaluation import Example
+    from complaintflow.learning.labels import read_label_file
     from complaintflow.learning.training import TrainingError
     from complaintflow.rules.compiler import load_policy
     from complaintflow.rules.mention import Mention
@@ -272,10 +276,10 @@ def evaluate_shadow(args: argparse.Namespace) -> int:
 
 def evaluate_candidate(args: argparse.Namespace) -> int:
     """`evaluate POLICY LABELS --candidate MODEL`: the live policy against the candidate."""
-    from complaintflow.candidates import with_candidate
-    from complaintflow.comparison import compare, format_comparison
-    from complaintflow.labels import after, read_label_file
+    from complaintflow.learning.candidates import with_candidate
+    from complaintflow.learning.comparison import compare, format_comparison
     from complaintflow.learning.evaluation import Example
+    from complaintflow.learning.labels import after, read_label_file
     from complaintflow.learning.training import TrainingError
     from complaintflow.rules.classifiers import load_model
     from complaintflow.rules.compiler import load_policy

@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from complaintflow.labels import RECORD_LABEL, SOURCES, Label
+    from complaintflow.learning.labels import RECORD_LABEL, SOURCES, Label
     from complaintflow.rules.model import StepKind
     from complaintflow.workflows.case.running import CaseRun, clip
     from complaintflow.workflows.messages import Refused, SupervisorAction

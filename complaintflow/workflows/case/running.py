@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from complaintflow.caseref import case_ref
+    from complaintflow.rules.caseref import case_ref
     from complaintflow.rules.mention import PRIVATE_KIND
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
     from complaintflow.workflows import registry, search

@@ -14,7 +14,7 @@ from temporalio.client import (
 )
 
 from complaintflow.client.schedules import schedule_every
-from complaintflow.labels import Label, export_csv
+from complaintflow.learning.labels import Label, export_csv
 from complaintflow.workflows.retrain import Retrain, RetrainResult, RetrainSettings
 
 
@@ -37,16 +37,16 @@ async def schedule_retraining(client: Client, settings: RetrainSettings, task_qu
 
 def retrain(settings: RetrainSettings, labels: list[Label], stamp: str) -> RetrainResult:
     """Train a candidate on `labels` and compare it with the live model (blocking: minutes)."""
-    from complaintflow.candidates import (
+    from complaintflow.learning.candidates import (
         DEFAULT_SEVERITY_WEIGHT,
         base_examples,
         choose_weight,
         train_with_base,
         with_candidate,
     )
-    from complaintflow.comparison import compare, format_comparison
-    from complaintflow.labels import after, read_label_file, rows_of, split_by_time
+    from complaintflow.learning.comparison import compare, format_comparison
     from complaintflow.learning.evaluation import Example
+    from complaintflow.learning.labels import after, read_label_file, rows_of, split_by_time
     from complaintflow.learning.training import Labelled, TrainingError, dump_model
     from complaintflow.rules.classifiers import load_model
     from complaintflow.rules.compiler import load_policy

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client
 
-from complaintflow.caseref import case_ref
 from complaintflow.client.cases import open_case
 from complaintflow.errors import ComplaintflowError
-from complaintflow.labels import Label
+from complaintflow.learning.labels import Label
+from complaintflow.rules.caseref import case_ref
 from complaintflow.rules.compiler import UNREAD_ROUTE
 from complaintflow.rules.mention import Mention, MentionError
 from complaintflow.rules.model import CompiledPolicy
