@@ -27,7 +27,7 @@ from complaintflow.rules.classifiers import Model
 from complaintflow.rules.featuriser import Featuriser
 from complaintflow.rules.model import CompiledPolicy
 
-EXAMPLES = Path(__file__).resolve().parent / "models" / "examples" / "xci-train.csv"
+EXAMPLES = Path(__file__).resolve().parents[1] / "models" / "examples" / "xci-train.csv"
 BASES = {"builtin:complaint": "complaint", "builtin:severity": "severity"}
 # The brand weights cross-validation tries: each brand label counts this many built-in ones.
 WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0)
