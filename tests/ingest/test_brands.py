@@ -273,8 +273,8 @@ async def test_serve_policies_runs_every_policy_in_a_folder(
     import subprocess
     import sys
 
-    from tests.ingest.test_replicas import until_ready
     from tests.support.helpers import free_port
+    from tests.support.processes import until_ready
 
     folder = tmp_path / "policies"
     folder.mkdir()

@@ -14,7 +14,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.support.helpers import free_port
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
 from tests.support.postgres import fresh_database
+from tests.support.processes import until_ready
 from tests.support.webhooks import x_event, x_signature
 
 pytestmark = pytest.mark.heavy  # a load and process test: left out of --quick
@@ -83,18 +83,6 @@ def start_replica(
         text=True,
     )
     return process, port
-
-
-async def until_ready(http: httpx.AsyncClient, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if (await http.get(f"{url}/readyz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"{url} never became ready"
-        await asyncio.sleep(0.2)
 
 
 def posts() -> Iterator[tuple[str, str]]:

@@ -14,8 +14,8 @@ from complaintflow.store import open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.retrain import RetrainSettings
-from tests.learning.test_loop import brand_rows
 from tests.support.helpers import until
+from tests.support.labels import brand_rows
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
 

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow.ingest.service import Ingest
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
-from tests.learning.test_loop import COMPLAINT, PRAISE, Cli, brand_rows, write
+from tests.support.labels import COMPLAINT, PRAISE, Cli, brand_rows, write
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.webhooks import SECRETS
 

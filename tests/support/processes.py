@@ -3,6 +3,7 @@ live view up to a line, and stop it with Ctrl-C."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,6 +11,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from tests.support.paths import EXAMPLE_POLICY
 
@@ -75,3 +79,27 @@ def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     rest, _ = process.communicate(timeout=60)
     return rest
+
+
+def cli(dev: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
+    address = dev.client.service_client.config.target_host
+    return subprocess.run(
+        [sys.executable, "-m", "complaintflow", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_NAMESPACE": "default"},
+        timeout=60,
+    )
+
+
+async def until_ready(http: httpx.AsyncClient, url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if (await http.get(f"{url}/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} never became ready"
+        await asyncio.sleep(0.2)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -14,18 +11,7 @@ from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, SupervisorAction
 from tests.support.cases import complaint, open_, pending, send_update, until
 from tests.support.platform import Platform
-
-
-def cli(dev: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
-    address = dev.client.service_client.config.target_host
-    return subprocess.run(
-        [sys.executable, "-m", "complaintflow", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_NAMESPACE": "default"},
-        timeout=60,
-    )
+from tests.support.processes import cli
 
 
 async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironment) -> None:

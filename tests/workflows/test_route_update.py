@@ -243,7 +243,7 @@ class TestRoute:
 
 
 async def test_a_supervisor_routes_a_case_from_the_terminal(dev: WorkflowEnvironment) -> None:
-    from tests.workflows.test_cli_cases import cli
+    from tests.support.processes import cli
 
     platform = Platform()
     async with build_worker(dev.client, activities=platform.activities(), task_queue="route"):
