@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from temporalio.service import RPCError
 
 from complaintflow.caseref import refs_in
+from complaintflow.client.cases import key_part
 from complaintflow.ingest.body import BadBody, parse_body
 from complaintflow.ingest.service import MAX_CONTACT_TEXT, Ingest
 from complaintflow.ingest.webhooks import problem, read_body, signed_body
@@ -106,8 +107,10 @@ async def _deliver(ingest: Ingest, names: list[str], contact: CustomerContact) -
     try:
         for name in dict.fromkeys(n for n in names if n):
             found = await ingest.store.case_for_ref(name, policy=policy)
-            # Only case workflows are signalled: an id from outside never reaches another kind.
-            for case_id in (found,) if found else (name,) if name.startswith("case-") else ():
+            # Only this brand's case workflows are signalled: an id from outside never reaches
+            # another kind, nor another brand's case sharing the Temporal namespace.
+            own = name.startswith("case-") and name.endswith(f"@{key_part(policy)}")
+            for case_id in (found,) if found else (name,) if own else ():
                 if await ingest.signal_contact(case_id, contact):
                     log.info("contact.received", channel=contact.channel, case_id=case_id)
                     return JSONResponse({"case": case_id, "channel": contact.channel})
