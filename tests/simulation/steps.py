@@ -71,8 +71,9 @@ HELPDESK_VARIANTS = (
     "unknown_case",
     "other_brand",  # a case id of the other brand, sent to this brand's ingest
 )
-# While a worker is stopped: nothing, a new complaint arrives, a DM arrives.
-WHILE_STOPPED = ("nothing", "post", "dm")
+# While a worker is stopped: nothing, a new complaint arrives, a DM arrives; or it stops while
+# its urgent reply is on its way to a slow platform.
+WHILE_STOPPED = ("nothing", "post", "dm", "mid_reply")
 # While the store cannot take a write: a new complaint, a redelivery, a DM, a remark opened.
 WHILE_STORE_DOWN = ("post", "redeliver", "dm", "open")
 # Continue-as-new after this many events (0: the product's own threshold), set as a history

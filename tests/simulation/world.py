@@ -230,10 +230,15 @@ class World:
 
     async def _start_worker(self, key: str) -> None:
         activities, queue = self._worker_args[key]
+        # No workflow cache: every workflow task replays the case's history (determinism is
+        # checked at each step, not only after a restart), and no case is sticky to a worker
+        # a restart stopped (the time-skipping server never moves a sticky task queue's
+        # queries back to the shared one).
         worker = build_worker(
             self._workers_client,
             activities=activities,
             task_queue=queue,
+            max_cached_workflows=0,
             graceful_shutdown_timeout=timedelta(seconds=2),
         )
         await worker.__aenter__()
@@ -750,8 +755,12 @@ class World:
 
     # faults: a worker stopped, the store unavailable ----------------------------------------
     async def _restart_worker(self, brand: str, during: str) -> None:
-        """Stop `brand`'s worker (its cached cases are replayed by the next one), let
-        something arrive while it is away, and start a fresh worker."""
+        """Stop `brand`'s worker (an activity in flight is cancelled and retried by the next
+        one), let something arrive while it is away, and start a fresh worker."""
+        if during == "mid_reply":  # the platform is slow to take an urgent reply
+            self.emulators[brand].faults.append(Fault(route="x.post_tweet", latency=3.0, times=1))
+            await self._post_x(thread=3, followup=False, text=1, loud=True, brands=brand)
+            await asyncio.sleep(1.0)  # the reply is on its way when the worker stops
         await self._stop_worker(brand)
         try:
             if during == "post":
