@@ -28,6 +28,7 @@ from temporalio.client import (
     Client,
     Interceptor,
     OutboundInterceptor,
+    RPCTimeoutOrCancelledError,
     StartWorkflowInput,
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -588,7 +589,7 @@ class World:
                 await _bounded(handle.execute_update(update, body))
         except (WorkflowUpdateFailedError, RPCError, ComplaintflowError):
             return  # refused: what a supervisor sees for a wrong or late action
-        except TimeoutError:
+        except (TimeoutError, RPCTimeoutOrCancelledError):  # (the second: cut by the bound)
             self.violate("I2", f"{case_id}: the {update} update was not answered")
             return
         if update == "route":
