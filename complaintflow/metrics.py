@@ -9,6 +9,7 @@ no one outside can grow /metrics by sending requests.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -27,11 +28,12 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from complaintflow.platforms import registry
+
 REGISTRY = CollectorRegistry()
 FORWARDED = "complaintflow.forwarded"  # a request one app hands another: counted once
 OTHER = "other"
-# The webhook routes ingest serves, and the statuses it answers with.
-ROUTES = frozenset({"x", "meta", "generic"})
+# The statuses ingest answers webhooks with (its routes come from the platform folders).
 STATUSES = frozenset({"200", "202", "400", "401", "403", "404", "405", "413", "422", "500", "503"})
 # The policies made live in this process, and their routes (names a policy author chose).
 _POLICIES: set[str] = set()
@@ -74,10 +76,16 @@ SKIPPED_ENTRIES = Counter(
 )
 
 
+@functools.cache
+def webhook_routes() -> frozenset[str]:
+    """The webhook routes ingest serves: each platform folder's, and the generic one."""
+    return frozenset(s.path.removeprefix("/webhooks/") for s in registry.webhook_sources())
+
+
 def route_label(path: str) -> str:
     """The `route` label of a request path: a known webhook route, else "other"."""
     route = path.removeprefix("/webhooks/") if path.startswith("/webhooks/") else ""
-    return route if route in ROUTES else OTHER
+    return route if route in webhook_routes() else OTHER
 
 
 def status_label(status: int) -> str:

@@ -2,8 +2,10 @@
 
 Response rate (complaints answered / received), time to the first public answer (median, p90)
 against the SLA, how many moved offline, were resolved, had their complaint removed, and how
-many throwaway remarks were only logged; per platform and route, and overall. Pure: the CLI
-fetches the cases and the log. The page's charts are inline SVG drawn by matplotlib.
+many throwaway remarks were only logged; per platform and route, and overall. After the
+handoff: of the cases moved offline, how many customers got in touch, on which channel, how
+soon, and how many never did (venting). Pure: the CLI fetches the cases and the log. The
+page's charts are inline SVG drawn by matplotlib.
 """
 
 import dataclasses
@@ -149,8 +151,13 @@ def cells(row: Row) -> tuple[str, ...]:
 
 def table(rows: Sequence[Row]) -> str:
     """The rows as an aligned terminal table."""
-    lines = [HEADER, *(cells(r) for r in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
+    return _aligned(HEADER, [cells(r) for r in rows])
+
+
+def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """`rows` under `header`, the first two columns left-aligned, the others right."""
+    lines = [tuple(header), *(tuple(r) for r in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = [
         "  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(line))
         for line in lines
@@ -322,6 +329,7 @@ class Report:
     decisions: dict[str, dict[str, int]]  # supervisor -> kind -> count
     spikes: list[Spike]
     notes: list[str]
+    contacts: "list[ContactRow]" = dataclasses.field(default_factory=list)  # after the handoff
 
     def as_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -401,6 +409,149 @@ def trend(
             )
         )
     return out
+
+
+# -- after the handoff: did the customer get in touch? ----------------------------------------
+
+# The audit entries of a handoff (steps.run: "<kind> done") and of its wait running out
+# (waiting.await_contact: "no contact from the customer: close|escalate").
+HANDOFF_DONE = "handoff done"
+NO_CONTACT = "no contact from the customer"
+
+
+@dataclasses.dataclass(frozen=True)
+class ContactRow:
+    """After the handoff, per platform and route (or `all`): the cases moved offline (their
+    private message offering contact was sent), how many customers then got in touch, on which
+    channel (each one's first contact), how soon (from the handoff to the first contact), how
+    many never did (the wait ran out; `venting`: of those, the cases that closed for it, the
+    others escalated as their playbook says), and how many are still awaited."""
+
+    platform: str
+    route: str
+    moved_offline: int
+    contacted: int
+    channels: dict[str, int]
+    first_contact_p50_s: float | None
+    first_contact_p90_s: float | None
+    never: int
+    venting: int
+    waiting: int
+
+    @property
+    def contact_rate(self) -> float | None:
+        return self.contacted / self.moved_offline if self.moved_offline else None
+
+
+def handoff_at(case: CaseState) -> datetime | None:
+    """When the case's handoff message went out (its first), None if it never did."""
+    for entry in case.audit:
+        if entry.what == HANDOFF_DONE:
+            return _time(entry.at)
+    return None
+
+
+def _contact_row(platform: str, route: str, cases: Sequence[CaseState]) -> ContactRow:
+    offline = [(case, sent) for case in cases if (sent := handoff_at(case)) is not None]
+    channels: dict[str, int] = {}
+    delays: list[float] = []
+    never = venting = waiting = 0
+    for case, sent in offline:
+        first = case.contacts[0] if case.contacts else None
+        if first is not None:
+            channels[first.channel] = channels.get(first.channel, 0) + 1
+            came = _time(first.at)
+            if came is not None:
+                delays.append(max(0.0, (came - sent).total_seconds()))
+        elif outcome := next((e.what for e in case.audit if e.what.startswith(NO_CONTACT)), ""):
+            never += 1
+            venting += outcome.endswith(": close")
+        elif case.status is CaseStatus.AWAITING_CONTACT:
+            waiting += 1
+    delays.sort()
+    return ContactRow(
+        platform=platform,
+        route=route,
+        moved_offline=len(offline),
+        contacted=sum(channels.values()),
+        channels=dict(sorted(channels.items(), key=lambda item: (-item[1], item[0]))),
+        first_contact_p50_s=statistics.median(delays) if delays else None,
+        first_contact_p90_s=_p90(delays),
+        never=never,
+        venting=venting,
+        waiting=waiting,
+    )
+
+
+def contact_rows(cases: Iterable[CaseState]) -> list[ContactRow]:
+    """Per (platform, route) and per platform where a case moved offline, then overall."""
+    cases = list(cases)
+    groups: dict[tuple[str, str], list[CaseState]] = {}
+    for case in cases:
+        groups.setdefault((case.platform, case.route), []).append(case)
+    rows = [_contact_row(p, r, groups[(p, r)]) for p, r in sorted(groups)]
+    for platform in sorted({p for p, _ in groups}):
+        rows.append(_contact_row(platform, ALL, [c for c in cases if c.platform == platform]))
+    rows = [row for row in rows if row.moved_offline]
+    return [*rows, _contact_row(ALL, ALL, cases)]
+
+
+CONTACT_HEADER = (
+    "platform",
+    "route",
+    "moved offline",
+    "made contact",
+    "channels",
+    "first contact p50",
+    "p90",
+    "never",
+    "closed as venting",
+    "still waiting",
+)
+
+
+def contact_cells(row: ContactRow) -> tuple[str, ...]:
+    made = f"{row.contacted} ({_pct(row.contacted, row.moved_offline)})"
+    return (
+        row.platform,
+        row.route,
+        str(row.moved_offline),
+        made if row.moved_offline else "-",
+        ", ".join(f"{channel} {n}" for channel, n in row.channels.items()) or "-",
+        _duration(row.first_contact_p50_s),
+        _duration(row.first_contact_p90_s),
+        str(row.never),
+        str(row.venting),
+        str(row.waiting),
+    )
+
+
+def _never(row: ContactRow) -> str:
+    escalated = row.never - row.venting
+    return f"{row.venting} closed as venting" + (f", {escalated} escalated" if escalated else "")
+
+
+def contact_table(rows: Sequence[ContactRow]) -> str:
+    """The contact rows as an aligned terminal table."""
+    return _aligned(CONTACT_HEADER, [contact_cells(r) for r in rows])
+
+
+def contact_story(row: ContactRow) -> str:
+    """The overall row in one sentence, as a person would tell it."""
+    if not row.moved_offline:
+        return "No case was moved offline: no handoff message went out in this period."
+    channels = ", ".join(f"{n} by {channel}" for channel, n in row.channels.items())
+    soon = (
+        f"; the first contact came {_duration(row.first_contact_p50_s)} after the handoff "
+        f"(median), {_duration(row.first_contact_p90_s)} at p90"
+        if row.first_contact_p50_s is not None
+        else ""
+    )
+    return (
+        f"Of {row.moved_offline} cases moved offline, {row.contacted} customers got in touch "
+        f"({_pct(row.contacted, row.moved_offline)}){': ' + channels if channels else ''}"
+        f"{soon}. {row.never} never did ({_never(row)}); {row.waiting} still awaited."
+    )
 
 
 def case_link(ui: str, namespace: str, case_id: str) -> str:
@@ -493,6 +644,7 @@ def build_report(
         decisions=decisions_by_supervisor(cases, since=start),
         spikes=shown_spikes,
         notes=notes,
+        contacts=contact_rows(recent),
     )
 
 
@@ -661,6 +813,55 @@ def decisions_chart(report: Report) -> str:
     return _svg(figure)
 
 
+CONTACT_COLOURS = ("#16a085", "#3b6ea8", "#8e44ad", "#d35400", "#27ae60", "#7f8c8d")
+
+
+def contact_chart(report: Report) -> str:
+    """Per platform, the cases moved offline: customers who got in touch (by channel), who
+    never did (venting) and who are still awaited, as stacked bars."""
+    from matplotlib.figure import Figure
+
+    rows = [r for r in report.contacts if r.route == ALL and r.platform != ALL]
+    platforms = [r.platform for r in rows]
+    figure = Figure(figsize=(7.0, 1.4 + 0.4 * max(1, len(rows))), layout="constrained")
+    axes = figure.subplots()
+    channels = sorted({c for r in rows for c in r.channels})
+    parts = [
+        *((f"contact by {c}", [r.channels.get(c, 0) for r in rows]) for c in channels),
+        ("closed as venting", [r.venting for r in rows]),
+        ("never, escalated", [r.never - r.venting for r in rows]),
+        ("still waiting", [r.waiting for r in rows]),
+    ]
+    colours = [*CONTACT_COLOURS[: len(channels)], "#c0392b", "#e67e22", "#bdc3c7"]
+    left = [0] * len(rows)
+    for (label, counts), colour in zip(parts, colours, strict=False):
+        if any(counts):
+            axes.barh(platforms, counts, left=left, color=colour, label=label)
+            left = [a + b for a, b in zip(left, counts, strict=True)]
+    axes.invert_yaxis()
+    axes.set_title(
+        "After the handoff: customers who got in touch", loc="left", fontsize=11, fontweight="bold"
+    )
+    axes.set_xlabel("cases moved offline")
+    axes.xaxis.set_major_locator(_integer_ticks())
+    if rows:
+        axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def _contact_section(report: Report) -> str:
+    e = html.escape
+    overall = report.contacts[-1] if report.contacts else _contact_row(ALL, ALL, [])
+    rows = [[e(c) for c in contact_cells(r)] for r in report.contacts]
+    table_html = _html_table(CONTACT_HEADER, rows) if overall.moved_offline else ""
+    chart = contact_chart(report) if overall.moved_offline else ""
+    return f"""<h2>After the handoff: did the customer get in touch?</h2>
+<p id="contact-story">{e(contact_story(overall))}</p>
+{chart}
+{table_html}"""
+
+
 def _html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
@@ -727,6 +928,7 @@ became of them since.</p>
 <h2>Decisions by supervisor</h2>
 {decisions_chart(report) if report.decisions else empty}
 {_html_table(("supervisor", *DECISION_COLUMNS), decisions) if decisions else ""}
+{_contact_section(report)}
 <h2>Spike alerts</h2>
 {
         _html_table(("policy", "started (UTC)", "ended", "complaints", "usual"), spikes)

@@ -1,4 +1,5 @@
-"""Every COMPLAINTFLOW_* environment variable the code reads, in one table.
+"""Every COMPLAINTFLOW_* environment variable the code reads, in one table: the core's here,
+each platform's from its folder (platforms/<name>/variables.py).
 
 The table documents the variables; it does not read them (each reader keeps its own
 `os.environ.get`, next to the default it applies). `scripts/generate_configuration.py` writes
@@ -10,6 +11,8 @@ page differs from what the generator writes.
 from __future__ import annotations
 
 import dataclasses
+
+from complaintflow.platforms import registry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,16 +30,11 @@ class Setting:
 _TEMPORAL = "Temporal and the worker"
 _STORE = "Decision store and state"
 _INGEST = "Ingest (webhooks)"
-_X = "X"
-_META = "Facebook and Instagram (Meta Graph API)"
-_GOOGLE = "Google Business Profile"
 _OPS = "Notifications, tickets and the archive"
 _CODEC = "Payload encryption (codec)"
 _DEV = "Development and tests"
 
-GROUPS: tuple[str, ...] = (_TEMPORAL, _STORE, _INGEST, _X, _META, _GOOGLE, _OPS, _CODEC, _DEV)
-
-SETTINGS: tuple[Setting, ...] = (
+_CORE: tuple[Setting, ...] = (
     # Temporal and the worker
     Setting(
         "COMPLAINTFLOW_TASK_QUEUE",
@@ -150,27 +148,6 @@ SETTINGS: tuple[Setting, ...] = (
         _INGEST,
     ),
     Setting(
-        "COMPLAINTFLOW_X_CONSUMER_SECRET",
-        "(none: X webhooks refused)",
-        "serve (platforms/x/webhooks.py)",
-        "The X app's consumer secret: verifies X's webhook signatures and answers its CRC.",
-        _INGEST,
-    ),
-    Setting(
-        "COMPLAINTFLOW_META_APP_SECRET",
-        "(none: Meta webhooks refused)",
-        "serve (platforms/meta/webhooks.py)",
-        "The Meta app secret: verifies the X-Hub-Signature-256 of Facebook/Instagram posts.",
-        _INGEST,
-    ),
-    Setting(
-        "COMPLAINTFLOW_META_VERIFY_TOKEN",
-        "(none: Meta's subscription check refused)",
-        "serve (platforms/meta/webhooks.py)",
-        "The token Meta echoes when it verifies the webhook subscription.",
-        _INGEST,
-    ),
-    Setting(
         "COMPLAINTFLOW_CRM_URL",
         "(none: no customer lookup)",
         "serve (ingest/enrich.py)",
@@ -183,114 +160,6 @@ SETTINGS: tuple[Setting, ...] = (
         "serve (ingest/enrich.py)",
         "The bearer token for COMPLAINTFLOW_CRM_URL.",
         _INGEST,
-    ),
-    # X
-    Setting(
-        "COMPLAINTFLOW_X_API_URL",
-        "https://api.x.com",
-        "worker, connect, doctor (platforms/x/adapter.py)",
-        "The X API's base URL (the emulator's in development).",
-        _X,
-    ),
-    Setting(
-        "COMPLAINTFLOW_X_TOKEN",
-        "(none)",
-        "worker (platforms/x/adapter.py)",
-        "The X app-only bearer token (reads, polling).",
-        _X,
-    ),
-    Setting(
-        "COMPLAINTFLOW_X_CLIENT_ID",
-        "(none: replies on X unconfigured)",
-        "worker, connect x (platforms/x/adapter.py)",
-        "The X OAuth 2.0 client id for the brand's user-context token.",
-        _X,
-    ),
-    Setting(
-        "COMPLAINTFLOW_X_CLIENT_SECRET",
-        "(none: a public client)",
-        "worker, connect x (platforms/x/adapter.py)",
-        "The X OAuth 2.0 client secret (confidential clients).",
-        _X,
-    ),
-    Setting(
-        "COMPLAINTFLOW_X_TOKEN_URL",
-        "COMPLAINTFLOW_X_API_URL + /2/oauth2/token",
-        "worker, connect x (platforms/x/adapter.py)",
-        "Where X OAuth tokens are obtained and refreshed.",
-        _X,
-    ),
-    Setting(
-        "COMPLAINTFLOW_X_AUTHORIZE_URL",
-        "https://x.com/i/oauth2/authorize",
-        "connect x (platforms/x/adapter.py)",
-        "Where `connect x` sends the brand's account to authorise the app.",
-        _X,
-    ),
-    # Meta
-    Setting(
-        "COMPLAINTFLOW_GRAPH_API_VERSION",
-        "v24.0",
-        "worker, doctor (platforms/meta/adapter.py)",
-        "The Graph API version in the default COMPLAINTFLOW_GRAPH_API_URL.",
-        _META,
-    ),
-    Setting(
-        "COMPLAINTFLOW_GRAPH_API_URL",
-        "https://graph.facebook.com/<COMPLAINTFLOW_GRAPH_API_VERSION>",
-        "worker, doctor (platforms/meta/adapter.py)",
-        "The Graph API's base URL (the emulator's in development).",
-        _META,
-    ),
-    Setting(
-        "COMPLAINTFLOW_GRAPH_TOKEN",
-        "(none: Facebook/Instagram steps unconfigured)",
-        "worker, doctor (platforms/meta/adapter.py)",
-        "The Page access token Facebook and Instagram calls are made with.",
-        _META,
-    ),
-    Setting(
-        "COMPLAINTFLOW_INSTAGRAM_PAGE_ID",
-        "(none)",
-        "worker (platforms/meta/adapter.py)",
-        "The Facebook Page linked to the Instagram account (Instagram private replies).",
-        _META,
-    ),
-    # Google
-    Setting(
-        "COMPLAINTFLOW_GBP_API_URL",
-        "https://mybusiness.googleapis.com",
-        "worker, doctor (platforms/google/adapter.py)",
-        "The Google Business Profile API's base URL.",
-        _GOOGLE,
-    ),
-    Setting(
-        "COMPLAINTFLOW_GBP_CLIENT_ID",
-        "(none: review replies unconfigured)",
-        "worker, doctor (platforms/google/adapter.py)",
-        "The Google OAuth client id.",
-        _GOOGLE,
-    ),
-    Setting(
-        "COMPLAINTFLOW_GBP_CLIENT_SECRET",
-        "(none)",
-        "worker, doctor (platforms/google/adapter.py)",
-        "The Google OAuth client secret.",
-        _GOOGLE,
-    ),
-    Setting(
-        "COMPLAINTFLOW_GBP_REFRESH_TOKEN",
-        "(none)",
-        "worker, doctor (platforms/google/adapter.py, platforms/credentials.py)",
-        "The Google OAuth refresh token (offline access) access tokens are made from.",
-        _GOOGLE,
-    ),
-    Setting(
-        "COMPLAINTFLOW_GOOGLE_TOKEN_URL",
-        "https://oauth2.googleapis.com/token",
-        "worker, doctor (platforms/google/adapter.py)",
-        "Where Google access tokens are refreshed.",
-        _GOOGLE,
     ),
     # Operations
     Setting(
@@ -395,6 +264,25 @@ SETTINGS: tuple[Setting, ...] = (
         _DEV,
     ),
 )
+
+
+def _platforms() -> tuple[tuple[str, ...], tuple[Setting, ...]]:
+    """Each platform folder's heading and variables (platforms/<name>/variables.py)."""
+    groups: list[str] = []
+    rows: list[Setting] = []
+    for folder in registry.FOLDERS:
+        group, variables = registry.variables(folder)
+        groups.append(group)
+        rows += [
+            Setting(v.name, v.default, v.read_by, v.does, _INGEST if v.webhook else group)
+            for v in variables
+        ]
+    return tuple(groups), tuple(rows)
+
+
+_PLATFORM_GROUPS, _PLATFORM_SETTINGS = _platforms()
+GROUPS: tuple[str, ...] = (_TEMPORAL, _STORE, _INGEST, *_PLATFORM_GROUPS, _OPS, _CODEC, _DEV)
+SETTINGS: tuple[Setting, ...] = (*_CORE, *_PLATFORM_SETTINGS)
 
 
 def by_name() -> dict[str, Setting]:

@@ -1,4 +1,5 @@
-"""Regenerate docs/configuration.md from the settings table (complaintflow/settings.py).
+"""Regenerate docs/configuration.md from the settings table (complaintflow/settings.py, with
+each platform folder's variables.py).
 
 tests/test_configuration.py fails when the page is stale or the table misses a variable.
 Run: python scripts/generate_configuration.py

@@ -1,7 +1,9 @@
-"""Regenerate complaintflow/rules/policy.schema.json after a step kind's spec changed.
+"""Regenerate complaintflow/rules/policy.schema.json after a step kind's spec or a platform's
+facts changed.
 
-The step kinds' blocks and the shared `$defs` come from complaintflow/rules/steps/; the rest
-of the file is kept as written. tests/rules/test_step_kinds.py fails when the file is stale.
+The step kinds' blocks and the shared `$defs` come from complaintflow/rules/steps/, the
+brand's accounts block from each platform folder's facts.py; the rest of the file is kept
+as written. tests/rules/test_step_kinds.py fails when the file is stale.
 Run: python scripts/generate_schema.py
 """
 

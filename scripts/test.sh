@@ -4,6 +4,8 @@
 # the heavy ones (the reliability suites, the Web UI browser test, the `dev` command test and
 # those marked `heavy`: quality floors on whole data sets, load and multi-process tests).
 # The full run (no --quick) is the project's test command and what CI runs.
+# Coverage is reported on every run (about 1.6-2x the time of pure-Python tests); pass
+# `--no-cov` (after --quick, if given) for a faster loop without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=()
@@ -15,7 +17,9 @@ fi
 bash scripts/setup.sh
 .venv/bin/ruff check complaintflow tests bench
 .venv/bin/ruff format --check complaintflow tests bench
-.venv/bin/mypy
+.venv/bin/mypy  # complaintflow, tests and bench (pyproject: files)
 .venv/bin/lint-imports
 .venv/bin/complaintflow validate policies.example.yaml
-.venv/bin/python -m pytest "${quick[@]}" "$@"
+# Coverage of the package (lines and branches, with the lines missed; pyproject: tool.coverage),
+# the processes the tests start included.
+.venv/bin/python -m pytest --cov --cov-report=term-missing "${quick[@]}" "$@"

@@ -1,5 +1,6 @@
 """`complaintflow dev`: the whole local system comes up, plays the sample, refuses a second
-run, stops cleanly on Ctrl-C, and keeps its cases across a restart."""
+run, stops cleanly on Ctrl-C, and keeps its cases across a restart; a customer answers the
+handoff by DM and the live view shows it reach the case."""
 
 from __future__ import annotations
 
@@ -80,6 +81,21 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert str(answer[0]["text"]).startswith("Sorry to hear this, Pat.")
         # The live view's status line follows visibility, a tick at a time.
         lines += read_until(first, "open cases 20, awaiting approval 19, first answer overdue 0")
+        # Pat answers the handoff DM by DM 20 s later: X's webhook reaches ingest, and the case.
+        lines += read_until(first, "← contact", 120)
+        assert lines[-1].split()[2:] == [
+            "x",
+            "dm",
+            "from",
+            "2900000003",
+            "case",
+            "case-x-1880000000000000003@northwind-social-care",
+        ]
+        assert any(
+            line.split()[1:]
+            == ["private", "message", "x", "dm", "from", "2900000040", "no", "open", "case"]
+            for line in lines
+        ), "the customer who complains only privately writes once the stream is played"
         second = subprocess.run(
             [
                 sys.executable,

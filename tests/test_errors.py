@@ -63,6 +63,7 @@ def test_the_old_import_paths_still_work() -> None:
     from complaintflow.rules.mention import MentionError
     from complaintflow.workflows.messages import Refused
 
+    cls: type[Exception]
     for cls in (BatchError, CommandFailed, UsageError, MentionError):
         assert cls is getattr(errors, cls.__name__)
     # The workflow's Refused is also Temporal's ApplicationError (a refusal fails the update,

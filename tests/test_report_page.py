@@ -28,7 +28,7 @@ from complaintflow.workflows.messages import (
     CustomerContact,
     SupervisorAction,
 )
-from tests.support.cases import Handle, complaint, open_, pending, until
+from tests.support.cases import Handle, complaint, open_, pending, send_update, until
 from tests.support.platform import Platform
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,31 +86,36 @@ async def _day(env: WorkflowEnvironment, queue: str, store: object, week: Week, 
     for handle in opened:
         await until(handle, pending("reply_acknowledge"))
     for late in week.late:
-        await late.execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="lee")
+        await send_update(
+            late, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="lee")
         )
     week.late = []
     first, second, third, fourth, *burst = opened
     await env.sleep(timedelta(minutes=20 + 15 * day))
-    await first.execute_update(
-        CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+    await send_update(
+        first, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
     )
     await env.sleep(timedelta(minutes=50))
-    await second.execute_update(
+    await send_update(
+        second,
         CaseWorkflow.edit,
         SupervisorAction(step="reply_acknowledge", by="ann", text="So sorry, Jo: check your DMs."),
     )
     for handle in burst:
-        await handle.execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
+        await send_update(
+            handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
         )
     if day % 2:
-        await third.execute_update(
-            CaseWorkflow.close, SupervisorAction(by="dana", note="dismissed: not a complaint")
+        await send_update(
+            third,
+            CaseWorkflow.close,
+            SupervisorAction(by="dana", note="dismissed: not a complaint"),
         )
     else:
-        await third.execute_update(
-            CaseWorkflow.reject, SupervisorAction(step="reply_acknowledge", by="sam", note="no")
+        await send_update(
+            third,
+            CaseWorkflow.reject,
+            SupervisorAction(step="reply_acknowledge", by="sam", note="no"),
         )
     if day < 4:
         week.late.append(fourth)  # waits past the 2h approval and into tomorrow
@@ -118,10 +123,10 @@ async def _day(env: WorkflowEnvironment, queue: str, store: object, week: Week, 
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
         await handle.signal(CaseWorkflow.customer_contact, CustomerContact(reference=f"d{day}"))
     await until(first, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-    await first.execute_update(CaseWorkflow.resolve, SupervisorAction(by="dana", note="refund"))
+    await send_update(first, CaseWorkflow.resolve, SupervisorAction(by="dana", note="refund"))
     await until(first, pending("remove_public_hide"))
-    await first.execute_update(
-        CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="sam")
+    await send_update(
+        first, CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="sam")
     )
     week.handles += opened
     await env.sleep(timedelta(hours=23) - timedelta(minutes=70 + 15 * day))

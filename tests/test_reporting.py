@@ -16,13 +16,22 @@ from complaintflow.reporting import (
     Spike,
     age_buckets,
     build_report,
+    contact_rows,
+    contact_story,
+    contact_table,
     page,
     parse_since,
     summarise,
     table,
     write_backlog_metrics,
 )
-from complaintflow.workflows.messages import AuditEntry, CaseState, CaseStatus, PendingApproval
+from complaintflow.workflows.messages import (
+    AuditEntry,
+    CaseState,
+    CaseStatus,
+    ContactRecord,
+    PendingApproval,
+)
 
 
 def case(
@@ -280,3 +289,113 @@ def test_backlog_gauges_count_approvals_past_their_sla(tmp_path: Path) -> None:
     assert found[("complaintflow_backlog_past_sla_cases", ())] == 1, "the SLA was 2h after posting"
     assert found[("complaintflow_backlog_cases", (("priority", "normal"),))] == 2
     assert found[("complaintflow_report_generated_timestamp_seconds", ())] == NOW.timestamp()
+
+
+def after_handoff(
+    platform: str,
+    route: str,
+    n: int,
+    *,
+    contact: tuple[str, str] | None = None,
+    never: str = "",
+    waiting: bool = False,
+    moved: bool = True,
+) -> CaseState:
+    """A case whose handoff message went out at 10:00 (`moved`), then: a first contact on
+    `contact` (channel, time), the wait running out (`never`: what the case did then, close
+    or escalate), or still waiting."""
+    handoff = "2026-11-20T10:00:00+00:00"
+    audit = [AuditEntry(handoff, "complaintflow", "handoff done", "handoff")] if moved else []
+    if never:
+        what = f"no contact from the customer: {never}"
+        audit.append(AuditEntry("2026-11-23T10:00:00+00:00", "complaintflow", what, "handoff"))
+    contacts = [ContactRecord(contact[0], contact[1], "customer", "hi")] if contact else []
+    return CaseState(
+        case_id=f"c-{platform}-{n}",
+        status=CaseStatus.AWAITING_CONTACT if waiting else CaseStatus.CLOSED,
+        platform=platform,
+        thread_id=f"t{n}",
+        author="a",
+        score=0.5,
+        route=route,
+        playbook="standard",
+        policy="p",
+        priority="normal",
+        posted_at="2026-11-20T09:00:00+00:00",
+        contacted=bool(contacts),
+        contacts=contacts,
+        audit=audit,
+    )
+
+
+class TestAfterTheHandoff:
+    CASES = (
+        after_handoff("x", "respond", 1, contact=("dm", "2026-11-20T10:05:00+00:00")),
+        after_handoff("x", "respond", 2, contact=("email", "2026-11-20T11:00:00+00:00")),
+        after_handoff("x", "respond", 3, never="close"),
+        after_handoff("facebook", "respond", 4, contact=("dm", "2026-11-20T10:20:00+00:00")),
+        after_handoff("instagram", "respond", 5, waiting=True),
+        after_handoff("google_business", "review", 6, moved=False),
+        after_handoff("x", "escalated", 7, never="escalate"),
+    )
+
+    def test_the_json_counts_contacts_channels_delays_and_venting(self) -> None:
+        """Of the cases moved offline: who got in touch, how, how soon; who never did."""
+        now = datetime(2026, 11, 24, tzinfo=UTC)
+        report = build_report(list(self.CASES), [], [], now=now, since=timedelta(days=7))
+        rows = {(r["platform"], r["route"]): r for r in report.as_json()["contacts"]}
+        assert list(rows) == [
+            ("facebook", "respond"),
+            ("instagram", "respond"),
+            ("x", "escalated"),
+            ("x", "respond"),
+            ("facebook", ALL),
+            ("instagram", ALL),
+            ("x", ALL),
+            (ALL, ALL),
+        ], "groups with no case moved offline (google_business) are left out, overall last"
+        overall = rows[(ALL, ALL)]
+        assert {k: v for k, v in overall.items() if k not in ("platform", "route")} == {
+            "moved_offline": 6,
+            "contacted": 3,
+            "channels": {"dm": 2, "email": 1},
+            "first_contact_p50_s": 1200.0,
+            "first_contact_p90_s": 3120.0,  # 1200 + 0.8 * (3600 - 1200)
+            "never": 2,
+            "venting": 1,
+            "waiting": 1,
+        }
+        x = rows[("x", ALL)]
+        assert (x["moved_offline"], x["contacted"], x["never"], x["venting"]) == (4, 2, 2, 1)
+        assert x["channels"] == {"dm": 1, "email": 1} and x["first_contact_p50_s"] == 1950.0
+        assert rows[("instagram", ALL)]["waiting"] == 1
+        assert rows[("instagram", ALL)]["first_contact_p50_s"] is None
+        assert json.loads(json.dumps(report.as_json()))["contacts"][-1] == overall
+
+    def test_the_terminal_tells_the_story(self) -> None:
+        rows = contact_rows(self.CASES)
+        assert contact_story(rows[-1]) == (
+            "Of 6 cases moved offline, 3 customers got in touch (50%): 2 by dm, 1 by email; "
+            "the first contact came 20m after the handoff (median), 52m at p90. 2 never did "
+            "(1 closed as venting, 1 escalated); 1 still awaited."
+        )
+        line = next(ln for ln in contact_table(rows).splitlines() if ln.startswith("all "))
+        assert line.split()[2:] == [
+            "6",
+            "3",
+            "(50%)",
+            "dm",
+            "2,",
+            "email",
+            "1",
+            "20m",
+            "52m",
+            "2",
+            "1",
+            "1",
+        ]
+
+    def test_no_handoff_says_so(self) -> None:
+        [overall] = contact_rows([after_handoff("x", "respond", 7, moved=False)])
+        assert overall.moved_offline == 0
+        assert contact_story(overall).startswith("No case was moved offline")

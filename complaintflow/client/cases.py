@@ -66,7 +66,7 @@ async def open_case(
     decision: Decision,
     policy: CompiledPolicy,
     task_queue: str,
-) -> WorkflowHandle[CaseWorkflow, object]:
+) -> WorkflowHandle[CaseWorkflow, CaseState]:
     """Start the thread's case, or signal it if it is already running (signal-with-start)."""
     if decision.playbook is None:
         raise ValueError("a throwaway remark does not open a case")
@@ -78,7 +78,7 @@ async def open_case(
     attributes = TypedSearchAttributes(
         [SearchAttributePair(keys[name], value) for name, value in values.items()]
     )
-    handle: WorkflowHandle[CaseWorkflow, object] = await client.start_workflow(
+    handle: WorkflowHandle[CaseWorkflow, CaseState] = await client.start_workflow(
         CaseWorkflow.run,
         case,
         id=case.case_id,

@@ -7,7 +7,9 @@ default field sets and pagination, X's x-rate-limit-* headers, Meta's throttling
 400 bodies, Graph's code 100 for deleted objects, Instagram's field names, Slack webhooks that
 ignore `channel`. Faults are injected per route (status codes, latency, "commit then drop the
 connection"). Mounted under /x, /graph, /gbp, /google, /slack, /zendesk; /_emulator exposes
-the state and takes faults and seeded posts. Each behaviour names its documentation page.
+the state, takes faults and seeded posts, and has customers write to the brand: their DMs
+and emails reach ingest as the platforms' and the helpdesk's signed webhooks (`deliveries`).
+Each behaviour names its documentation page.
 
 Each platform's routes live in its folder (platforms/<name>/emulator.py) and the shared
 machinery in platforms/emulation.py; this module assembles them with the brand's own systems
@@ -23,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from complaintflow.devkit.deliveries import EMAIL, MESSAGE_PLATFORMS, Outbox
 from complaintflow.platforms import registry
 from complaintflow.platforms.emulation import (
     GOOGLE_CLIENT_ID,
@@ -188,10 +191,12 @@ def _platform_route(state: EmulatorState, row: RouteRow) -> Route:
 
 
 class _Control:
-    """The /_emulator routes over one state: show it, inject faults, seed posts."""
+    """The /_emulator routes over one state: show it, inject faults, seed posts, and (with an
+    outbox) have a customer write to the brand privately or by email, now or later."""
 
-    def __init__(self, state: EmulatorState) -> None:
+    def __init__(self, state: EmulatorState, outbox: Outbox | None) -> None:
         self.state = state
+        self.outbox = outbox
 
     async def show_state(self, _request: Request) -> Response:
         return JSONResponse(self.state.snapshot())
@@ -212,16 +217,46 @@ class _Control:
             return error(400, f"bad post: {exc}")
         return JSONResponse(dataclasses.asdict(post), status_code=201)
 
+    async def customer_writes(self, request: Request) -> Response:
+        """{"channel": "x" | "facebook" | "instagram" | "email", "sender": "ID or address",
+        "text": "...", "after": SECONDS, "subject": "(email)", "name": "(X display name)"}:
+        the platform (or the helpdesk) sends its webhook to ingest `after` seconds from now."""
+        if self.outbox is None:
+            return error(409, "this emulator delivers no webhooks: it was started without ingest")
+        body = await read_json(request)
+        channel, sender = str(body.get("channel", "")), body.get("sender")
+        text, after = body.get("text", ""), body.get("after", 0)
+        if channel not in (*MESSAGE_PLATFORMS, EMAIL):
+            return error(400, f'"channel" is one of {", ".join((*MESSAGE_PLATFORMS, EMAIL))}')
+        if not isinstance(sender, str) or not 0 < len(sender) <= 200:
+            return error(400, '"sender" is the customer\'s id or address, up to 200 characters')
+        if not isinstance(text, str) or len(text) > 10_000:
+            return error(400, '"text" is what the customer writes, up to 10000 characters')
+        if not isinstance(after, int | float) or isinstance(after, bool) or not 0 <= after < 1e6:
+            return error(400, '"after" is a number of seconds from now (0 to 999999)')
+        if channel == EMAIL:
+            self.outbox.email(sender, str(body.get("subject", ""))[:500], text, after=after)
+        else:
+            self.outbox.message(channel, sender, text, after=after, name=str(body.get("name", "")))
+        return JSONResponse({"scheduled": channel, "after": after}, status_code=202)
+
+    async def show_deliveries(self, _request: Request) -> Response:
+        delivered = self.outbox.delivered if self.outbox else []
+        return JSONResponse({"delivered": [dataclasses.asdict(d) for d in delivered]})
+
     def routes(self) -> list[Route]:
         return [
             Route("/_emulator/state", self.show_state, methods=["GET"]),
             Route("/_emulator/faults", self.add_fault, methods=["POST"]),
             Route("/_emulator/posts", self.add_post, methods=["POST"]),
+            Route("/_emulator/deliveries", self.customer_writes, methods=["POST"]),
+            Route("/_emulator/deliveries", self.show_deliveries, methods=["GET"]),
         ]
 
 
-def create_app(state: EmulatorState) -> ASGIApp:
-    """The emulator as an ASGI app over `state`."""
+def create_app(state: EmulatorState, *, outbox: Outbox | None = None) -> ASGIApp:
+    """The emulator as an ASGI app over `state`; with `outbox`, /_emulator/deliveries has
+    customers write to the brand (the platforms' webhooks go where the outbox says)."""
     routes = [_platform_route(state, row) for row in PLATFORM_ROUTES]
-    routes += _Control(state).routes()
+    routes += _Control(state, outbox).routes()
     return DropConnections(Starlette(routes=routes))

@@ -34,10 +34,12 @@ async def play_stream(
     id_column: str | None = None,
     limit: int = 0,
     before_post: Callable[[Mention], None] | None = None,
+    decided: Callable[[Mention, dict[str, Any]], None] | None = None,
     report: Callable[[str], None] = print,
 ) -> Played:
     """Post each mention to `{ingest_url}/webhooks/generic`; times are set to now (so SLA
-    clocks start when played, not when the sample was written)."""
+    clocks start when played, not when the sample was written). `decided` hears ingest's
+    decision on each mention (the case it opened, or none)."""
     source = stream or sample_stream_path()
     cases = logged = refused = 0
     async with httpx.AsyncClient(base_url=ingest_url.rstrip("/"), timeout=30.0) as http:
@@ -61,6 +63,8 @@ async def play_stream(
                 report(f"  ! ingest answered {answer.status_code}: {answer.text[:120]}")
                 continue
             (decision,) = answer.json()["decisions"]
+            if decided is not None:
+                decided(mention, decision)
             cases, logged = _tally(decision, mention, first_words, cases, logged, report)
     return Played(cases, logged, refused)
 

@@ -17,7 +17,9 @@ import os
 import secrets
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -30,6 +32,8 @@ from complaintflow.codec.server import TOKEN as CODEC_TOKEN
 from complaintflow.codec.server import create_codec_app
 from complaintflow.devkit import sample_stream_path
 from complaintflow.devkit.console import say, show_change, until_stopped
+from complaintflow.devkit.customers import Customers, contact_line
+from complaintflow.devkit.deliveries import Outbox, Targets
 from complaintflow.devkit.emulator import (
     EmulatorState,
     Post,
@@ -47,13 +51,14 @@ from complaintflow.devkit.temporal_server import (
 )
 from complaintflow.ingest.app import Ingest, IngestSecrets
 from complaintflow.ingest.app import create_app as create_app_ingest
+from complaintflow.ingest.contacts import ZENDESK_SECRET
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import configure
 from complaintflow.platforms.credentials import Tokens, TokenStore
 from complaintflow.platforms.http import TIMEOUT, Action
 from complaintflow.rules.compiler import load_policy
 from complaintflow.rules.mention import Mention
-from complaintflow.rules.model import CompiledPolicy
+from complaintflow.rules.model import CompiledPolicy, Step, StepKind
 from complaintflow.store import DATABASE_URL, open_store
 from complaintflow.worker import DEFAULT_TASK_QUEUE, adapters_from_environment, build_worker
 from complaintflow.workflows import search
@@ -76,6 +81,8 @@ __all__ = [  # the servers are used from here by tests and benchmarks
 # User-context tokens in `complaintflow dev` live five minutes (X's live two hours), so the
 # worker refreshes them, and the refresh tokens rotate, during a run.
 DEV_TOKEN_LIFETIME = 300.0
+# A handoff in `complaintflow dev` waits three minutes for the customer (policies say days).
+DEV_AWAIT_CONTACT = 180
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +98,9 @@ class DevOptions:
     play: bool = True
     task_queue: str = DEFAULT_TASK_QUEUE
     status_every: int = 15  # seconds between status lines
+    # How long a handoff waits for the customer in this run (None: as the policy says), so
+    # the customers who never answer close as venting while you watch.
+    await_contact: int | None = DEV_AWAIT_CONTACT
 
 
 async def run_dev(options: DevOptions) -> int:
@@ -102,7 +112,7 @@ async def run_dev(options: DevOptions) -> int:
                 "`complaintflow dev` running? Stop it, or pass --port/--ui-port."
             )
             return 1
-    policy = load_policy(options.policy)
+    policy = shorter_contact_waits(load_policy(options.policy), options.await_contact)
     # This terminal shows each decision and change already; logs add only what went wrong.
     configure(json_output=False, level=logging.WARNING)
     options.state_dir.mkdir(parents=True, exist_ok=True)
@@ -141,8 +151,12 @@ async def _run_stack(
             os.environ.get("COMPLAINTFLOW_DEV_TOKEN_LIFETIME", DEV_TOKEN_LIFETIME)
         ),
     )
+    ingest_secrets = _dev_secrets()
+    # The customers write through the outbox once ingest is up (it learns the URL then).
+    outbox = Outbox(emulator, Targets(ingest_url=""), told=lambda d: say(contact_line(d)))
+    customers = Customers(emulator, outbox, brand=policy.brand.name, say=say)
     adapters_http = httpx.AsyncClient(timeout=TIMEOUT)
-    async with serving(create_app(emulator)) as emulator_url:
+    async with serving(create_app(emulator, outbox=outbox)) as emulator_url:
         async with build_worker(
             client,
             activities=emulated_adapters(
@@ -155,36 +169,94 @@ async def _run_stack(
             task_queue=options.task_queue,
         ):
             _say_started(options, policy, emulator_url)
-            emulator.listener = show_change
-            secret = secrets.token_hex(16)
+            emulator.listener = _both(show_change, customers.changed)
             lookup = CustomerLookup(f"{emulator_url}/crm/customers", token=token)
-            ingest = _ingest(options, policy, client, secret, lookup)
+            ingest = _ingest(options, policy, client, ingest_secrets, lookup)
             async with serving(create_app_ingest(ingest)) as ingest_url:
-                say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic)")
+                outbox.targets = _targets(policy, ingest_url, ingest_secrets)
+                say(f"Ingest          {ingest_url}/webhooks/(x|meta|generic|zendesk)")
                 say()
                 if options.play:
-                    await _play(options, emulator, ingest_url, secret)
+                    await _play(options, emulator, ingest_url, ingest_secrets, customers)
                 _say_how_to_approve(options)
                 await until_stopped(server, client, options.status_every)
                 say("\nstopping: draining the worker...")
+                outbox.cancel()
         for http in (adapters_http, lookup.client):
             await http.aclose()
+
+
+def _dev_secrets() -> IngestSecrets:
+    """Fresh secrets for this run's webhooks: the generic one the stream is played with, and
+    X's, Meta's and the helpdesk's, which the emulator signs the customers' messages with."""
+    return IngestSecrets(
+        generic_secret=secrets.token_hex(16),
+        x_consumer_secret=secrets.token_hex(16),
+        meta_app_secret=secrets.token_hex(16),
+        others={ZENDESK_SECRET: secrets.token_hex(16)},
+    )
+
+
+def _targets(policy: CompiledPolicy, ingest_url: str, keys: IngestSecrets) -> Targets:
+    """Where the emulator delivers the customers' messages: ingest, signed with its secrets,
+    to the brand's accounts of the policy."""
+    x, page, instagram = (policy.account(p) for p in ("x", "facebook", "instagram"))
+    return Targets(
+        ingest_url=ingest_url,
+        x_consumer_secret=keys.x_consumer_secret,
+        meta_app_secret=keys.meta_app_secret,
+        zendesk_secret=keys.get(ZENDESK_SECRET),
+        x_user_id=x.id if x else "",
+        page_id=page.id if page else "",
+        instagram_id=instagram.id if instagram else "",
+    )
+
+
+def _both(
+    *listeners: Callable[[str, str, dict[str, Any]], None],
+) -> Callable[[str, str, dict[str, Any]], None]:
+    def tell(route: str, path: str, body: dict[str, Any]) -> None:
+        for listener in listeners:
+            listener(route, path, body)
+
+    return tell
+
+
+def shorter_contact_waits(policy: CompiledPolicy, seconds: int | None) -> CompiledPolicy:
+    """`policy` with every handoff waiting at most `seconds` for the customer (None: as it
+    is); its hash says so, so nothing mistakes it for the file's policy."""
+    if seconds is None:
+        return policy
+
+    def shorter(step: Step) -> Step:
+        if step.kind is not StepKind.HANDOFF or not step.await_contact_seconds:
+            return step
+        return dataclasses.replace(
+            step, await_contact_seconds=min(step.await_contact_seconds, seconds)
+        )
+
+    playbooks = tuple(
+        dataclasses.replace(p, steps=tuple(shorter(s) for s in p.steps)) for p in policy.playbooks
+    )
+    return dataclasses.replace(
+        policy, playbooks=playbooks, content_hash=f"{policy.content_hash}:await_contact={seconds}"
+    )
 
 
 def _ingest(
     options: DevOptions,
     policy: CompiledPolicy,
     client: Client,
-    secret: str,
+    keys: IngestSecrets,
     lookup: CustomerLookup,
 ) -> Ingest:
-    """Ingest for the policy, its generic webhook signed with `secret`, keeping decisions in
-    the state folder (or $COMPLAINTFLOW_DATABASE_URL)."""
+    """Ingest for the policy, its webhooks signed with `keys`, keeping decisions in the state
+    folder (or $COMPLAINTFLOW_DATABASE_URL)."""
     return Ingest(
         client,
         policy,
         task_queue=options.task_queue,
-        secrets=IngestSecrets(generic_secret=secret),
+        secrets=keys,
         decision_log=options.state_dir / "decisions.jsonl",
         customers=lookup,
         store=open_store(
@@ -324,20 +396,36 @@ def publish(emulator: EmulatorState, mention: Mention) -> None:
     )
 
 
-async def _play(options: DevOptions, emulator: EmulatorState, ingest_url: str, secret: str) -> None:
-    """Play the stream into ingest, each post first published on the emulated platform."""
+async def _play(
+    options: DevOptions,
+    emulator: EmulatorState,
+    ingest_url: str,
+    keys: IngestSecrets,
+    customers: Customers,
+) -> None:
+    """Play the stream into ingest, each post first published on the emulated platform; then
+    a customer complains only privately (with the bundled sample)."""
     say(f"Playing {options.stream or sample_stream_path()} into ingest ({ingest_url}):")
     played = await play_stream(
         ingest_url,
-        secret,
+        keys.generic_secret,
         stream=options.stream,
         text_column=options.text_column,
         id_column=options.id_column,
         limit=options.limit,
         before_post=lambda mention: publish(emulator, mention),
+        decided=customers.played,
         report=say,
     )
     say(
         f"{played.cases} cases opened, {played.logged} throwaway remarks logged "
         f"({options.state_dir / 'decisions.jsonl'})."
     )
+    if options.stream is None:
+        customers.complain_privately()
+    if options.await_contact is not None:
+        say(
+            f"After the handoff a case waits {options.await_contact}s for the customer (the "
+            "policy's wait, shortened for dev: --await-contact); some customers answer by DM "
+            "or email (← contact), the others never do and their cases close as venting."
+        )

@@ -21,7 +21,7 @@ from complaintflow.ingest import webhooks
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body, unfit
 from complaintflow.ingest.readiness import READY_TIMEOUT, readiness
 from complaintflow.ingest.service import Ingest, IngestSecrets
-from complaintflow.ingest.webhooks import PERMANENT, SOURCES, Source, problem
+from complaintflow.ingest.webhooks import PERMANENT, SOURCES, TOOL_ROUTES, Source, problem
 
 __all__ = [
     "MAX_BODY",
@@ -108,10 +108,14 @@ def create_app(ingest: Ingest) -> Starlette:
         if source.challenge is not None:
             routes.append(Route(path, endpoints.challenge(source), methods=["GET"]))
         routes.append(Route(path, receive(source), methods=["POST"]))
+    tools = {
+        "/remarks/open": endpoints.open_remark,
+        "/webhooks/zendesk": endpoints.zendesk,
+        "/webhooks/contact": endpoints.contact,
+    }
+    assert set(tools) == set(TOOL_ROUTES)  # the multi-brand app routes the same ones
+    routes += [Route(path, handler, methods=["POST"]) for path, handler in tools.items()]
     routes += [
-        Route("/remarks/open", endpoints.open_remark, methods=["POST"]),
-        Route("/webhooks/zendesk", endpoints.zendesk, methods=["POST"]),
-        Route("/webhooks/contact", endpoints.contact, methods=["POST"]),
         Route("/healthz", endpoints.health, methods=["GET"]),
         Route("/readyz", endpoints.ready, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),

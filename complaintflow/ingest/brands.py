@@ -35,7 +35,7 @@ from complaintflow.errors import ComplaintflowError, IngestError
 from complaintflow.ingest.app import create_app, metrics_text
 from complaintflow.ingest.body import MAX_BODY, BadBody, parse_body
 from complaintflow.ingest.service import Ingest, IngestSecrets
-from complaintflow.ingest.webhooks import SOURCES, Source, take
+from complaintflow.ingest.webhooks import SOURCES, TOOL_ROUTES, Source, take
 from complaintflow.platforms.payload import Addressed
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.signatures import verify
@@ -124,13 +124,15 @@ class Brands:
         return None
 
 
-async def _forward(app: ASGIApp, scope: MutableMapping[str, Any]) -> tuple[int, bytes]:
-    """Run `app` on this bodiless request (a GET: a challenge, /readyz); return status and
-    body."""
+async def _forward(
+    app: ASGIApp, scope: MutableMapping[str, Any], body: bytes = b""
+) -> tuple[int, bytes]:
+    """Run `app` on this request (a GET: a challenge, /readyz; or a tool's POST with its
+    `body`, read once here); return status and body."""
     sent: list[Message] = []
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Message) -> None:
         sent.append(message)
@@ -243,6 +245,21 @@ class _Endpoints:
         status, answer = await _forward(self.first, request.scope)
         return Response(answer, status, media_type="application/json")
 
+    async def tool(self, request: Request) -> Response:
+        """A tool's call naming a case or a remark, not an account (/webhooks/zendesk,
+        /webhooks/contact, /remarks/open): each brand is asked in turn and the first that
+        knows the case or remark answers; 404 only when none does. Signatures and bodies are
+        checked by each brand's own handler (the secrets are the deployment's)."""
+        body = await _read(request)
+        if isinstance(body, Response):
+            return body
+        status, answer = 404, b'{"error": "no brand of this deployment knows it"}'
+        for brand in self.brands.brands:
+            status, answer = await _forward(brand.app, request.scope, body)
+            if status != 404:
+                break
+        return Response(answer, status, media_type="application/json")
+
     async def health(self, _request: Request) -> Response:
         return JSONResponse(
             {
@@ -262,6 +279,7 @@ def create_brands_app(brands: Brands) -> Starlette:
         for path, source in SOURCES.items()
         if source.challenge is not None
     ]
+    routes += [Route(path, endpoints.tool, methods=["POST"]) for path in TOOL_ROUTES]
     routes += [
         Route("/readyz", endpoints.passthrough, methods=["GET"]),
         Route("/healthz", endpoints.health, methods=["GET"]),

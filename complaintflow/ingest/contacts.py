@@ -104,13 +104,14 @@ async def generic(ingest: Ingest, request: Request) -> Response:
 async def _deliver(ingest: Ingest, names: list[str], contact: CustomerContact) -> Response:
     """Signal `contact` to the first open case `names` (case ids or references) point at."""
     policy = ingest.policy.name
+    # Only this policy's case workflows are signalled: an id from outside never reaches a
+    # workflow of another kind, nor another brand's case.
+    own = f"@{key_part(policy)}"
     try:
         for name in dict.fromkeys(n for n in names if n):
             found = await ingest.store.case_for_ref(name, policy=policy)
-            # Only this brand's case workflows are signalled: an id from outside never reaches
-            # another kind, nor another brand's case sharing the Temporal namespace.
-            own = name.startswith("case-") and name.endswith(f"@{key_part(policy)}")
-            for case_id in (found,) if found else (name,) if own else ():
+            mine = name.startswith("case-") and name.endswith(own)
+            for case_id in (found,) if found else (name,) if mine else ():
                 if await ingest.signal_contact(case_id, contact):
                     log.info("contact.received", channel=contact.channel, case_id=case_id)
                     return JSONResponse({"case": case_id, "channel": contact.channel})

@@ -32,6 +32,9 @@ log = structlog.get_logger()
 
 # The webhook routes, each platform's from its folder (platforms/<name>/webhooks.py).
 SOURCES: dict[str, Source] = {source.path: source for source in registry.webhook_sources()}
+# The tools' calls that name a case or a remark rather than an account (a helpdesk, another
+# system, `complaintflow open` from elsewhere): every ingest app, one brand's or many, has them.
+TOOL_ROUTES = ("/remarks/open", "/webhooks/zendesk", "/webhooks/contact")
 
 
 class AsciiJSONResponse(JSONResponse):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from complaintflow.platforms.emulation import RouteRow
     from complaintflow.platforms.payload import WebhookSource
     from complaintflow.platforms.settings import AdapterPart
-    from complaintflow.platforms.spec import PlatformSpec
+    from complaintflow.platforms.spec import PlatformSpec, Variable
 
 # One line per platform folder (the policy's platforms come from each folder's facts).
 FOLDERS: tuple[str, ...] = ("x", "meta", "google")
@@ -29,6 +29,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "webhooks": ("SOURCES",),
     "adapter": ("ADAPTER",),
     "emulator": ("ROUTES", "AUTHS", "settings"),
+    "variables": ("GROUP", "VARIABLES"),
 }
 
 
@@ -41,6 +42,12 @@ def facts(folder: str) -> tuple[PlatformSpec, ...]:
     """The platforms (one or more) whose facts `folder` holds."""
     specs: tuple[PlatformSpec, ...] = part(folder, "facts").SPECS
     return specs
+
+
+def variables(folder: str) -> tuple[str, tuple[Variable, ...]]:
+    """The heading `folder`'s environment variables are listed under, and the variables."""
+    module = part(folder, "variables")
+    return module.GROUP, module.VARIABLES
 
 
 def webhook_sources() -> list[WebhookSource]:

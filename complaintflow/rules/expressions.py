@@ -20,6 +20,7 @@ from typing import Any
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_bindings, ext_math
 
+from complaintflow.platforms.facts import SPECS
 from complaintflow.rules.schema import nearest
 
 T = cel.Type
@@ -36,7 +37,7 @@ class Scope(StrEnum):
 # name -> (CEL type, what it is): the names conditions can read, and `complaintflow variables`.
 MENTION_VARIABLES: dict[str, tuple[Any, str]] = {
     "mention.id": (T.STRING, "the post's id on its platform"),
-    "mention.platform": (T.STRING, "x, facebook, instagram or google_business"),
+    "mention.platform": (T.STRING, " or ".join(", ".join(SPECS).rsplit(", ", 1))),
     "mention.kind": (T.STRING, "post, reply, comment or review"),
     "mention.text": (T.STRING, "the post's text"),
     "mention.thread_id": (T.STRING, "id of the thread (conversation) the post belongs to"),

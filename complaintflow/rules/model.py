@@ -10,6 +10,8 @@ import json
 from enum import Enum, StrEnum
 from typing import Any
 
+from complaintflow.platforms.facts import SPECS
+
 
 class StepKind(StrEnum):
     """What a playbook step does."""
@@ -25,13 +27,11 @@ class StepKind(StrEnum):
     CLOSE = "close"
 
 
-class Platform(StrEnum):
-    """The channels complaintflow works on."""
-
-    X = "x"
-    FACEBOOK = "facebook"
-    INSTAGRAM = "instagram"
-    GOOGLE_BUSINESS = "google_business"
+# The channels complaintflow works on: one member per platform whose facts a platform folder
+# holds (complaintflow/platforms/registry.py), named by its value, e.g. Platform("x").
+Platform = StrEnum(  # type: ignore[misc]  # members come from the platform folders, not literals
+    "Platform", {name.upper(): name for name in SPECS}
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Every jsonschema error becomes a Diagnostic at the offending key or value, with the nearest
 valid name suggested for a typo. The step kinds' blocks of the shipped file and its `$defs` are
-generated from the kinds' specs (`generated_schema`); the rest of the file is written by hand.
+generated from the kinds' specs, the brand's accounts block from the platforms' facts
+(`generated_schema`); the rest of the file is written by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from complaintflow.errors import Diagnostic
+from complaintflow.platforms.facts import SPECS, PlatformSpec
 from complaintflow.rules.source import Document, NodePath
 
 SCHEMA_FILE = "policy.schema.json"
@@ -37,7 +39,8 @@ def policy_schema() -> dict[str, Any]:
 
 
 def generated_schema(base: dict[str, Any]) -> dict[str, Any]:
-    """`base` with a step's per-kind blocks and the `$defs` they share made from the specs.
+    """`base` with a step's per-kind blocks and the `$defs` they share made from the specs,
+    and brand.accounts made from the platforms' facts (one block per platform).
 
     Everything else in `base` is kept as it is: the shipped file is its own base, so
     regenerating it changes only what the step kinds say.
@@ -45,6 +48,8 @@ def generated_schema(base: dict[str, Any]) -> dict[str, Any]:
     from complaintflow.rules.steps import DEFS, STEP_SPECS  # the kinds import this module
 
     schema = copy.deepcopy(base)
+    accounts = schema["properties"]["brand"]["properties"]["accounts"]
+    accounts["properties"] = {name: _account(spec) for name, spec in SPECS.items()}
     playbook = schema["properties"]["playbooks"]["additionalProperties"]
     step = playbook["properties"]["steps"]["items"]
     kinds = {kind.value: spec.schema() for kind, spec in STEP_SPECS.items()}
@@ -52,6 +57,21 @@ def generated_schema(base: dict[str, Any]) -> dict[str, Any]:
     step["maxProperties"] = 2  # one kind and its optional id
     schema["$defs"] = copy.deepcopy(DEFS)
     return schema
+
+
+def _account(spec: PlatformSpec) -> dict[str, Any]:
+    """brand.accounts.<platform>: its id field, and its handle field (required or not)."""
+    id_field, handle_field = spec.account_fields
+    handle: dict[str, Any] = {"type": "string", "minLength": 1} if spec.handle_required else {}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            id_field: {"type": "string", "minLength": 1},
+            handle_field: handle or {"type": "string"},
+        },
+        "required": [id_field, handle_field] if spec.handle_required else [id_field],
+    }
 
 
 def render_schema(schema: dict[str, Any]) -> str:

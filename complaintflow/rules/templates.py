@@ -83,8 +83,14 @@ def _plain_x_length(text: str) -> int:
 
 
 def post_length(platform: str, text: str) -> int:
-    """The length `platform` compares with its limit: X's weighting, else code points."""
-    return x_length(text) if platform == "x" else len(text)
+    """The length `platform` compares with its limit: X's weighting where the platform
+    weighs characters, else code points."""
+    return x_length(text) if _weighted(platform) else len(text)
+
+
+def _weighted(platform: str) -> bool:
+    spec = SPECS.get(platform)
+    return spec is not None and spec.weighted_text
 
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -127,7 +133,7 @@ class Template:
         lengths (on X a character of free text may weigh 2: CJK or an emoji)."""
         literal = post_length(platform, "".join(self.parts[0::2]))
         longest = literal + sum(
-            (2 if platform == "x" and p in FREE_TEXT_VARIABLES else 1)
+            (2 if _weighted(platform) and p in FREE_TEXT_VARIABLES else 1)
             * TEMPLATE_VARIABLES.get(p, 0)
             for p in self.placeholders
         )

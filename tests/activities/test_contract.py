@@ -35,7 +35,7 @@ def action(platform: str, mention: str, **changes: str) -> ActionRequest:
         "account_id": BRAND_X if platform == "x" else PAGE,
     }
     values.update(changes)
-    return ActionRequest(**values)  # type: ignore[arg-type]
+    return ActionRequest(**values)
 
 
 @pytest_asyncio.fixture

@@ -104,9 +104,10 @@ class TestXAuth:
     async def test_user_tokens_expire_and_refresh_tokens_rotate(self, world: World) -> None:
         state, platforms, url = world
         state.user_token_lifetime = 1.0
-        assert x_of(platforms).user_tokens is not None and platforms.store is not None
+        tokens = x_of(platforms).user_tokens
+        assert tokens is not None and platforms.store is not None
         spent = platforms.store.load("x").refresh_token  # type: ignore[union-attr]
-        first = await x_of(platforms).user_tokens.get()  # spends it: refresh tokens rotate
+        first = await tokens.get()  # spends it: refresh tokens rotate
         assert (await x_of(platforms).check()).startswith("@")
         time.sleep(1.1)
         expired = await platforms.client.get(
@@ -368,8 +369,9 @@ class TestXDirectMessages:
         state, platforms, url = world
         state.add_message("x", "777", BRAND_X, "where is my order?")
         await platforms.private_message(request("x", "1001", text="See https://northwind.example"))
-        assert x_of(platforms).user_tokens is not None
-        user = {"Authorization": f"Bearer {await x_of(platforms).user_tokens.get()}"}
+        tokens = x_of(platforms).user_tokens
+        assert tokens is not None
+        user = {"Authorization": f"Bearer {await tokens.get()}"}
         path = f"{url}/x/2/dm_conversations/with/777/dm_events"
         plain = (await platforms.client.get(path, headers=user)).json()["data"]
         assert [set(e) for e in plain] == [{"id", "event_type", "text"}] * 2

@@ -11,8 +11,10 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from complaintflow.activities.webhook import ActionWebhook, sign
+from complaintflow.activities.webhook import ActionWebhook
 from complaintflow.errors import PlatformError
+from complaintflow.platforms.http import Action
+from complaintflow.signatures import sign
 from complaintflow.workflows.messages import ActionRequest, ActionResult
 from tests.support.receiver import receiver
 
@@ -28,7 +30,7 @@ REQUEST = ActionRequest(
 )
 
 
-def reply_activity(webhook: ActionWebhook) -> object:
+def reply_activity(webhook: ActionWebhook) -> Action:
     return next(
         a
         for a in webhook.activities()

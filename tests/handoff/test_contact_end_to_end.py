@@ -28,7 +28,7 @@ from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.platforms.http import TIMEOUT
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
-from tests.support.cases import pending, until
+from tests.support.cases import case_handle, pending, send_update, until
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import emulated_worker
 from tests.support.webhooks import feed_comment, hex_signature, page_delivery
@@ -98,13 +98,14 @@ async def test_customers_answer_the_handoff_by_message_by_email_or_never(
             opened = await http.post("/webhooks/meta", content=body, headers=headers)
             assert opened.status_code == 200, opened.text
             by_message, by_email, never = (
-                env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-                for case_id in opened.json()["cases"]
+                case_handle(env.client, case_id) for case_id in opened.json()["cases"]
             )
             for handle in (by_message, by_email, never):
                 await until(handle, pending("reply_acknowledge"))
-                await handle.execute_update(
-                    CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+                await send_update(
+                    handle,
+                    CaseWorkflow.approve,
+                    SupervisorAction(step="reply_acknowledge", by="dana"),
                 )
                 await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
 
@@ -122,12 +123,14 @@ async def test_customers_answer_the_handoff_by_message_by_email_or_never(
             answered = await http.post("/webhooks/meta", content=body, headers=headers)
             assert answered.json()["contacts"] == [{"id": "m_ana1", "case": by_message.id}]
             await until(by_message, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-            await by_message.execute_update(
-                CaseWorkflow.resolve, SupervisorAction(by="dana", note="refund sent")
+            await send_update(
+                by_message, CaseWorkflow.resolve, SupervisorAction(by="dana", note="refund sent")
             )
             await until(by_message, pending("remove_public_hide"))
-            await by_message.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="dana")
+            await send_update(
+                by_message,
+                CaseWorkflow.approve,
+                SupervisorAction(step="remove_public_hide", by="dana"),
             )
 
             # Ben writes to the helpdesk: his ticket carries the case id as its external_id.
@@ -141,8 +144,8 @@ async def test_customers_answer_the_handoff_by_message_by_email_or_never(
             emailed = await http.post("/webhooks/zendesk", content=body, headers=headers)
             assert emailed.json() == {"case": by_email.id, "channel": "email"}
             await until(by_email, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-            await by_email.execute_update(
-                CaseWorkflow.close, SupervisorAction(by="dana", note="refunded by email")
+            await send_update(
+                by_email, CaseWorkflow.close, SupervisorAction(by="dana", note="refunded by email")
             )
 
             resolved = await until(by_message, lambda s: s.status is CaseStatus.CLOSED)

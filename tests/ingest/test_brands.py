@@ -3,6 +3,7 @@ account; an account no policy owns is counted and answered 2xx without a case.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ from tests.support.webhooks import (
     feed_comment,
     hex_signature,
     post_x,
+    post_zendesk,
     x_event,
 )
 
@@ -64,6 +66,9 @@ async def deployment(
     )
     (folder / "acme.tests.yaml").write_text("policy: acme.yaml\ntests: []\n")
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    secrets = dataclasses.replace(
+        SECRETS, others={**SECRETS.others, "COMPLAINTFLOW_ZENDESK_SECRET": "zd-secret"}
+    )
     ingests = [
         (
             path,
@@ -71,7 +76,7 @@ async def deployment(
                 dev.client,
                 load_policy(path),
                 task_queue=f"brands-{tag}",
-                secrets=SECRETS,
+                secrets=secrets,
                 store=store,
             ),
         )
@@ -376,3 +381,53 @@ async def test_a_delivery_for_two_pages_near_the_size_limit_is_taken_whole(
     assert answer.status_code == 200, answer.text[:300]
     assert sorted(answer.json()["policies"]) == sorted(names.values())
     assert answer.json()["accepted"] == len(remarks) + 1
+
+
+async def test_a_helpdesk_or_a_tool_reaches_the_case_of_whichever_brand_owns_it(
+    deployment: tuple[httpx.AsyncClient, Brands, dict[str, str]], dev: WorkflowEnvironment
+) -> None:
+    http, brands, names = deployment
+    acme_event = {
+        **x_event("4701", "@AcmeCares the kettle is broken, refund"),
+        "for_user_id": ACME_X,
+    }
+    [acme_case] = (await post_x(http, acme_event)).json()["cases"]
+    [northwind_case] = (await post_x(http, x_event("4702", COMPLAINT))).json()["cases"]
+
+    by_id = await post_zendesk(http, {"id": 9, "external_id": acme_case, "comment": "order 12"})
+    assert by_id.status_code == 200, by_id.text
+    assert by_id.json() == {"case": acme_case, "channel": "email"}
+    northwind = next(
+        b.ingest.policy for b in brands.brands if b.ingest.policy.name == names["northwind"]
+    )
+    ref = case_ref(northwind.brand.name, northwind_case)
+    body = json.dumps({"case": ref, "channel": "phone", "text": "called"}).encode()
+    by_ref = await http.post(
+        "/webhooks/contact",
+        content=body,
+        headers={"x-complaintflow-signature": hex_signature(body, "generic-secret")},
+    )
+    assert by_ref.json() == {"case": northwind_case, "channel": "phone"}
+    for case_id in (acme_case, northwind_case):  # no worker here: the signal is in history
+        history = await dev.client.get_workflow_handle(case_id).fetch_history()
+        signals = [
+            e.workflow_execution_signaled_event_attributes.signal_name
+            for e in history.events
+            if e.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        assert "customer_contact" in signals, (case_id, signals)
+
+    nowhere = await post_zendesk(http, {"id": 10, "subject": "hello", "comment": "no ref"})
+    assert nowhere.status_code == 404 and "no open case" in nowhere.json()["error"]
+    forged = await http.post("/webhooks/contact", content=body, headers={})
+    assert forged.status_code == 401
+    remark = {**x_event("4703", "nice mug lol"), "for_user_id": ACME_X}
+    assert (await post_x(http, remark)).json()["logged"] == ["4703"]
+    asked = json.dumps({"mention_id": "4703", "by": "dana", "platform": "x"}).encode()
+    opened = await http.post(
+        "/remarks/open",
+        content=asked,
+        headers={"x-complaintflow-signature": hex_signature(asked, "generic-secret")},
+    )
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["case"] == f"case-x-4703@{names['acme']}"

@@ -122,5 +122,5 @@ async def test_an_id_that_is_not_valid_unicode_is_escaped_not_fatal(tmp_path: Pa
     results = await asyncio.gather(
         log.append(remark(1)), log.append({"id": "a\ud800", "platform": "x"})
     )
-    assert results == [True, True]
+    assert list(results) == [True, True]
     assert ids(log.path) == ["1", "a\ud800"], "read back as it came"

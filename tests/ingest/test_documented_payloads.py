@@ -35,7 +35,7 @@ def page_comment(comment_id: str, message: str | None, **extra: object) -> dict[
     )
 
 
-async def post_meta(http: httpx.AsyncClient, body: dict[str, object]) -> httpx.Response:
+async def post_meta(http: httpx.AsyncClient, body: object) -> httpx.Response:
     raw = json.dumps(body).encode()
     return await http.post(
         "/webhooks/meta",

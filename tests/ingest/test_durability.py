@@ -21,6 +21,7 @@ from complaintflow.store import Entry, StoreUnavailable, open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
+from tests.support.cases import send_update
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
 from tests.support.postgres import fresh_database
@@ -54,7 +55,7 @@ async def test_a_webhook_redelivered_after_its_case_closed_opens_no_second_case(
         await first.store.close()
         handle = env.client.get_workflow_handle("case-x-2101@northwind-social-care")
         first_run = (await handle.describe()).run_id
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
         await handle.result()
         alerts_before = len(platform.calls)
 

@@ -18,7 +18,7 @@ from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.platforms.http import TIMEOUT
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
-from tests.support.cases import pending, until
+from tests.support.cases import case_handle, pending, send_update, until
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import emulated_worker
 from tests.support.webhooks import feed_comment, hex_signature, page_delivery
@@ -73,18 +73,18 @@ async def test_webhook_to_hidden_complaint(env: WorkflowEnvironment, tmp_path: P
                 )
             assert answer.status_code == 200
             (case_id,) = answer.json()["cases"]
-            handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+            handle = case_handle(env.client, case_id)
             await until(handle, pending("reply_acknowledge"))
-            await handle.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+            await send_update(
+                handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
             )
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
             await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="phone"))
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-            await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by="dana"))
+            await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by="dana"))
             await until(handle, pending("remove_public_hide"))
-            await handle.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="dana")
+            await send_update(
+                handle, CaseWorkflow.approve, SupervisorAction(step="remove_public_hide", by="dana")
             )
             final = await handle.result()
         await adapters_http.aclose()

@@ -6,10 +6,7 @@ timestamp followed by the body)."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
 import json
 
 import httpx
@@ -19,29 +16,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.caseref import case_ref
 from complaintflow.ingest.service import Ingest
-from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.support.cases import until
-from tests.support.webhooks import hex_signature, post_x, x_event
+from tests.support.cases import case_handle, until
+from tests.support.webhooks import (
+    STAMP,
+    hex_signature,
+    post_x,
+    post_zendesk,
+    x_event,
+    zendesk_headers,
+)
 
 COMPLAINT = "@NorthwindCares charged twice and nobody answers. Unacceptable, refund now"
-STAMP = "2026-12-03T10:00:00Z"
-
-
-def zendesk_headers(body: bytes, secret: str = "zd-secret", stamp: str = STAMP) -> dict[str, str]:
-    """The headers Zendesk sends: the signature is base64(HMACSHA256(TIMESTAMP + BODY))."""
-    digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
-    return {
-        "X-Zendesk-Webhook-Signature": base64.b64encode(digest).decode(),
-        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
-    }
-
-
-async def post_zendesk(http: httpx.AsyncClient, ticket: object, **headers: str) -> httpx.Response:
-    body = json.dumps({"ticket": ticket}).encode()
-    return await http.post(
-        "/webhooks/zendesk", content=body, headers={**zendesk_headers(body), **headers}
-    )
 
 
 async def opened_case(http: httpx.AsyncClient, ingest: Ingest, tweet: str) -> str:
@@ -55,8 +41,8 @@ async def opened_case(http: httpx.AsyncClient, ingest: Ingest, tweet: str) -> st
 
 
 async def contacts_of(env: WorkflowEnvironment, case_id: str) -> CaseState:
-    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    return await until(handle, lambda s: bool(s.contacts))  # type: ignore[arg-type]
+    handle = case_handle(env.client, case_id)
+    return await until(handle, lambda s: bool(s.contacts))
 
 
 async def test_a_ticket_reaches_its_case_by_external_id_or_quoted_reference(
@@ -160,3 +146,17 @@ async def test_any_system_tells_a_case_by_its_reference(
         "live chat: refund agreed",
         "2026-12-03T10:00:00+00:00",
     )
+
+
+async def test_a_ticket_naming_another_policys_case_reaches_nothing(
+    env: WorkflowEnvironment, service: tuple[httpx.AsyncClient, Ingest]
+) -> None:
+    http, ingest = service
+    case_id = await opened_case(http, ingest, "6401")
+    elsewhere = case_id.replace(f"@{ingest.policy.name}", "@another-brand")
+    # Another brand's case, running in the same namespace (nobody polls its queue here).
+    await env.client.start_workflow("CaseWorkflow", id=elsewhere, task_queue="another-brand")
+    answer = await post_zendesk(http, {"id": "601", "external_id": elsewhere, "comment": "hi"})
+    assert answer.status_code == 404, "a case id of another policy is not this brand's to tell"
+    mine = await post_zendesk(http, {"id": "602", "external_id": case_id, "comment": "hi"})
+    assert mine.json() == {"case": case_id, "channel": "email"}

@@ -15,9 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.caseref import case_ref
 from complaintflow.ingest.service import Ingest
-from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState
-from tests.support.cases import until
+from tests.support.cases import case_handle, until
 from tests.support.webhooks import (
     BRAND_X,
     feed_comment,
@@ -56,8 +55,8 @@ def dms(*events: object) -> dict[str, object]:
 
 
 async def contacts_of(env: WorkflowEnvironment, case_id: str, n: int) -> CaseState:
-    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    return await until(handle, lambda s: len(s.contacts) >= n)  # type: ignore[arg-type]
+    handle = case_handle(env.client, case_id)
+    return await until(handle, lambda s: len(s.contacts) >= n)
 
 
 async def test_a_dm_from_the_author_of_an_open_case_is_its_contact(

@@ -13,8 +13,7 @@ from complaintflow.caseref import case_ref
 from complaintflow.ingest.service import Ingest
 from complaintflow.opening import CannotOpen, open_remark
 from complaintflow.rules.mention import Author, Mention
-from complaintflow.workflows.case import CaseWorkflow
-from tests.support.cases import until
+from tests.support.cases import case_handle, until
 from tests.support.webhooks import hex_signature
 
 SARCASM = "@NorthwindCares third time this month, cool cool cool"
@@ -40,8 +39,8 @@ async def test_a_logged_remark_opens_once_and_is_labelled_a_complaint(
         task_queue=queue,
     )
     assert opened.new and opened.case_id == "case-x-r-1@northwind-social-care"
-    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, opened.case_id)
-    state = await until(handle, lambda s: s.pending is not None)  # type: ignore[arg-type]
+    handle = case_handle(env.client, opened.case_id)
+    state = await until(handle, lambda s: s.pending is not None)
     assert (state.playbook, state.route, state.author) == ("standard", "opened by dana", "kim")
     # The opened case is found by its reference and its author, as ingest's are.
     assert state.ref == case_ref(ingest.policy.brand.name, opened.case_id)

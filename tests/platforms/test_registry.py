@@ -3,20 +3,27 @@ ingest, the worker, `doctor` and the emulator build from the registry covers eac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import grimp
 import pytest
 
+from complaintflow import settings
 from complaintflow.activities.platforms import Endpoints, Platforms
 from complaintflow.devkit import emulator
 from complaintflow.ingest.service import IngestSecrets
 from complaintflow.ingest.webhooks import SOURCES
+from complaintflow.metrics import route_label
 from complaintflow.platforms import registry
 from complaintflow.platforms.facts import SPECS
 from complaintflow.platforms.payload import WebhookSource
 from complaintflow.platforms.settings import AdapterPart
-from complaintflow.platforms.spec import PlatformSpec
+from complaintflow.platforms.spec import PlatformSpec, Variable
+from complaintflow.rules.expressions import MENTION_VARIABLES
+from complaintflow.rules.model import Platform
+from complaintflow.rules.schema import generated_schema, policy_schema
+from complaintflow.rules.templates import post_length, x_length
 
 FOLDERS_ROOT = Path(registry.__file__).parent
 
@@ -46,6 +53,7 @@ class TestEachFolder:
             "facts.py",
             "adapter.py",
             "emulator.py",
+            "variables.py",
         ]
 
     def test_every_folder_on_disk_is_registered(self) -> None:
@@ -66,6 +74,21 @@ class TestEachFolder:
         adapter = registry.part(folder, "adapter").ADAPTER
         assert isinstance(adapter, AdapterPart) and adapter.folder == folder
         assert adapter.label and adapter.check is not None, "doctor has a check for it"
+        group, variables = registry.variables(folder)
+        assert group and variables and all(isinstance(v, Variable) for v in variables)
+
+    @pytest.mark.parametrize("folder", registry.FOLDERS)
+    def test_its_variables_are_in_the_settings_table(self, folder: str) -> None:
+        """docs/configuration.md lists them under the folder's heading (a webhook's secret
+        with ingest's) with no edit to complaintflow/settings.py."""
+        group, variables = registry.variables(folder)
+        assert group in settings.GROUPS
+        table = settings.by_name()
+        for variable in variables:
+            assert variable.name.startswith("COMPLAINTFLOW_")
+            row = table[variable.name]
+            assert (row.default, row.does) == (variable.default, variable.does)
+            assert row.group == ("Ingest (webhooks)" if variable.webhook else group)
 
 
 def test_no_platform_folder_imports_another() -> None:
@@ -143,3 +166,55 @@ class TestWhatIsBuiltFromTheRegistry:
         secrets = IngestSecrets(others={"COMPLAINTFLOW_NEW_PLATFORM_SECRET": "s3"})
         assert secrets.get("COMPLAINTFLOW_NEW_PLATFORM_SECRET") == "s3"
         assert secrets.get("COMPLAINTFLOW_UNSET") == ""
+
+
+# A platform a new folder would bring: its facts are all the policy language needs.
+NEW = PlatformSpec(
+    name="mastodon",
+    id_pattern=re.compile(r"[0-9]{1,20}"),
+    id_example="109372843234",
+    author_id_pattern=re.compile(r"[0-9]{1,20}"),
+    reply_limit=500,
+    message_limit=500,
+    removals=frozenset(),
+    account_fields=("account_id", "acct"),
+    handle_required=True,
+    docs="https://docs.joinmastodon.org/methods/statuses/",
+    weighted_text=True,
+)
+
+
+class TestThePolicyLanguageReadsTheFacts:
+    """What the policy language says about platforms comes from the facts, so a new platform
+    needs no edit in rules/ (the enum, the schema's accounts, limits, the variables' help)."""
+
+    def test_every_platform_is_a_member_of_the_enum(self) -> None:
+        assert [platform.value for platform in Platform] == list(SPECS)
+
+    def test_the_schema_has_an_accounts_block_per_platform(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setitem(SPECS, NEW.name, NEW)
+        schema = generated_schema(policy_schema())
+        accounts = schema["properties"]["brand"]["properties"]["accounts"]["properties"]
+        assert list(accounts) == list(SPECS)
+        assert accounts["mastodon"]["required"] == ["account_id", "acct"]
+        assert set(accounts["mastodon"]["properties"]) == {"account_id", "acct"}
+
+    def test_a_platform_that_weighs_characters_is_measured_so(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setitem(SPECS, NEW.name, NEW)
+        text = "see https://example.com/" + "a" * 100
+        assert post_length("mastodon", text) == x_length(text) < len(text)
+        assert post_length("facebook", text) == len(text)
+
+    def test_the_variables_help_names_every_platform(self) -> None:
+        help_text = MENTION_VARIABLES["mention.platform"][1]
+        assert all(name in help_text for name in SPECS)
+
+    def test_every_webhook_route_has_its_own_metrics_label(self) -> None:
+        for source in registry.webhook_sources():
+            route = source.path.removeprefix("/webhooks/")
+            assert route_label(source.path) == route
+        assert route_label("/webhooks/nowhere") == "other"

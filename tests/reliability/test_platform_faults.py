@@ -40,7 +40,7 @@ async def test_every_case_completes_exactly_once_under_faults(
         emulated_worker(dev.client, "faults", url, tmp_path, http=http),
     ):
         handles = await open_cases(dev.client, emulator, CASES, prefix="77", task_queue="faults")
-        finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))  # type: ignore[arg-type]
+        finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))
     assert_done_exactly_once(emulator, finals)
     hits: Counter[str] = Counter()
     for fault in emulator.faults:

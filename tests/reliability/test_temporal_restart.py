@@ -55,7 +55,7 @@ async def test_every_case_completes_across_a_temporal_restart(tmp_path: Path) ->
             server = start_server(port=port, ui_port=ui_port, state_dir=tmp_path)
             restarted = time.monotonic()
             finals: list[CaseState] = await asyncio.wait_for(
-                asyncio.gather(*(h.result() for h in handles)),  # type: ignore[arg-type]
+                asyncio.gather(*(h.result() for h in handles)),
                 timeout=300,
             )
             took = time.monotonic() - restarted

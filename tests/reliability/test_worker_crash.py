@@ -71,7 +71,7 @@ async def test_every_case_completes_exactly_once_across_worker_crashes(
                 killed_at.append(progress(emulator))
                 worker = start_worker()
             finals: list[CaseState] = await asyncio.wait_for(
-                asyncio.gather(*(h.result() for h in handles)),  # type: ignore[arg-type]
+                asyncio.gather(*(h.result() for h in handles)),
                 timeout=300,
             )
         finally:

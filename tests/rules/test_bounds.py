@@ -3,18 +3,15 @@ search attribute, an id, CEL's budget or a platform limit is bounded with a loca
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from complaintflow.rules.compiler import check_file
 from complaintflow.rules.expressions import EvalError, ExpressionEnv, Program, Scope, variables_for
 from complaintflow.rules.templates import x_length
+from tests.support.fixtures import WritePolicy
 from tests.support.helpers import column_of, line_of
 from tests.support.policies import small
 
-WritePolicy = Callable[[str], Path]
 HUNDRED = "[" + ", ".join(str(i) for i in range(100)) + "]"
 
 

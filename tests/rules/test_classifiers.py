@@ -63,7 +63,8 @@ def test_a_classifier_output_is_a_signal(policy_dir: Path) -> None:
     chatter = triage.decide(Mention(id="2", text="what a sunny day at the beach with friends"))
     assert "likely_complaint" in complaint.held
     assert "likely_complaint" not in chatter.held
-    (out,) = triage.classifiers.explain("my order never arrived") if triage.classifiers else ()
+    assert triage.classifiers is not None
+    (out,) = triage.classifiers.explain("my order never arrived")
     assert out.values["classifier.complaint"] > 0.5
     assert any("arrived" in c.feature and c.weight > 0 for c in out.pushed_by)
 

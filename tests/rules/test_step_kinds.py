@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaintflow.rules.compiler import STEP_KINDS, compile_policy
@@ -139,6 +139,7 @@ _DURATIONS = st.builds(
         st.just(("close", None, {})),
     )
 )
+@settings(deadline=None)  # each example compiles two policies: slow when both cores are busy
 def test_a_steps_short_form_compiles_as_its_mapping(case: tuple[str, Any, dict[str, Any]]) -> None:
     """`await: resolution`, `wait: 2h`, `close:` mean the same step as their mapping forms."""
     kind, short, mapping = case

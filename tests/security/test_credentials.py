@@ -37,7 +37,7 @@ async def test_no_token_in_history_or_logs(
             ),
         ):
             handles = await open_cases(dev.client, emulator, 8, prefix="66", task_queue="secrets")
-            finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))  # type: ignore[arg-type]
+            finals: list[CaseState] = await asyncio.gather(*(h.result() for h in handles))
     assert_done_exactly_once(emulator, finals)
     assert emulator.refreshes >= 2, "tokens expired and were refreshed while cases ran"
     assert emulator.refused_refreshes == 0

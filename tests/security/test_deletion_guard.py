@@ -7,7 +7,7 @@ from complaintflow.devkit.policies import automatic_policy
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, CustomerContact
 from complaintflow.workflows.messages import SupervisorAction as Action
-from tests.support.cases import ME, complaint, finish, open_, pending, until
+from tests.support.cases import ME, complaint, finish, open_, pending, send_update, until
 from tests.support.platform import Platform
 
 REMOVED = ("archive_post", "remove_post")
@@ -35,15 +35,17 @@ async def run_case(
         if supervisor != "never resolves":
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
             await handle.signal(CaseWorkflow.customer_contact, CustomerContact())
-            await handle.execute_update(CaseWorkflow.resolve, Action(by=ME))
+            await send_update(handle, CaseWorkflow.resolve, Action(by=ME))
             await until(handle, pending("remove_public_hide"))
             if supervisor == "approves":
-                await handle.execute_update(
-                    CaseWorkflow.approve, Action(step="remove_public_hide", by=ME)
+                await send_update(
+                    handle, CaseWorkflow.approve, Action(step="remove_public_hide", by=ME)
                 )
             elif supervisor == "rejects":
-                await handle.execute_update(
-                    CaseWorkflow.reject, Action(step="remove_public_hide", by=ME, note="keep")
+                await send_update(
+                    handle,
+                    CaseWorkflow.reject,
+                    Action(step="remove_public_hide", by=ME, note="keep"),
                 )
         return await finish(env, handle)
 
@@ -96,7 +98,7 @@ async def test_a_customers_own_tweet_is_never_put_up_for_removal(
     async with platform.worker(env.client, queue):
         handle = await open_(env, queue, complaint(id="x-top", thread_id="x-top"), text)
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-        await handle.execute_update(CaseWorkflow.resolve, Action(by=ME))
+        await send_update(handle, CaseWorkflow.resolve, Action(by=ME))
         final = await finish(env, handle)
     assert not [n for n in platform.names() if n in REMOVED]
     refusals = [e.detail for e in final.audit if e.what == "removal refused"]

@@ -31,13 +31,14 @@ def digest(secret: str, body: bytes, algorithm: str = "sha256") -> bytes:
     return hmac.new(secret.encode(), body, algorithm).digest()
 
 
+Encode = Callable[[bytes], bytes]
 # route, header, secret, encoding of the digest
-ROUTES = {
+ROUTES: dict[str, tuple[str, str, Encode]] = {
     "x": ("x-twitter-webhooks-signature", "x-secret", base64.b64encode),
     "meta": ("x-hub-signature-256", "meta-secret", lambda d: d.hex().encode()),
     "generic": ("x-complaintflow-signature", "generic-secret", lambda d: d.hex().encode()),
 }
-Forge = Callable[[bytes, str, Callable[[bytes], bytes]], str]
+Forge = Callable[[bytes, str, Encode], str]
 ATTEMPTS: dict[str, Forge] = {
     "no signature": lambda body, secret, enc: "",
     "no algorithm": lambda body, secret, enc: enc(digest(secret, body)).decode(),
@@ -94,14 +95,14 @@ async def test_forged_signatures_are_refused_and_start_nothing(
 ) -> None:
     http, service = ingest
     header, secret, encode = ROUTES[route]
-    answers = {}
+    answers: dict[str, tuple[int, object]] = {}
     for attempt, forge in ATTEMPTS.items():
         for text in (COMPLAINT, REMARK):
             body = body_for(route, f"forged-{route}-{len(answers)}", text)
             answer = await http.post(
                 f"/webhooks/{route}",
                 content=body,
-                headers={header: forge(body, secret, encode).encode("latin-1")},
+                headers={header.encode(): forge(body, secret, encode).encode("latin-1")},
             )
             answers[f"{attempt}: {text}"] = (answer.status_code, answer.json())
     refused = (401, {"error": f"missing or wrong {header} signature"})

@@ -60,6 +60,7 @@ from complaintflow.workflows.case import waiting
 from complaintflow.workflows.messages import SupervisorAction
 from tests.simulation.policies import BRANDS, INVALID_EDITS, PolicyShape, policy_text
 from tests.simulation.steps import TEXTS, Step
+from tests.support.cases import send_update
 from tests.support.webhooks import SECRETS, hex_signature, x_signature
 
 # Real-time bounds: generous, so a busy machine never fails a history; a case that does not
@@ -586,7 +587,7 @@ class World:
                 await _bounded(self._cli_update(case_id, update))
             else:
                 body = await self._payload(case_id, update, payload)
-                await _bounded(handle.execute_update(update, body))
+                await _bounded(send_update(handle, update, body))
         except (WorkflowUpdateFailedError, RPCError, ComplaintflowError):
             return  # refused: what a supervisor sees for a wrong or late action
         except (TimeoutError, RPCTimeoutOrCancelledError):  # (the second: cut by the bound)

@@ -66,7 +66,7 @@ async def test_a_mention_is_one_row_per_brand_and_a_redelivery_to_either_is_know
         acme = remark(88, case="case-x-88@acme")
         globex = dataclasses.replace(acme, policy="globex", case_id="case-x-88@globex")
         firsts = await asyncio.gather(replicas[0].record(acme), replicas[1].record(globex))
-        assert firsts == [True, True]
+        assert list(firsts) == [True, True]
         again = [await replicas[n % 2].record(e) for n, e in enumerate([acme, globex] * 2)]
         assert again == [False] * 4, "redeliveries, to either brand, on either replica"
         assert await replicas[0].case_for("x", "88", policy="acme") == "case-x-88@acme"

@@ -4,11 +4,13 @@ approving, and its final state (optionally recorded for the replay suite)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
+from temporalio.workflow import UpdateMethodMultiParam
 
 from complaintflow import compile_policy
 from complaintflow.client.cases import open_case
@@ -39,7 +41,9 @@ def complaint(**changes: object) -> Mention:
     return Mention(**values)  # type: ignore[arg-type]  # test data, checked by the dataclass
 
 
-Handle = WorkflowHandle[CaseWorkflow, object]
+Handle = WorkflowHandle[CaseWorkflow, CaseState]
+# A supervisor's update on the case (approve, close, route, ...), as the workflow declares it.
+CaseUpdate = UpdateMethodMultiParam[[CaseWorkflow, Any], Coroutine[Any, Any, str]]
 
 
 async def open_(
@@ -52,6 +56,11 @@ async def open_(
     return await open_case(
         client, mention=mention, decision=decision, policy=policy, task_queue=queue
     )
+
+
+def case_handle(client: Client, case_id: str) -> Handle:
+    """The running (or finished) case `case_id`, e.g. one ingest opened."""
+    return client.get_workflow_handle_for(CaseWorkflow.run, case_id)
 
 
 async def state(handle: Handle) -> CaseState:
@@ -85,15 +94,27 @@ def pending(step: str) -> Callable[[CaseState], bool]:
     return lambda s: s.pending is not None and s.pending.step == step
 
 
+async def send_update(handle: Handle, method: CaseUpdate | str, action: object) -> str:
+    """Send the supervisor's update `method` (a handler of CaseWorkflow, or its name) with
+    `action` (a SupervisorAction, a ContactAction or a raw payload), and return the answer."""
+    if isinstance(method, str):
+        named: str = await handle.execute_update(method, action, result_type=str)
+        return named
+    answer = await handle.execute_update(method, action)
+    # temporalio types an update declared with options (`@workflow.update(description=...)`)
+    # as returning its coroutine rather than what the coroutine returns: the answer is a str.
+    return cast(str, answer)
+
+
 async def approve(handle: Handle, step: str) -> str:
-    return await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=step, by=ME))
+    return await send_update(handle, CaseWorkflow.approve, SupervisorAction(step=step, by=ME))
 
 
 async def finish(env: WorkflowEnvironment, handle: Handle) -> CaseState:
     """The case's final state. With COMPLAINTFLOW_RECORD_HISTORIES=1, also save its history
     under tests/histories/ for the replay suite (do that when a change is meant to alter
     histories, behind workflow.patched for running cases)."""
-    final: CaseState = await handle.result()  # type: ignore[assignment]  # run returns CaseState
+    final: CaseState = await handle.result()
     if os.environ.get("COMPLAINTFLOW_RECORD_HISTORIES") == "1":
         history = await handle.fetch_history()
         HISTORIES.mkdir(exist_ok=True)

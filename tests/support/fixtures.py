@@ -8,6 +8,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -126,8 +127,14 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
+class WritePolicy(Protocol):
+    """The `policy_file` fixture: writes policy text to a file (policy.yaml unless named)."""
+
+    def __call__(self, text: str, name: str = "policy.yaml") -> Path: ...
+
+
 @pytest.fixture
-def policy_file(tmp_path: Path) -> Callable[[str], Path]:
+def policy_file(tmp_path: Path) -> WritePolicy:
     """Write policy text to a file and return its path."""
 
     def write(text: str, name: str = "policy.yaml") -> Path:

@@ -8,7 +8,7 @@ import inspect
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -21,13 +21,29 @@ def free_port() -> int:
         return port
 
 
+@overload
 async def until(
-    condition: Callable[[], T | Awaitable[T]],
+    condition: Callable[[], Awaitable[T | None]],
+    *,
+    seconds: float,
+    every: float = ...,
+    what: Callable[[], str] = ...,
+) -> T: ...
+@overload
+async def until(
+    condition: Callable[[], T | None],
+    *,
+    seconds: float,
+    every: float = ...,
+    what: Callable[[], str] = ...,
+) -> T: ...
+async def until(
+    condition: Callable[[], object],
     *,
     seconds: float,
     every: float = 0.05,
     what: Callable[[], str] = lambda: "",
-) -> T:
+) -> Any:
     """Poll `condition` (plain or async) until it returns something truthy, and return that;
     fail the test after `seconds`, with `what()` saying what was last seen."""
     deadline = time.monotonic() + seconds
@@ -36,7 +52,7 @@ async def until(
         if inspect.isawaitable(value):
             value = await value
         if value:
-            return value  # type: ignore[return-value]  # awaited above when it was awaitable
+            return value
         if time.monotonic() >= deadline:
             raise AssertionError(f"not done within {seconds} s {what()}".rstrip())
         await asyncio.sleep(every)

@@ -48,7 +48,7 @@ def valid(route: str) -> dict[str, Any]:
     return copy.deepcopy(META_COMMENT if route == "meta" else GENERIC)
 
 
-POISON = st.one_of(
+POISON: st.SearchStrategy[object] = st.one_of(
     st.just("\ud800"),  # a lone surrogate, as the \ud800 escape
     st.text(min_size=1, max_size=5).map(lambda t: t + "\udfff"),
     st.integers(min_value=1000, max_value=6000).map(lambda n: RawNumber("9" * n)),
@@ -121,7 +121,7 @@ def leaves_of(payload: Any) -> list[tuple[Any, Any]]:
 
 # Values that poison one entry and only that entry: every one is valid JSON that ingest reads
 # (lone surrogates and numbers over 30 digits make the whole body unreadable: those are above).
-ENTRY_POISON = st.one_of(
+ENTRY_POISON: st.SearchStrategy[object] = st.one_of(
     st.sampled_from(
         [
             10**15,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -33,8 +34,8 @@ class Platform:
     def names(self) -> list[str]:
         return [called.removeprefix("complaintflow.") for called, _ in self.calls]
 
-    def activities(self) -> list[object]:
-        def double(name: str) -> object:
+    def activities(self) -> list[Callable[[ActionRequest], Awaitable[ActionResult]]]:
+        def double(name: str) -> Callable[[ActionRequest], Awaitable[ActionResult]]:
             @activity.defn(name=name)
             async def run(request: ActionRequest) -> ActionResult:
                 self.calls.append((name, request))

@@ -36,11 +36,11 @@ def progress(emulator: EmulatorState) -> float:
 
 async def open_cases(
     client: Client, emulator: EmulatorState, count: int, *, prefix: str, task_queue: str
-) -> list[WorkflowHandle[CaseWorkflow, object]]:
+) -> list[WorkflowHandle[CaseWorkflow, CaseState]]:
     """Post `count` complaints on the emulated X and open their cases, all at once."""
     triage = Triage(POLICY)
 
-    async def one(n: int) -> WorkflowHandle[CaseWorkflow, object]:
+    async def one(n: int) -> WorkflowHandle[CaseWorkflow, CaseState]:
         post = emulator.add_post(
             Post(f"{prefix}{n:04d}", "x", str(600_000 + n), f"@AcmeCares kettle {n} arrived broken")
         )

@@ -89,3 +89,22 @@ async def post_x(
             "x-twitter-webhooks-signature": x_signature(body) if signature is None else signature
         },
     )
+
+
+STAMP = "2026-12-03T10:00:00Z"
+
+
+def zendesk_headers(body: bytes, secret: str = "zd-secret", stamp: str = STAMP) -> dict[str, str]:
+    """The headers Zendesk sends: the signature is base64(HMACSHA256(TIMESTAMP + BODY))."""
+    digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
+    return {
+        "X-Zendesk-Webhook-Signature": base64.b64encode(digest).decode(),
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+    }
+
+
+async def post_zendesk(http: httpx.AsyncClient, ticket: object, **headers: str) -> httpx.Response:
+    body = json.dumps({"ticket": ticket}).encode()
+    return await http.post(
+        "/webhooks/zendesk", content=body, headers={**zendesk_headers(body), **headers}
+    )

@@ -30,6 +30,7 @@ from tests.support.cases import (
     finish,
     open_,
     pending,
+    send_update,
     until,
 )
 from tests.support.platform import Platform
@@ -57,8 +58,8 @@ class TestHappyPath:
                 CaseWorkflow.customer_contact, CustomerContact(channel="email", reference="msg-1")
             )
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-            await handle.execute_update(
-                CaseWorkflow.resolve, SupervisorAction(by=ME, note="refund sent")
+            await send_update(
+                handle, CaseWorkflow.resolve, SupervisorAction(by=ME, note="refund sent")
             )
             await until(handle, pending("remove_public_hide"))
             await approve(handle, "remove_public_hide")
@@ -92,14 +93,15 @@ class TestHappyPath:
         async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="9002", thread_id="9002"))
             await until(handle, pending("reply_acknowledge"))
-            await handle.execute_update(
+            await send_update(
+                handle,
                 CaseWorkflow.edit,
                 SupervisorAction(
                     step="reply_acknowledge", by=ME, text="Jo, so sorry! DM us please."
                 ),
             )
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME, note="dup"))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME, note="dup"))
             final = await finish(env, handle)
         assert [r.text for r in platform.of(REPLY)] == ["Jo, so sorry! DM us please."]
         assert final.closed_reason == "dup"
@@ -110,11 +112,13 @@ class TestHappyPath:
         async with platform.worker(env.client, queue):
             handle = await open_(env, queue, complaint(id="9003", thread_id="9003"))
             await until(handle, pending("reply_acknowledge"))
-            await handle.execute_update(
-                CaseWorkflow.reject, SupervisorAction(step="reply_acknowledge", by=ME, note="troll")
+            await send_update(
+                handle,
+                CaseWorkflow.reject,
+                SupervisorAction(step="reply_acknowledge", by=ME, note="troll"),
             )
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
         assert platform.of(REPLY) == []
         assert platform.names() == ["notify", "send_private_message"]
@@ -136,7 +140,7 @@ class TestSameAnswers:
         async with platform.worker(env.client, queue):
             handle = await open_(env, queue, mention, policy)
             await until(handle, pending("reply_acknowledge"))
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
         assert platform.names() == ["notify"], "the step ran: the workflow agrees with triage"
         assert final.status is CaseStatus.CLOSED
@@ -182,7 +186,7 @@ class TestTimeouts:
             waiting = await until(handle, lambda s: s.escalated)
             assert waiting.pending is not None and waiting.priority == "high"
             await approve(handle, "reply_acknowledge")
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
         assert len(platform.of(REPLY)) == 1
         assert "approval timed out: escalate" in [e.what for e in final.audit]
@@ -226,7 +230,7 @@ class TestGuards:
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
             await handle.signal(CaseWorkflow.customer_contact, CustomerContact())
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-            await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by=ME))
             final = await finish(env, handle)
         assert "remove_post" not in platform.names() and "archive_post" not in platform.names()
         refusals = [e.detail for e in final.audit if e.what == "removal refused"]
@@ -243,7 +247,7 @@ class TestGuards:
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")
             await until(handle, lambda s: s.escalated)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
         failed = [e for e in final.audit if e.what == "step failed"]
         assert failed and "403 Forbidden" in failed[0].detail
@@ -271,7 +275,7 @@ class TestThread:
             raised = await until(handle, lambda s: s.priority == "urgent")
             assert raised.score == 1.0 and raised.mentions == ["th-1", "th-2"] and raised.escalated
             await handle.signal(CaseWorkflow.thread_update, ThreadUpdate(louder, decision))
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
         assert final.mentions == ["th-1", "th-2"], "a redelivered post is counted once"
 
@@ -287,7 +291,7 @@ class TestThread:
             await handle.signal(CaseWorkflow.thread_update, thread_post(thanks, None))
             thanked = await until(handle, lambda s: s.thanked)
             assert "customer said thanks" in [e.what for e in thanked.audit]
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
 
 
@@ -314,7 +318,7 @@ class TestBadInput:
             assert ignored.pending is not None
             await handle.signal("approve_signal", {"step": "reply_acknowledge", "by": ME})
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
         assert len(platform.of(REPLY)) == 1
 
@@ -366,12 +370,12 @@ class TestBadInput:
             )
             await until(handle, pending("reply_acknowledge"))
             with pytest.raises(WorkflowUpdateFailedError) as failed:
-                await handle.execute_update(update, action)
+                await send_update(handle, update, action)
             assert getattr(failed.value.cause, "message", None) == message
             history = await handle.fetch_history()
             kinds = {EventType.Name(e.event_type) for e in history.events}
             assert not {k for k in kinds if "UPDATE" in k}, "a rejected update leaves no trace"
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
 
     async def test_approving_when_nothing_is_pending(
@@ -387,5 +391,5 @@ class TestBadInput:
             assert getattr(failed.value.cause, "message", None) == (
                 "reply_acknowledge was already approved by dana"
             )
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, SupervisorAction
-from tests.support.cases import complaint, open_, pending, until
+from tests.support.cases import complaint, open_, pending, send_update, until
 from tests.support.platform import Platform
 
 
@@ -63,7 +63,7 @@ async def test_supervisor_works_a_case_from_the_terminal(dev: WorkflowEnvironmen
             cli, dev, "close", "case-x-cli-1@cases", "--by", "dana", "--note", "test over"
         )
         assert closed.stdout.strip() == "case case-x-cli-1@cases closed"
-        final: CaseState = await handle.result()  # type: ignore[assignment]
+        final: CaseState = await handle.result()
         assert final.closed_reason == "test over"
         missing = await asyncio.to_thread(cli, dev, "resolve", "case-x-nope", "--by", "dana")
         assert missing.returncode == 1 and "no such case" in missing.stderr
@@ -112,7 +112,7 @@ async def test_cases_are_oldest_first_and_decisions_default_to_the_waiting_step(
             "it is awaiting_contact at handoff_move_offline"
         )
         for handle in (older, newer):
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
         closed = await asyncio.to_thread(cli, dev, "approve", older.id, "--by", "dana")
         assert closed.returncode == 1
         assert closed.stderr.strip() == f"complaintflow approve: case {older.id} is closed"
@@ -130,8 +130,8 @@ async def test_a_supervisor_records_the_customers_call_from_the_terminal(
     async with platform.worker(dev.client, "cli-call"):
         handle = await open_(dev, "cli-call", complaint(id="cli-call", thread_id="cli-call"))
         await until(handle, pending("reply_acknowledge"))
-        await handle.execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+        await send_update(
+            handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
         )
         await until(handle, lambda s: s.status.value == "awaiting_contact")
         unknown = await asyncio.to_thread(
@@ -161,4 +161,4 @@ async def test_a_supervisor_records_the_customers_call_from_the_terminal(
         assert nameless.stderr.strip() == (
             'complaintflow contact: say who you are: add "by": "YOUR NAME" to the payload'
         )
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana", note="done"))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana", note="done"))

@@ -20,14 +20,25 @@ from complaintflow.workflows.messages import (
     CustomerContact,
     SupervisorAction,
 )
-from tests.support.cases import DM, ME, approve, complaint, finish, open_, pending, until
+from tests.support.cases import (
+    DM,
+    ME,
+    Handle,
+    approve,
+    complaint,
+    finish,
+    open_,
+    pending,
+    send_update,
+    until,
+)
 from tests.support.platform import Platform
 from tests.support.policies import CASES_POLICY as POLICY
 
 AWAITING_CONTACT = CaseStatus.AWAITING_CONTACT
 
 
-async def _at_handoff(env: WorkflowEnvironment, queue: str, key: str) -> object:
+async def _at_handoff(env: WorkflowEnvironment, queue: str, key: str) -> Handle:
     handle = await open_(env, queue, complaint(id=key, thread_id=key))
     await until(handle, pending("reply_acknowledge"))
     await approve(handle, "reply_acknowledge")
@@ -41,19 +52,22 @@ class TestContactUpdate:
     ) -> None:
         async with platform.worker(env.client, queue):
             handle = await _at_handoff(env, queue, "c-1")
-            said = await handle.execute_update(  # type: ignore[attr-defined]
+            said = await send_update(
+                handle,
                 CaseWorkflow.contact,
                 ContactAction(by=ME, channel="phone", note="called, refund agreed"),
             )
             assert said == "case case-x-c-1@cases: contact by phone recorded by dana"
             reached = await until(
-                handle,  # type: ignore[arg-type]
+                handle,
                 lambda s: s.status is CaseStatus.AWAITING_RESOLUTION,
             )
-            await handle.execute_update(  # type: ignore[attr-defined]
-                CaseWorkflow.close, SupervisorAction(by=ME, note="done")
+            await send_update(
+                handle,
+                CaseWorkflow.close,
+                SupervisorAction(by=ME, note="done"),
             )
-            final = await finish(env, handle)  # type: ignore[arg-type]
+            final = await finish(env, handle)
         assert reached.contacted
         [contact] = final.contacts
         assert (contact.channel, contact.by, contact.text) == ("phone", ME, "called, refund agreed")
@@ -83,18 +97,20 @@ class TestContactUpdate:
                 env, queue, "c-bad-" + "".join(c for c in reason if c.isalnum())[:20]
             )
             with pytest.raises(WorkflowUpdateFailedError) as refused:
-                await handle.execute_update("contact", payload)  # type: ignore[attr-defined]
+                await send_update(handle, "contact", payload)
             assert reason in str(refused.value.cause)
-            await handle.signal("contact_signal", payload)  # type: ignore[attr-defined]
+            await handle.signal("contact_signal", payload)
             seen = await until(
-                handle,  # type: ignore[arg-type]
+                handle,
                 lambda s: any(e.what == "ignored a contact signal" for e in s.audit),
             )
             assert not seen.contacted and seen.status is AWAITING_CONTACT
             [ignored] = [e for e in seen.audit if e.what == "ignored a contact signal"]
             assert reason in ignored.detail
-            await handle.execute_update(  # type: ignore[attr-defined]
-                CaseWorkflow.close, SupervisorAction(by=ME, note="test over")
+            await send_update(
+                handle,
+                CaseWorkflow.close,
+                SupervisorAction(by=ME, note="test over"),
             )
 
     async def test_the_signal_twin_records_the_same_contact(
@@ -102,13 +118,15 @@ class TestContactUpdate:
     ) -> None:
         async with platform.worker(env.client, queue):
             handle = await _at_handoff(env, queue, "c-2")
-            await handle.signal(  # type: ignore[attr-defined]
+            await handle.signal(
                 CaseWorkflow.contact_signal,
                 ContactAction(by=ME, channel="email", note="wrote to care@"),
             )
-            seen = await until(handle, lambda s: s.contacted)  # type: ignore[arg-type]
-            await handle.execute_update(  # type: ignore[attr-defined]
-                CaseWorkflow.close, SupervisorAction(by=ME, note="done")
+            seen = await until(handle, lambda s: s.contacted)
+            await send_update(
+                handle,
+                CaseWorkflow.close,
+                SupervisorAction(by=ME, note="done"),
             )
         assert [(c.channel, c.by, c.text) for c in seen.contacts] == [
             ("email", ME, "wrote to care@")
@@ -121,7 +139,7 @@ class TestCustomerContactSignal:
     ) -> None:
         async with platform.worker(env.client, queue):
             handle = await _at_handoff(env, queue, "c-3")
-            await handle.signal(  # type: ignore[attr-defined]
+            await handle.signal(
                 CaseWorkflow.customer_contact,
                 CustomerContact(
                     channel="dm",
@@ -130,9 +148,11 @@ class TestCustomerContactSignal:
                     at="2026-03-01T10:00:00Z",
                 ),
             )
-            seen = await until(handle, lambda s: s.contacted)  # type: ignore[arg-type]
-            await handle.execute_update(  # type: ignore[attr-defined]
-                CaseWorkflow.close, SupervisorAction(by=ME, note="done")
+            seen = await until(handle, lambda s: s.contacted)
+            await send_update(
+                handle,
+                CaseWorkflow.close,
+                SupervisorAction(by=ME, note="done"),
             )
         [contact] = seen.contacts
         assert (contact.channel, contact.by, contact.at) == (
@@ -149,15 +169,15 @@ class TestCustomerContactSignal:
     ) -> None:
         async with platform.worker(env.client, queue):
             handle = await _at_handoff(env, queue, "c-4")
-            await handle.signal(  # type: ignore[attr-defined]
-                "customer_contact", {"channel": "dm", "at": "yesterday"}
-            )
+            await handle.signal("customer_contact", {"channel": "dm", "at": "yesterday"})
             seen = await until(
-                handle,  # type: ignore[arg-type]
+                handle,
                 lambda s: any(e.what == "ignored a customer_contact signal" for e in s.audit),
             )
-            await handle.execute_update(  # type: ignore[attr-defined]
-                CaseWorkflow.close, SupervisorAction(by=ME, note="done")
+            await send_update(
+                handle,
+                CaseWorkflow.close,
+                SupervisorAction(by=ME, note="done"),
             )
         assert not seen.contacted and seen.contacts == []
         [ignored] = [e for e in seen.audit if e.what == "ignored a customer_contact signal"]
@@ -175,7 +195,7 @@ class TestCaseReference:
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")
             seen = await until(handle, lambda s: s.status is AWAITING_CONTACT)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME, note="done"))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME, note="done"))
         ref = case_ref("Acme", "case-x-c-5@cases")
         assert seen.ref == ref and ref.startswith("A-") and len(ref) == 8
         assert platform.of(DM)[0].text == f"Please email care@acme.example and quote {ref}."

@@ -26,6 +26,7 @@ from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CustomerContact, SupervisorAction
+from tests.support.cases import send_update
 from tests.support.platform import Platform
 
 HUNDRED = "[" + ", ".join(str(i) for i in range(100)) + "]"
@@ -169,7 +170,7 @@ async def test_a_policy_that_validates_runs_every_case_to_its_end(
         )
         await handle.signal(CaseWorkflow.customer_contact, CustomerContact("email", "r-1"))
         with contextlib.suppress(Exception):  # the case may already be over
-            await handle.execute_update(CaseWorkflow.resolve, SupervisorAction(by="dana"))
+            await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by="dana"))
 
         # Time moves only here, a month at a time, so a step waiting for a supervisor is
         # approved before time runs out (timeouts shorter than that take their course).
@@ -180,7 +181,8 @@ async def test_a_policy_that_validates_runs_every_case_to_its_end(
                 current = await handle.query(CaseWorkflow.state_query)
                 if current.pending is not None:
                     with contextlib.suppress(Exception):
-                        await handle.execute_update(
+                        await send_update(
+                            handle,
                             CaseWorkflow.approve,
                             SupervisorAction(step=current.pending.step, by="dana"),
                         )

@@ -4,6 +4,7 @@ nothing; approving a reply says it was one; the first decision is the case's one
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from complaintflow.worker import build_worker
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
-from tests.support.cases import ME, complaint, finish, open_, pending, until
+from tests.support.cases import ME, complaint, finish, open_, pending, send_update, until
 from tests.support.platform import Platform
 from tests.support.policies import SMALL_POLICY
 
@@ -27,9 +28,9 @@ PRAISE = "@AcmeCares obsessed with this colour 🔥 so good I want a refund on m
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> DecisionStore:
+async def store(tmp_path: Path) -> AsyncIterator[DecisionStore]:
     opened = open_store(f"sqlite:///{tmp_path / 'labels.db'}")
-    yield opened  # type: ignore[misc]  # an async generator fixture
+    yield opened
     await opened.close()
 
 
@@ -51,12 +52,12 @@ class TestDismiss:
                 env, queue, complaint(id="l-1", thread_id="l-1", text=PRAISE), SMALL_POLICY
             )
             await until(handle, pending("reply_acknowledge"))
-            said = await handle.execute_update(
-                CaseWorkflow.dismiss, SupervisorAction(by=ME, note="praise")
+            said = await send_update(
+                handle, CaseWorkflow.dismiss, SupervisorAction(by=ME, note="praise")
             )
             assert said == "case case-x-l-1@small dismissed: not a complaint"
             again = await refusal(
-                handle.execute_update(CaseWorkflow.dismiss, SupervisorAction(by="ann"))
+                send_update(handle, CaseWorkflow.dismiss, SupervisorAction(by="ann"))
             )
             assert again == "case case-x-l-1@small is closed"
             final = await finish(env, handle)
@@ -86,18 +87,16 @@ class TestDismiss:
                 env, queue, complaint(id="l-2", thread_id="l-2", text=PRAISE), SMALL_POLICY
             )
             await until(handle, pending("reply_acknowledge"))
-            await handle.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
+            await send_update(
+                handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
             )
-            late = await refusal(
-                handle.execute_update(CaseWorkflow.dismiss, SupervisorAction(by=ME))
-            )
+            late = await refusal(send_update(handle, CaseWorkflow.dismiss, SupervisorAction(by=ME)))
             assert late == (
                 "case case-x-l-2@small is already labelled a complaint (approve by ann); "
                 "close it instead"
             )
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
         [kept] = await store.labels("small")
         assert (kept.label, kept.source, kept.by) == (1, "approve", "ann")
@@ -111,14 +110,14 @@ class TestDismiss:
                 env, queue, complaint(id="l-3", thread_id="l-3", text=PRAISE), SMALL_POLICY
             )
             await until(handle, pending("reply_acknowledge"))
-            approve = handle.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
+            approve = send_update(
+                handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="ann")
             )
             handle_signal = handle.signal(CaseWorkflow.dismiss_signal, SupervisorAction(by=ME))
             outcomes = await asyncio.gather(approve, handle_signal, return_exceptions=True)
             state = await until(handle, lambda s: bool(s.labelled))
             if state.status is not CaseStatus.CLOSED:
-                await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+                await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
         labels = await store.labels("small")
         assert len(labels) == 1, (outcomes, labels)

@@ -23,7 +23,7 @@ from complaintflow.workflows.messages import (
     SupervisorAction,
     ThreadUpdate,
 )
-from tests.support.cases import ME, Handle, complaint, finish, open_, pending, until
+from tests.support.cases import ME, Handle, complaint, finish, open_, pending, send_update, until
 from tests.support.platform import Platform
 from tests.support.policies import CASES_POLICY
 
@@ -75,7 +75,7 @@ class TestDecisionsFromAnotherPolicy:
             assert noted == [
                 f"{decision.playbook} is not a playbook of {current.policy}; the case keeps its own"
             ]
-            assert await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            assert await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
         assert final.status is CaseStatus.CLOSED
         assert await failed_tasks(handle) == []
@@ -95,7 +95,7 @@ class TestDecisionsFromAnotherPolicy:
             assert again.id == handle.id
             current = await until(handle, lambda s: s.mention_count == 2)
             assert "ignored a decision's playbook" in [e.what for e in current.audit]
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
         assert await failed_tasks(handle) == []
 
@@ -121,7 +121,7 @@ class TestBoundedPosts:
             await handle.signal(CaseWorkflow.thread_update, ThreadUpdate(words, None, thanks=False))
             current = await until(handle, lambda s: s.mention_count == 2)
             assert not current.thanked
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
 
 
@@ -144,7 +144,7 @@ class TestWhatTheWebUiShows:
             described = await handle.describe()
             summary = await described.static_summary() or ""
             details = await described.static_details() or ""
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(dev, handle)
         assert final.status is CaseStatus.CLOSED
         assert "\n" not in summary and len(summary) <= 250
@@ -193,7 +193,7 @@ async def test_any_signal_payload_leaves_the_case_answering(
         for name, payload in sent:
             await handle.signal(name, payload)
         await until(handle, lambda s: s.status is not CaseStatus.OPEN)
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         final = await finish(env, handle)
     assert final.status is CaseStatus.CLOSED
     assert await failed_tasks(handle) == []

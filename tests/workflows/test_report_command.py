@@ -14,7 +14,7 @@ from complaintflow.client.cases import open_case
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
-from tests.support.cases import complaint, pending, until
+from tests.support.cases import complaint, pending, send_update, until
 from tests.support.platform import Platform
 from tests.support.policies import CASES_POLICY as POLICY
 
@@ -38,8 +38,8 @@ async def test_report_counts_answers_and_remarks(dev: WorkflowEnvironment, tmp_p
                 )
             )
         await until(handles[0], pending("reply_acknowledge"))
-        await handles[0].execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+        await send_update(
+            handles[0], CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
         )
         await until(handles[0], lambda s: bool(s.first_response_at))
         page = tmp_path / "report.html"
@@ -62,7 +62,7 @@ async def test_report_counts_answers_and_remarks(dev: WorkflowEnvironment, tmp_p
             env={**os.environ, "TEMPORAL_ADDRESS": dev.client.service_client.config.target_host},
         )
         for handle in handles:
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
     assert done.returncode == 0, done.stderr
     row = next(
         line.split()
@@ -93,8 +93,8 @@ async def test_report_json_lists_the_backlog_with_links_and_who_decided(
             )
             await until(handle, pending("reply_acknowledge"))
             handles.append(handle)
-        await handles[1].execute_update(
-            CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="lee")
+        await send_update(
+            handles[1], CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="lee")
         )
         await until(handles[1], lambda s: bool(s.first_response_at))
         env = {
@@ -129,7 +129,7 @@ async def test_report_json_lists_the_backlog_with_links_and_who_decided(
             env=env,
         )
         for handle in handles:
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
     waiting = {w["case_id"]: w for w in report["backlog"]}  # type: ignore[attr-defined]
     assert waiting[handles[0].id]["step"] == "reply_acknowledge"
     assert waiting[handles[0].id]["link"] == (

@@ -17,7 +17,7 @@ from complaintflow.worker import build_worker
 from complaintflow.workflows import registry, search
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseStatus, SupervisorAction
-from tests.support.cases import ME, complaint, finish, open_, pending, until
+from tests.support.cases import ME, complaint, finish, open_, pending, send_update, until
 from tests.support.platform import Platform
 
 POLICY = textwrap.dedent(
@@ -103,8 +103,8 @@ class TestRoute:
             shown = await details(handle)
             assert "Language: **es**" in shown
             assert '`route`: `{"playbook": "standard", "by": "YOUR NAME"}`' in shown
-            result = await handle.execute_update(
-                CaseWorkflow.route, SupervisorAction(playbook="standard", by=ME)
+            result = await send_update(
+                handle, CaseWorkflow.route, SupervisorAction(playbook="standard", by=ME)
             )
             assert result == "case case-x-es-1@reads-english routed to standard by dana"
             routed = await until(handle, pending("reply_acknowledge"))
@@ -113,8 +113,8 @@ class TestRoute:
             assert (
                 routed.pending.draft == "Lo sentimos mucho, Lucía. Revisa tus mensajes, por favor."
             )
-            await handle.execute_update(
-                CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by=ME)
+            await send_update(
+                handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by=ME)
             )
             final = await finish(env, handle)
         assert [r.text for r in platform.of(registry.POST_REPLY)] == [
@@ -160,12 +160,12 @@ class TestRoute:
             handle = await open_(env, queue, spanish(id=key, thread_id=key), POLICY)
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_ROUTE)
             with pytest.raises(WorkflowUpdateFailedError) as failed:
-                await handle.execute_update(CaseWorkflow.route, action)
+                await send_update(handle, CaseWorkflow.route, action)
             assert getattr(failed.value.cause, "message", None) == message
             history = await handle.fetch_history()
             kinds = {EventType.Name(e.event_type) for e in history.events}
             assert not {k for k in kinds if "UPDATE" in k}, "a refused update leaves no trace"
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME, note="dup"))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME, note="dup"))
             final = await finish(env, handle)
         assert final.closed_reason == "dup"
 
@@ -205,18 +205,18 @@ class TestRoute:
             handle = await open_(env, queue, spanish(id=key, thread_id=key), POLICY)
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_ROUTE)
             with pytest.raises(WorkflowUpdateFailedError) as failed:
-                await handle.execute_update("route", payload)
+                await send_update(handle, "route", payload)
             cause = failed.value.cause
             assert isinstance(cause, ApplicationError) and cause.non_retryable
             assert cause.message == message
-            await handle.execute_update(
-                CaseWorkflow.route, SupervisorAction(playbook="standard", by="d" * 100)
+            await send_update(
+                handle, CaseWorkflow.route, SupervisorAction(playbook="standard", by="d" * 100)
             )
             routed = await until(handle, pending("reply_acknowledge"))
             assert routed.route == "routed by " + "d" * 100
             attributes = (await handle.describe()).typed_search_attributes
             assert attributes.get(search.CASE_ROUTE) == routed.route
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             final = await finish(env, handle)
             history = await handle.fetch_history()
         assert final.status is CaseStatus.CLOSED
@@ -232,13 +232,13 @@ class TestRoute:
             await until(handle, pending("reply_acknowledge"))
             assert platform.of(registry.NOTIFY) == [], "an English case skips the Spanish desk"
             with pytest.raises(WorkflowUpdateFailedError) as failed:
-                await handle.execute_update(
-                    CaseWorkflow.route, SupervisorAction(playbook="curt", by=ME)
+                await send_update(
+                    handle, CaseWorkflow.route, SupervisorAction(playbook="curt", by=ME)
                 )
             assert getattr(failed.value.cause, "message", None) == (
                 "the case is not waiting to be routed (it is at reply_acknowledge)"
             )
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
 
 
@@ -266,5 +266,5 @@ async def test_a_supervisor_routes_a_case_from_the_terminal(dev: WorkflowEnviron
         )
         waiting = await until(handle, pending("reply_acknowledge"))
         assert waiting.pending is not None and waiting.pending.draft.startswith("Lo sentimos")
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         await handle.result()

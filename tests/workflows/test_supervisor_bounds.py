@@ -33,6 +33,7 @@ from tests.support.cases import (
     finish,
     open_,
     pending,
+    send_update,
     state,
     until,
 )
@@ -78,7 +79,7 @@ async def test_racing_supervisors_make_exactly_one_decision(
     queue = f"race-{uuid.uuid4().hex[:8]}"
     thread = queue  # a fresh case for every example
     async with build_worker(dev.client, activities=platform.activities(), task_queue=queue):
-        handle = await open_(dev, queue, complaint(id=thread, thread_id=thread))  # type: ignore[arg-type]
+        handle = await open_(dev, queue, complaint(id=thread, thread_id=thread))
         await until(handle, pending(STEP))
 
         async def send(kind: str, by: str, via: str) -> str | BaseException:
@@ -109,7 +110,7 @@ async def test_racing_supervisors_make_exactly_one_decision(
         signals = sum(1 for _, _, via in race if via == "signal")
         assert len(refused) == signals - (1 if not won else 0), current.audit
         await until(handle, lambda s: s.status is not CaseStatus.AWAITING_APPROVAL)
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         await finish(dev, handle)
     replies = platform.of(registry.POST_REPLY)
     assert len(replies) == (0 if winner.what == "rejected" else 1)
@@ -143,7 +144,7 @@ async def test_oversized_or_unknown_fields_are_refused_for_good(
         handle = await open_(env, queue, complaint(id=thread, thread_id=thread))
         await until(handle, pending(STEP))
         with pytest.raises(WorkflowUpdateFailedError) as failed:
-            await handle.execute_update(update, body)
+            await send_update(handle, update, body)
         cause = failed.value.cause
         assert message in getattr(cause, "message", ""), cause
         assert getattr(cause, "non_retryable", False) is True, "sending it again cannot help"
@@ -151,7 +152,7 @@ async def test_oversized_or_unknown_fields_are_refused_for_good(
         await handle.signal(signal, body)  # the signal twin refuses it the same way
         current = await state(handle)
         assert current.status is not CaseStatus.CLOSED
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         await finish(env, handle)
 
 
@@ -184,7 +185,7 @@ async def test_a_flood_keeps_the_state_bounded_and_the_case_answering(
         assert current.audit[0].what == "case opened", "the start of the trail is kept"
         assert all(len(e.detail) <= 500 for e in current.audit)
         assert len(current.events) == 3
-        assert await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME)) == (
+        assert await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME)) == (
             "case case-x-flood-0@cases closed"
         )
         final = await finish(env, handle)
@@ -197,7 +198,7 @@ async def test_acting_on_a_closed_case_says_it_is_closed(
     async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
         handle = await open_(env, queue, complaint(id="shut-1", thread_id="shut-1"))
         await until(handle, pending(STEP))
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         await finish(env, handle)
         with pytest.raises(LookupError) as closed:
             await act(env.client, handle.id, "approve", SupervisorAction(step=STEP, by=ME))
@@ -228,9 +229,9 @@ async def test_a_long_name_is_cut_so_x_takes_the_reply(
         draft = waiting.pending.draft
         assert "中" * 49 + "…" in draft and "中" * 50 not in draft
         assert post_length("x", draft) <= 280
-        await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
+        await send_update(handle, CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         await finish(env, handle)
     (reply,) = platform.of(registry.POST_REPLY)
     assert reply.text == draft
@@ -256,7 +257,7 @@ async def test_customer_text_is_shown_literally_in_the_web_ui_details(
         for markup in ("![", "](", "[click]", "\n# ", "@# "):
             assert markup not in details, markup
         assert "\\!\\[x\\]" in details, "the text is still there, escaped"
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         await finish(env, handle)
 
 
@@ -284,9 +285,9 @@ async def test_a_thread_that_keeps_growing_continues_as_new(
         assert current.mention_count == 120, "the state came along"
         assert current.case_id == "case-x-grow-0@cases"
         assert platform.names().count("notify") == 1, "the step before was not run again"
-        await handle.execute_update(CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
+        await send_update(handle, CaseWorkflow.approve, SupervisorAction(step=STEP, by=ME))
         await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-        await handle.execute_update(CaseWorkflow.close, SupervisorAction(by=ME))
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
         final = await finish(env, handle)
     assert final.status is CaseStatus.CLOSED
     assert len(platform.of(registry.POST_REPLY)) == 1

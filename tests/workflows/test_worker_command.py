@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from complaintflow.signatures import sign
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CaseStatus, SupervisorAction
-from tests.support.cases import approve, complaint, open_, pending, until
+from tests.support.cases import approve, complaint, open_, pending, send_update, until
 from tests.support.receiver import receiver
 
 
@@ -41,8 +41,8 @@ async def test_worker_process_runs_cases_and_stops_on_sigterm(dev: WorkflowEnvir
             await until(handle, pending("reply_acknowledge"))
             await approve(handle, "reply_acknowledge")
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            await handle.execute_update(CaseWorkflow.close, SupervisorAction(by="dana"))
-            final: CaseState = await handle.result()  # type: ignore[assignment]
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
+            final: CaseState = await handle.result()
         finally:
             worker.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.to_thread(worker.communicate, timeout=60)

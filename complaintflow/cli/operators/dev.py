@@ -29,7 +29,29 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="how often to print the open / awaiting / overdue counts",
     )
+    dev.add_argument(
+        "--await-contact",
+        type=_await_contact,
+        default="3m",
+        metavar="DURATION",
+        help="how long a handoff waits for the customer in this run, at most (e.g. 3m, 72h; "
+        "'policy': as the policy says); the sample customers who never answer close as venting "
+        "when it runs out",
+    )
     dev.set_defaults(handler=_dev)
+
+
+def _await_contact(text: str) -> int | None:
+    from complaintflow.rules.durations import parse_duration
+
+    if text.strip() == "policy":
+        return None
+    seconds = parse_duration(text)
+    if seconds is None or seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"--await-contact takes a duration such as 90s, 3m or 2h, or 'policy'; got {text!r}"
+        )
+    return seconds
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -54,6 +76,7 @@ def _dev(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         play=not args.no_play,
         status_every=args.status_every,
+        await_contact=args.await_contact,
     )
     if args.stream is not None and not args.stream.is_file():
         raise UsageError(f"no such file: {args.stream}")

@@ -95,6 +95,8 @@ def _report(args: argparse.Namespace) -> int:
     from complaintflow.client.cases import connect, report_states
     from complaintflow.reporting import (
         build_report,
+        contact_story,
+        contact_table,
         report_page,
         table,
         write_backlog_metrics,
@@ -124,6 +126,9 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
     else:
         print(table(report.rows))
+        print(f"\nafter the handoff: {contact_story(report.contacts[-1])}")
+        if report.contacts[-1].moved_offline:
+            print(contact_table(report.contacts))
         print(f"\nawaiting approval: {len(report.backlog)}", end="")
         if report.backlog:
             oldest = report.backlog[0]

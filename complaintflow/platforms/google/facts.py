@@ -22,6 +22,7 @@ SPECS: tuple[PlatformSpec, ...] = (
         message_limit=4096,
         removals=frozenset(),
         account_fields=("location_id", "account_id"),
+        handle_required=True,  # a location's reviews are addressed under its account
         docs="https://developers.google.com/my-business/reference/rest/v4/accounts.locations.reviews/updateReply",
         id_keeps="/",
     ),

@@ -20,6 +20,7 @@ SPECS: tuple[PlatformSpec, ...] = (
         message_limit=2000,
         removals=frozenset({"hide", "delete"}),
         account_fields=("page_id", "name"),
+        handle_required=False,
         docs="https://developers.facebook.com/docs/graph-api/reference/comment/",
     ),
     PlatformSpec(
@@ -34,6 +35,7 @@ SPECS: tuple[PlatformSpec, ...] = (
         message_limit=1000,
         removals=frozenset({"hide", "delete"}),
         account_fields=("account_id", "username"),
+        handle_required=False,
         docs="https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment",
     ),
 )

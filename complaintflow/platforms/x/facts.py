@@ -19,6 +19,10 @@ SPECS: tuple[PlatformSpec, ...] = (
         message_limit=10000,
         removals=frozenset({"hide"}),
         account_fields=("user_id", "handle"),
+        handle_required=True,
+        # "Counting characters" (https://docs.x.com/resources/fundamentals/counting-characters):
+        # a URL counts 23, a CJK character or an emoji 2, most other characters 1.
+        weighted_text=True,
         docs="https://docs.x.com/x-api/posts/create-post",
     ),
 )
