@@ -65,6 +65,11 @@ class Simulation(RuleBasedStateMachine):
         if failing:
             raise AssertionError("\n".join([*failing, script(self.steps)]))
 
+    @initialize(cached=st.sampled_from((True, False)))
+    def workers(self, cached: bool) -> None:
+        """Workers with a workflow cache, or without (then a worker may be restarted)."""
+        self._do(Step.of("workers", cached=cached))
+
     @initialize(events=st.sampled_from(ROLL_OVERS))
     def roll_over(self, events: int) -> None:
         """Some histories run with a low continue-as-new threshold (before any case starts)."""

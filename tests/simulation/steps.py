@@ -70,6 +70,7 @@ HELPDESK_VARIANTS = (
     "not_an_object",
     "unknown_case",
     "other_brand",  # a case id of the other brand, sent to this brand's ingest
+    "via_router",  # sent to the multi-brand app, which asks each brand in turn
 )
 # While a worker is stopped: nothing, a new complaint arrives, a DM arrives; or it stops while
 # its urgent reply is on its way to a slow platform.
@@ -199,7 +200,10 @@ def random_step(rng: random.Random) -> Step:
 
 
 def random_history(rng: random.Random, length: int) -> list[Step]:
-    """A history for the long runs: a continue-as-new threshold, then `length` steps."""
-    return [Step.of("roll_over", events=rng.choice(ROLL_OVERS))] + [
-        random_step(rng) for _ in range(length)
+    """A history for the long runs: its workers (cached or not), a continue-as-new
+    threshold, then `length` steps."""
+    setup = [
+        Step.of("workers", cached=rng.random() < 0.5),
+        Step.of("roll_over", events=rng.choice(ROLL_OVERS)),
     ]
+    return setup + [random_step(rng) for _ in range(length)]

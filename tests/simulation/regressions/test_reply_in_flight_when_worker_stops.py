@@ -2,7 +2,8 @@
 cancelled; X still commits the reply); the next worker retries the activity and must find the
 reply instead of posting a second one. Holds today; with the adapters' look-before-retry
 guard reverted (platforms/http.py `may_have_run_before` always False) the simulator's
-restart_worker rule finds the double reply in this 2-step history."""
+restart_worker rule finds the double reply in this history (uncached workers: see
+world.World.cached)."""
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -13,6 +14,7 @@ from tests.simulation.steps import Step
 pytestmark = pytest.mark.heavy
 
 STEPS = [
+    Step.of("workers", cached=False),
     Step.of("restart_worker", brand="a", during="mid_reply"),
     Step.of("sleep", seconds=3600),
 ]
