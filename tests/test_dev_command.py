@@ -80,7 +80,8 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
         assert answer[0]["platform"] == "x" and answer[0]["author_id"] == "1500000000000000001"
         assert str(answer[0]["text"]).startswith("Sorry to hear this, Pat.")
         # The live view's status line follows visibility, a tick at a time.
-        lines += read_until(first, "open cases 20, awaiting approval 19, first answer overdue 0")
+        # 20 public cases and the private complaint's (Lee wrote only by DM), Pat's approved.
+        lines += read_until(first, "open cases 21, awaiting approval 20, first answer overdue 0")
         # Pat answers the handoff DM by DM 20 s later: X's webhook reaches ingest, and the case.
         lines += read_until(first, "← contact", 120)
         assert lines[-1].split()[2:] == [
@@ -132,8 +133,8 @@ def test_dev_runs_the_whole_system_and_keeps_cases(tmp_path: Path) -> None:
     again = start(state, port, ui_port, "--no-play")
     try:
         wait_ready(again)
-        assert "20 cases" in cases(port).stdout, "a restart keeps the cases"
-        assert "19 cases" in cases(port, "--awaiting-approval").stdout
+        assert "21 cases" in cases(port).stdout, "a restart keeps the cases"
+        assert "20 cases" in cases(port, "--awaiting-approval").stdout
     finally:
         stop(again)
     assert again.returncode == 0

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from complaintflow.activities.authors import CaseAuthors
 from complaintflow.errors import PlatformError
 from complaintflow.platforms import registry
 from complaintflow.platforms.credentials import TokenStore
@@ -41,8 +42,10 @@ class Platforms:
         *,
         client: httpx.AsyncClient | None = None,
         store: TokenStore | None = None,
+        authors: CaseAuthors | None = None,
     ) -> None:
         self.endpoints = endpoints
+        self.authors = authors or CaseAuthors()
         self.client = client or httpx.AsyncClient(timeout=TIMEOUT)
         parts = registry.adapters()
         if store is None and any(part.oauth(endpoints) for part in parts):
@@ -71,12 +74,34 @@ class Platforms:
         return adapter
 
     async def reply(self, request: ActionRequest) -> ActionResult:
-        """Answer publicly in the complaint's thread, on its own platform."""
+        """Answer publicly in the complaint's thread, on its own platform (a private
+        complaint: in its private conversation)."""
+        if request.conversation:
+            return await self._in_conversation(request)
         return await self._for(request, "replying").reply(request)
 
     async def private_message(self, request: ActionRequest) -> ActionResult:
-        """Move the conversation offline: one private message to the author."""
-        return await self._for(request, "private messages").private_message(request)
+        """Move the conversation offline: one private message to the author. The id the
+        platform then names them by in private (a PSID / IGSID) is kept as the case's
+        author, so their later messages reach the case without quoting its reference."""
+        if request.conversation:
+            return await self._in_conversation(request)
+        result = await self._for(request, "private messages").private_message(request)
+        if result.recipient and request.policy:
+            await self.authors.record(request, result.recipient)
+        return result
+
+    async def _in_conversation(self, request: ActionRequest) -> ActionResult:
+        """A message in the private conversation the customer started (X DM, Messenger,
+        Instagram Direct)."""
+        adapter = self._for(request, "answering in a private conversation")
+        send = getattr(adapter, "conversation_message", None)
+        if send is None:
+            raise PlatformError(
+                f"{request.platform} has no private conversations to answer in", retryable=False
+            )
+        result: ActionResult = await send(request)
+        return result
 
     async def remove(self, request: ActionRequest) -> ActionResult:
         """Hide or delete the public complaint (the workflow checked ownership first)."""

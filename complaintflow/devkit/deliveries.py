@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 
 from complaintflow.platforms.emulation import EmulatorState
+from complaintflow.platforms.meta.emulator import customer_writes
 from complaintflow.signatures import sign
 
 # The channels a customer can write on, as the control route and the dev stream name them.
@@ -292,6 +293,7 @@ class Outbox:
             return platform, sender, signed_x(payload, targets.x_consumer_secret)
         account = targets.instagram_id if platform == "instagram" else targets.page_id
         kept = self.state.add_message(platform, sender, account, text)
+        customer_writes(self.state, sender, now)  # the Send API may answer them from now on
         kept["id"] = mid = f"m_{kept['id']}"  # Messenger message ids (mid) start with m_
         payload = meta_message(
             platform=platform, account_id=account, sender_id=sender, mid=mid, text=text, at=now

@@ -153,10 +153,41 @@ class Ingest:
         opened: list[str] = []
         logged: list[str] = []
         refused: list[str] = []
-        decisions: list[dict[str, Any]] = []
+        policy = self.policy.name
         private = [m for m in mentions if m.kind == PRIVATE]
         contacts = [await self._private(message) for message in private]
-        for raw in (m for m in mentions if m.kind != PRIVATE):
+        # A private message from someone with no open case is a complaint like a public one:
+        # triaged, and its case answers in that conversation (an attachment alone is not).
+        complaints = [
+            message
+            for message, contact in zip(private, contacts, strict=True)
+            if contact["case"] is None and not contact.get("redelivered") and message.text.strip()
+        ]
+        triaged = [m for m in mentions if m.kind != PRIVATE] + complaints
+        try:
+            decisions = await self._triage(triaged, opened, logged, refused)
+        except BaseException:
+            for message in complaints:  # not taken: the platform's retry must find it new
+                if await self.store.message_case(message.platform, message.id, policy=policy):
+                    continue
+                await self.store.release_message(message.platform, message.id, policy=policy)
+            raise
+        done: dict[str, Any] = {
+            "cases": opened,
+            "logged": logged,
+            "decisions": decisions,
+            "refused": refused,
+        }
+        if private:
+            done["contacts"] = contacts
+        return done
+
+    async def _triage(
+        self, mentions: list[Mention], opened: list[str], logged: list[str], refused: list[str]
+    ) -> list[dict[str, Any]]:
+        """Triage each mention and open, join or log it; its summary, in order."""
+        decisions: list[dict[str, Any]] = []
+        for raw in mentions:
             mention = await self._enriched(raw)
             started = time.perf_counter()
             decision = self.triage.decide(mention)
@@ -200,6 +231,10 @@ class Ingest:
                     continue
                 await self.store.record(self._entry(mention, record, handle.id))
                 await self._remember_case(mention, handle.id)
+                if mention.private:  # its redelivery is known by its message id
+                    await self.store.settle_message(
+                        mention.platform, mention.id, handle.id, policy=policy
+                    )
                 opened.append(handle.id)
                 summary["case"] = handle.id
             metrics.DECISIONS.labels(
@@ -217,19 +252,36 @@ class Ingest:
                 case_id=summary.get("case"),
                 redelivered=summary.get("redelivered", False),
             )
-        done: dict[str, Any] = {
-            "cases": opened,
-            "logged": logged,
-            "decisions": decisions,
-            "refused": refused,
-        }
-        if private:
-            done["contacts"] = contacts
-        return done
+        return decisions
 
     async def _private(self, message: Mention) -> dict[str, Any]:
         """A private message to the brand: the contact of the case it quotes (`{case.ref}`)
-        or of its author's latest open case on that platform; `case` None when it has none."""
+        or of its author's latest open case on that platform; `case` None when it has none.
+
+        Taken once by its platform and message id (an X DM event id, a Messenger or
+        Instagram `message.mid`): a redelivery is answered with the case it reached and is
+        not told to it again."""
+        policy = self.policy.name
+        if not await self.store.claim_message(message.platform, message.id, policy=policy):
+            known = await self.store.message_case(message.platform, message.id, policy=policy)
+            log.info(
+                "contact.redelivered",
+                platform=message.platform,
+                message_id=message.id,
+                case_id=known,
+            )
+            return {"id": message.id, "case": known, "redelivered": True}
+        try:
+            case_id = await self._contact_case(message)
+        except BaseException:
+            await self.store.release_message(message.platform, message.id, policy=policy)
+            raise
+        if case_id is not None:
+            await self.store.settle_message(message.platform, message.id, case_id, policy=policy)
+        return {"id": message.id, "case": case_id}
+
+    async def _contact_case(self, message: Mention) -> str | None:
+        """Signal `message` as contact to its author's open case; that case, or None."""
         policy = self.policy.name
         candidates = [
             found
@@ -253,9 +305,9 @@ class Ingest:
                     message_id=message.id,
                     case_id=case_id,
                 )
-                return {"id": message.id, "case": case_id}
+                return case_id
         log.info("contact.unmatched", platform=message.platform, message_id=message.id)
-        return {"id": message.id, "case": None}
+        return None
 
     async def signal_contact(self, case_id: str, contact: CustomerContact) -> bool:
         """Signal `contact` to the case; False when the case is closed (or unknown)."""

@@ -122,6 +122,9 @@ class EmulatorState:
         self.posts: dict[str, Post] = {}
         self.messages: list[dict[str, Any]] = []
         self.private_replies: dict[str, float] = {}  # comment id -> when
+        # Messenger / Instagram Direct: when each customer (PSID / IGSID) last wrote to the
+        # brand; the Send API's messaging window runs from it (see meta/emulator.py).
+        self.customer_wrote: dict[str, float] = {}
         self.tickets: list[dict[str, Any]] = []
         # Zendesk Idempotency-Key -> (when first used, the ticket it created).
         self.zendesk_keys: dict[str, tuple[float, dict[str, Any]]] = {}

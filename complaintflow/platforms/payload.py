@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from complaintflow.errors import IngestError
 from complaintflow.platforms.facts import BadId, checked_author_id, checked_id
-from complaintflow.rules.mention import Mention
+from complaintflow.rules.mention import PRIVATE_KIND, Mention
 from complaintflow.signatures import Encoding
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ SecretOf = Callable[[str], str]
 
 # The kind of a private message to the brand (a DM, a Messenger or Instagram message): the
 # contact of its author's open case, never a public post to answer in a thread.
-PRIVATE = "dm"
+PRIVATE = PRIVATE_KIND
 # A private message's id as Messenger and Instagram write it (`message.mid`, e.g.
 # "m_1457764197618:41d102a3e1ae206a38"): kept as the contact's reference, never in a URL.
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:=+-]{1,300}")

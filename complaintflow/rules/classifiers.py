@@ -60,17 +60,15 @@ class Scorer:
 
     def scores(self, blocks: tuple[dict[str, int], list[str]]) -> list[float]:
         """The linear scores (one per output column) for a featurised text."""
-        total = list(self.intercept)
-        vocabulary = self.words
-        found = []
-        for gram, count in blocks[0].items():
-            entry = vocabulary.get(gram)
-            if entry is not None:
-                found.append(entry if count == 1 else _scaled(entry, count))
-        _add_normed(total, found)
+        get = self.words.get
+        found = [
+            entry if count == 1 else _scaled(entry, count)
+            for gram, count in blocks[0].items()
+            if (entry := get(gram)) is not None
+        ]
         cache = self._word_parts
-        _add_normed(total, [cache.get(word) or self._word_part(word) for word in blocks[1]])
-        return total
+        parts = [cache.get(word) or self._word_part(word) for word in blocks[1]]
+        return _with_normed(_with_normed(list(self.intercept), found), parts)
 
     def _word_part(self, word: str) -> Entry:
         """One word's character block: its squared norm and its dot with each column."""
@@ -98,15 +96,16 @@ def _scaled(entry: Entry, count: int) -> Entry:
     return (tf * tf * entry[0], *(tf * w for w in entry[1:]))
 
 
-def _add_normed(total: list[float], found: list[Entry]) -> None:
-    """Add the L2-normed block whose n-grams' entries are `found` to `total`."""
+def _with_normed(total: list[float], found: list[Entry]) -> list[float]:
+    """`total` plus the L2-normed block whose n-grams' entries are `found`."""
     if not found:
-        return
-    sums = [sum(column) for column in zip(*found, strict=True)]
-    if sums[0] > 0.0:
-        scale = 1.0 / math.sqrt(sums[0])
-        for column in range(len(total)):
-            total[column] += sums[column + 1] * scale
+        return total
+    sums = list(map(sum, zip(*found, strict=True)))
+    squared = sums[0]
+    if squared <= 0.0:
+        return total
+    scale = 1.0 / math.sqrt(squared)
+    return [t + s * scale for t, s in zip(total, sums[1:], strict=True)]
 
 
 class Model:
@@ -345,10 +344,13 @@ class Classifiers:
 
     def values(self, text: str, tone: float = 0.0) -> dict[str, float]:
         """`classifier.NAME...` variable values for a mention's text and tone (sentiment)."""
-        blocks = {f: f.blocks(text, tone) for f in self._featurisers}
+        featurisers = self._featurisers
+        # One featuriser is the usual case: no dict of them (a featuriser hashes slowly).
+        single = featurisers[0].blocks(text, tone) if len(featurisers) == 1 else None
+        blocks = {} if single is not None else {f: f.blocks(text, tone) for f in featurisers}
         out: dict[str, float] = {}
         for scorer, parts in self._plan:
-            scores = scorer.scores(blocks[scorer.featuriser])
+            scores = scorer.scores(single if single is not None else blocks[scorer.featuriser])
             for model, start, end, keys in parts:
                 out.update(zip(keys, model.linked(scores[start:end]), strict=True))
         return out

@@ -38,7 +38,9 @@ class Scope(StrEnum):
 MENTION_VARIABLES: dict[str, tuple[Any, str]] = {
     "mention.id": (T.STRING, "the post's id on its platform"),
     "mention.platform": (T.STRING, " or ".join(", ".join(SPECS).rsplit(", ", 1))),
-    "mention.kind": (T.STRING, "post, reply, comment or review"),
+    "mention.kind": (T.STRING, "post, reply, comment, review or dm (a private message)"),
+    "mention.private": (T.BOOL, "written privately to the brand (X DM, Messenger, Instagram)"),
+    "mention.channel": (T.STRING, "'private' for a private message, else 'public'"),
     "mention.text": (T.STRING, "the post's text"),
     "mention.thread_id": (T.STRING, "id of the thread (conversation) the post belongs to"),
     "mention.reshares": (T.INT, "reshares (retweets, shares) so far"),

@@ -82,6 +82,8 @@ def mention_values(
         "mention.id": mention.id,
         "mention.platform": mention.platform,
         "mention.kind": mention.kind,
+        "mention.private": mention.private,
+        "mention.channel": mention.channel,
         "mention.text": mention.text,
         "mention.thread_id": mention.thread,
         "mention.reshares": mention.reshares,

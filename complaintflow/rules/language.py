@@ -164,12 +164,12 @@ PLAINLY_ENGLISH_CONFIDENCE = 0.99
 
 def _plainly_english(words: list[str]) -> bool:
     """At least four ASCII words, a strong marker, and a quarter of them markers."""
-    if len(words) < 4 or not all(word.isascii() for word in words):
+    if len(words) < 4 or not all(map(str.isascii, words)):
         return False
-    strong = sum(1 for word in words if word in _STRONG)
+    strong = sum(map(_STRONG.__contains__, words))
     if not strong:
         return False
-    weak = sum(1 for word in words if word in _WEAK)
+    weak = sum(map(_WEAK.__contains__, words))
     return (strong + weak) * 4 >= len(words)
 
 

@@ -12,6 +12,8 @@ from complaintflow.errors import MentionError as MentionError  # noqa: PLC0414 -
 from complaintflow.platforms.facts import SPECS
 
 PLATFORMS = tuple(SPECS)  # the platforms the spec table describes
+# The kind of a private message to the brand (an X DM, a Messenger or Instagram message).
+PRIVATE_KIND = "dm"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +55,16 @@ class Mention:
     sentiment: float | None = None  # precomputed by enrichment; else computed from the text
     language: str | None = None  # ISO 639-1, precomputed by enrichment; else identified
     language_confidence: float | None = None  # 0..1, with `language`
+
+    @property
+    def private(self) -> bool:
+        """Written privately to the brand (a DM): its case answers in that conversation."""
+        return self.kind == PRIVATE_KIND
+
+    @property
+    def channel(self) -> str:
+        """ "private" for a private message, "public" for a post, comment or review."""
+        return "private" if self.private else "public"
 
     @property
     def thread(self) -> str:

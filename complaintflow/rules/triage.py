@@ -115,8 +115,19 @@ class Triage:
         )
 
     def values(self, mention: Mention) -> tuple[dict[str, Any], str]:
-        """The route-scope variable values (without score/signals) and normalised text."""
-        return self.values_many((mention,))[0]
+        """The route-scope variable values (without score/signals) and normalised text.
+
+        What `values_many` gives for one mention, without its lists and chunks: ingest calls
+        this once per mention.
+        """
+        tone = tone_of(mention)
+        normalised = normalise_text(mention.text)
+        found = mention_values(
+            mention, normalised, self.handles, known=(tone, language_of(mention, self.prior))
+        )
+        if self.classifiers is not None:
+            found.update(self.classifiers.values(mention.text, tone))
+        return found, normalised
 
     def values_many(self, mentions: Sequence[Mention]) -> list[tuple[dict[str, Any], str]]:
         """`values` of each mention, computed stage by stage over chunks of them.

@@ -446,13 +446,74 @@ class DecisionStore:
     async def cases_of_author(self, platform: str, author_id: str, *, policy: str) -> list[str]:
         """The brand's cases opened for `author_id` on `platform`, the latest first (whether
         each is still open, the case itself knows)."""
+        key = (_storable(policy), _storable(platform), _storable(author_id))
         rows = await self._run(
             self.backend.query,
-            "SELECT case_id FROM case_refs WHERE policy = ? AND platform = ? AND author_id = ?"
-            " ORDER BY opened_at DESC, case_id",
-            (_storable(policy), _storable(platform), _storable(author_id)),
+            "SELECT case_id, opened_at FROM case_refs"
+            " WHERE policy = ? AND platform = ? AND author_id = ?"
+            " UNION ALL SELECT case_id, recorded_at FROM case_authors"
+            " WHERE policy = ? AND platform = ? AND author_id = ?"
+            " ORDER BY 2 DESC, 1",
+            key + key,
         )
-        return [str(row[0]) for row in rows]
+        return list(dict.fromkeys(str(row[0]) for row in rows))
+
+    async def claim_message(self, platform: str, message_id: str, *, policy: str) -> bool:
+        """Take a private message once: True if it is new, False if it was taken before (a
+        redelivery; `message_case` says which case it reached)."""
+        claimed: bool = await self._run(
+            self.backend.update,
+            "INSERT INTO private_messages (policy, message_key, case_id, received_at)"
+            " VALUES (?, ?, NULL, ?) ON CONFLICT (policy, message_key) DO NOTHING",
+            (_storable(policy), mention_key(platform, message_id), datetime.now(UTC).isoformat()),
+        )
+        return claimed
+
+    async def release_message(self, platform: str, message_id: str, *, policy: str) -> None:
+        """Forget a claimed message that could not be told to its case: the retry takes it."""
+        await self._run(
+            self.backend.update,
+            "DELETE FROM private_messages WHERE policy = ? AND message_key = ?",
+            (_storable(policy), mention_key(platform, message_id)),
+        )
+
+    async def settle_message(
+        self, platform: str, message_id: str, case_id: str, *, policy: str
+    ) -> None:
+        """Note the case a claimed private message reached."""
+        await self._run(
+            self.backend.update,
+            "UPDATE private_messages SET case_id = ? WHERE policy = ? AND message_key = ?",
+            (_storable(case_id), _storable(policy), mention_key(platform, message_id)),
+        )
+
+    async def message_case(self, platform: str, message_id: str, *, policy: str) -> str | None:
+        """The case a private message already reached, if any."""
+        rows = await self._run(
+            self.backend.query,
+            "SELECT case_id FROM private_messages WHERE policy = ? AND message_key = ?",
+            (_storable(policy), mention_key(platform, message_id)),
+        )
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def record_case_author(
+        self, *, policy: str, platform: str, author_id: str, case_id: str
+    ) -> None:
+        """Note that `author_id` (a PSID / IGSID a private reply answered with) is the
+        customer of `case_id` on `platform`: their later private messages reach it."""
+        await self._run(
+            self.backend.update,
+            "INSERT INTO case_authors (policy, platform, author_id, case_id, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (policy, platform, author_id) DO UPDATE SET"
+            " case_id = excluded.case_id, recorded_at = excluded.recorded_at",
+            (
+                _storable(policy),
+                _storable(platform),
+                _storable(author_id),
+                _storable(case_id),
+                datetime.now(UTC).isoformat(),
+            ),
+        )
 
     async def remarks(self) -> list[dict[str, Any]]:
         """Every throwaway remark's decision, oldest first."""

@@ -123,6 +123,36 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX case_refs_by_author ON case_refs (policy, platform, author_id)",
         ),
     ),
+    (
+        6,
+        (
+            # Each private message (X DM event id, Messenger / Instagram `message.mid`) ingest
+            # took, by brand and platform + message id, like mentions: a redelivered message
+            # is told to its case once. `case_id` is NULL until a case took it.
+            """
+            CREATE TABLE private_messages (
+                policy TEXT NOT NULL,
+                message_key TEXT NOT NULL,
+                case_id TEXT,
+                received_at TEXT NOT NULL,
+                PRIMARY KEY (policy, message_key)
+            )
+            """,
+            # Who a case's customer is in a private conversation: on Messenger and Instagram
+            # a commenter's private reply answers with the PSID / IGSID (`recipient_id`),
+            # which is who the customer's later messages come from. The latest case wins.
+            """
+            CREATE TABLE case_authors (
+                policy TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                author_id TEXT NOT NULL,
+                case_id TEXT NOT NULL,
+                recorded_at TEXT NOT NULL,
+                PRIMARY KEY (policy, platform, author_id)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -272,6 +272,12 @@ class ActionRequest:
     action: str = ""
     key: str = ""
     account_id: str = ""  # the brand's own account on this platform (page id, user id)
+    # A case opened by a private message answers in that conversation (replies and the
+    # handoff are messages to `author_id`); `customer_wrote_at` (ISO 8601) is when the
+    # customer last wrote in it, which decides what Messenger and Instagram allow.
+    conversation: bool = False
+    customer_wrote_at: str = ""
+    policy: str = ""  # the policy's name (the brand), where the store keys what it learns
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,6 +286,9 @@ class ActionResult:
 
     ref: str = ""
     detail: str = ""
+    # Who a private reply reached, as the platform names them in private conversations
+    # (Messenger's PSID, Instagram's IGSID): their later messages come from this id.
+    recipient: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Every request the adapters make matches its documented shape (tests/activities/contracts.py)."""
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,8 +23,8 @@ from tests.support.contracts import CONTRACTS, violations
 REVIEW = "accounts/1/locations/2/reviews/Rv_9"
 
 
-def action(platform: str, mention: str, **changes: str) -> ActionRequest:
-    values = {
+def action(platform: str, mention: str, **changes: Any) -> ActionRequest:
+    values: dict[str, Any] = {
         "case_id": "c",
         "step_id": "s",
         "kind": "reply",
@@ -50,6 +52,7 @@ async def recorded(tmp_path: Path) -> AsyncIterator[EmulatorState]:
     state.add_post(Post("17900001", "instagram", "999", "broken"))
     state.add_post(Post("17900002", "instagram", "999", "broken too"))
     state.add_post(Post(REVIEW, "google_business", "555", "1 star"))
+    state.customer_wrote["2409"] = time.time()  # a customer who wrote in private just now
     async with serving(create_app(state)) as url:
         http = httpx.AsyncClient(timeout=5.0)
         endpoints = emulated_endpoints(url, tmp_path)
@@ -67,6 +70,7 @@ async def recorded(tmp_path: Path) -> AsyncIterator[EmulatorState]:
                 await platforms.remove(action(platform, first, action="hide"))
                 await platforms.remove(action(platform, second, action="delete"))
             await platforms.reply(action("google_business", REVIEW))
+            await platforms.reply(action("facebook", "m_9", author_id="2409", conversation=True))
         await x_of(platforms).poll_mentions(PollRequest(BRAND_X))
         await x_of(platforms).check()
         await meta_of(platforms).check()
@@ -165,3 +169,106 @@ def test_a_departure_from_the_contract_is_named(
     request_: dict[str, object], complaint: str
 ) -> None:
     assert any(complaint in problem for problem in violations(request_))
+
+
+async def test_answers_in_a_private_conversation_have_the_send_api_shape(
+    tmp_path: Path,
+) -> None:
+    """The Send API as documented (https://developers.facebook.com/docs/messenger-platform/
+    reference/send-api/): {recipient: {id: PSID}, messaging_type: RESPONSE, message: {text}}
+    within 24 hours of the customer's last message; MESSAGE_TAG with tag HUMAN_AGENT within 7
+    days (https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags);
+    past that nothing is sent and the refusal says why. X answers by DM to the participant
+    (https://docs.x.com/x-api/direct-messages/create-dm-message-by-participant-id). A private
+    reply answers with the commenter's PSID as recipient_id (messenger-platform/discovery/
+    private-replies)."""
+    from datetime import UTC, datetime, timedelta
+
+    from complaintflow.errors import PlatformError
+    from complaintflow.platforms.meta.emulator import customer_writes
+
+    state = EmulatorState(token="t0k", brand_x_id=BRAND_X, brand_page_id=PAGE)
+    state.add_post(Post("104_57", "facebook", "889", "Wrong item"))
+    now = time.time()
+    customer_writes(state, "2401", now - 3600)
+    customer_writes(state, "2402", now - 3 * 86400)
+
+    def wrote(seconds_ago: float) -> str:
+        return (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat()
+
+    async with serving(create_app(state)) as url:
+        http = httpx.AsyncClient(timeout=5.0)
+        endpoints = emulated_endpoints(url, tmp_path)
+        store = TokenStore(endpoints.token_store)
+        connect_emulated_x(store, "t0k")
+        platforms = Platforms(endpoints, client=http, store=store)
+        talk = {"conversation": True}
+        within = await platforms.reply(
+            action("facebook", "m_1", author_id="2401", customer_wrote_at=wrote(3600), **talk)
+        )
+        tagged = await platforms.private_message(
+            action("instagram", "m_2", author_id="2402", customer_wrote_at=wrote(3 * 86400), **talk)
+        )
+        with pytest.raises(PlatformError, match="within 7 days") as refused:
+            await platforms.reply(
+                action(
+                    "facebook", "m_3", author_id="2402", customer_wrote_at=wrote(8 * 86400), **talk
+                )
+            )
+        assert not refused.value.retryable
+        again = await platforms.reply(  # a retry looks through the Conversations API first
+            action("facebook", "m_1", author_id="2401", customer_wrote_at=wrote(3600), **talk)
+        )
+        assert (again.ref, again.detail) == (within.ref, "already sent")
+        dm = await platforms.reply(action("x", "9501", author_id="777", **talk))
+        private_reply = await platforms.private_message(action("facebook", "104_57"))
+        await http.aclose()
+    sends = [r for r in state.requests if r["path"] == f"/graph/{PAGE}/messages"]
+    assert [r["body"] for r in sends[:2]] == [
+        {
+            "recipient": {"id": "2401"},
+            "message": {"text": "Sorry about this."},
+            "messaging_type": "RESPONSE",
+        },
+        {
+            "recipient": {"id": "2402"},
+            "message": {"text": "Sorry about this."},
+            "messaging_type": "MESSAGE_TAG",
+            "tag": "HUMAN_AGENT",
+        },
+    ]
+    assert within.ref.startswith("m_") and tagged.recipient == "2402"
+    assert private_reply.recipient == "24000000000000889"  # the PSID, not the comment's from.id
+    assert dm.ref and [m["to"] for m in state.messages if m["platform"] == "x"] == ["777"]
+    problems = [problem for request in state.requests for problem in violations(request)]
+    assert problems == []
+
+
+async def test_the_emulator_refuses_a_message_outside_the_documented_window(
+    tmp_path: Path,
+) -> None:
+    """Code 10, subcode 2018278, "This message is sent outside of allowed window"
+    (https://developers.facebook.com/docs/messenger-platform/reference/send-api/error-codes):
+    RESPONSE past 24 hours, HUMAN_AGENT past 7 days; a recipient who never wrote: code 100,
+    subcode 2018001, "No matching user found"."""
+
+    from complaintflow.platforms.meta.emulator import customer_writes
+
+    state = EmulatorState(token="t0k", brand_x_id=BRAND_X, brand_page_id=PAGE)
+    customer_writes(state, "2403", time.time() - 2 * 86400)
+    customer_writes(state, "2404", time.time() - 8 * 86400)
+    async with serving(create_app(state)) as url, httpx.AsyncClient(base_url=url) as http:
+
+        async def send(user: str, **kind: str) -> tuple[int, int]:
+            answer = await http.post(
+                f"/graph/{PAGE}/messages",
+                json={"recipient": {"id": user}, "message": {"text": "hi"}, **kind},
+                headers={"authorization": "Bearer t0k"},
+            )
+            error = answer.json().get("error", {})
+            return error.get("code", 0), error.get("error_subcode", 0)
+
+        assert await send("2403", messaging_type="RESPONSE") == (10, 2018278)
+        assert await send("2403", messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT") == (0, 0)
+        assert await send("2404", messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT") == (10, 2018278)
+        assert await send("2499", messaging_type="RESPONSE") == (100, 2018001)

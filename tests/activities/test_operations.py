@@ -4,6 +4,7 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,7 +35,7 @@ async def ops(tmp_path: Path) -> AsyncIterator[tuple[EmulatorState, Operations]]
 
 
 def action(**changes: str) -> ActionRequest:
-    values = {
+    values: dict[str, Any] = {
         "case_id": "case-x-1",
         "step_id": "ticket",
         "kind": "ticket",

@@ -373,3 +373,24 @@ async def test_an_emulator_without_ingest_says_so() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
         answer = await http.post("/_emulator/deliveries", json={"channel": "x", "sender": "1"})
     assert answer.status_code == 409 and "without ingest" in answer.json()["error"]["message"]
+
+
+async def test_a_customer_who_wrote_on_messenger_can_be_answered_there(stack: Stack) -> None:
+    """Their message opens the Send API's 24-hour window (RESPONSE); a stranger's is refused
+    (https://developers.facebook.com/docs/messenger-platform/send-messages#messaging_types)."""
+    stack.outbox.message("facebook", "2400000000000777", "my order never came")
+    await stack.outbox.drain()
+
+    async def answer(psid: str) -> httpx.Response:
+        return await stack.emulator.post(
+            f"/graph/{PAGE}/messages",
+            json={
+                "recipient": {"id": psid},
+                "messaging_type": "RESPONSE",
+                "message": {"text": "Sorry to hear that, we are on it"},
+            },
+            headers={"authorization": "Bearer tok"},
+        )
+
+    assert (await answer("2400000000000777")).status_code == 200
+    assert (await answer("2400000000000999")).status_code == 400

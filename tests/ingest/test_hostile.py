@@ -21,6 +21,7 @@ from tests.support.hostile import (
     META_COMMENT,
     batch_with_a_poisoned_entry,
     hostile_body,
+    private_batch_with_a_poisoned_entry,
     signed,
     valid,
 )
@@ -61,6 +62,29 @@ async def test_a_poisoned_entry_never_costs_the_good_one_beside_it(
     answer = await http.post(f"/webhooks/{route}", content=body, headers=signed(route, body))
     assert answer.status_code == 200, (answer.status_code, answer.text, body[:300])
     assert good in [d["id"] for d in answer.json()["decisions"]], answer.text
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=private_batch_with_a_poisoned_entry())
+async def test_a_poisoned_private_message_never_costs_the_good_one_beside_it(
+    service: tuple[httpx.AsyncClient, Ingest], case: tuple[str, bytes, str]
+) -> None:
+    """X `direct_message_events` and Messenger `messaging` events get the treatment mentions
+    get: whatever one message holds, the delivery is 2xx (never 5xx) and the good message is
+    taken (triaged the first time, known as already taken when it comes again)."""
+    http, _ = service
+    route, body, good = case
+    answer = await http.post(f"/webhooks/{route}", content=body, headers=signed(route, body))
+    assert answer.status_code == 200, (answer.status_code, answer.text, body[:300])
+    done = answer.json()
+    taken = [d["id"] for d in done["decisions"]] + [
+        c["id"] for c in done.get("contacts", []) if c.get("redelivered")
+    ]
+    assert good in taken, answer.text
 
 
 async def test_a_body_that_cannot_be_read_at_all_gets_a_4xx_with_the_reason(

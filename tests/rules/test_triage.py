@@ -34,6 +34,22 @@ class TestScore:
         assert decision.held == ("wide_reach",)
         assert decision.score == 0.0
 
+    def test_conditions_read_whether_a_mention_came_privately(self) -> None:
+        """`mention.private` and `mention.channel` tell a private message from a post."""
+        private = (
+            "  - {name: private, playbook: standard,"
+            " when: \"mention.private && mention.channel == 'private'\"}\n"
+        )
+        policy = compile_policy(small("  - {name: escalated,", private + "  - {name: escalated,"))
+        dm = Mention(id="9", text=ANGRY, kind="dm", thread_id="77")
+        assert (triage(policy, dm).route, triage(policy, Mention(id="1", text=ANGRY)).route) == (
+            "private",
+            "escalated",
+        )
+        assert not Mention(id="1", text=ANGRY).private and Mention(id="1", text="").channel == (
+            "public"
+        )
+
     def test_throwaway_remark_gets_no_route(self) -> None:
         decision = triage(compile_policy(SMALL_POLICY), Mention(id="7", text="nice weather"))
         assert (decision.route, decision.playbook, decision.score) == (None, None, 0.0)

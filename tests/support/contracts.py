@@ -226,9 +226,26 @@ CONTRACTS: tuple[Contract, ...] = (
         "POST",
         r"/graph/[0-9]+/messages",
         frozenset({"app"}),
-        "developers.facebook.com/docs/messenger-platform/discovery/private-replies/",
-        body=frozenset({"recipient", "message", "messaging_type"}),
+        "developers.facebook.com/docs/messenger-platform/discovery/private-replies/ (recipient"
+        ".comment_id); messenger-platform/reference/send-api/ (recipient.id, messaging_type,"
+        " tag: messenger-platform/send-messages/message-tags)",
+        body=frozenset({"recipient", "message", "messaging_type", "tag"}),
         required_body=frozenset({"recipient", "message"}),
+    ),
+    Contract(
+        "GET",
+        r"/graph/[0-9]+/conversations",
+        frozenset({"app"}),
+        "developers.facebook.com/docs/messenger-platform/conversations",
+        query=frozenset({"platform", "user_id", "fields", "limit", "after"}),
+        required_query=frozenset({"platform"}),
+    ),
+    Contract(
+        "GET",
+        r"/graph/t_[0-9]+",
+        frozenset({"app"}),
+        "developers.facebook.com/docs/messenger-platform/conversations (messages of one)",
+        query=frozenset({"fields"}),
     ),
     Contract(
         "POST",

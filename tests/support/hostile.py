@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from tests.support.webhooks import (
+    BRAND_X,
     feed_comment,
     hex_signature,
     page_delivery,
@@ -187,3 +188,59 @@ def batch_with_a_poisoned_entry(draw: st.DrawFn) -> tuple[str, bytes, str]:
     container, key = draw(st.sampled_from(leaves_of(victim)))
     container[key] = draw(ENTRY_POISON)
     return route, json.dumps(delivery).encode(), GOOD_IDS[route]
+
+
+PRIVATE_GOOD_IDS = {"x": "1880000000000000600", "meta": "m_hostile_good"}
+
+
+def _private_batch(route: str) -> tuple[dict[str, Any], Any]:
+    """Two private messages of a sender with no case, as the platform documents them (X
+    `direct_message_events`; a Page's `messaging` events), and the second (the one to poison)."""
+
+    def x_dm(message_id: str, sender: str) -> dict[str, Any]:
+        return {
+            "type": "message_create",
+            "id": message_id,
+            "created_timestamp": "1764000000000",
+            "message_create": {
+                "target": {"recipient_id": BRAND_X},
+                "sender_id": sender,
+                "message_data": {"text": REMARK},
+            },
+        }
+
+    if route == "x":
+        victim = x_dm("1880000000000000601", "7002")
+        delivery = {
+            "for_user_id": BRAND_X,
+            "direct_message_events": [x_dm(PRIVATE_GOOD_IDS["x"], "7001"), victim],
+            "users": {"7001": {"id": "7001", "name": "Ann", "screen_name": "ann"}},
+        }
+        return delivery, victim
+
+    def event(mid: str, sender: str) -> dict[str, Any]:
+        return {
+            "sender": {"id": sender},
+            "recipient": {"id": "104000000000001"},
+            "timestamp": 1764000000000,
+            "message": {"mid": mid, "text": REMARK},
+        }
+
+    victim = {"id": "104000000000001", "time": 1, "messaging": [event("m_hostile_bad", "7004")]}
+    first = {
+        "id": "104000000000001",
+        "time": 1,
+        "messaging": [event(PRIVATE_GOOD_IDS["meta"], "7003")],
+    }
+    return {"object": "page", "entry": [first, victim]}, victim
+
+
+@st.composite
+def private_batch_with_a_poisoned_entry(draw: st.DrawFn) -> tuple[str, bytes, str]:
+    """(route, body, the good message's id): one private message of a batch gets a hostile
+    value in one of its fields; the other is good."""
+    route = draw(st.sampled_from(["x", "meta"]))
+    delivery, victim = _private_batch(route)
+    container, key = draw(st.sampled_from(leaves_of(victim)))
+    container[key] = draw(ENTRY_POISON)
+    return route, json.dumps(delivery).encode(), PRIVATE_GOOD_IDS[route]

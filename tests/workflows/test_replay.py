@@ -35,6 +35,7 @@ def test_histories_are_recorded() -> None:
         "case-x-l-1@small",  # dismissed: the label written before the case ends (patched)
         "case-x-l-2@small",  # an approved reply labelled, a dismiss refused (patched)
         "case-x-c-1@cases",  # a supervisor recorded the customer's call (contact update)
+        "case-x-77@cases",  # a private complaint answered in its conversation
     } <= names
 
 

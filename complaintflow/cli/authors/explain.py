@@ -95,7 +95,8 @@ def _header(triage: Triage, mention: Mention, decision: Decision) -> list[str]:
     return [
         f"policy    {policy.label}",
         f"mention   {mention.id} on {mention.platform} by @{mention.author.handle or '?'} "
-        f"({mention.author.followers} followers)",
+        f"({mention.author.followers} followers), {mention.channel}"
+        + (" (a private message: answered in that conversation)" if mention.private else ""),
         f"          {_shorten(mention.text, 90)!r}",
         f"features  sentiment {values['sentiment']:+.3f}, cue words "
         f"{values['mention.cue_words']}, addressed {str(values['mention.addressed']).lower()}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -88,7 +90,73 @@ class MetaAdapter:
             if "already replied" in str(exc):  # the one private reply was made
                 return ActionResult("", "already sent")
             raise
-        return ActionResult(str(body.get("message_id", "")))
+        # The answer names the commenter as Messenger / Instagram Direct will: {recipient_id
+        # (their PSID / IGSID), message_id} (private-replies page, "Send a Private Reply").
+        recipient = str(body.get("recipient_id", ""))
+        return ActionResult(
+            str(body.get("message_id", "")),
+            recipient=recipient if MESSAGING_ID.fullmatch(recipient) else "",
+        )
+
+    async def conversation_message(self, request: ActionRequest) -> ActionResult:
+        """A message in the conversation the customer started with the Page (Messenger) or
+        the Instagram account, through the Send API: POST /{PAGE-ID}/messages with
+        recipient.id (their PSID / IGSID) and a messaging_type the window allows
+        (https://developers.facebook.com/docs/messenger-platform/reference/send-api/):
+        RESPONSE within 24 hours of their last message; after that MESSAGE_TAG with the
+        HUMAN_AGENT tag, "within 7 days after a user message"
+        (https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags);
+        older than that, nothing may be sent, and the step is refused with the reason (the
+        case escalates it to a person, who must reach the customer another way)."""
+        user = request.author_id
+        if not MESSAGING_ID.fullmatch(user):
+            raise PlatformError(f"{user[:40]!r} is not a PSID / IGSID", retryable=False)
+        window = messaging_window(request.customer_wrote_at, datetime.now(UTC))
+        page = await self.page()
+        body: dict[str, Any] = {"recipient": {"id": user}, "message": {"text": request.text}}
+        if window == "closed":
+            raise PlatformError(
+                f"the customer last wrote on {request.customer_wrote_at or 'an unknown date'}: "
+                "Messenger and Instagram allow an answer within 24 hours of their last message, "
+                "or by a person (the HUMAN_AGENT tag) within 7 days; reach them another way",
+                retryable=False,
+            )
+        body["messaging_type"] = window
+        if window == "MESSAGE_TAG":
+            body["tag"] = "HUMAN_AGENT"
+        if may_have_run_before() and (sent := await self._already_said(page, request)):
+            return ActionResult(sent, "already sent", recipient=user)
+        answer = await self._call("POST", f"/{page}/messages", json=body)
+        return ActionResult(str(answer.get("message_id", "")), recipient=user)
+
+    async def _already_said(self, page: str, request: ActionRequest) -> str:
+        """The id of the brand's own message with this text in its conversation with the
+        customer, or "": the Send API has no idempotency key, so a retry after an unknown
+        outcome looks first, through the Conversations API (GET /{PAGE-ID}/conversations
+        ?platform=&user_id=, then the conversation's `messages` with `message` and `from`,
+        https://developers.facebook.com/docs/messenger-platform/conversations)."""
+        platform = "instagram" if request.platform == "instagram" else "messenger"
+        found = await self._call(
+            "GET",
+            f"/{page}/conversations",
+            params={"platform": platform, "user_id": request.author_id},
+        )
+        brand = {page, request.account_id} - {""}
+        for conversation in (found.get("data") or [])[:1]:
+            conversation_id = str((conversation or {}).get("id", ""))
+            if not CONVERSATION_ID.fullmatch(conversation_id):
+                return ""
+            thread = await self._call(
+                "GET", f"/{conversation_id}", params={"fields": "messages{message,from}"}
+            )
+            for message in (thread.get("messages") or {}).get("data") or []:
+                if (
+                    isinstance(message, dict)
+                    and message.get("message") == request.text
+                    and str((message.get("from") or {}).get("id", "")) in brand
+                ):
+                    return str(message.get("id", ""))
+        return ""
 
     async def page(self) -> str:
         """The Page the token belongs to (configured, or GET /me with the Page token)."""
@@ -116,6 +184,37 @@ class MetaAdapter:
         """One read-only call (GET /me with the Page token): which Page it is."""
         me = await self._call("GET", "/me", params={"fields": "id,name"})
         return f"{me.get('name', '?')} (page {me.get('id', '?')})"
+
+
+# A PSID or IGSID: digits (https://developers.facebook.com/docs/messenger-platform/
+# identity/user-profile; Instagram's IGSIDs likewise).
+MESSAGING_ID = re.compile(r"[0-9]{1,40}")
+# A conversation id as the Conversations API gives it (e.g. "t_10161", "aWdfZ..."): kept
+# within what a URL path segment may safely hold before it is put in one.
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9_=-]{1,200}")
+STANDARD_WINDOW = timedelta(hours=24)  # RESPONSE (send-api reference, "Before You Start")
+HUMAN_AGENT_WINDOW = timedelta(days=7)  # the HUMAN_AGENT tag (message-tags page)
+
+
+def messaging_window(customer_wrote_at: str, now: datetime) -> str:
+    """What may be sent to a customer who last wrote at `customer_wrote_at` (ISO 8601):
+    "RESPONSE" inside 24 hours, "MESSAGE_TAG" (HUMAN_AGENT) inside 7 days, else "closed".
+    An unknown time is taken as "closed" only if it cannot be read; "" means the customer
+    just wrote (the case was opened by their message), so RESPONSE."""
+    if not customer_wrote_at:
+        return "RESPONSE"
+    try:
+        wrote = datetime.fromisoformat(customer_wrote_at.replace("Z", "+00:00"))
+    except ValueError:
+        return "closed"
+    if wrote.tzinfo is None:
+        wrote = wrote.replace(tzinfo=UTC)
+    age = now - wrote
+    if age <= STANDARD_WINDOW:
+        return "RESPONSE"
+    if age <= HUMAN_AGENT_WINDOW:
+        return "MESSAGE_TAG"
+    return "closed"
 
 
 def _id(platform: str, value: str) -> str:

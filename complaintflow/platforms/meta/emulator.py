@@ -17,6 +17,25 @@ from complaintflow.platforms.emulation import (
 from complaintflow.platforms.meta.adapter import MetaSettings
 
 PRIVATE_REPLY_WINDOW = 7 * 24 * 3600
+# The Send API's messaging windows, from the customer's last message: RESPONSE within 24 hours
+# (https://developers.facebook.com/docs/messenger-platform/reference/send-api/, "Before You
+# Start"), MESSAGE_TAG with tag HUMAN_AGENT "within 7 days after a user message"
+# (https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags).
+STANDARD_WINDOW = 24 * 3600
+HUMAN_AGENT_WINDOW = 7 * 24 * 3600
+MESSAGING_TYPES = ("RESPONSE", "UPDATE", "MESSAGE_TAG")
+
+
+def psid_of(author_id: str) -> str:
+    """The id Messenger names a commenter by in private (a page-scoped id, not the comment's
+    `from.id`): what a private reply answers with as `recipient_id`."""
+    return "24" + author_id.zfill(15)
+
+
+def customer_writes(state: EmulatorState, user: str, at: float | None = None) -> None:
+    """The customer `user` (PSID / IGSID) writes to the brand at `at` (now by default): the
+    Send API's window to answer them opens from then."""
+    state.customer_wrote[user] = time.time() if at is None else at
 
 
 def _gone(verb: str, object_id: str) -> JSONResponse:
@@ -152,10 +171,14 @@ async def fb_list_comments(request: Request, state: EmulatorState) -> Response:
 async def fb_private_reply(request: Request, state: EmulatorState) -> Response:
     """POST /{PAGE-ID}/messages {recipient: {comment_id}, message: {text}}: a private reply to
     a Facebook or Instagram comment, sent as the Page; one per comment, within 7 days
-    (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/)."""
+    (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/).
+    With recipient.id instead, the Send API (see _send)."""
     if request.path_params["object_id"] != state.brand_page_id:
         return graph_error("(#200) Messages can only be sent from the page", 200, status=403)
     body = await read_json(request)
+    recipient = body.get("recipient") or {}
+    if isinstance(recipient, dict) and "id" in recipient:
+        return _send(state, body, str(recipient["id"]))
     comment = str((body.get("recipient") or {}).get("comment_id", ""))
     text = str((body.get("message") or {}).get("text", ""))
     post = state.posts.get(comment)
@@ -172,7 +195,80 @@ async def fb_private_reply(request: Request, state: EmulatorState) -> Response:
     state.messages.append(
         {"platform": post.platform, "comment_id": comment, "text": text, "id": message}
     )
-    return JSONResponse({"recipient_id": post.author_id, "message_id": message})
+    return JSONResponse({"recipient_id": psid_of(post.author_id), "message_id": message})
+
+
+def _send(state: EmulatorState, body: dict[str, Any], user: str) -> Response:
+    """The Send API to a customer who wrote to the brand: {recipient: {id}, messaging_type,
+    tag?, message: {text}} -> {recipient_id, message_id}
+    (https://developers.facebook.com/docs/messenger-platform/reference/send-api/). A message
+    outside the window its messaging_type allows is refused with code 10, subcode 2018278,
+    "This message is sent outside of allowed window"; a recipient who never wrote is code
+    100, subcode 2018001, "No matching user found"
+    (https://developers.facebook.com/docs/messenger-platform/reference/send-api/error-codes)."""
+    kind = body.get("messaging_type")
+    if kind not in MESSAGING_TYPES:
+        return graph_error(
+            "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}", 100
+        )
+    text = str((body.get("message") or {}).get("text", ""))
+    if not text:
+        return graph_error("(#100) The parameter message is required", 100)
+    wrote = state.customer_wrote.get(user)
+    if wrote is None:
+        return graph_error("(#100) No matching user found", 100, 2018001)
+    age = time.time() - wrote
+    tagged = kind == "MESSAGE_TAG" and body.get("tag") == "HUMAN_AGENT"
+    if kind == "MESSAGE_TAG" and not tagged:
+        return graph_error("(#100) Param tag must be a supported message tag", 100)
+    if age > (HUMAN_AGENT_WINDOW if tagged else STANDARD_WINDOW):
+        return graph_error(
+            "(#10) This message is sent outside of allowed window. Learn more about the new "
+            "policy here: https://developers.facebook.com/docs/messenger-platform/policy-overview",
+            10,
+            2018278,
+        )
+    sent = state.add_message("messenger", state.brand_page_id, user, text)
+    sent.update(messaging_type=kind, tag=str(body.get("tag", "")))
+    message = sent["id"] = f"m_{sent['id']}"
+    return JSONResponse({"recipient_id": user, "message_id": message})
+
+
+def _conversation_of(state: EmulatorState, user: str) -> str:
+    return f"t_{user}"
+
+
+async def graph_conversations(request: Request, state: EmulatorState) -> Response:
+    """GET /{PAGE-ID}/conversations?platform=messenger|instagram&user_id=PSID: the Page's
+    conversation with that person, {data: [{id, updated_time}]}
+    (https://developers.facebook.com/docs/messenger-platform/conversations)."""
+    params = request.query_params
+    if params.get("platform") not in ("messenger", "instagram"):
+        return graph_error("(#100) param platform must be one of {messenger, instagram}", 100)
+    user = params.get("user_id", "")
+    known = user in state.customer_wrote or any(m.get("to") == user for m in state.messages)
+    if not user or not known:
+        return JSONResponse({"data": []})
+    stamp = time.strftime(
+        "%Y-%m-%dT%H:%M:%S+0000", time.gmtime(state.customer_wrote.get(user, time.time()))
+    )
+    return JSONResponse({"data": [{"id": _conversation_of(state, user), "updated_time": stamp}]})
+
+
+async def graph_conversation(request: Request, state: EmulatorState) -> Response:
+    """GET /{CONVERSATION-ID}?fields=messages{message,from}: its messages, newest first, the
+    20 most recent (Conversations API: "you can only get details of the 20 most recent
+    messages"); the brand's own messages, as this emulator keeps them."""
+    conversation = request.path_params["object_id"]
+    if not conversation.startswith("t_"):
+        return _gone("get", conversation)
+    user = conversation.removeprefix("t_")
+    mine = [m for m in state.messages if m.get("platform") == "messenger" and m["to"] == user]
+    data = [
+        {"id": m["id"], "message": m["text"], "from": {"id": m["sender"]}}
+        for m in reversed(mine[-20:])
+    ]
+    return JSONResponse({"id": conversation, "messages": {"data": data}})
 
 
 ROUTES: tuple[RouteRow, ...] = (
@@ -182,6 +278,8 @@ ROUTES: tuple[RouteRow, ...] = (
     ("/graph/{object_id}/comments", "graph.list_comments", fb_list_comments, "GET"),
     ("/graph/{object_id}/replies", "graph.list_comments", fb_list_comments, "GET"),
     ("/graph/{object_id}/messages", "graph.private_reply", fb_private_reply, "POST"),
+    ("/graph/{object_id}/conversations", "graph.conversations", graph_conversations, "GET"),
+    ("/graph/{object_id}", "graph.conversation", graph_conversation, "GET"),
     ("/graph/{object_id}", "graph.edit", fb_edit_object, "POST"),
     ("/graph/{object_id}", "graph.delete", fb_delete, "DELETE"),
 )

@@ -146,6 +146,13 @@ class XAdapter:
         body = await self._call("POST", path + "/messages", json={"text": request.text})
         return ActionResult(str(body["data"]["dm_event_id"]))
 
+    async def conversation_message(self, request: ActionRequest) -> ActionResult:
+        """A message in the DM conversation the customer started: the same call as the
+        handoff's DM (POST /2/dm_conversations/with/:participant_id/messages,
+        https://docs.x.com/x-api/direct-messages/create-dm-message-by-participant-id); X
+        documents no reply window for it."""
+        return await self.private_message(request)
+
     async def _dm_already_sent(self, request: ActionRequest, path: str) -> str:
         """The id of the brand's own message with this text in the conversation, or "": the
         customer's messages are in it too, so the sender must be the brand (sender_id comes

@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from complaintflow.caseref import case_ref
+    from complaintflow.rules.mention import PRIVATE_KIND
     from complaintflow.rules.model import CompiledPolicy, Playbook, Step, StepKind
     from complaintflow.workflows import registry, search
     from complaintflow.workflows.case import visibility
@@ -38,6 +39,20 @@ ACTIVITY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
+
+
+# Platforms whose private conversations name the customer with another id than their
+# comments (Messenger's PSID, Instagram's IGSID): a private reply learns it.
+AUTHOR_SCOPED_PLATFORMS = ("facebook", "instagram")
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 time with its zone; None for "" or anything else."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def clip(text: str, limit: int) -> str:
@@ -194,8 +209,22 @@ class CaseRun:
             "key": f"{self.state.case_id}/{step.id}",
             "account_id": account.id if account else "",
         }
+        if mention.private:
+            fields["conversation"] = True
+            fields["customer_wrote_at"] = self.customer_wrote_at()
+        if mention.platform in AUTHOR_SCOPED_PLATFORMS:
+            fields["policy"] = self.policy.name
         fields.update(changes)
         return ActionRequest(**fields)
+
+    def customer_wrote_at(self) -> str:
+        """When the customer last wrote privately (ISO 8601; "" when unknown): the latest of
+        the private complaint and the private messages the case took as contact."""
+        times = [self.case.mention.created_at] + [
+            c.at for c in self.state.contacts if c.channel == PRIVATE_KIND and c.by == "customer"
+        ]
+        parsed = [t for t in (_instant(text) for text in times) if t is not None]
+        return max(parsed).isoformat() if parsed else ""
 
     async def escalate(
         self,

@@ -13,6 +13,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.model import Step, StepKind
     from complaintflow.workflows import registry
+    from complaintflow.workflows.case import contact as contacts
     from complaintflow.workflows.case import waiting
     from complaintflow.workflows.case.reading import draft, holds
     from complaintflow.workflows.case.running import CaseRun
@@ -65,8 +66,27 @@ async def act(run: CaseRun, step: Step, text: str) -> None:
 
 
 async def handoff(run: CaseRun, step: Step, text: str) -> None:
-    """Invite the customer to a private channel, then wait for them if the step says so."""
+    """Invite the customer to a private channel, then wait for them if the step says so.
+
+    A case opened by a private message is offline already: its offer (email, phone, the
+    case reference) is sent in that conversation, and the private complaint itself is the
+    customer's contact, so there is nothing to wait for (the report counts it as moved
+    offline and contacted). Cases of public posts never take this path.
+    """
     await act(run, step, text)
+    mention = run.case.mention
+    if mention.private:
+        if not run.state.contacted:
+            contacts.record(
+                run, channel=mention.kind, by="customer", text="", at=mention.created_at
+            )
+        run.audit(
+            "complaintflow",
+            "already offline",
+            step.id,
+            "the customer wrote privately: the conversation is their contact",
+        )
+        return
     if step.await_contact_seconds:
         await waiting.await_contact(run, step)
 
@@ -105,6 +125,8 @@ def removal_refusal(run: CaseRun, step: Step, *, before_approval: bool = False) 
     """
     platform = run.state.platform
     mention = run.case.mention
+    if mention.private:  # checked first: no case of a public post is private
+        return "the complaint was a private message: there is nothing public to remove"
     if platform not in step.channels or run.policy.account(platform) is None:
         return f"the brand does not own a {platform} channel where it may {step.action}"
     if not run.state.resolved:
