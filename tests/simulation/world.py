@@ -65,7 +65,7 @@ from tests.support.webhooks import SECRETS, hex_signature, x_signature
 
 # Real-time bounds: generous, so a busy machine never fails a history; a case that does not
 # answer within them is stuck, not slow.
-ANSWER_BOUND = 10.0  # seconds for a query or an update to be answered
+ANSWER_BOUND = 20.0  # seconds for a query or an update to be answered
 STEP_BOUND = 120.0  # seconds one step may take before the run counts as stuck
 SLEEP_BOUND = 30.0  # real seconds a skip of Temporal time may take
 SETTLE = 0.25  # seconds the workers get after each step before the invariants are read
@@ -843,11 +843,11 @@ class World:
         await self._skip(seconds)
         if not waited:
             return
-        for _ in range(20):  # the timers fired; the workers may still be acting on them
+        for _ in range(40):  # the timers fired; the workers may still be acting on them
             still = await self._awaiting_contact()
             if not any(still.get(case_id) == run for case_id, run in waited.items()):
                 return
-            await asyncio.sleep(SETTLE)
+            await asyncio.sleep(0.5)
         for case_id, run in waited.items():
             if still.get(case_id) == run and case_id not in self.model.routed:
                 self.violate(

@@ -1,7 +1,7 @@
 """A private message delivered twice (the platform retries what it thinks was lost) is
 recorded twice on its case: ingest signals `customer_contact` once per delivery and the case
 keeps both. Found by the simulator (dm rule, variant "twice"); shrunk from 5 steps to 2.
-Deduplicating redelivered private messages belongs to ingest/service.py (runner.KNOWN)."""
+Fixed in ingest/service.py (a redelivered private message reaches its case once)."""
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -17,7 +17,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN: redelivered private messages (ingest/service.py)")
 def test_a_redelivered_private_message_is_one_contact(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:
