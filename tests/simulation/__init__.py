@@ -1,10 +1,13 @@
 """A simulator that tries to break complaintflow's promises (I1-I7 of the README's guarantees).
 
 Randomised histories of the whole system (customers posting on X, Facebook and the generic
-route, to one brand or two in one delivery; supervisors acting on cases, by payload or as the
-CLI does, dismissing them; logged remarks opened as cases by `complaintflow open` and the
-signed POST /remarks/open; policy files edited; platforms failing; time passing) run
-against the real pieces, and every invariant is checked after every step:
+route, to one brand or two in one delivery; customers writing privately on X and Messenger;
+helpdesks (Zendesk, any system) telling a case of the customer's contact; supervisors acting
+on cases, by payload or as the CLI does, dismissing them, recording contacts; logged remarks
+opened as cases by `complaintflow open` and the signed POST /remarks/open; policy files
+edited; platforms failing; a worker stopped and started; the store unable to write for a
+while; cases continuing as new under a lowered threshold; time passing) run against the real
+pieces, and every invariant is checked after every step:
 
 - `.venv/bin/pytest tests/simulation` (marked heavy: in the full run, not in --quick): a fixed,
   derandomised budget of hypothesis histories, plus `regressions/`, each a history the

@@ -15,7 +15,7 @@ import time
 from temporalio.testing import WorkflowEnvironment
 
 from tests.simulation.runner import Outcome, known, replay, start_server
-from tests.simulation.steps import Step, random_step, script
+from tests.simulation.steps import Step, random_history, script
 
 
 def _kind(violation: str) -> str:
@@ -52,7 +52,7 @@ async def _run(minutes: float, seed: int, length: int, shrink: int, budget: floa
         while time.monotonic() < deadline:
             history_seed = rng.randrange(2**32)
             draw = random.Random(history_seed)
-            steps = [random_step(draw) for _ in range(length)]
+            steps = random_history(draw, length)
             outcome: Outcome = await replay(
                 env, steps, seed=history_seed, stop_at_first=False, activation_budget=budget
             )

@@ -12,6 +12,13 @@ I5 search attributes within Temporal's 2,048-byte keyword limit, customer Markdo
 I6 /metrics does not grow with paths an outsider makes up (checked as the probe runs);
 I7 no workflow task failed on the deadlock detector (TMPRL1101); in long runs, no workflow
    task took longer than a budget (the workers' workflow_task_execution_latency).
+
+Contacts (private messages, helpdesks, a supervisor's `contact`): a private message reaches
+at most one case, of its brand, the one whose reference it quotes when that case is open, and
+is recorded there once (a redelivery is not a second contact); the brand's own echo and
+receipts reach none; a case that took a contact is contacted and no longer waits for one (I1,
+I2). Time: an approval's deadline does not move while it waits, whether or not the case
+continues as new; a contact wait ends by its timeout (world.py, on a long sleep) (I2).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ async def check(world: World) -> list[str]:
         if any(p.startswith(("I2", "I7")) for p in problems):
             await world.quarantine(case_id)
         found += problems
+    found += _contacts(world)
     found += await _labels(world)
     found += await _platform_actions(world)
     found += [
@@ -98,9 +106,72 @@ async def _case(world: World, case_id: str) -> list[str]:
     found += _visibility(case_id, history)
     if description.status == WorkflowExecutionStatus.RUNNING:
         try:
-            await asyncio.wait_for(handle.query("state_query"), ANSWER_BOUND)
+            state = await asyncio.wait_for(handle.query("state_query"), ANSWER_BOUND)
         except Exception as exc:
             found.append(f"I2: {case_id} does not answer state_query: {exc!s:.200}")
+            return found
+        if isinstance(state, dict):
+            first_run = description.raw_description.workflow_execution_info.first_run_id
+            found += _waits(world, case_id, first_run, state)
+            world.case_states[case_id] = state
+    return found
+
+
+def _waits(world: World, case_id: str, first_run: str, state: dict[str, Any]) -> list[str]:
+    """I2 for what a running case waits on: a contact it took ended its contact wait; an
+    approval keeps the deadline it was asked with (continuing as new does not restart it)."""
+    found = []
+    told = any(
+        entry.get("what") in ("customer made contact", "recorded the customer's contact")
+        for entry in state.get("audit", [])
+    )
+    if (told or state.get("contacts")) and not state.get("contacted"):
+        found.append(f"I2: {case_id} recorded a contact but is not contacted")
+    if state.get("contacted") and state.get("status") == "awaiting_contact":
+        found.append(f"I2: {case_id} took the customer's contact but still waits for it")
+    pending = state.get("pending")
+    if isinstance(pending, dict) and case_id not in world.model.routed:
+        key = (case_id, first_run, str(pending.get("step")))
+        first = world.model.deadlines.setdefault(key, str(pending.get("deadline")))
+        if first != pending.get("deadline"):
+            found.append(
+                f"I2: {case_id} waits for approval of {key[2]} until {pending.get('deadline')}, "
+                f"but was asked to decide by {first}: the wait restarted"
+            )
+    return found
+
+
+def _contacts(world: World) -> list[str]:
+    """I1 for private messages: each reaches at most one case, of its brand (the one it
+    quotes, when that one was open), is recorded there once, and echoes and receipts reach
+    none."""
+    found = []
+    for (brand, platform, mid), cases in sorted(world.model.dm_cases.items()):
+        where = f"{platform} message {mid} to {BRANDS[brand].policy}"
+        if len(cases) > 1:
+            found.append(f"I1: {where} reached {len(cases)} cases: {sorted(cases)}")
+        if (brand, platform, mid) in world.model.ignored:
+            found.append(f"I1: {where} (the brand's own, or a receipt) reached {sorted(cases)}")
+        found += [
+            f"I1: {where} reached {case_id}, not a case of that brand"
+            for case_id in cases
+            if world.model.cases.get(case_id, brand) != brand
+        ]
+        quoted = world.model.quoted.get((brand, platform, mid))
+        if quoted is not None and cases != {quoted}:
+            found.append(f"I1: {where} quoted {quoted}'s reference but reached {sorted(cases)}")
+    recorded: Counter[tuple[str, str]] = Counter()
+    for case_id, state in world.case_states.items():
+        for entry in state.get("audit", []):
+            if entry.get("what") == "customer made contact":
+                reference = str(entry.get("detail", "")).split(";")[0]
+                if " message " in reference:  # a private message has one id; a ticket many
+                    recorded[(case_id, reference)] += 1
+    found += [
+        f"I1: {case_id} recorded the contact {reference!r} {n} times"
+        for (case_id, reference), n in sorted(recorded.items())
+        if n > 1
+    ]
     return found
 
 
@@ -198,6 +269,7 @@ async def _platform_actions(world: World) -> list[str]:
         )
         found += [
             f"I3: {brand.policy} replied {n} times to post {parent}: {text[:60]!r}"
+            + (" (first answered 503)" if parent in world.model.unavailable else "")
             for (parent, text), n in replies.items()
             if n > 1
         ]

@@ -7,20 +7,28 @@ from __future__ import annotations
 from typing import ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from temporalio.testing import WorkflowEnvironment
 
 from tests.simulation import invariants
 from tests.simulation.runner import Loop, known
 from tests.simulation.steps import (
+    DM_SENDERS,
+    DM_VARIANTS,
     FAULT_KINDS,
     FAULT_ROUTES,
+    HELPDESK_NAMES,
+    HELPDESK_ROUTES,
+    HELPDESK_VARIANTS,
     OPENS,
     PAYLOADS,
     RELOADS,
+    ROLL_OVERS,
     SLEEPS,
     TEXTS,
     UPDATES,
+    WHILE_STOPPED,
+    WHILE_STORE_DOWN,
     Step,
     script,
 )
@@ -56,6 +64,16 @@ class Simulation(RuleBasedStateMachine):
         failing = [v for v in found if self.fail_on_known or known(v) is None]
         if failing:
             raise AssertionError("\n".join([*failing, script(self.steps)]))
+
+    @initialize(cached=st.sampled_from((True, False)))
+    def workers(self, cached: bool) -> None:
+        """Workers with a workflow cache, or without (then a worker may be restarted)."""
+        self._do(Step.of("workers", cached=cached))
+
+    @initialize(events=st.sampled_from(ROLL_OVERS))
+    def roll_over(self, events: int) -> None:
+        """Some histories run with a low continue-as-new threshold (before any case starts)."""
+        self._do(Step.of("roll_over", events=events))
 
     @rule(
         thread=threads,
@@ -138,3 +156,34 @@ class Simulation(RuleBasedStateMachine):
     )
     def open_remark(self, index: int, brand: str, how: str, seed: int) -> None:
         self._do(Step.of("open_remark", index=index, brand=brand, how=how, seed=seed))
+
+    @rule(
+        platform=st.sampled_from(("x", "facebook")),
+        sender=st.sampled_from(DM_SENDERS),
+        quote=st.integers(-1, 5),
+        brand=brand,
+        variant=st.sampled_from(DM_VARIANTS),
+    )
+    def dm(self, platform: str, sender: int, quote: int, brand: str, variant: str) -> None:
+        self._do(
+            Step.of(
+                "dm", platform=platform, sender=sender, quote=quote, brand=brand, variant=variant
+            )
+        )
+
+    @rule(
+        route=st.sampled_from(HELPDESK_ROUTES),
+        case=st.integers(0, 5),
+        name=st.sampled_from(HELPDESK_NAMES),
+        variant=st.sampled_from(HELPDESK_VARIANTS),
+    )
+    def helpdesk(self, route: str, case: int, name: str, variant: str) -> None:
+        self._do(Step.of("helpdesk", route=route, case=case, name=name, variant=variant))
+
+    @rule(brand=brand, during=st.sampled_from(WHILE_STOPPED))
+    def restart_worker(self, brand: str, during: str) -> None:
+        self._do(Step.of("restart_worker", brand=brand, during=during))
+
+    @rule(brand=brand, during=st.sampled_from(WHILE_STORE_DOWN), wait=st.sampled_from((0, 3600)))
+    def store_outage(self, brand: str, during: str, wait: int) -> None:
+        self._do(Step.of("store_outage", brand=brand, during=during, wait=wait))

@@ -22,7 +22,17 @@ TEXTS = (
 )
 HOSTILE_MARKER = "](http://evil.example"  # customer Markdown that must never reach a UI raw
 
-UPDATES = ("approve", "edit", "reject", "route", "resolve", "escalate", "close", "dismiss")
+UPDATES = (
+    "approve",
+    "edit",
+    "reject",
+    "route",
+    "resolve",
+    "escalate",
+    "close",
+    "dismiss",
+    "contact",  # a supervisor records the customer's call: it ends the handoff wait
+)
 # How `open` is asked for a logged remark: the CLI core, the signed HTTP call, the same call
 # twice, and hostile bodies (unknown fields, wrong types, sizes, a mention nobody logged).
 OPENS = ("cli", "http", "twice", "hostile", "unknown")
@@ -31,7 +41,45 @@ PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_objec
 RELOADS = ("version", "rename_standard", "rename_urgent", "add", "remove", "invalid")
 FAULT_ROUTES = ("x.post_tweet", "x.send_dm", "zendesk.ticket", "graph.comment")
 FAULT_KINDS = ("drop", "429", "500")
-SLEEPS = (30, 3600, 3 * 3600, 3 * 86400)
+SLEEPS = (30, 3600, 3 * 3600, 3 * 86400, 4 * 86400)  # 4 days: past every contact wait (72h)
+# Private messages to the brand: who sends one (a thread's author, 0-3, or 9: a stranger),
+# and how it arrives: as sent, delivered twice, the brand's own echoed back, a delivery or read
+# receipt, an attachment without text, and hostile entries (oversize, wrong types, unknown
+# fields) beside a good one.
+DM_SENDERS = (0, 1, 2, 3, 9)
+DM_VARIANTS = (
+    "valid",
+    "twice",
+    "echo",
+    "receipt",
+    "attachment",
+    "oversize",
+    "wrong_type",
+    "unknown_field",
+)
+# A helpdesk telling a case of the customer's contact: Zendesk (by the ticket's external_id,
+# the case id, or a reference in the subject) or any other system (POST /webhooks/contact).
+HELPDESK_ROUTES = ("zendesk", "contact")
+HELPDESK_NAMES = ("id", "ref")
+HELPDESK_VARIANTS = (
+    "valid",
+    "bad_signature",
+    "oversize",
+    "wrong_type",
+    "unknown_field",
+    "not_an_object",
+    "unknown_case",
+    "other_brand",  # a case id of the other brand, sent to this brand's ingest
+    "via_router",  # sent to the multi-brand app, which asks each brand in turn
+)
+# While a worker is stopped: nothing, a new complaint arrives, a DM arrives; or it stops while
+# its urgent reply is on its way to a slow platform.
+WHILE_STOPPED = ("nothing", "post", "dm", "mid_reply")
+# While the store cannot take a write: a new complaint, a redelivery, a DM, a remark opened.
+WHILE_STORE_DOWN = ("post", "redeliver", "dm", "open")
+# Continue-as-new after this many events (0: the product's own threshold), set as a history
+# starts so that cases cross continue-as-new with updates and signals in flight.
+ROLL_OVERS = (0, 0, 30, 60)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +123,12 @@ def random_step(rng: random.Random) -> Step:
             "fault",
             "sleep",
             "open_remark",
+            "dm",
+            "helpdesk",
+            "restart_worker",
+            "store_outage",
         ),
-        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5, 3),
+        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5, 3, 6, 4, 2, 2),
     )[0]
     draw: dict[str, Any] = {
         "post_x": lambda: {
@@ -124,5 +176,34 @@ def random_step(rng: random.Random) -> Step:
             "how": rng.choice(OPENS),
             "seed": rng.randrange(1000),
         },
+        "dm": lambda: {
+            "platform": rng.choice(("x", "facebook")),
+            "sender": rng.choice(DM_SENDERS),
+            "quote": rng.randrange(-1, 6),
+            "brand": rng.choice("ab"),
+            "variant": rng.choice(DM_VARIANTS),
+        },
+        "helpdesk": lambda: {
+            "route": rng.choice(HELPDESK_ROUTES),
+            "case": rng.randrange(6),
+            "name": rng.choice(HELPDESK_NAMES),
+            "variant": rng.choice(HELPDESK_VARIANTS),
+        },
+        "restart_worker": lambda: {"brand": rng.choice("ab"), "during": rng.choice(WHILE_STOPPED)},
+        "store_outage": lambda: {
+            "brand": rng.choice("ab"),
+            "during": rng.choice(WHILE_STORE_DOWN),
+            "wait": rng.choice((0, 3600)),
+        },
     }
     return Step.of(kind, **draw[kind]())
+
+
+def random_history(rng: random.Random, length: int) -> list[Step]:
+    """A history for the long runs: its workers (cached or not), a continue-as-new
+    threshold, then `length` steps."""
+    setup = [
+        Step.of("workers", cached=rng.random() < 0.5),
+        Step.of("roll_over", events=rng.choice(ROLL_OVERS)),
+    ]
+    return setup + [random_step(rng) for _ in range(length)]

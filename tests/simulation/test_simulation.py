@@ -13,11 +13,11 @@ from tests.simulation.runner import Loop
 
 pytestmark = pytest.mark.heavy
 
-# ~2 minutes on a 2-core machine: each history builds a fresh deployment (two workers, two
+# About a minute on a 2-core machine: each history builds a fresh deployment (two workers, two
 # emulators, the brands app) and checks every invariant after each of its steps.
 BUDGET = settings(
-    max_examples=8,
-    stateful_step_count=12,
+    max_examples=12,
+    stateful_step_count=14,
     deadline=None,
     derandomize=True,  # the same histories every run: CI is a fixed budget, not a lottery
     suppress_health_check=list(HealthCheck),

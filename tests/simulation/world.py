@@ -15,6 +15,7 @@ import hmac
 import itertools
 import json
 import random
+import sqlite3
 import tempfile
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -27,16 +28,20 @@ from temporalio.client import (
     Client,
     Interceptor,
     OutboundInterceptor,
+    RPCTimeoutOrCancelledError,
     StartWorkflowInput,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from complaintflow import load_policy
 from complaintflow.activities.labels import LabelRecorder
+from complaintflow.caseref import case_ref
 from complaintflow.client.cases import act, pending_step
 from complaintflow.client.opening import CannotOpen, open_remark
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post
@@ -46,9 +51,12 @@ from complaintflow.devkit.stack import emulated_adapters
 from complaintflow.errors import ComplaintflowError
 from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app
+from complaintflow.ingest.contacts import ZENDESK_SECRET, zendesk_signature
 from complaintflow.ingest.reload import reload_once
 from complaintflow.store import DecisionStore, open_store
+from complaintflow.store.sqlite import SqliteBackend
 from complaintflow.worker import build_worker
+from complaintflow.workflows.case import waiting
 from complaintflow.workflows.messages import SupervisorAction
 from tests.simulation.policies import BRANDS, INVALID_EDITS, PolicyShape, policy_text
 from tests.simulation.steps import TEXTS, Step
@@ -57,16 +65,19 @@ from tests.support.webhooks import SECRETS, hex_signature, x_signature
 
 # Real-time bounds: generous, so a busy machine never fails a history; a case that does not
 # answer within them is stuck, not slow.
-ANSWER_BOUND = 10.0  # seconds for a query or an update to be answered
+ANSWER_BOUND = 20.0  # seconds for a query or an update to be answered
 STEP_BOUND = 120.0  # seconds one step may take before the run counts as stuck
 SLEEP_BOUND = 30.0  # real seconds a skip of Temporal time may take
 SETTLE = 0.25  # seconds the workers get after each step before the invariants are read
+CONTACT_WAIT = 72 * 3600  # the standard playbook's await_contact (policies.py)
 _WORLDS = itertools.count(1)
 T = TypeVar("T")
 # Workflow task execution latencies (ms) of the workers, through their client's runtime.
 ACTIVATIONS = MetricBuffer(100_000)
 _LATENCY = "workflow_task_execution_latency"
 _WORKER_CLIENTS: dict[str, Client] = {}
+_SECRETS = dataclasses.replace(SECRETS, others={ZENDESK_SECRET: "zendesk-secret"})
+_ZENDESK_TIME = "2026-11-22T10:00:00Z"
 # /metrics may gain a few series once (a fixed label for unknown paths), never one per path.
 METRICS_GROWTH = 4096
 
@@ -94,6 +105,17 @@ class Model:
     runs: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     done: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (case, update)
     opened: dict[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)
+    # (brand key, platform, message id) -> every case ingest said a private message reached.
+    dm_cases: dict[tuple[str, str, str], set[str]] = dataclasses.field(default_factory=dict)
+    # The case a private message quoted (its `{case.ref}`) while that case was open.
+    quoted: dict[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)
+    # Private-message ids that must reach no case: the brand's own echo, receipts.
+    ignored: set[tuple[str, str, str]] = dataclasses.field(default_factory=set)
+    # Cases that took a contact (a DM, a helpdesk's, a supervisor's) while they ran.
+    contacted: set[str] = dataclasses.field(default_factory=set)
+    # (case id, first run id, step) -> the deadline its approval wait showed first.
+    deadlines: dict[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)
+    unavailable: set[str] = dataclasses.field(default_factory=set)  # posts answered 503
 
 
 @dataclasses.dataclass
@@ -102,6 +124,7 @@ class _Delivery:
     body: bytes
     signature: tuple[str, str]
     good: list[tuple[str, str, str]]  # (brand key, platform, mention id) each good entry
+    private: tuple[str, str] | None = None  # (brand key, platform) of private messages
 
 
 class World:
@@ -136,15 +159,37 @@ class World:
         # /remarks/open is served by each brand's own ingest app (the multi-brand router
         # forwards webhooks only), so each brand has its app on loopback too.
         self.single: dict[str, httpx.AsyncClient] = {}
+        self.workers: dict[str, Worker] = {}
+        self._worker_args: dict[str, tuple[list[Any], str]] = {}
+        self._workers_client: Client
+        # The store made unavailable (another connection holds its write lock) and the
+        # deliveries it made ingest answer 503: the platform sends them again once it is back.
+        self.store_down = False
+        self.owed: list[_Delivery] = []
+        self._locker: sqlite3.Connection | None = None
+        # Workers with a workflow cache (sticky), as deployed; or without one, every workflow
+        # task replaying its case's history. Only uncached workers are restarted: the
+        # time-skipping server sends a stopped sticky worker's queries nowhere for ever (nor
+        # implements ResetStickyTaskQueue), and races two updates one after the other (it
+        # leaves two concurrent updates of an uncached case unanswered).
+        self.cached = True
+        self.case_states: dict[str, dict[str, Any]] = {}  # the last state_query of each case
+        # The product's continue-as-new threshold, while a history runs with a lower one.
+        self._product_threshold: int | None = None
 
     # -- building and tearing down ------------------------------------------------------------
     async def __aenter__(self) -> World:
         stack = self._stack
         self.store = open_store(f"sqlite:///{self.folder / 'store.db'}")
+        # A write the store cannot take fails after 0.2 s instead of 10 (an outage step holds
+        # the lock): the same 503, sooner.
+        backend = self.store.backend
+        assert isinstance(backend, SqliteBackend)
+        backend._connection.execute("PRAGMA busy_timeout = 200")
         config = self.env.client.config()
         config["interceptors"] = [_Starts(self.model)]
         client = Client(**config)
-        workers = await _worker_client(self.env)
+        self._workers_client = await _worker_client(self.env)
         ACTIVATIONS.retrieve_updates()  # what earlier histories left
         ingests = []
         for key, brand in BRANDS.items():
@@ -152,7 +197,7 @@ class World:
             path.write_text(policy_text(brand, self.shapes[key]))
             queue = f"sim-{self.number}-{key}"
             ingest = Ingest(
-                client, load_policy(path), task_queue=queue, secrets=SECRETS, store=self.store
+                client, load_policy(path), task_queue=queue, secrets=_SECRETS, store=self.store
             )
             ingests.append((path, ingest))
             url = await stack.enter_async_context(serving(create_emulator(self.emulators[key])))
@@ -165,9 +210,8 @@ class World:
                 *emulated_adapters(url, "tok", archive, client=adapters_http),
                 *LabelRecorder(self.store).activities(),
             ]
-            await stack.enter_async_context(
-                build_worker(workers, activities=activities, task_queue=queue)
-            )
+            self._worker_args[key] = (activities, queue)
+            await self._start_worker(key)
         self.brands = brands_of(ingests)
         for path, ingest in ingests:
             own = await stack.enter_async_context(serving(create_app(ingest)))
@@ -184,8 +228,29 @@ class World:
         for case_id in self.model.cases:
             with contextlib.suppress(Exception):
                 await _bounded(self.env.client.get_workflow_handle(case_id).terminate())
+        for key in list(self.workers):
+            await self._stop_worker(key)
         await self._stack.aclose()
+        self._unlock_store()
         await self.store.close()
+        if self._product_threshold is not None:
+            waiting.ROLL_OVER_EVENTS = self._product_threshold
+
+    async def _start_worker(self, key: str) -> None:
+        activities, queue = self._worker_args[key]
+        worker = build_worker(
+            self._workers_client,
+            activities=activities,
+            task_queue=queue,
+            max_cached_workflows=1000 if self.cached else 0,
+            graceful_shutdown_timeout=timedelta(seconds=2),
+        )
+        await worker.__aenter__()
+        self.workers[key] = worker
+
+    async def _stop_worker(self, key: str) -> None:
+        worker = self.workers.pop(key)
+        await worker.__aexit__(None, None, None)
 
     # -- one step -----------------------------------------------------------------------------
     async def apply(self, step: Step) -> None:
@@ -291,15 +356,25 @@ class World:
         self.deliveries.append(delivery)
         await self._send(delivery, first=True)
 
-    async def _send(self, delivery: _Delivery, *, first: bool) -> None:
+    async def _send(self, delivery: _Delivery, *, first: bool, expect: bool = True) -> None:
         answer = await self.http.post(
             delivery.path, content=delivery.body, headers=[delivery.signature]
         )
         where = f"{delivery.path} ({len(delivery.good)} good entries)"
+        if self._unavailable(answer, where):
+            self.owed.append(delivery)
+            self.model.unavailable.update(mention for _, _, mention in delivery.good)
+            return
         if answer.status_code >= 500:
             self.violate("I4", f"{where} answered {answer.status_code}: {answer.text[:200]}")
             return
         if answer.status_code >= 300:
+            if delivery.private is not None and expect:
+                self.violate(
+                    "I4",
+                    f"{where}: a private message refused with {answer.status_code}: "
+                    f"{answer.text[:300]}",
+                )
             if delivery.good:
                 self.violate(
                     "I4",
@@ -308,6 +383,8 @@ class World:
                 )
             return
         done = answer.json()
+        if delivery.private is not None:
+            self._took_contacts(done, delivery)
         for case_id in done.get("cases", []):
             self.model.cases.setdefault(case_id, _brand_of(case_id, delivery.good))
         decisions = {d.get("id"): d for d in done.get("decisions", [])}
@@ -325,6 +402,15 @@ class World:
                 )
             self.model.delivered.add(seen)
             self.model.accepted.add(seen)
+
+    def _unavailable(self, answer: httpx.Response, where: str) -> bool:
+        """Whether `answer` is the 503 a store that cannot take a write may give: with a
+        reason, while the store is down (at any other time a 503 breaks I4)."""
+        if answer.status_code != 503 or not self.store_down:
+            return False
+        if "retry" not in answer.text:
+            self.violate("I4", f"{where} answered 503 with no reason: {answer.text[:200]}")
+        return True
 
     async def _probe_paths(self, count: int) -> None:
         """Unauthenticated POSTs to paths nobody serves: 404s, and /metrics must not grow."""
@@ -403,6 +489,8 @@ class World:
         else:
             body = json.dumps({"mention_id": mention, "by": "dana", "platform": platform})
             answer = await self._post_open(brand, body.encode())
+            if self._unavailable(answer, where):
+                return
             if answer.status_code >= 500:
                 self.violate("I4", f"{where} answered {answer.status_code}: {answer.text[:200]}")
                 return
@@ -489,7 +577,10 @@ class World:
 
     async def _race(self, case: int, first: str, second: str) -> None:
         case_id = self._case(case)
-        if case_id is not None:
+        if case_id is not None and not self.cached:
+            await self._update(case_id, first, "valid")
+            await self._update(case_id, second, "valid")
+        elif case_id is not None:
             await asyncio.gather(
                 self._update(case_id, first, "valid"), self._update(case_id, second, "valid")
             )
@@ -497,18 +588,20 @@ class World:
     async def _update(self, case_id: str, update: str, payload: str) -> None:
         handle = self.env.client.get_workflow_handle(case_id)
         try:
-            if payload == "cli":
+            if payload == "cli" and update != "contact":  # (the CLI has no contact command)
                 await _bounded(self._cli_update(case_id, update))
             else:
                 body = await self._payload(case_id, update, payload)
                 await _bounded(send_update(handle, update, body))
         except (WorkflowUpdateFailedError, RPCError, ComplaintflowError):
             return  # refused: what a supervisor sees for a wrong or late action
-        except TimeoutError:
+        except (TimeoutError, RPCTimeoutOrCancelledError):  # (the second: cut by the bound)
             self.violate("I2", f"{case_id}: the {update} update was not answered")
             return
         if update == "route":
             self.model.routed.add(case_id)
+        if update == "contact":
+            self.model.contacted.add(case_id)
         self.model.done.append((case_id, update))
 
     async def _cli_update(self, case_id: str, update: str) -> None:
@@ -550,6 +643,7 @@ class World:
             "escalate": {"by": "dana", "priority": "urgent", "note": "press"},
             "close": {"by": "dana", "note": "done"},
             "dismiss": {"by": "dana", "note": "not a complaint"},
+            "contact": {"by": "dana", "channel": "phone", "note": "called, refund agreed"},
         }
         body = dict(valid[update])
         if variant == "oversize_by":
@@ -562,6 +656,177 @@ class World:
             return ["approve"]
         return body
 
+    # continue-as-new ------------------------------------------------------------------------
+    async def _roll_over(self, events: int) -> None:
+        """Cases continue as new once their history has `events` events (0: the product's
+        threshold). Only before the first case starts: a worker replaying a case must see the
+        threshold it ran with."""
+        if events and not self.model.cases and self._product_threshold is None:
+            self._product_threshold = waiting.ROLL_OVER_EVENTS
+            waiting.ROLL_OVER_EVENTS = events
+
+    async def _workers(self, cached: bool) -> None:
+        """Workers with or without a workflow cache (only before the first case starts)."""
+        if cached == self.cached or self.model.cases:
+            return
+        self.cached = cached
+        for key in list(self.workers):
+            await self._stop_worker(key)
+            await self._start_worker(key)
+
+    # private messages and contacts ----------------------------------------------------------
+    async def _dm(self, platform: str, sender: int, quote: int, brand: str, variant: str) -> None:
+        """A private message to `brand` on X or Messenger from a thread's author (or a
+        stranger), perhaps quoting a case's reference; in one of DM_VARIANTS."""
+        owner = BRANDS[brand]
+        if sender == 9:
+            author = f"66{self._new_id()}"
+        else:
+            author = f"77{sender}" if platform == "x" else f"88{sender}0"
+        mid = self._new_id() if platform == "x" else f"m_{self._new_id()}"
+        key = (brand, platform, mid)
+        text = "hello, it is me about the broken kettle"
+        quoted = self._case(quote) if quote >= 0 else None
+        if quoted is not None:
+            ref = case_ref(self.ingest_of(brand).policy.brand.name, quoted)
+            text = f"my reference is {ref}, please call me back"
+            if self.model.cases.get(quoted) == brand and await self._running(quoted):
+                self.model.quoted[key] = quoted
+        if variant == "oversize":
+            text = "broken " * 6000
+        own = variant == "echo"
+        if variant in ("echo", "receipt"):
+            self.model.ignored.add(key)
+        if platform == "x":
+            payload = _x_dm(owner.x, author, mid, text, variant)
+            path = "/webhooks/x"
+        else:
+            payload = _messenger(owner.page, author, mid, text, variant)
+            path = "/webhooks/meta"
+        body = json.dumps(payload).encode()
+        expect = not own and variant not in ("receipt", "oversize")
+        delivery = _Delivery(path, body, _signature(path, body), [], private=(brand, platform))
+        self.deliveries.append(delivery)
+        for _ in range(2 if variant == "twice" else 1):
+            await self._send(delivery, first=True, expect=expect)
+
+    def _took_contacts(self, done: dict[str, Any], delivery: _Delivery) -> None:
+        """Note which case each private message of a 2xx answer reached."""
+        assert delivery.private is not None
+        brand, platform = delivery.private
+        for contact in done.get("contacts", []):
+            case_id = contact.get("case") if isinstance(contact, dict) else None
+            if not case_id:
+                continue
+            key = (brand, platform, str(contact.get("id")))
+            self.model.dm_cases.setdefault(key, set()).add(str(case_id))
+            self.model.cases.setdefault(str(case_id), brand)
+            self.model.contacted.add(str(case_id))
+
+    async def _running(self, case_id: str) -> bool:
+        handle = self.env.client.get_workflow_handle(case_id)
+        with contextlib.suppress(Exception):
+            description = await _bounded(handle.describe())
+            return description.status == WorkflowExecutionStatus.RUNNING
+        return False
+
+    async def _helpdesk(self, route: str, case: int, name: str, variant: str) -> None:
+        """A helpdesk (Zendesk) or any other system tells a case of the customer's contact,
+        naming it by its id or its reference; in one of HELPDESK_VARIANTS."""
+        case_id = self._case(case)
+        if case_id is None:
+            return
+        brand = self.model.cases[case_id]
+        target = next(k for k in BRANDS if k != brand) if variant == "other_brand" else brand
+        ingest = self.ingest_of(brand)
+        named = case_id if name == "id" else case_ref(ingest.policy.brand.name, case_id)
+        if variant == "unknown_case":
+            named = "case-x-1@nobody" if name == "id" else f"{named[:-6]}ZZZZZZ"
+        body = json.dumps(_helpdesk_body(route, name, named, variant)).encode()
+        path = f"/webhooks/{route}"
+        headers = dict(_helpdesk_signature(route, body, wrong=variant == "bad_signature"))
+        running = await self._running(case_id)
+        # "via_router": the multi-brand app asks each brand in turn; the case's own answers.
+        http = self.http if variant == "via_router" else self.single[target]
+        answer = await http.post(path, content=body, headers=headers)
+        where = f"{path} ({variant}, by {name}) about {case_id} to {BRANDS[target].policy}"
+        status = answer.status_code
+        if status >= 500:
+            self.violate("I4", f"{where} answered {status}: {answer.text[:200]}")
+            return
+        wanted = {"bad_signature": (401,), "unknown_case": (404,), "other_brand": (404,)}
+        if variant in ("valid", "via_router"):
+            allowed: tuple[int, ...] = (200, 404)
+        else:
+            allowed = wanted.get(variant, (400,))
+        if status not in allowed:
+            self.violate("I4", f"{where} answered {status}, not {allowed}: {answer.text[:200]}")
+        if status // 100 != 2:
+            return
+        reached = str(answer.json().get("case", ""))
+        if reached != case_id or target != brand:
+            self.violate("I1", f"{where} reached case {reached}")
+            return
+        if not running:
+            self.notes.append(f"{where}: a closed case took a contact")
+        self.model.contacted.add(case_id)
+
+    # faults: a worker stopped, the store unavailable ----------------------------------------
+    async def _restart_worker(self, brand: str, during: str) -> None:
+        """Stop `brand`'s worker (an activity in flight is cancelled and retried by the next
+        one), let something arrive while it is away, and start a fresh worker."""
+        if self.cached:
+            self.notes.append("restart_worker: workers with a cache are not restarted")
+            return
+        if during == "mid_reply":  # the platform is slow to take an urgent reply
+            self.emulators[brand].faults.append(Fault(route="x.post_tweet", latency=3.0, times=1))
+            await self._post_x(thread=3, followup=False, text=1, loud=True, brands=brand)
+            await asyncio.sleep(1.0)  # the reply is on its way when the worker stops
+        await self._stop_worker(brand)
+        try:
+            if during == "post":
+                await self._post_x(thread=3, followup=False, text=1, loud=True, brands=brand)
+            elif during == "dm":
+                await self._dm("x", 0, -1, brand, "valid")
+        finally:
+            await self._start_worker(brand)
+
+    async def _store_outage(self, brand: str, during: str, wait: int) -> None:
+        """The store cannot take a write for a while (another connection holds its lock):
+        ingest answers 503 with a reason, or 2xx only for what it stored; afterwards the
+        platforms send again what got a 503, and it must be taken then."""
+        self._lock_store()
+        try:
+            if during == "post":
+                await self._post_x(thread=2, followup=False, text=1, loud=True, brands=brand)
+            elif during == "redeliver":
+                await self._redeliver(len(self.deliveries) - 1)
+            elif during == "dm":
+                await self._dm("x", 1, -1, brand, "valid")
+            elif during == "open":
+                await self._open_remark(0, brand, "http", 0)
+            if wait:
+                await self._sleep(wait)
+        finally:
+            self._unlock_store()
+        owed, self.owed = self.owed, []
+        for delivery in owed:
+            await self._send(delivery, first=True)
+        if during == "open":
+            await self._open_remark(0, brand, "http", 0)
+
+    def _lock_store(self) -> None:
+        self._locker = sqlite3.connect(self.folder / "store.db", isolation_level=None)
+        self._locker.execute("BEGIN EXCLUSIVE")
+        self.store_down = True
+
+    def _unlock_store(self) -> None:
+        locker, self._locker = self._locker, None
+        if locker is not None:
+            locker.execute("ROLLBACK")
+            locker.close()
+        self.store_down = False
+
     # faults and time -------------------------------------------------------------------------
     async def _fault(self, brand: str, route: str, fault: str) -> None:
         made = {
@@ -572,7 +837,41 @@ class World:
         self.emulators[brand].faults.append(made)
 
     async def _sleep(self, seconds: int) -> None:
-        """Skip `seconds` of Temporal time (timers, timeouts, retry back-offs fire)."""
+        """Skip `seconds` of Temporal time (timers, timeouts, retry back-offs fire); past
+        every contact wait, no case still waits for the contact it waited for before."""
+        waited = await self._awaiting_contact() if seconds > CONTACT_WAIT else {}
+        await self._skip(seconds)
+        if not waited:
+            return
+        for _ in range(40):  # the timers fired; the workers may still be acting on them
+            still = await self._awaiting_contact()
+            if not any(still.get(case_id) == run for case_id, run in waited.items()):
+                return
+            await asyncio.sleep(0.5)
+        for case_id, run in waited.items():
+            if still.get(case_id) == run and case_id not in self.model.routed:
+                self.violate(
+                    "I2",
+                    f"{case_id} still waits for the customer's contact {seconds} s later, "
+                    f"past its {CONTACT_WAIT} s wait",
+                )
+
+    async def _awaiting_contact(self) -> dict[str, str]:
+        """The running cases waiting for the customer's contact, each with its first run."""
+        waiting_now = {}
+        for case_id in sorted(set(self.model.cases) - self.model.quarantined):
+            handle = self.env.client.get_workflow_handle(case_id)
+            with contextlib.suppress(Exception):
+                description = await _bounded(handle.describe())
+                if description.status != WorkflowExecutionStatus.RUNNING:
+                    continue
+                state = await _bounded(handle.query("state_query"))
+                if isinstance(state, dict) and state.get("status") == "awaiting_contact":
+                    info = description.raw_description.workflow_execution_info
+                    waiting_now[case_id] = info.first_run_id
+        return waiting_now
+
+    async def _skip(self, seconds: int) -> None:
         request = SleepRequest()
         request.duration.FromTimedelta(timedelta(seconds=seconds))
         # The server skips time only while no workflow task or activity is running, so the
@@ -681,3 +980,123 @@ def _signature(path: str, body: bytes) -> tuple[str, str]:
 
 async def _bounded(call: Awaitable[T]) -> T:
     return await asyncio.wait_for(call, ANSWER_BOUND)
+
+
+def _x_dm(brand: str, author: str, mid: str, text: str, variant: str) -> dict[str, object]:
+    """An Account Activity delivery of one private message (or receipt) to `brand`
+    (https://docs.x.com/x-api/enterprise/account-activity-api/guides/account-activity-data-objects):
+    a `message_create` event and the senders in `users`; read and typing receipts are events
+    of their own keys."""
+    if variant == "receipt":
+        return {
+            "for_user_id": brand,
+            "direct_message_mark_read_events": [
+                {
+                    "created_timestamp": "1764000000000",
+                    "last_read_event_id": mid,
+                    "sender_id": author,
+                }
+            ],
+        }
+    sender, recipient = (brand, author) if variant == "echo" else (author, brand)
+    data: dict[str, object] = {"text": text}
+    if variant == "attachment":
+        data = {"text": "", "attachment": {"type": "media", "media": {"id": 1, "id_str": "1"}}}
+    event: dict[str, object] = {
+        "type": "message_create",
+        "id": mid,
+        "created_timestamp": "1764000000000",
+        "message_create": {
+            "target": {"recipient_id": recipient},
+            "sender_id": sender,
+            "message_data": data,
+        },
+    }
+    if variant == "unknown_field":
+        event["admin"] = True
+        event["message_create"] = {**event["message_create"], "source_app_id": "268278"}  # type: ignore[dict-item]
+    events: list[object] = [event]
+    if variant == "wrong_type":  # an entry nobody can read, beside the good one
+        events.insert(0, {"type": "message_create", "id": 5, "message_create": "x"})
+    return {
+        "for_user_id": brand,
+        "direct_message_events": events,
+        "users": {author: {"id": author, "name": "Customer", "screen_name": f"user{author}"}},
+    }
+
+
+def _messenger(page: str, author: str, mid: str, text: str, variant: str) -> dict[str, object]:
+    """A Page webhook of one Messenger message (or receipt) to `page`
+    (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages,
+    .../message-deliveries, .../message-echoes)."""
+    stamp = 1_764_000_000_000
+    if variant == "receipt":
+        event: dict[str, object] = {
+            "sender": {"id": author},
+            "recipient": {"id": page},
+            "timestamp": stamp,
+            "delivery": {"mids": [mid], "watermark": stamp},
+        }
+    else:
+        message: dict[str, object] = {"mid": mid, "text": text}
+        if variant == "attachment":
+            message = {"mid": mid, "attachments": [{"type": "image", "payload": {"url": "x"}}]}
+        if variant == "echo":
+            message["is_echo"] = True
+        if variant == "unknown_field":
+            message["quick_reply"] = {"payload": "YES"}
+        sender, recipient = (page, author) if variant == "echo" else (author, page)
+        event = {
+            "sender": {"id": sender},
+            "recipient": {"id": recipient},
+            "timestamp": stamp,
+            "message": message,
+        }
+    events: list[object] = [event]
+    if variant == "wrong_type":
+        events.insert(0, {"sender": {"id": ["x"]}, "message": {"mid": 5, "text": None}})
+    return {"object": "page", "entry": [{"id": page, "time": stamp, "messaging": events}]}
+
+
+def _helpdesk_body(route: str, name: str, named: str, variant: str) -> object:
+    """What Zendesk's trigger (ingest.contacts) or another system sends about case `named`."""
+    if variant == "not_an_object":
+        return [named]
+    body: dict[str, object]
+    if route == "zendesk":
+        ticket: dict[str, object] = {
+            "id": 4242,
+            "subject": f"Re: case {named}" if name == "ref" else "Broken kettle",
+            "comment": "The customer wrote in by email.",
+        }
+        if name == "id":
+            ticket["external_id"] = named
+        fields = ticket
+        body = {"ticket": ticket}
+    else:
+        body = {
+            "case": named,
+            "channel": "email",
+            "text": "wrote to us",
+            "at": _ZENDESK_TIME,
+            "reference": "crm-1",
+        }
+        fields = body
+    if variant == "oversize":
+        fields["comment" if route == "zendesk" else "text"] = "x" * 30_000
+    elif variant == "wrong_type":
+        fields["subject" if route == "zendesk" else "case"] = {"$ne": 1}
+    elif variant == "unknown_field":
+        fields["admin"] = True
+    return body
+
+
+def _helpdesk_signature(route: str, body: bytes, *, wrong: bool) -> list[tuple[str, str]]:
+    if route == "zendesk":
+        secret = "not-the-secret" if wrong else _SECRETS.get(ZENDESK_SECRET)
+        return [
+            ("x-zendesk-webhook-signature", zendesk_signature(secret, _ZENDESK_TIME, body)),
+            ("x-zendesk-webhook-signature-timestamp", _ZENDESK_TIME),
+        ]
+    header, value = _signature("/webhooks/contact", body)
+    return [(header, "sha256=" + "0" * 64 if wrong else value)]
