@@ -41,7 +41,7 @@ from temporalio.worker import Worker
 
 from complaintflow import load_policy
 from complaintflow.activities.labels import LabelRecorder
-from complaintflow.caseref import case_ref
+from complaintflow.rules.caseref import case_ref
 from complaintflow.client.cases import act, pending_step
 from complaintflow.client.opening import CannotOpen, open_remark
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post
