@@ -41,7 +41,6 @@ from temporalio.worker import Worker
 
 from complaintflow import load_policy
 from complaintflow.activities.labels import LabelRecorder
-from complaintflow.rules.caseref import case_ref
 from complaintflow.client.cases import act, pending_step
 from complaintflow.client.opening import CannotOpen, open_remark
 from complaintflow.devkit.emulator import EmulatorState, Fault, Post
@@ -53,6 +52,7 @@ from complaintflow.ingest.app import Ingest, create_app
 from complaintflow.ingest.brands import Brands, brands_of, create_brands_app
 from complaintflow.ingest.contacts import ZENDESK_SECRET, zendesk_signature
 from complaintflow.ingest.reload import reload_once
+from complaintflow.rules.caseref import case_ref
 from complaintflow.store import DecisionStore, open_store
 from complaintflow.store.sqlite import SqliteBackend
 from complaintflow.worker import build_worker
