@@ -24,11 +24,9 @@ T = TypeVar("T")
 # as its fix lands (the regressions/ tests then pass and lose their xfail).
 KNOWN: dict[str, str] = {
     # A violation pattern of a defect found and not yet fixed -> the issue it belongs to; the
-    # CI run reports it without failing. Every defect found so far (issue 19 items 1, 2, 4,
-    # 7, 9, 12, 15; a dismiss after open) is fixed: a new entry here is a new defect to fix.
-    r"I2: \S+ waits for approval of .*: the wait restarted": (
-        "approval deadline restarts on continue-as-new (workflows/case/waiting.py)"
-    ),
+    # CI run reports it without failing. Fixed so far: issue 19 items 1, 2, 4, 7, 9, 12, 15; a
+    # dismiss after open; an approval deadline across continue-as-new. A new entry here is a
+    # new defect to fix.
     r"I3: .* \(first answered 503\)": (
         "a post answered 503 after its case started opens a new run on retry (ingest/service.py)"
     ),

@@ -38,6 +38,7 @@ def test_histories_are_recorded() -> None:
         "case-x-cost-1@cases",  # one wake-up timer, one upsert per wait (patched)
         "case-x-cost-3@cases",  # a later deadline after the earlier timer rang (patched)
         "case-x-77@cases",  # a private complaint answered in its conversation
+        "case-x-due-0@cases",  # an escalated approval carried across continue-as-new (patched)
     } <= names
 
 

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -291,3 +292,47 @@ async def test_a_thread_that_keeps_growing_continues_as_new(
         final = await finish(env, handle)
     assert final.status is CaseStatus.CLOSED
     assert len(platform.of(registry.POST_REPLY)) == 1
+
+
+async def test_an_approval_keeps_its_deadline_and_escalates_once_across_continue_as_new(
+    env: WorkflowEnvironment, platform: Platform, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case whose thread keeps growing continues as new while it waits for approval: the
+    approval is still due when it first was (2h), times out then and escalates once, however
+    often the case continues as new afterwards."""
+    from complaintflow.workflows.case import waiting
+
+    monkeypatch.setattr(waiting, "ROLL_OVER_EVENTS", 150)
+
+    async def grow(handle: Any, first: Any, start: int) -> None:
+        for n in range(start, start + 80):
+            post = dataclasses.replace(first, id=f"due-{n}", text=f"still broken {n}")
+            await handle.signal(CaseWorkflow.thread_update, ThreadUpdate(post))
+
+    def timed_out(state: Any) -> int:
+        return sum(e.what.startswith("approval timed out") for e in state.audit)
+
+    async with build_worker(env.client, activities=platform.activities(), task_queue=queue):
+        first = complaint(id="due-0", thread_id="due-0")
+        handle = await open_(env, queue, first)
+        asked = await until(handle, pending(STEP))
+        assert asked.pending is not None
+        due = asked.pending.deadline
+        await env.sleep(timedelta(minutes=90))
+        await grow(handle, first, 1)
+        again = await until(
+            handle,
+            lambda s: s.pending is not None and any(e.what == "case continued" for e in s.audit),
+        )
+        assert again.pending is not None and again.pending.deadline == due, "the same deadline"
+        await env.sleep(timedelta(minutes=40))  # past the first deadline, not past a new one
+        escalated = await until(handle, lambda s: timed_out(s) == 1)
+        assert escalated.escalated
+        await grow(handle, first, 100)
+        await until(handle, lambda s: sum(e.what == "case continued" for e in s.audit) >= 2)
+        await env.sleep(timedelta(hours=3))
+        later = await handle.query(CaseWorkflow.state_query)
+        assert timed_out(later) == 1, "escalated once, not again after continuing as new"
+        assert later.pending is not None and later.pending.deadline == "", "now no deadline"
+        await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
+        await finish(env, handle)

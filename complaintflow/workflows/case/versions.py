@@ -13,3 +13,5 @@ PUBLISH_ONLY_WHAT_A_POST_CHANGED = "thread-post-publishes-only-a-score-change"  
 # Fewer billed actions per case: one wake-up timer serves every deadline, and what visibility
 # shows is upserted once, when the case next waits.
 FEWER_ACTIONS = "fewer-billed-actions"
+# An approval keeps its deadline (or its escalation) when the case continues as new.
+APPROVAL_DEADLINE_RESUMES = "approval-deadline-survives-continue-as-new"

@@ -6,7 +6,7 @@ the case continues as new, waiting again for what remains).
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 
@@ -14,12 +14,16 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.rules.durations import format_duration
     from complaintflow.rules.model import Step
     from complaintflow.workflows import search
+    from complaintflow.workflows.case import versions
     from complaintflow.workflows.case.running import CaseRun
     from complaintflow.workflows.messages import CaseInput, CaseStatus, PendingApproval, Resume
 
 # A case continues as new (same id, state carried over) once its history has this many
 # events, or when the server suggests it: far below Temporal's 51,200-event limit.
 ROLL_OVER_EVENTS = 10_000
+# The deadline of a wait that goes on without one (an approval already escalated), as carried
+# across continue-as-new.
+FOREVER = datetime.max.replace(tzinfo=UTC)
 AWAITED_STATUS = {
     "resolution": CaseStatus.AWAITING_RESOLUTION,
     "contact": CaseStatus.AWAITING_CONTACT,
@@ -103,13 +107,16 @@ async def until(
 
 
 def timeout(run: CaseRun, seconds: int | None) -> timedelta | None:
-    """A wait of `seconds` for the current step, or what remains of it after a restart."""
+    """A wait of `seconds` for the current step, or what remains of it after a restart (None:
+    no limit, also when the wait had already timed out into waiting without one)."""
     if seconds is None:
         return None
     resumed, run.resumed_wait = run.resumed_wait, None
     now = workflow.now()
     until = resumed if resumed is not None else now + timedelta(seconds=seconds)
     run.wait_until = until
+    if until == FOREVER:
+        return None
     return max(until - now, timedelta(0))
 
 
@@ -119,8 +126,12 @@ async def approval(run: CaseRun, step: Step, draft: str) -> str | None:
     assert asked is not None
     now = workflow.now()
     deadline = now + timedelta(seconds=asked.timeout_seconds)
+    resumed = run.resumed_wait
+    if resumed is not None and workflow.patched(versions.APPROVAL_DEADLINE_RESUMES):
+        deadline = resumed  # asked again after continuing as new: the same deadline
+    due = "" if deadline == FOREVER else deadline.isoformat()
     run.state.pending = PendingApproval(
-        step.id, step.kind.value, draft, now.isoformat(), deadline.isoformat(), asked.approvers
+        step.id, step.kind.value, draft, now.isoformat(), due, asked.approvers
     )
     run.decision, run.decision_kind = None, ""
     run.status(CaseStatus.AWAITING_APPROVAL)
@@ -143,7 +154,13 @@ async def _decision(run: CaseRun, step: Step, draft: str) -> bool:
     """Wait for a decision; False when the approval timed out into "approve" or "skip"."""
     asked = step.approval
     assert asked is not None
-    wait: timedelta | None = timedelta(seconds=asked.timeout_seconds)
+    # New cases carry the approval's deadline across continue-as-new (as event waits do):
+    # otherwise a case that keeps continuing as new (signals keep coming) restarts its clock
+    # each time and the approval never times out.
+    resumes = workflow.patched(versions.APPROVAL_DEADLINE_RESUMES)
+    wait: timedelta | None = (
+        timeout(run, asked.timeout_seconds) if resumes else timedelta(seconds=asked.timeout_seconds)
+    )
     while True:
         try:
             await until(
@@ -170,6 +187,8 @@ async def _decision(run: CaseRun, step: Step, draft: str) -> bool:
                 text=f"no decision on {step.id} in {format_duration(asked.timeout_seconds)}",
             )
             wait = None  # escalated once; now wait for a decision
+            if resumes:
+                run.wait_until = FOREVER  # so a next run does not escalate again
     if run.closed:
         raise Closed
     return True

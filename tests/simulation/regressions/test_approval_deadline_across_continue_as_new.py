@@ -3,8 +3,9 @@ is lowered to 30 events and the customer's contacts add the events); the new run
 approval again with a fresh deadline, so the approval timeout (2h, then escalate) restarts each
 time and never fires while signals keep coming. Found by the simulator (roll_over with
 contacts); shrunk from 12 steps to 6 (one contact here stands for the other brand's contact it
-shrank to, which no longer reaches the case). The wait resuming with what remains belongs to
-workflows/case/waiting.py (runner.KNOWN)."""
+shrank to, which no longer reaches the case). Fixed: the approval's wait resumes with what
+remains of it, or without a deadline once it escalated (workflows/case/waiting.py, patch
+`approval-deadline-survives-continue-as-new`)."""
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -24,7 +25,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN: approval deadline on continue-as-new (workflows)")
 def test_an_approval_keeps_its_deadline_when_the_case_continues_as_new(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:
