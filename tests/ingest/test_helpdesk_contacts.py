@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
+from complaintflow.client.cases import open_case
 from complaintflow.ingest.service import Ingest
 from complaintflow.rules.caseref import case_ref
 from complaintflow.workflows.messages import CaseState
-from tests.support.cases import case_handle, until
+from tests.support.cases import case_handle, complaint, until
 from tests.support.webhooks import (
     STAMP,
     hex_signature,
@@ -153,9 +154,18 @@ async def test_a_ticket_naming_another_policys_case_reaches_nothing(
 ) -> None:
     http, ingest = service
     case_id = await opened_case(http, ingest, "6401")
-    elsewhere = case_id.replace(f"@{ingest.policy.name}", "@another-brand")
-    # Another brand's case, running in the same namespace (nobody polls its queue here).
-    await env.client.start_workflow("CaseWorkflow", id=elsewhere, task_queue="another-brand")
+    # Another brand's case of the same thread, running in the same namespace and worker.
+    other = dataclasses.replace(ingest.policy, name="another-brand")
+    mention = complaint(id="6401", thread_id="6401", text=COMPLAINT)
+    started = await open_case(
+        env.client,
+        mention=mention,
+        decision=ingest.triage.decide(mention),
+        policy=other,
+        task_queue=ingest.task_queue,
+    )
+    elsewhere = started.id
+    assert elsewhere == case_id.replace(f"@{ingest.policy.name}", "@another-brand")
     answer = await post_zendesk(http, {"id": "601", "external_id": elsewhere, "comment": "hi"})
     assert answer.status_code == 404, "a case id of another policy is not this brand's to tell"
     mine = await post_zendesk(http, {"id": "602", "external_id": case_id, "comment": "hi"})
