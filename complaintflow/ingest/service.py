@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import structlog
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
-from complaintflow.client.cases import open_case
+from complaintflow.client.cases import case_key, open_case
 from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
@@ -34,7 +34,7 @@ from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.sentiment import sentiment
 from complaintflow.rules.triage import Triage, shadow_policy
 from complaintflow.store import DecisionStore, Entry, open_store
-from complaintflow.workflows.messages import CustomerContact
+from complaintflow.workflows.messages import CaseState, CustomerContact
 
 log = structlog.get_logger()
 MAX_REFERENCE = 500  # the customer_contact signal's bounds (workflows.messages.FIELD_LIMITS)
@@ -212,6 +212,14 @@ class Ingest:
                 opened.append(known)
                 summary["case"] = known
                 summary["redelivered"] = True
+            elif taken := await self._taken_by_ended_case(mention):
+                # A delivery answered 503 after its case started (the store write failed),
+                # retried after that case ended: starting the thread's case again would answer
+                # the same post twice. The store now records what the case took; for the
+                # platform this is the delivery that was taken (the earlier one got a 503).
+                await self.store.record(self._entry(mention, record, taken))
+                opened.append(taken)
+                summary["case"] = taken
             else:
                 try:
                     handle = await open_case(
@@ -253,6 +261,23 @@ class Ingest:
                 redelivered=summary.get("redelivered", False),
             )
         return decisions
+
+    async def _taken_by_ended_case(self, mention: Mention) -> str | None:
+        """The thread's case id when its last run ended having taken this very post; None when
+        there is no such case, it still runs (a case keeps one copy of a post) or it never saw
+        the post (a new post in a closed thread opens it again). One look-up per new case."""
+        case_id = case_key(mention, self.policy.name)
+        handle = self.client.get_workflow_handle(case_id, result_type=CaseState)
+        try:
+            described = await handle.describe()
+            if described.status is not WorkflowExecutionStatus.COMPLETED:
+                return None
+            state = await handle.result(follow_runs=False)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        return case_id if mention.id in state.mentions else None
 
     async def _private(self, message: Mention) -> dict[str, Any]:
         """A private message to the brand: the contact of the case it quotes (`{case.ref}`)

@@ -25,11 +25,8 @@ T = TypeVar("T")
 KNOWN: dict[str, str] = {
     # A violation pattern of a defect found and not yet fixed -> the issue it belongs to; the
     # CI run reports it without failing. Fixed so far: issue 19 items 1, 2, 4, 7, 9, 12, 15; a
-    # dismiss after open; an approval deadline across continue-as-new. A new entry here is a
-    # new defect to fix.
-    r"I3: .* \(first answered 503\)": (
-        "a post answered 503 after its case started opens a new run on retry (ingest/service.py)"
-    ),
+    # dismiss after open; an approval deadline across continue-as-new; a post retried after a
+    # 503 once its case ended. A new entry here is a new defect to fix.
 }
 
 

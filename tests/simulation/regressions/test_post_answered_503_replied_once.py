@@ -2,8 +2,9 @@
 its case when the write fails, and answers 503 as it should. The case replies and closes; the
 platform then delivers the post again, the store finds no row for it, and ingest starts the
 thread's case again: a new run that replies to the same post a second time. Found by the
-simulator (store_outage rule); shrunk from 18 steps to 1. Taking a retried post whose case
-already ran belongs to ingest/service.py (runner.KNOWN)."""
+simulator (store_outage rule); shrunk from 18 steps to 1. Fixed: before opening a case for a
+post the store does not know, ingest asks whether the thread's ended case took it already
+(ingest/service.py, `_taken_by_ended_case`)."""
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -18,7 +19,6 @@ STEPS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN: a post retried after a 503 (ingest/service.py)")
 def test_a_post_answered_503_after_its_case_started_is_replied_to_once(
     simulation: tuple[Loop, WorkflowEnvironment],
 ) -> None:
