@@ -29,8 +29,8 @@ ComplaintflowError
  ├── TokenStoreError     the token store's folder or file is not private  [platforms.credentials]
  ├── AccountConflict     two policies claim one platform account  [ingest.brands]
  ├── NoSpikeAlert        the policy has no `alerts.spike`  [client.alerts]
- ├── CannotOpen          a logged remark cannot become a case  [opening]
- │    └── NoDecision     the store has no decision of the policy on it  [opening]
+ ├── CannotOpen          a logged remark cannot become a case  [client.opening]
+ │    └── NoDecision     the store has no decision of the policy on it  [client.opening]
  └── PostgresMissing     (dev kit) initdb / postgres are not installed  [devkit.pgcluster]
 
 A class with a module in brackets lives there (importing it from here would load that

@@ -4,8 +4,8 @@
 # the heavy ones (the reliability suites, the Web UI browser test, the `dev` command test and
 # those marked `heavy`: quality floors on whole data sets, load and multi-process tests).
 # The full run (no --quick) is the project's test command and what CI runs.
-# Coverage is reported on every run (about 1.6-2x the time of pure-Python tests); pass
-# `--no-cov` (after --quick, if given) for a faster loop without it.
+# Coverage of the package is reported on every run (the tests' own process; the processes they
+# start are not measured); pass `--no-cov` (after --quick, if given) for a faster loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=()
@@ -20,6 +20,5 @@ bash scripts/setup.sh
 .venv/bin/mypy  # complaintflow, tests and bench (pyproject: files)
 .venv/bin/lint-imports
 .venv/bin/complaintflow validate policies.example.yaml
-# Coverage of the package (lines and branches, with the lines missed; pyproject: tool.coverage),
-# the processes the tests start included.
+# Coverage of the package: lines and branches, the lines missed (pyproject: tool.coverage).
 .venv/bin/python -m pytest --cov --cov-report=term-missing "${quick[@]}" "$@"

@@ -21,6 +21,9 @@ from complaintflow.ingest.app import Ingest
 from complaintflow.ingest.app import create_app as ingest_app
 from complaintflow.rules.caseref import case_ref
 from complaintflow.rules.mention import Author, Mention
+from complaintflow.workflows.case import CaseWorkflow
+from complaintflow.workflows.messages import SupervisorAction
+from tests.support.cases import case_handle, send_update
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
 from tests.support.webhooks import BRAND_X, SECRETS, feed_comment, hex_signature, page_delivery
@@ -122,6 +125,14 @@ async def test_customers_answer_the_brands_private_message_or_never(
             assert await private_reply(emulator, f"{PAGE}_1_31") == 400
             assert await private_reply(emulator, "17900000000000099") == 200
             delivered = sorted(await outbox.drain(), key=lambda d: d.channel)
+        # Closed while the worker runs: a case left waiting would wake on its approval
+        # deadline in a later test's skipped time, on a queue nobody polls any more, and hold
+        # the test server's clock.
+        opened = [c for d in delivered for c in d.answer.get("cases", [])]  # private ones
+        for case_id in dict.fromkeys([answering, silent, *opened]):
+            handle = case_handle(env.client, case_id)
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
+            await handle.result()
     assert [(d.channel, d.sender, d.status) for d in delivered] == [
         ("facebook", "31", 200),
         ("instagram", "1780000000000042", 200),

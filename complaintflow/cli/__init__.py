@@ -80,16 +80,5 @@ def entry_point() -> None:
     if used_temporal():
         sys.stdout.flush()
         sys.stderr.flush()
-        _save_coverage()
         os._exit(code)
     sys.exit(code)
-
-
-def _save_coverage() -> None:
-    """Under the test suite's coverage (it measures the processes tests start), write what
-    this process ran: os._exit skips the exit handler that would."""
-    coverage = sys.modules.get("coverage")
-    current = coverage.Coverage.current() if coverage is not None else None
-    if current is not None:
-        current.stop()
-        current.save()
