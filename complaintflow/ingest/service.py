@@ -212,39 +212,38 @@ class Ingest:
                 opened.append(known)
                 summary["case"] = known
                 summary["redelivered"] = True
-            elif taken := await self._taken_by_ended_case(mention):
-                # A delivery answered 503 after its case started (the store write failed),
-                # retried after that case ended: starting the thread's case again would answer
-                # the same post twice. The store now records what the case took; for the
-                # platform this is the delivery that was taken (the earlier one got a 503).
-                await self.store.record(self._entry(mention, record, taken))
-                opened.append(taken)
-                summary["case"] = taken
             else:
-                try:
-                    handle = await open_case(
-                        self.client,
-                        mention=mention,
-                        decision=decision,
-                        policy=self.policy,
-                        task_queue=self.task_queue,
-                    )
-                except RPCError as exc:
-                    if exc.status not in PERMANENT:
-                        raise  # Temporal cannot take it now: the platform retries
-                    log.error("ingest.refused_by_temporal", error=exc.message[:300])
-                    refused.append(
-                        f"mention {mention.id[:40]!r}: Temporal refused it: {exc.message:.200}"
-                    )
-                    continue
-                await self.store.record(self._entry(mention, record, handle.id))
-                await self._remember_case(mention, handle.id)
+                # A delivery answered 503 after its case started (the store write failed) and
+                # retried after that case ended must not start the thread's case again (it
+                # would answer the same post twice): it is recorded as that case's, as if the
+                # first delivery had been taken (that one got a 503).
+                case_id = await self._taken_by_ended_case(mention)
+                if case_id is None:
+                    try:
+                        handle = await open_case(
+                            self.client,
+                            mention=mention,
+                            decision=decision,
+                            policy=self.policy,
+                            task_queue=self.task_queue,
+                        )
+                    except RPCError as exc:
+                        if exc.status not in PERMANENT:
+                            raise  # Temporal cannot take it now: the platform retries
+                        log.error("ingest.refused_by_temporal", error=exc.message[:300])
+                        refused.append(
+                            f"mention {mention.id[:40]!r}: Temporal refused it: {exc.message:.200}"
+                        )
+                        continue
+                    case_id = handle.id
+                await self.store.record(self._entry(mention, record, case_id))
+                await self._remember_case(mention, case_id)
                 if mention.private:  # its redelivery is known by its message id
                     await self.store.settle_message(
-                        mention.platform, mention.id, handle.id, policy=policy
+                        mention.platform, mention.id, case_id, policy=policy
                     )
-                opened.append(handle.id)
-                summary["case"] = handle.id
+                opened.append(case_id)
+                summary["case"] = case_id
             metrics.DECISIONS.labels(
                 route=metrics.route_name(decision.route), policy=metrics.policy_label(policy)
             ).inc()
