@@ -293,7 +293,10 @@ class Outbox:
             return platform, sender, signed_x(payload, targets.x_consumer_secret)
         account = targets.instagram_id if platform == "instagram" else targets.page_id
         kept = self.state.add_message(platform, sender, account, text)
-        customer_writes(self.state, sender, now)  # the Send API may answer them from now on
+        # The customer's message opens the Send API's standard messaging window (RESPONSE for
+        # 24 hours): https://developers.facebook.com/docs/messenger-platform/send-messages
+        # #messaging_types
+        customer_writes(self.state, sender, now)
         kept["id"] = mid = f"m_{kept['id']}"  # Messenger message ids (mid) start with m_
         payload = meta_message(
             platform=platform, account_id=account, sender_id=sender, mid=mid, text=text, at=now
