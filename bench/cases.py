@@ -90,12 +90,13 @@ async def _run_all(count: int, concurrency: int, one: Callable[[int], Awaitable[
     return time.perf_counter() - started
 
 
-async def actions_per_case(client: Client, queue: str) -> Counter[str]:
+async def actions_per_case(client: Client, queue: str, *, ahead: bool) -> Counter[str]:
     """The standard playbook, approved, with each outside event arriving when the case waits
-    for it: approve the reply, the customer writes, a supervisor resolves, approves the hide."""
+    for it: approve the reply, the customer writes, a supervisor resolves, and approves the
+    hide when asked, or (`ahead`) with the resolution."""
     policy = compile_policy(EXAMPLE.read_text(), name=str(EXAMPLE))
     m = Mention(  # a reply under the brand's post: X lets the brand hide it afterwards
-        id="a-1",
+        id=f"a-{int(ahead)}",
         thread_id="brand-post-1",
         text="@NorthwindCares my order never arrived, I want a refund",
         platform="x",
@@ -125,9 +126,12 @@ async def actions_per_case(client: Client, queue: str) -> Counter[str]:
     await when(status(CaseStatus.AWAITING_CONTACT), "waiting for the customer")
     await handle.signal("customer_contact", {"channel": "email"})
     await when(status(CaseStatus.AWAITING_RESOLUTION), "waiting for the resolution")
-    await handle.execute_update("resolve", Action(by="bench"))
-    await when(pending("remove_public_hide"), "the removal's approval")
-    await handle.execute_update("approve", Action(step="remove_public_hide", by="bench"))
+    if ahead:
+        await handle.execute_update("resolve", Action(by="bench", approve="remove_public_hide"))
+    else:
+        await handle.execute_update("resolve", Action(by="bench"))
+        await when(pending("remove_public_hide"), "the removal's approval")
+        await handle.execute_update("approve", Action(step="remove_public_hide", by="bench"))
     await handle.result()
     return billed_actions(await handle.fetch_history())
 
@@ -150,11 +154,15 @@ async def main() -> int:
                 activities=[noop],
             ),
         ):
-            counted = await actions_per_case(client, queue)
-            total = sum(counted.values())
-            print(f"actions per case (standard approved path)  {total}")
-            for kind, n in counted.most_common():
-                print(f"  {kind:28} {n}")
+            for ahead, path in (
+                (True, "the removal approved with the resolution"),
+                (False, "the removal approved when it asks"),
+            ):
+                counted = await actions_per_case(client, queue, ahead=ahead)
+                total = sum(counted.values())
+                print(f"actions per case (standard approved path, {path})  {total}")
+                for kind, n in counted.most_common():
+                    print(f"  {kind:28} {n}")
 
             policy = compile_policy(AUTOMATIC)
             triage = Triage(policy)

@@ -29,6 +29,7 @@ from temporalio.worker import (
 )
 
 from complaintflow.platforms import registry
+from complaintflow.workflows.together import RUN_STEPS
 
 REGISTRY = CollectorRegistry()
 FORWARDED = "complaintflow.forwarded"  # a request one app hands another: counted once
@@ -147,24 +148,33 @@ class ActivityOutcomes(Interceptor):
 
 class _Outcomes(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        kind = activity.info().activity_type.removeprefix("complaintflow.")
+        if kind == SHARED:  # the shared activity counts each of its calls itself
+            return await self.next.execute_activity(input)
         request = input.args[0] if input.args else None
-        labels = {
-            "platform": str(getattr(request, "platform", "") or "none"),
-            "kind": activity.info().activity_type.removeprefix("complaintflow."),
-        }
-        meter = activity.metric_meter()
+        platform = str(getattr(request, "platform", "") or "none")
         started = time.monotonic()
         try:
             result = await self.next.execute_activity(input)
         except BaseException:
-            meter.create_counter(
-                "complaintflow_activity_outcomes", "Activity attempts by outcome"
-            ).add(1, {**labels, "outcome": "failed"})
+            count_activity(platform, kind, "failed")
             raise
-        meter.create_counter("complaintflow_activity_outcomes", "Activity attempts by outcome").add(
-            1, {**labels, "outcome": "ok"}
-        )
+        count_activity(platform, kind, "ok", time.monotonic() - started)
+        return result
+
+
+SHARED = RUN_STEPS.removeprefix("complaintflow.")
+
+
+def count_activity(platform: str, kind: str, outcome: str, seconds: float | None = None) -> None:
+    """Count one activity attempt (or one call of the shared activity) and, when it succeeded,
+    its duration; on the current activity's runtime metrics."""
+    labels = {"platform": platform, "kind": kind}
+    meter = activity.metric_meter()
+    meter.create_counter("complaintflow_activity_outcomes", "Activity attempts by outcome").add(
+        1, {**labels, "outcome": outcome}
+    )
+    if seconds is not None:
         meter.create_histogram_float(
             "complaintflow_activity_seconds", "Activity attempt duration", "s"
-        ).record(time.monotonic() - started, labels)
-        return result
+        ).record(seconds, labels)

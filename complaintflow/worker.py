@@ -71,7 +71,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[CaseWorkflow, MentionPoller, SpikeWatch, Retrain],
         workflow_runner=runner or workflow_runner(),
-        activities=with_label_recorder(activities),
+        activities=every_activity(activities),
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         max_concurrent_activities=max_concurrent_activities,
@@ -80,20 +80,22 @@ def build_worker(
     )
 
 
-def with_label_recorder(activities: Sequence[Callable[..., Any]]) -> list[Callable[..., Any]]:
-    """`activities` and, unless one is there, the activity cases record their labels with:
-    every worker runs it, so a case never waits on a label no worker can write."""
+def every_activity(activities: Sequence[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    """`activities` and what every worker must run besides: the label recorder (unless one is
+    there: a case never waits on a label no worker can write) and the shared activity that
+    makes several steps' calls in one (workflows/together.py), over all of them."""
     from complaintflow.activities.labels import LabelRecorder
+    from complaintflow.activities.together import by_name, steps_together
     from complaintflow.learning.labels import RECORD_LABEL
+    from complaintflow.workflows.together import RUN_STEPS
 
-    names = {
-        definition.name
-        for definition in (getattr(fn, "__temporal_activity_definition", None) for fn in activities)
-        if definition is not None
-    }
-    if RECORD_LABEL in names:
-        return list(activities)
-    return [*activities, *LabelRecorder().activities()]
+    found = list(activities)
+    names = by_name(found)
+    if RECORD_LABEL not in names:
+        found += LabelRecorder().activities()
+    if RUN_STEPS not in names:
+        found.append(steps_together(found))
+    return found
 
 
 @dataclasses.dataclass

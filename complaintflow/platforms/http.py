@@ -28,9 +28,10 @@ RATE_LIMITED_ATTEMPTS = 12
 def may_have_run_before() -> bool:
     """Whether an earlier attempt of this action may already have done it on the platform.
 
-    False only on an activity's first attempt, so that attempt posts without first looking
-    for itself (a search per reply is slow and rate-limited on X). Outside an activity it is
-    True: always look.
+    False only on an activity's first attempt (unless a shared activity tried the call
+    before: ActionRequest.tried), so that attempt posts without first looking for itself (a
+    search per reply is slow and rate-limited on X). Outside an activity it is True: always
+    look.
     """
     return not _FIRST_ATTEMPT.get()
 
@@ -171,7 +172,7 @@ def as_activity(
 
     async def run(request: In) -> Out:
         attempt = activity.info().attempt
-        first = _FIRST_ATTEMPT.set(attempt == 1)
+        first = _FIRST_ATTEMPT.set(attempt == 1 and not getattr(request, "tried", False))
         try:
             return await action(request)
         except PlatformError as exc:

@@ -41,6 +41,7 @@ FIELD_LIMITS: dict[str, int] = {
     "at": 40,
     "name": 100,
     "playbook": 100,
+    "approve": 1_000,  # step ids, comma-separated
 }
 
 
@@ -170,7 +171,8 @@ class SupervisorAction:
     edit:    {"step": "reply_acknowledge", "by": "dana", "text": "new reply text"}
     reject:  {"step": "reply_acknowledge", "by": "dana", "note": "why"}
     resolve / close / dismiss / escalate: {"by": "dana", "note": "..."} (escalate takes
-    "priority"; dismiss: not a complaint, the case closes and nothing is posted)
+    "priority"; dismiss: not a complaint, the case closes and nothing is posted; resolve takes
+    "approve": the ids of later steps it approves as well)
     """
 
     step: str = ""
@@ -179,6 +181,9 @@ class SupervisorAction:
     note: str = ""
     priority: str = ""
     playbook: str = ""  # route: {"playbook": "standard", "by": "dana"}
+    # resolve: later steps to approve now, comma-separated ("remove_public_hide"), so the case
+    # goes on through them without asking again
+    approve: str = ""
 
 
 T = TypeVar("T")
@@ -278,6 +283,9 @@ class ActionRequest:
     conversation: bool = False
     customer_wrote_at: str = ""
     policy: str = ""  # the policy's name (the brand), where the store keys what it learns
+    # A shared activity may already have made this call (its outcome was unknown): even a
+    # first attempt looks for what it may have done before posting.
+    tried: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -367,6 +375,7 @@ class Resume:
     decided: dict[str, str] = dataclasses.field(default_factory=dict)
     sla_levels_done: int = 0
     wait_until: str = ""  # the deadline of the wait that step was in, if any
+    approved_ahead: dict[str, str] = dataclasses.field(default_factory=dict)  # step -> by
 
 
 @dataclasses.dataclass(frozen=True)

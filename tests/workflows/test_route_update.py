@@ -179,13 +179,13 @@ class TestRoute:
             (
                 {"playbook": "standard", "by": ME, "as": "admin"},
                 "unknown field 'as' in the route payload; it takes step, by, text, note, "
-                "priority, playbook",
+                "priority, playbook, approve",
             ),
             ({"playbook": ["standard"], "by": ME}, '"playbook" must be text in the route payload'),
             (
                 "standard",
                 "the route payload must be a JSON object with step, by, text, note, "
-                "priority, playbook",
+                "priority, playbook, approve",
             ),
         ],
         ids=["oversized-by", "unknown-field", "wrong-type", "not-an-object"],

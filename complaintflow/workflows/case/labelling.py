@@ -34,9 +34,32 @@ class Labelling:
         self.label: Label | None = None
         self.finished = False
         self.task: asyncio.Task[None] | None = None
+        # New cases write the label with the steps it comes before (workflows/case/stretch.py)
+        # and on their own only when the case waits or ends: `claimed` while one is writing it.
+        self.claimed = False
+        self.done = False
+        run.labelling = self
 
     def start(self) -> None:
-        self.task = asyncio.create_task(self._write())
+        self.task = asyncio.create_task(self._write_owed() if self.run.together else self._write())
+
+    def claim(self) -> Label | None:
+        """The label owed, for a stretch of steps to write (None: nothing owed, or taken)."""
+        if self.task is None or self.label is None or self.done or self.claimed:
+            return None
+        self.claimed = True
+        return self.label
+
+    def release(self) -> None:
+        """The stretch did not write it: written on its own when the case next waits."""
+        self.claimed = False
+
+    def written(self) -> None:
+        self.claimed = False
+        self.done = True
+
+    def _owed(self) -> bool:
+        return self.label is not None and not self.done and not self.claimed
 
     def give(self, source: str, by: str) -> None:
         """Label the case's mention by `source` ("approve", "dismiss", ...), unless labelled."""
@@ -71,13 +94,36 @@ class Labelling:
         if self.task is not None:
             await self.task
 
+    async def _write_owed(self) -> None:
+        """Write the label when the case waits (or ends) with it still owed."""
+        run = self.run
+        while True:
+            await workflow.wait_condition(
+                lambda: (self.finished and not self.claimed) or (self._owed() and run.parked)
+            )
+            await asyncio.sleep(0)  # a run woken at this moment takes it with its next steps
+            if not self._owed():
+                if self.finished and not self.claimed:
+                    return
+                continue
+            if not (self.finished or run.parked):
+                continue
+            self.claimed = True
+            await self._record(self.label)
+            self.written()
+            if self.finished:
+                return
+
     async def _write(self) -> None:
         await workflow.wait_condition(lambda: self.label is not None or self.finished)
         if self.label is None:
             return
+        await self._record(self.label)
+
+    async def _record(self, label: Label | None) -> None:
         await workflow.execute_activity(
             RECORD_LABEL,
-            self.label,
+            label,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LABEL_RETRY,
             summary="record the supervisor's label",

@@ -6,7 +6,7 @@ audit, status, close, publish to visibility, call an activity, escalate.
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -29,6 +29,9 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         SupervisorAction,
     )
+
+if TYPE_CHECKING:
+    from complaintflow.workflows.case.labelling import Labelling
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 # Bounds on what a case keeps, well under Temporal's 2 MB payload limit for its state query.
@@ -122,6 +125,13 @@ class CaseRun:
         self.frugal = False
         self.alarm = Alarm()
         self.parked = False
+        # New cases (versions.STEPS_TOGETHER): steps that go on without waiting share one
+        # activity; `approved_ahead` holds approvals given before their step came (by step id).
+        self.together = False
+        self.labelling: Labelling | None = None  # set by the Labelling of this case
+        self.approved_ahead: dict[str, str] = (
+            dict(case.resume.approved_ahead) if case.resume is not None else {}
+        )
 
     def economise(self) -> None:
         """Take the cheaper path (a new case): start from what visibility really holds."""
@@ -217,16 +227,19 @@ class CaseRun:
             )
             return result
         except ActivityError as err:
-            cause = err.cause or err
-            self.audit("complaintflow", "step failed", request.step_id, str(cause))
-            if request.kind != StepKind.ESCALATE.value:
-                await self.escalate(
-                    "complaintflow",
-                    "high",
-                    request.step_id,
-                    text=f"step {request.step_id} failed: {cause}",
-                )
+            await self.failed(request, str(err.cause or err))
             return None
+
+    async def failed(self, request: ActionRequest, cause: str) -> None:
+        """A step's call failed for good: audit it and escalate (unless escalating)."""
+        self.audit("complaintflow", "step failed", request.step_id, cause)
+        if request.kind != StepKind.ESCALATE.value:
+            await self.escalate(
+                "complaintflow",
+                "high",
+                request.step_id,
+                text=f"step {request.step_id} failed: {cause}",
+            )
 
     def request(self, step: Step, text: str, **changes: str) -> ActionRequest:
         """What an activity needs to carry out `step` on this case's thread."""

@@ -3,6 +3,8 @@
 A step first checks its condition, drafts its text and waits for its approval; then the
 runner for its kind does the work. A kind is specified in complaintflow/rules/steps/ (pure,
 no Temporal); its runner is the one part that lives here, in `RUNNERS`.
+
+New cases run the steps that go on without waiting together (workflows/case/stretch.py).
 """
 
 from collections.abc import Awaitable, Callable
@@ -18,17 +20,27 @@ with workflow.unsafe.imports_passed_through():
     from complaintflow.workflows.case.reading import draft, holds
     from complaintflow.workflows.case.running import CaseRun
     from complaintflow.workflows.case.versions import GUARD_BEFORE_APPROVAL
-    from complaintflow.workflows.messages import CaseStatus
+    from complaintflow.workflows.messages import ActionResult, CaseStatus
 
 StepRunner = Callable[[CaseRun, Step, str], Awaitable[None]]
 
 
 async def run_step(run: CaseRun, step: Step) -> None:
     """Run one step of the playbook: condition, draft, removal guard, approval, then its kind."""
+    text = await prepare(run, step)
+    if text is None:
+        return
+    await RUNNERS[step.kind](run, step, text)
+    run.status(CaseStatus.OPEN)
+
+
+async def prepare(run: CaseRun, step: Step) -> str | None:
+    """What every step does first: its condition, its draft, the removal guard, its approval.
+    The text to act with, or None when the step is skipped."""
     run.state.current_step = step.id
     if step.when is not None and not holds(run, step):
         run.audit("complaintflow", "step skipped", step.id, f"when {step.when} is false")
-        return
+        return None
     text = draft(run, step)
     if (  # ask no one to approve a removal that cannot happen
         step.kind is StepKind.REMOVE_PUBLIC
@@ -36,14 +48,10 @@ async def run_step(run: CaseRun, step: Step) -> None:
         and (refusal := removal_refusal(run, step, before_approval=True))
     ):
         run.audit("complaintflow", "removal refused", step.id, refusal)
-        return
+        return None
     if step.approval is not None:
-        approved = await waiting.approval(run, step, text)
-        if approved is None:
-            return
-        text = approved
-    await RUNNERS[step.kind](run, step, text)
-    run.status(CaseStatus.OPEN)
+        return await waiting.approval(run, step, text)
+    return text
 
 
 async def act(run: CaseRun, step: Step, text: str) -> None:
@@ -54,8 +62,14 @@ async def act(run: CaseRun, step: Step, text: str) -> None:
         run.request(step, text),
         f"{step.id}: {kind.value} on {run.state.platform}",
     )
+    record(run, step, result)
+
+
+def record(run: CaseRun, step: Step, result: ActionResult | None) -> None:
+    """What a step's call made (None: it failed, and was audited)."""
     if result is None:
         return
+    kind = step.kind
     if kind is StepKind.REPLY:
         run.state.replies.append(result.ref)
         if not run.state.first_response_at:
@@ -74,6 +88,11 @@ async def handoff(run: CaseRun, step: Step, text: str) -> None:
     offline and contacted). Cases of public posts never take this path.
     """
     await act(run, step, text)
+    await after_handoff(run, step)
+
+
+async def after_handoff(run: CaseRun, step: Step) -> None:
+    """A private case is offline already; a public one waits for the customer, if asked."""
     mention = run.case.mention
     if mention.private:
         if not run.state.contacted:

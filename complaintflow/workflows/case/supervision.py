@@ -76,10 +76,34 @@ def check_text(run: CaseRun, text: str) -> None:
 
 
 def check_resolve(run: CaseRun, action: SupervisorAction) -> None:
-    """The case is open and not resolved yet."""
+    """The case is open and not resolved yet; the steps it approves as well come later in
+    its playbook, ask an approval the sender may give, and have none yet."""
     check_open(run, action)
     if run.state.resolved:
         raise Refused("the case is already resolved")
+    later = run.playbook.steps[run.step_index + 1 :]
+    asking = [s.id for s in later if s.approval is not None and s.id not in run.decided]
+    for step_id in ahead(action):
+        step = next((s for s in later if s.id == step_id), None)
+        if step is None or step.approval is None or step_id in run.decided:
+            why = (
+                f"{step_id} was already {run.decided[step_id]}"
+                if step_id in run.decided
+                else f"step {step_id[:100]!r} asks no approval"
+                if step is not None
+                else f"no step {step_id[:100]!r} comes later in playbook {run.playbook.name}"
+            )
+            hint = ", ".join(asking) if asking else "none"
+            raise Refused(f"{why}; later steps that ask approval: {hint}")
+        if step.approval.approvers and action.by not in step.approval.approvers:
+            raise Refused(
+                f"{action.by} may not approve {step_id}; ask {', '.join(step.approval.approvers)}"
+            )
+
+
+def ahead(action: SupervisorAction) -> list[str]:
+    """The step ids a resolve approves as well ("a, b" -> ["a", "b"])."""
+    return list(dict.fromkeys(p.strip() for p in action.approve.split(",") if p.strip()))
 
 
 def check_escalate(run: CaseRun, action: SupervisorAction) -> None:

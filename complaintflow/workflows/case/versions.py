@@ -15,3 +15,6 @@ PUBLISH_ONLY_WHAT_A_POST_CHANGED = "thread-post-publishes-only-a-score-change"  
 FEWER_ACTIONS = "fewer-billed-actions"
 # An approval keeps its deadline (or its escalation) when the case continues as new.
 APPROVAL_DEADLINE_RESUMES = "approval-deadline-survives-continue-as-new"
+# Steps that go on without waiting make their calls in one shared activity (and the label
+# goes with them): one billed action instead of one per call.
+STEPS_TOGETHER = "steps-share-an-activity"

@@ -15,7 +15,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from complaintflow.workflows import search
     from complaintflow.workflows.case import contact as contacts
-    from complaintflow.workflows.case import supervision, waiting
+    from complaintflow.workflows.case import stretch, supervision, waiting
     from complaintflow.workflows.case.labelling import Labelling, check_dismiss
     from complaintflow.workflows.case.running import CaseRun, clip, higher
     from complaintflow.workflows.case.steps import run_step
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         FEWER_ACTIONS,
         ONE_DECISION_PER_STEP,
         RECORD_LABELS,
+        STEPS_TOGETHER,
     )
     from complaintflow.workflows.case.visibility import complaint_time, first_approval
     from complaintflow.workflows.messages import (
@@ -62,6 +63,7 @@ class CaseWorkflow:
         if workflow.patched(FEWER_ACTIONS):
             run.economise()
             publisher = asyncio.create_task(run.publisher())
+        run.together = workflow.patched(STEPS_TOGETHER)
         if workflow.patched(RECORD_LABELS):
             self.labelling.start()
         due = self._open(case)
@@ -114,14 +116,19 @@ class CaseWorkflow:
         run = self.running
         while True:
             steps = run.playbook.steps
-            for index in range(run.step_index, len(steps)):
+            index = run.step_index
+            while index < len(steps):
                 if run.closed or run.route_to is not None:
                     break
                 run.step_index = index
                 run.wait_until = None
                 if waiting.long():
                     raise waiting.RollOver
-                await run_step(run, steps[index])
+                if run.together:
+                    index = await stretch.run_from(run, steps, index)
+                else:
+                    await run_step(run, steps[index])
+                    index += 1
             if run.closed or run.route_to is None:
                 return
             self._switch(run.route_to)
@@ -179,8 +186,9 @@ class CaseWorkflow:
         supervision.check_pending(self.running, parsed)
 
     @workflow.update(
-        description="Mark the customer's problem resolved. Payload: "
-        '{"by": "YOUR NAME", "note": "WHAT WAS DONE"}'
+        description='Mark the customer\'s problem resolved; "approve" (optional) names later '
+        "steps to approve now, e.g. the removal of the public post. Payload: "
+        '{"by": "YOUR NAME", "note": "WHAT WAS DONE", "approve": "STEP, STEP"}'
     )
     async def resolve(self, action: Any) -> str:
         self._apply("resolve", action_of(action))
@@ -368,6 +376,10 @@ class CaseWorkflow:
             run.state.resolved = True
             self.labelling.give("resolve", action.by)
             run.audit(action.by, "marked resolved", detail=action.note)
+            for step_id in supervision.ahead(action):
+                run.approved_ahead[step_id] = clip(action.by, 100)
+                run.decided[step_id] = f"approved in advance by {clip(action.by, 100)}"
+                run.audit(action.by, "approved", step_id, "in advance, with the resolution")
             run.publish()
         elif kind == "close":
             run.close(action.by, action.note or "closed by a supervisor")
