@@ -79,3 +79,38 @@ class TestCost:
             billed = billed_actions(await handle.fetch_history())
         assert final.closed_reason == "the customer did not get in touch"
         assert billed["timer"] == 2
+
+    async def test_resolving_with_the_removal_approved_costs_twelve_actions(
+        self, env: WorkflowEnvironment, platform: Platform, queue: str
+    ) -> None:
+        """The supervisor who resolves approves the removal too: the case never asks for it, and
+        the standard approved path costs 12 billed actions with every wait in the filters."""
+        posted = (await env.get_current_time()).isoformat()
+        reply = complaint(id="9104", thread_id="cost-ahead", created_at=posted)
+        async with platform.worker(env.client, queue):
+            handle = await open_(env, queue, reply)
+            await until(handle, pending("reply_acknowledge"))
+            assert await filters(handle) == ("awaiting_approval", True)
+            await approve(handle, "reply_acknowledge")
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+            assert await filters(handle) == ("awaiting_contact", False)
+            await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
+            await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+            assert await filters(handle) == ("awaiting_resolution", False)
+            answer = await send_update(
+                handle, CaseWorkflow.resolve, SupervisorAction(by=ME, approve="remove_public_hide")
+            )
+            final = await finish(env, handle)
+            assert await filters(handle) == ("closed", False)
+            billed = billed_actions(await handle.fetch_history())
+        assert "marked resolved" in answer
+        assert final.closed_reason == "resolved"
+        assert not any(
+            e.what == "approval requested" and e.step == "remove_public_hide" for e in final.audit
+        ), "never asked"
+        ahead = [e for e in final.audit if e.step == "remove_public_hide" and e.what == "approved"]
+        assert [(e.who, e.detail) for e in ahead] == [(ME, "in advance, with the resolution")]
+        assert any(e.what == "remove_public done" for e in final.audit)
+        assert sum(billed.values()) == 12, billed
+        assert billed["update"] == 2 and billed["activity attempt"] == 4
+        assert billed["search attribute upsert"] == 3  # contact, resolution, closed

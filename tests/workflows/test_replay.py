@@ -39,6 +39,9 @@ def test_histories_are_recorded() -> None:
         "case-x-cost-3@cases",  # a later deadline after the earlier timer rang (patched)
         "case-x-77@cases",  # a private complaint answered in its conversation
         "case-x-due-0@cases",  # an escalated approval carried across continue-as-new (patched)
+        "case-x-tg-1@cases",  # steps that go on without waiting share one activity (patched)
+        "case-x-tg-2@cases",  # a call refused inside the shared activity escalates (patched)
+        "case-x-cost-ahead@cases",  # the removal approved with the resolution
     } <= names
 
 
