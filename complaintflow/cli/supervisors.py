@@ -55,7 +55,17 @@ def register(commands: Any) -> None:
             command.add_argument("--text", required=True, help="the text to post instead")
         _decider(command)
     for name, text in _ON_A_CASE:
-        _decider(_decision(commands, name, text))
+        command = _decision(commands, name, text)
+        if name == "resolve":
+            command.add_argument(
+                "--approve",
+                action="append",
+                default=[],
+                metavar="STEP",
+                help="approve this later step now, e.g. the removal of the public post, so "
+                "the case goes on without asking (repeatable; cheaper: no second approval)",
+            )
+        _decider(command)
     route = _decision(
         commands,
         "route",
@@ -201,6 +211,7 @@ def _act(args: argparse.Namespace) -> int:
             note=args.note,
             text=getattr(args, "text", None) or "",
             playbook=getattr(args, "playbook", ""),
+            approve=", ".join(getattr(args, "approve", None) or []),
         )
         return await act(client, args.case, args.update, action)
 

@@ -148,3 +148,39 @@ async def test_a_supervisor_records_the_customers_call_from_the_terminal(
             'complaintflow contact: say who you are: add "by": "YOUR NAME" to the payload'
         )
         await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana", note="done"))
+
+
+async def test_a_supervisor_resolves_and_approves_the_removal_in_one_command(
+    dev: WorkflowEnvironment,
+) -> None:
+    platform = Platform()
+    case_id = "case-x-cli-ahead@cases"  # a case is keyed by its thread
+    async with platform.worker(dev.client, "cli-ahead"):
+        # a reply under the brand's post: X lets the brand hide it
+        handle = await open_(dev, "cli-ahead", complaint(id="cli-ahead-1", thread_id="cli-ahead"))
+        await until(handle, pending("reply_acknowledge"))
+        await send_update(
+            handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
+        )
+        await until(handle, lambda s: s.status.value == "awaiting_contact")
+        await send_update(handle, CaseWorkflow.contact, {"by": "dana", "channel": "phone"})
+        await until(handle, lambda s: s.status.value == "awaiting_resolution")
+        wrong = await asyncio.to_thread(
+            cli, dev, "resolve", case_id, "--by", "dana", "--approve", "remove_public"
+        )
+        assert wrong.returncode == 1
+        assert wrong.stderr.strip() == (
+            "complaintflow resolve: no step 'remove_public' comes later in playbook standard; "
+            "later steps that ask approval: remove_public_hide"
+        )
+        done = await asyncio.to_thread(
+            cli, dev, "resolve", case_id, "--by", "dana", "--approve", "remove_public_hide"
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"case {case_id} marked resolved"
+        final: CaseState = await handle.result()
+    assert final.closed_reason == "resolved"
+    assert [r.action for r in platform.of("complaintflow.remove_post")] == ["hide"]
+    assert not any(
+        e.what == "approval requested" and e.step == "remove_public_hide" for e in final.audit
+    )

@@ -4,6 +4,7 @@ is a billed action; attributes set at start are free)."""
 
 from __future__ import annotations
 
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.workflows import search
@@ -97,6 +98,13 @@ class TestCost:
             await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
             await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
             assert await filters(handle) == ("awaiting_resolution", False)
+            metadata = await handle.query(
+                "__temporal_workflow_metadata", result_type=WorkflowMetadata
+            )
+            assert (  # what the Web UI shows a supervisor on the case's page
+                'approve them with the resolution and the case goes on without asking: `{"by": '
+                '"YOUR NAME", "note": "...", "approve": "remove_public_hide"}`'
+            ) in metadata.current_details
             answer = await send_update(
                 handle, CaseWorkflow.resolve, SupervisorAction(by=ME, approve="remove_public_hide")
             )

@@ -183,7 +183,7 @@ def markdown(state: CaseState, policy: CompiledPolicy) -> str:
     elif state.status is CaseStatus.AWAITING_ROUTE:
         lines += _route_lines(state, policy)
     else:
-        lines += _waiting_lines(state)
+        lines += _waiting_lines(state, policy)
     if state.sla_breached:
         lines += ["", f"**SLA breached**: no public answer by {state.sla_due}."]
     return "\n".join(lines)
@@ -219,7 +219,7 @@ def _route_lines(state: CaseState, policy: CompiledPolicy) -> list[str]:
     ]
 
 
-def _waiting_lines(state: CaseState) -> list[str]:
+def _waiting_lines(state: CaseState, policy: CompiledPolicy) -> list[str]:
     waiting = {
         CaseStatus.AWAITING_CONTACT: "the customer to get in touch offline",
         CaseStatus.AWAITING_RESOLUTION: "the problem to be resolved",
@@ -229,12 +229,32 @@ def _waiting_lines(state: CaseState) -> list[str]:
         first = f"Waiting for {waiting} (step `{state.current_step}`)."
     else:
         first = f"Running step `{state.current_step}`."
-    return [
+    lines = [
         first,
         "",
         "When the customer's problem is fixed, send the update `resolve`: "
         '`{"by": "YOUR NAME", "note": "WHAT WAS DONE"}`',
     ]
+    later = _asking_later(state, policy)
+    if later:
+        example = json.dumps({"by": "YOUR NAME", "note": "...", "approve": ", ".join(later)})
+        lines += [
+            "",
+            f"Later steps ask an approval ({', '.join(f'`{s}`' for s in later)}): approve them "
+            f"with the resolution and the case goes on without asking: `{example}`",
+        ]
+    return lines
+
+
+def _asking_later(state: CaseState, policy: CompiledPolicy) -> list[str]:
+    """The steps after the current one that ask an approval (ids from the policy)."""
+    names = [p.name for p in policy.playbooks]
+    if state.playbook not in names:
+        return []
+    steps = policy.playbook(state.playbook).steps
+    ids = [s.id for s in steps]
+    after = ids.index(state.current_step) + 1 if state.current_step in ids else len(ids)
+    return [s.id for s in steps[after:] if s.approval is not None]
 
 
 def _example(step: str, **extra: str) -> str:
