@@ -196,5 +196,6 @@ async def _outcome(
     if outcome.outcome == FAILED:
         await run.failed(request, outcome.error)
         return None
-    tried = dataclasses.replace(request, tried=outcome.outcome == RETRY)
-    return await run.call(call.activity, tried, what)
+    # RETRY, or SKIPPED after an earlier call of its step failed: either may have been made
+    # by an earlier attempt of the shared activity (a worker died mid-way), so it looks first.
+    return await run.call(call.activity, dataclasses.replace(request, tried=True), what)
