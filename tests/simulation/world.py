@@ -70,6 +70,8 @@ STEP_BOUND = 120.0  # seconds one step may take before the run counts as stuck
 SLEEP_BOUND = 30.0  # real seconds a skip of Temporal time may take
 SETTLE = 0.25  # seconds the workers get after each step before the invariants are read
 AHEAD_STEP = "remove_public_hide"  # the standard playbook's removal (policies.py)
+# The resolve variants a case may take: they are aimed at cases the removal would follow.
+WOULD_RESOLVE = ("valid", "signal", "race_approve", "race_close")
 HIDE_ROUTES = ("graph.edit", "x.hide_reply")  # the emulator's routes that hide a post
 CONTACT_WAIT = 72 * 3600  # the standard playbook's await_contact (policies.py)
 _WORLDS = itertools.count(1)
@@ -665,7 +667,7 @@ class World:
         """A supervisor resolves a case and approves its removal with it ("approve"), or a
         hostile variant of that: a hostile update must be refused with a reason and leave the
         case unresolved, a hostile signal ignored (and audited)."""
-        case_id = self._case(case)
+        case_id = self._case_ahead(case) if variant in WOULD_RESOLVE else self._case(case)
         if case_id is None:
             return
         key = self.model.cases[case_id]
@@ -684,6 +686,19 @@ class World:
             await self._update_ahead(case_id, await self._ahead_payload(case_id, variant))
         else:
             await self._hostile_ahead(case_id, variant)
+
+    def _case_ahead(self, index: int) -> str | None:
+        """A case a resolve approving the removal would take it through it: a Facebook case
+        of the standard playbook still to be resolved (as last seen); else any case."""
+        hideable = sorted(
+            case_id
+            for case_id, state in self.case_states.items()
+            if state.get("platform") == "facebook"
+            and state.get("status") in ("awaiting_resolution", "awaiting_contact")
+            and not state.get("resolved")
+            and case_id not in self.model.quarantined
+        )
+        return hideable[index % len(hideable)] if hideable else self._case(index)
 
     async def _ahead_payload(self, case_id: str, variant: str) -> dict[str, object]:
         """The resolve's body: valid, or one of the hostile AHEAD_VARIANTS."""
