@@ -141,7 +141,14 @@ def _waits(world: World, case_id: str, first_run: str, state: dict[str, Any]) ->
     if isinstance(pending, dict) and case_id not in world.model.routed:
         key = (case_id, first_run, str(pending.get("step")))
         first = world.model.deadlines.setdefault(key, str(pending.get("deadline")))
-        if first != pending.get("deadline"):
+        # Once its deadline passed and the case escalated, an approval waits with no deadline
+        # (shown empty after continuing as new): that wait did not restart.
+        escalated = any(
+            str(entry.get("what", "")).startswith("approval timed out")
+            and entry.get("step") == key[2]
+            for entry in state.get("audit", [])
+        )
+        if first != pending.get("deadline") and not (escalated and not pending.get("deadline")):
             found.append(
                 f"I2: {case_id} waits for approval of {key[2]} until {pending.get('deadline')}, "
                 f"but was asked to decide by {first}: the wait restarted"
