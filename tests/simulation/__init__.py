@@ -3,7 +3,8 @@
 Randomised histories of the whole system (customers posting on X, Facebook and the generic
 route, to one brand or two in one delivery; customers writing privately on X and Messenger;
 helpdesks (Zendesk, any system) telling a case of the customer's contact; supervisors acting
-on cases, by payload or as the CLI does, dismissing them, recording contacts; logged remarks
+on cases, by payload or as the CLI does, dismissing them, recording contacts, resolving them
+and approving the removal in advance (or trying to approve what they may not); logged remarks
 opened as cases by `complaintflow open` and the signed POST /remarks/open; policy files
 edited; platforms failing; a worker stopped and started; the store unable to write for a
 while; cases continuing as new under a lowered threshold; time passing) run against the real

@@ -3,9 +3,12 @@
 I1 every accepted mention is in the store once, for its brand, and its case is that brand's;
 I2 every case answers `state_query`, has no failed workflow task and was not ended by force;
    and the labels table holds at most one label per brand and mention, of a case of that brand;
+   a step a resolve approved in advance is never asked for nor decided again, and a resolve
+   that approves what it may not is refused with a reason (world.py) and resolves nothing;
 I3 no platform action twice for one case run (replies per post and text, DMs per person and
-   text, tickets): a closed case started again by a later post in its thread is a new run that
-   acts again, so a DM or ticket may repeat as many times as its case id has runs;
+   text, tickets, hides of a post): a closed case started again by a later post in its thread
+   is a new run that acts again, so a DM or ticket may repeat as many times as its case id has
+   runs; this holds when the platform fails inside the activity steps share;
 I4 no 5xx, good batch entries taken (checked as each answer arrives, in world.py);
 I5 search attributes within Temporal's 2,048-byte keyword limit, customer Markdown escaped in
    the summary and details a case starts with;
@@ -34,7 +37,7 @@ from temporalio.service import RPCError
 
 from tests.simulation.policies import BRANDS
 from tests.simulation.steps import HOSTILE_MARKER
-from tests.simulation.world import ANSWER_BOUND, World
+from tests.simulation.world import ANSWER_BOUND, HIDE_ROUTES, World
 
 KEYWORD_LIMIT = 2048  # bytes: Temporal's default limit on one keyword search attribute value
 _LEADING_MENTIONS = re.compile(r"^(@\w+\s+)+")
@@ -44,6 +47,9 @@ _ROUTINE = (
     WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
     WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
 )
+# The audit of a resolve's approval in advance, and what a supervisor's decision audits.
+IN_ADVANCE = "in advance, with the resolution"
+DECISIONS = ("approved", "edited", "rejected")
 _ENDED = (
     WorkflowExecutionStatus.TERMINATED,
     WorkflowExecutionStatus.FAILED,
@@ -113,6 +119,8 @@ async def _case(world: World, case_id: str) -> list[str]:
         if isinstance(state, dict):
             first_run = description.raw_description.workflow_execution_info.first_run_id
             found += _waits(world, case_id, first_run, state)
+            if case_id not in world.model.routed:
+                found += _approved_ahead(case_id, state)
             world.case_states[case_id] = state
     return found
 
@@ -133,11 +141,41 @@ def _waits(world: World, case_id: str, first_run: str, state: dict[str, Any]) ->
     if isinstance(pending, dict) and case_id not in world.model.routed:
         key = (case_id, first_run, str(pending.get("step")))
         first = world.model.deadlines.setdefault(key, str(pending.get("deadline")))
-        if first != pending.get("deadline"):
+        # Once its deadline passed and the case escalated, an approval waits with no deadline
+        # (shown empty after continuing as new): that wait did not restart.
+        escalated = any(
+            str(entry.get("what", "")).startswith("approval timed out")
+            and entry.get("step") == key[2]
+            for entry in state.get("audit", [])
+        )
+        if first != pending.get("deadline") and not (escalated and not pending.get("deadline")):
             found.append(
                 f"I2: {case_id} waits for approval of {key[2]} until {pending.get('deadline')}, "
                 f"but was asked to decide by {first}: the wait restarted"
             )
+    return found
+
+
+def _approved_ahead(case_id: str, state: dict[str, Any]) -> list[str]:
+    """I2 for steps a resolve approved in advance: never asked for (pending, or an approval
+    requested after it), never decided again (the audit of this run says both)."""
+    found = []
+    ahead: set[str] = set()
+    for entry in state.get("audit", []):
+        step, what = str(entry.get("step", "")), entry.get("what")
+        if what == "approved" and entry.get("detail") == IN_ADVANCE:
+            if step in ahead:
+                found.append(f"I2: {case_id} approved {step} in advance twice")
+            ahead.add(step)
+        elif step in ahead and what == "approval requested":
+            found.append(f"I2: {case_id} asked approval of {step}, approved in advance")
+        elif step in ahead and what in DECISIONS:
+            found.append(f"I2: {case_id} {what} {step} again, approved in advance")
+    pending = state.get("pending")
+    if isinstance(pending, dict) and pending.get("step") in ahead:
+        found.append(
+            f"I2: {case_id} waits for approval of {pending.get('step')}, approved in advance"
+        )
     return found
 
 
@@ -238,6 +276,26 @@ async def _labels(world: World) -> list[str]:
     return found
 
 
+def _hides(world: World, key: str) -> list[str]:
+    """I3 for removals: a post is hidden by as many requests as make it hidden once, one more
+    for each fault armed on the hide routes (a call retried after it, inside the removal's
+    shared activity or as its own)."""
+    brand = BRANDS[key]
+    routed = {case_id.split("-", 2)[-1] for case_id in world.model.routed}
+    hidden = (
+        str(r.get("path", "")).rstrip("/").split("/")[-2 if r["route"] == "x.hide_reply" else -1]
+        for r in world.emulators[key].requests
+        if r.get("route") in HIDE_ROUTES
+    )
+    hides = Counter(post for post in hidden if post not in routed)
+    allowed = 1 + world.model.hide_faults.get(key, 0)
+    return [
+        f"I3: {brand.policy} hid post {post} with {n} requests ({allowed - 1} hide faults armed)"
+        for post, n in sorted(hides.items())
+        if n > allowed
+    ]
+
+
 async def _runs(world: World, case_id: str) -> int:
     """How many runs the workflow id `case_id` has had (at least 1): from visibility where the
     server has it (`WorkflowId = '...'`), else from the runs its starts returned."""
@@ -283,6 +341,7 @@ async def _platform_actions(world: World) -> list[str]:
             for (to, text), n in dms.items()
             if n > 1 and n > await _allowed(world, text)
         ]
+        found += _hides(world, key)
         tickets = Counter(str(t.get("external_id", "")) for t in emulator.tickets)
         found += [
             f"I3: {brand.policy} opened {n} tickets for {ref}"

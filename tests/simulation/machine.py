@@ -13,6 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests.simulation import invariants
 from tests.simulation.runner import Loop, known
 from tests.simulation.steps import (
+    AHEAD_FAULTS,
+    AHEAD_VARIANTS,
     DM_SENDERS,
     DM_VARIANTS,
     FAULT_KINDS,
@@ -187,3 +189,12 @@ class Simulation(RuleBasedStateMachine):
     @rule(brand=brand, during=st.sampled_from(WHILE_STORE_DOWN), wait=st.sampled_from((0, 3600)))
     def store_outage(self, brand: str, during: str, wait: int) -> None:
         self._do(Step.of("store_outage", brand=brand, during=during, wait=wait))
+
+    @rule(
+        case=st.integers(0, 5),
+        variant=st.sampled_from(AHEAD_VARIANTS),
+        fault=st.sampled_from(AHEAD_FAULTS),
+    )
+    def resolve_ahead(self, case: int, variant: str, fault: str) -> None:
+        """A resolve that approves the removal as well (or a hostile variant of it)."""
+        self._do(Step.of("resolve_ahead", case=case, variant=variant, fault=fault))

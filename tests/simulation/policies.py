@@ -63,7 +63,9 @@ INVALID_EDITS = (
 
 def policy_text(brand: Brand, shape: PolicyShape) -> str:
     """The YAML of `brand`'s policy in `shape`: a standard playbook with an approval, an
-    urgent one without (it replies at once), both replying, moving offline and ticketing."""
+    urgent one without (it replies at once), both replying, moving offline and ticketing;
+    once resolved, the standard one hides the public post (approved by dana or lee, perhaps
+    in advance with the resolution) and thanks the customer, both in one shared activity."""
     urgent = shape.urgent or shape.standard
     vip_route = (
         '\n  - {name: vip, when: "author.followers >= 1000000", playbook: vip}' if shape.vip else ""
@@ -77,6 +79,9 @@ def policy_text(brand: Brand, shape: PolicyShape) -> str:
       - handoff: {{template: move_offline, await_contact: 72h, on_no_contact: close}}
       - ticket: {{system: zendesk}}
       - await: {{event: resolution, timeout: 14d, on_timeout: close}}
+      - remove_public: {{action: hide, approval: {{timeout: 24h, on_timeout: skip,
+          approvers: [dana, lee]}}}}
+      - reply: {{template: follow_up, when: "case.resolved"}}
       - close: {{reason: resolved}}"""
     ]
     playbooks.append(
@@ -142,6 +147,7 @@ def policy_text(brand: Brand, shape: PolicyShape) -> str:
             en: "{brand.handle} here, {{author.name}}: this is urgent for us, check your DMs."
             es: "{brand.handle} aquí, {{author.name}}: es urgente para nosotros, mira tus DMs."
           vip_ack: "{brand.handle} here, {{author.name}}: our lead is on it."
+          follow_up: "Glad it is sorted, {{author.name}}. Thanks for your patience."
           move_offline:
             en: "Please email {{brand.contact.email}} and quote {{case.id}}."
             es: "Escríbenos a {{brand.contact.email}} indicando el caso {{case.id}}."

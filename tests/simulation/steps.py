@@ -33,13 +33,37 @@ UPDATES = (
     "dismiss",
     "contact",  # a supervisor records the customer's call: it ends the handoff wait
 )
+# A supervisor resolving a case and approving its removal in the same breath ("approve":
+# the standard playbook's later remove_public_hide), and hostile variants the case must refuse
+# as an update or ignore as a signal: a step no playbook has, a step already passed, a later
+# step that asks no approval, the step the case is on, a sender who may not approve, a
+# non-text "approve", an oversize one; the valid one sent as a signal, or racing an
+# approval or a close of the case.
+AHEAD_VARIANTS = (
+    "valid",
+    "unknown",
+    "passed",
+    "no_approval",
+    "current",
+    "stranger",
+    "wrong_type",
+    "oversize",
+    "signal",
+    "signal_unknown",
+    "race_approve",
+    "race_close",
+)
+# A platform fault armed on the brand's comment and hide routes just before the resolve, so
+# that the removal's shared activity (archive, hide, thank-you reply) meets it.
+AHEAD_FAULTS = ("none", "drop", "500")
 # How `open` is asked for a logged remark: the CLI core, the signed HTTP call, the same call
 # twice, and hostile bodies (unknown fields, wrong types, sizes, a mention nobody logged).
 OPENS = ("cli", "http", "twice", "hostile", "unknown")
 # "cli": as `complaintflow approve CASE` sends it, the step left out and read from the case.
 PAYLOADS = ("valid", "oversize_by", "wrong_type", "unknown_field", "not_an_object", "cli")
 RELOADS = ("version", "rename_standard", "rename_urgent", "add", "remove", "invalid")
-FAULT_ROUTES = ("x.post_tweet", "x.send_dm", "zendesk.ticket", "graph.comment")
+# graph.edit hides a comment (the removal step): its calls run in a shared activity.
+FAULT_ROUTES = ("x.post_tweet", "x.send_dm", "zendesk.ticket", "graph.comment", "graph.edit")
 FAULT_KINDS = ("drop", "429", "500")
 SLEEPS = (30, 3600, 3 * 3600, 3 * 86400, 4 * 86400)  # 4 days: past every contact wait (72h)
 # Private messages to the brand: who sends one (a thread's author, 0-3, or 9: a stranger),
@@ -127,8 +151,9 @@ def random_step(rng: random.Random) -> Step:
             "helpdesk",
             "restart_worker",
             "store_outage",
+            "resolve_ahead",
         ),
-        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5, 3, 6, 4, 2, 2),
+        weights=(14, 8, 3, 4, 1, 2, 3, 12, 4, 4, 5, 3, 6, 4, 2, 2, 6),
     )[0]
     draw: dict[str, Any] = {
         "post_x": lambda: {
@@ -190,6 +215,11 @@ def random_step(rng: random.Random) -> Step:
             "variant": rng.choice(HELPDESK_VARIANTS),
         },
         "restart_worker": lambda: {"brand": rng.choice("ab"), "during": rng.choice(WHILE_STOPPED)},
+        "resolve_ahead": lambda: {
+            "case": rng.randrange(6),
+            "variant": rng.choice((*AHEAD_VARIANTS, "valid", "valid", "valid")),
+            "fault": rng.choice(AHEAD_FAULTS),
+        },
         "store_outage": lambda: {
             "brand": rng.choice("ab"),
             "during": rng.choice(WHILE_STORE_DOWN),

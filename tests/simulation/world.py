@@ -69,6 +69,10 @@ ANSWER_BOUND = 20.0  # seconds for a query or an update to be answered
 STEP_BOUND = 120.0  # seconds one step may take before the run counts as stuck
 SLEEP_BOUND = 30.0  # real seconds a skip of Temporal time may take
 SETTLE = 0.25  # seconds the workers get after each step before the invariants are read
+AHEAD_STEP = "remove_public_hide"  # the standard playbook's removal (policies.py)
+# The resolve variants a case may take: they are aimed at cases the removal would follow.
+WOULD_RESOLVE = ("valid", "signal", "race_approve", "race_close")
+HIDE_ROUTES = ("graph.edit", "x.hide_reply")  # the emulator's routes that hide a post
 CONTACT_WAIT = 72 * 3600  # the standard playbook's await_contact (policies.py)
 _WORLDS = itertools.count(1)
 T = TypeVar("T")
@@ -116,6 +120,9 @@ class Model:
     # (case id, first run id, step) -> the deadline its approval wait showed first.
     deadlines: dict[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)
     unavailable: set[str] = dataclasses.field(default_factory=set)  # posts answered 503
+    # Faults armed on a brand's hide routes (graph.edit, x.hide_reply): each may make one more
+    # hide request of a post (a retried call), never one more hidden post.
+    hide_faults: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -656,6 +663,147 @@ class World:
             return ["approve"]
         return body
 
+    async def _resolve_ahead(self, case: int, variant: str, fault: str) -> None:
+        """A supervisor resolves a case and approves its removal with it ("approve"), or a
+        hostile variant of that: a hostile update must be refused with a reason and leave the
+        case unresolved, a hostile signal ignored (and audited)."""
+        case_id = self._case_ahead(case) if variant in WOULD_RESOLVE else self._case(case)
+        if case_id is None:
+            return
+        key = self.model.cases[case_id]
+        if fault != "none":  # met by the removal's shared activity (archive, hide, thank)
+            for route in ("graph.comment", *HIDE_ROUTES):
+                made = Fault(route=route, drop=True, times=1)
+                if fault == "500":
+                    made = Fault(route=route, status=500, times=1)
+                self.emulators[key].faults.append(made)
+            self.model.hide_faults[key] = self.model.hide_faults.get(key, 0) + 1
+        if variant in ("race_approve", "race_close"):
+            await self._race_ahead(case_id, "approve" if variant == "race_approve" else "close")
+        elif variant in ("signal", "signal_unknown"):
+            await self._signal_ahead(case_id, variant)
+        elif variant == "valid":
+            await self._update_ahead(case_id, await self._ahead_payload(case_id, variant))
+        else:
+            await self._hostile_ahead(case_id, variant)
+
+    def _case_ahead(self, index: int) -> str | None:
+        """A case a resolve approving the removal would take it through it: a Facebook case
+        of the standard playbook still to be resolved (as last seen); else any case."""
+        hideable = sorted(
+            case_id
+            for case_id, state in self.case_states.items()
+            if state.get("platform") == "facebook"
+            and state.get("status") in ("awaiting_resolution", "awaiting_contact")
+            and not state.get("resolved")
+            and case_id not in self.model.quarantined
+        )
+        return hideable[index % len(hideable)] if hideable else self._case(index)
+
+    async def _ahead_payload(self, case_id: str, variant: str) -> dict[str, object]:
+        """The resolve's body: valid, or one of the hostile AHEAD_VARIANTS."""
+        body: dict[str, object] = {"by": "dana", "note": "refunded", "approve": AHEAD_STEP}
+        if variant in ("unknown", "signal_unknown"):
+            body["approve"] = "remove_everything"
+        elif variant == "passed":
+            body["approve"] = "reply_acknowledge"  # the first step of `standard`
+        elif variant == "no_approval":
+            body["approve"] = "reply_follow_up"  # later, but asks no approval
+        elif variant == "current":
+            state = await self._state(case_id)
+            body["approve"] = str(state.get("current_step") or "reply_acknowledge")
+        elif variant == "stranger":
+            body["by"] = "sam"  # the removal's approvers are dana and lee
+        elif variant == "wrong_type":
+            body["approve"] = [AHEAD_STEP]
+        elif variant == "oversize":
+            body["approve"] = f"{AHEAD_STEP}, " + "x" * 1000
+        return body
+
+    async def _state(self, case_id: str) -> dict[str, Any]:
+        with contextlib.suppress(Exception):
+            state = await _bounded(
+                self.env.client.get_workflow_handle(case_id).query("state_query")
+            )
+            if isinstance(state, dict):
+                return state
+        return {}
+
+    async def _update_ahead(self, case_id: str, body: object) -> bool:
+        """Send a resolve update; whether the case took it."""
+        handle = self.env.client.get_workflow_handle(case_id)
+        try:
+            await _bounded(send_update(handle, "resolve", body))
+        except (WorkflowUpdateFailedError, RPCError):
+            return False
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            self.violate("I2", f"{case_id}: a resolve approving {AHEAD_STEP} was not answered")
+            return False
+        self.model.done.append((case_id, "resolve"))
+        return True
+
+    async def _hostile_ahead(self, case_id: str, variant: str) -> None:
+        """A resolve whose "approve" no case may take: refused with a reason, case unresolved."""
+        was_resolved = (case_id, "resolve") in self.model.done
+        handle = self.env.client.get_workflow_handle(case_id)
+        body = await self._ahead_payload(case_id, variant)
+        try:
+            await _bounded(send_update(handle, "resolve", body))
+        except WorkflowUpdateFailedError as refused:
+            cause = refused.cause
+            reason = str(getattr(cause, "message", "") or cause or "")
+            if not reason.strip():
+                self.violate("I2", f"{case_id}: a resolve ({variant}) was refused without a reason")
+        except RPCError:
+            return  # the case is gone: nothing to refuse
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            self.violate("I2", f"{case_id}: a hostile resolve ({variant}) was not answered")
+            return
+        else:
+            self.model.done.append((case_id, "resolve"))
+            named = repr(body.get("approve"))[:120]
+            self.violate("I2", f"{case_id}: a resolve approving {named} ({variant}) was accepted")
+            return
+        state = await self._state(case_id)
+        if state.get("resolved") and not was_resolved and case_id not in self.model.routed:
+            self.violate("I2", f"{case_id}: a refused resolve ({variant}) left the case resolved")
+
+    async def _signal_ahead(self, case_id: str, variant: str) -> None:
+        """The resolve as a signal: a valid one is applied, a hostile one ignored (audited)."""
+        handle = self.env.client.get_workflow_handle(case_id)
+        before = await self._state(case_id)
+        body = await self._ahead_payload(case_id, variant)
+        try:
+            await _bounded(handle.signal("resolve_signal", body))
+        except (RPCError, TimeoutError, RPCTimeoutOrCancelledError):
+            return  # the case has ended: nothing to signal
+        if variant == "signal":
+            if before and not before.get("resolved"):
+                self.model.done.append((case_id, "resolve"))  # (applied if the case was open)
+            return
+        earlier = _ignored_resolves(before)
+        for _ in range(20):  # the signal is applied by the case's next workflow task
+            state = await self._state(case_id)
+            if not state or state.get("status") == "closed":
+                return
+            if _ignored_resolves(state) > earlier:
+                break
+            await asyncio.sleep(0.25)
+        else:
+            self.violate("I2", f"{case_id}: a hostile resolve signal was not ignored (audited)")
+        if state.get("resolved") and not before.get("resolved"):
+            self.violate("I2", f"{case_id}: a hostile resolve signal resolved the case")
+
+    async def _race_ahead(self, case_id: str, other: str) -> None:
+        """The valid resolve with its approval, racing a supervisor's approve or close."""
+        second = self._update(case_id, other, "valid")
+        body = await self._ahead_payload(case_id, "valid")
+        if self.cached:
+            await asyncio.gather(self._update_ahead(case_id, body), second)
+        else:  # (the test server leaves concurrent updates of an uncached case unanswered)
+            await self._update_ahead(case_id, body)
+            await second
+
     # continue-as-new ------------------------------------------------------------------------
     async def _roll_over(self, events: int) -> None:
         """Cases continue as new once their history has `events` events (0: the product's
@@ -835,6 +983,8 @@ class World:
             "500": Fault(route=route, status=500, times=1),
         }[fault]
         self.emulators[brand].faults.append(made)
+        if route in HIDE_ROUTES:
+            self.model.hide_faults[brand] = self.model.hide_faults.get(brand, 0) + 1
 
     async def _sleep(self, seconds: int) -> None:
         """Skip `seconds` of Temporal time (timers, timeouts, retry back-offs fire); past
@@ -904,6 +1054,10 @@ class World:
     # -- outcomes ------------------------------------------------------------------------------
     def violate(self, invariant: str, what: str) -> None:
         self.model.violations.append(f"{invariant}: {what}")
+
+
+def _ignored_resolves(state: dict[str, Any]) -> int:
+    return sum(e.get("what") == "ignored a resolve signal" for e in state.get("audit", []))
 
 
 async def _worker_client(env: WorkflowEnvironment) -> Client:
