@@ -138,6 +138,7 @@ class CaseWorkflow:
         """Go on with the playbook a supervisor routed the case to, from its first step."""
         run = self.running
         run.route_to = None
+        run.approved_ahead.clear()  # approvals were given for the old playbook's steps
         run.playbook = run.policy.playbook(action.playbook)
         run.state.playbook = run.playbook.name
         run.state.route = f"routed by {action.by}"
