@@ -18,7 +18,12 @@ from complaintflow.rules.mention import Author, Mention
 from complaintflow.rules.triage import Triage
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import CaseState, SupervisorAction
+from complaintflow.workflows.messages import (
+    CaseState,
+    CaseStatus,
+    CustomerContact,
+    SupervisorAction,
+)
 from tests.support import helpers as waiting
 from tests.support.paths import HISTORIES
 from tests.support.policies import CASES_POLICY as POLICY
@@ -108,6 +113,24 @@ async def send_update(handle: Handle, method: CaseUpdate | str, action: object) 
 
 async def approve(handle: Handle, step: str) -> str:
     return await send_update(handle, CaseWorkflow.approve, SupervisorAction(step=step, by=ME))
+
+
+async def replied(env: WorkflowEnvironment | Client, queue: str, mention: Mention) -> Handle:
+    """A case of the standard playbook whose reply was approved: it waits for the customer."""
+    handle = await open_(env, queue, mention)
+    await until(handle, pending("reply_acknowledge"))
+    await approve(handle, "reply_acknowledge")
+    await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+    return handle
+
+
+async def to_resolve(env: WorkflowEnvironment | Client, queue: str, mention: Mention) -> Handle:
+    """A case of the standard playbook past its reply and the customer's email: it waits for
+    its resolution."""
+    handle = await replied(env, queue, mention)
+    await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
+    await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+    return handle
 
 
 async def finish(env: WorkflowEnvironment, handle: Handle) -> CaseState:

@@ -20,6 +20,7 @@ from tests.support.cases import (
     open_,
     pending,
     send_update,
+    to_resolve,
     until,
 )
 from tests.support.platform import Platform
@@ -89,14 +90,7 @@ class TestCost:
         posted = (await env.get_current_time()).isoformat()
         reply = complaint(id="9104", thread_id="cost-ahead", created_at=posted)
         async with platform.worker(env.client, queue):
-            handle = await open_(env, queue, reply)
-            await until(handle, pending("reply_acknowledge"))
-            assert await filters(handle) == ("awaiting_approval", True)
-            await approve(handle, "reply_acknowledge")
-            await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            assert await filters(handle) == ("awaiting_contact", False)
-            await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
-            await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+            handle = await to_resolve(env, queue, reply)  # filters as in the test above
             assert await filters(handle) == ("awaiting_resolution", False)
             metadata = await handle.query(
                 "__temporal_workflow_metadata", result_type=WorkflowMetadata

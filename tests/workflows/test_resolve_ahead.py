@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
+from complaintflow.workflows.messages import CaseStatus, SupervisorAction
 from tests.support.cases import (
     ME,
     Handle,
@@ -22,6 +22,7 @@ from tests.support.cases import (
     open_,
     pending,
     send_update,
+    to_resolve,
     until,
 )
 from tests.support.platform import Platform
@@ -53,15 +54,9 @@ templates:
 
 
 async def resolving(env: WorkflowEnvironment, queue: str, key: str) -> Handle:
-    """A case of the standard playbook waiting for its resolution."""
-    # a reply under the brand's post: X lets the brand hide it
-    handle = await open_(env, queue, complaint(id=f"{key}-1", thread_id=key))
-    await until(handle, pending("reply_acknowledge"))
-    await approve(handle, "reply_acknowledge")
-    await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-    await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
-    await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
-    return handle
+    """A case of the standard playbook waiting for its resolution; a reply under the brand's
+    post, which X lets the brand hide."""
+    return await to_resolve(env, queue, complaint(id=f"{key}-1", thread_id=key))
 
 
 async def refused(handle: Handle, payload: object) -> str:

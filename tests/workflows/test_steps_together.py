@@ -16,9 +16,17 @@ from complaintflow.devkit.emulator import Fault, create_app
 from complaintflow.devkit.serve import serving
 from complaintflow.workflows import registry
 from complaintflow.workflows.case import CaseWorkflow
-from complaintflow.workflows.messages import CaseStatus, CustomerContact, SupervisorAction
+from complaintflow.workflows.messages import CaseStatus, SupervisorAction
 from complaintflow.workflows.together import RUN_STEPS
-from tests.support.cases import ME, approve, complaint, finish, open_, pending, send_update, until
+from tests.support.cases import (
+    ME,
+    complaint,
+    finish,
+    replied,
+    send_update,
+    state,
+    to_resolve,
+)
 from tests.support.platform import Platform, emulated_worker
 from tests.support.reliability import assert_done_exactly_once, emulated_x, open_cases
 
@@ -37,12 +45,7 @@ class TestStepsTogether:
         self, env: WorkflowEnvironment, platform: Platform, queue: str
     ) -> None:
         async with platform.worker(env.client, queue):
-            handle = await open_(env, queue, complaint(id="9201", thread_id="tg-1"))
-            await until(handle, pending("reply_acknowledge"))
-            await approve(handle, "reply_acknowledge")
-            await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
-            await handle.signal(CaseWorkflow.customer_contact, CustomerContact(channel="email"))
-            await until(handle, lambda s: s.status is CaseStatus.AWAITING_RESOLUTION)
+            handle = await to_resolve(env, queue, complaint(id="9201", thread_id="tg-1"))
             await send_update(
                 handle,
                 CaseWorkflow.resolve,
@@ -85,10 +88,8 @@ class TestStepsTogether:
     ) -> None:
         platform.failing = {registry.POST_REPLY}
         async with platform.worker(env.client, queue):
-            handle = await open_(env, queue, complaint(id="9202", thread_id="tg-2"))
-            await until(handle, pending("reply_acknowledge"))
-            await approve(handle, "reply_acknowledge")
-            case = await until(handle, lambda s: s.status is CaseStatus.AWAITING_CONTACT)
+            handle = await replied(env, queue, complaint(id="9202", thread_id="tg-2"))
+            case = await state(handle)
             await send_update(handle, CaseWorkflow.close, SupervisorAction(by=ME))
             await finish(env, handle)
         failed = [e for e in case.audit if e.what == "step failed"]
