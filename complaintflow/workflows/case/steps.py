@@ -160,16 +160,34 @@ async def remove_public(run: CaseRun, step: Step, text: str) -> None:
     if refusal := removal_refusal(run, step):
         run.audit("complaintflow", "removal refused", step.id, refusal)
         return
-    archived = await run.call(
-        registry.ARCHIVE_POST,
-        run.request(step, run.case.mention.text),
-        f"{step.id}: archive the public post",
+    kind = step.kind
+    await removal(
+        run,
+        step,
+        archive=lambda: run.call(
+            registry.ARCHIVE_POST,
+            run.request(step, run.case.mention.text),
+            f"{step.id}: archive the public post",
+        ),
+        remove=lambda: run.call(
+            registry.STEP_ACTIVITIES[kind],
+            run.request(step, ""),
+            f"{step.id}: {kind.value} on {run.state.platform}",
+        ),
     )
+
+
+Call = Callable[[], Awaitable[ActionResult | None]]
+
+
+async def removal(run: CaseRun, step: Step, *, archive: Call, remove: Call) -> None:
+    """Archive, then remove only once the post is archived; audited and recorded as a step."""
+    archived = await archive()
     if archived is None:
         run.audit("complaintflow", "removal refused", step.id, "archiving failed")
         return
     run.audit("complaintflow", "public post archived", step.id, archived.ref)
-    await act(run, step, "")
+    record(run, step, await remove())
 
 
 RUNNERS: dict[StepKind, StepRunner] = {

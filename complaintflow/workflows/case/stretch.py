@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         after_handoff,
         prepare,
         record,
+        removal,
         removal_refusal,
         run_step,
     )
@@ -173,12 +174,12 @@ async def _settle(run: CaseRun, member: Member, made: list[tuple[StepCall, CallO
         if member.refusal:
             run.audit("complaintflow", "removal refused", step.id, member.refusal)
             return
-        archived = await _outcome(run, *made[0], f"{step.id}: archive the public post")
-        if archived is None:
-            run.audit("complaintflow", "removal refused", step.id, "archiving failed")
-            return
-        run.audit("complaintflow", "public post archived", step.id, archived.ref)
-        record(run, step, await _outcome(run, *made[1], what))
+        await removal(
+            run,
+            step,
+            archive=lambda: _outcome(run, *made[0], f"{step.id}: archive the public post"),
+            remove=lambda: _outcome(run, *made[1], what),
+        )
         return
     record(run, step, await _outcome(run, *made[0], what))
     if step.kind is StepKind.HANDOFF:
