@@ -21,4 +21,5 @@ bash scripts/setup.sh
 .venv/bin/lint-imports
 .venv/bin/complaintflow validate policies.example.yaml
 # Coverage of the package: lines and branches, the lines missed (pyproject: tool.coverage).
-.venv/bin/python -m pytest --cov --cov-report=term-missing "${quick[@]}" "$@"
+# The slowest tests are listed, so a run on a slower machine shows where its time went.
+.venv/bin/python -m pytest --cov --cov-report=term-missing --durations=15 "${quick[@]}" "$@"

