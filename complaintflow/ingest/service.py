@@ -1,9 +1,10 @@
 """The ingest service's core: the live policy, Temporal, the decision store; each mention is
 enriched, triaged, and either opens (or joins) its thread's case or is logged as a remark.
 
-A matched route is a signal-with-start of the thread's case; a throwaway remark is recorded in
-the decision store (and appended to the JSON-lines export). A redelivered post is recognised
-by the store and never starts its case twice.
+A matched route reaches the thread's case: a signal when it runs, a signal-with-start when the
+thread has none or its case ended; a throwaway remark is recorded in the decision store (and
+appended to the JSON-lines export). A redelivered post is recognised by the store, or by the
+case that took it, and never starts its case twice.
 """
 
 import dataclasses
@@ -19,7 +20,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from complaintflow import metrics
-from complaintflow.client.cases import case_key, open_case
+from complaintflow.client.cases import case_key, open_case, thread_post
 from complaintflow.ingest.decision_log import DecisionLog
 from complaintflow.ingest.enrich import CustomerLookup
 from complaintflow.logs import redact_customer_text
@@ -32,8 +33,9 @@ from complaintflow.rules.language import load as load_language_model
 from complaintflow.rules.mention import Customer, Mention
 from complaintflow.rules.model import CompiledPolicy
 from complaintflow.rules.sentiment import sentiment
-from complaintflow.rules.triage import Triage, shadow_policy
+from complaintflow.rules.triage import Decision, Triage, shadow_policy
 from complaintflow.store import DecisionStore, Entry, open_store
+from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, CustomerContact
 
 log = structlog.get_logger()
@@ -45,6 +47,7 @@ PERMANENT = {
     RPCStatusCode.FAILED_PRECONDITION,
     RPCStatusCode.OUT_OF_RANGE,
 }
+RACES = 3  # how often a post chases a thread's case that ends as it is delivered
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,29 +216,16 @@ class Ingest:
                 summary["case"] = known
                 summary["redelivered"] = True
             else:
-                # A delivery answered 503 after its case started (the store write failed) and
-                # retried after that case ended must not start the thread's case again (it
-                # would answer the same post twice): it is recorded as that case's, as if the
-                # first delivery had been taken (that one got a 503).
-                case_id = await self._taken_by_ended_case(mention)
-                if case_id is None:
-                    try:
-                        handle = await open_case(
-                            self.client,
-                            mention=mention,
-                            decision=decision,
-                            policy=self.policy,
-                            task_queue=self.task_queue,
-                        )
-                    except RPCError as exc:
-                        if exc.status not in PERMANENT:
-                            raise  # Temporal cannot take it now: the platform retries
-                        log.error("ingest.refused_by_temporal", error=exc.message[:300])
-                        refused.append(
-                            f"mention {mention.id[:40]!r}: Temporal refused it: {exc.message:.200}"
-                        )
-                        continue
-                    case_id = handle.id
+                try:
+                    case_id = await self._deliver(mention, decision)
+                except RPCError as exc:
+                    if exc.status not in PERMANENT:
+                        raise  # Temporal cannot take it now: the platform retries
+                    log.error("ingest.refused_by_temporal", error=exc.message[:300])
+                    refused.append(
+                        f"mention {mention.id[:40]!r}: Temporal refused it: {exc.message:.200}"
+                    )
+                    continue
                 await self.store.record(self._entry(mention, record, case_id))
                 await self._remember_case(mention, case_id)
                 if mention.private:  # its redelivery is known by its message id
@@ -261,22 +251,53 @@ class Ingest:
             )
         return decisions
 
-    async def _taken_by_ended_case(self, mention: Mention) -> str | None:
-        """The thread's case id when its last run ended having taken this very post; None when
-        there is no such case, it still runs (a case keeps one copy of a post) or it never saw
-        the post (a new post in a closed thread opens it again). One look-up per new case."""
+    async def _deliver(self, mention: Mention, decision: Decision) -> str:
+        """Give a post the store does not know to its thread's case, and return the case id.
+
+        A post the store does not know may still have reached a case: its first delivery was
+        answered 503 after the case started (the store write failed), and this is the
+        platform's retry. It must not start the thread's case again, which would answer the
+        same post twice. So a new run is started (signal-with-start) only when the thread has
+        no case, or its last run ended without this post. A running case gets a plain signal,
+        which cannot start a run: if the case ends meanwhile the signal is refused and the
+        case is looked at again. A case that ended having taken the post is the answer.
+        One look-up per new post."""
         case_id = case_key(mention, self.policy.name)
         handle = self.client.get_workflow_handle(case_id, result_type=CaseState)
-        try:
-            described = await handle.describe()
-            if described.status is not WorkflowExecutionStatus.COMPLETED:
-                return None
-            state = await handle.result(follow_runs=False)
-        except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                return None
-            raise
-        return case_id if mention.id in state.mentions else None
+        for _ in range(RACES):
+            try:
+                described = await handle.describe()
+            except RPCError as exc:
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                break  # no case for the thread yet
+            if described.status is WorkflowExecutionStatus.RUNNING:
+                try:
+                    await handle.signal(CaseWorkflow.thread_update, thread_post(mention, decision))
+                except RPCError as exc:
+                    if exc.status is not RPCStatusCode.NOT_FOUND:
+                        raise
+                    continue  # it ended between the look and the signal: look again
+                return case_id
+            if described.status is WorkflowExecutionStatus.COMPLETED:
+                state = await handle.result(follow_runs=False)
+                if mention.id in state.mentions:
+                    return case_id
+            break  # ended without the post (or failed): a new post reopens the thread
+        else:  # the thread's case ended under every delivery: the platform delivers again
+            raise RPCError(
+                f"the case {case_id} kept ending while a post was delivered to it",
+                RPCStatusCode.UNAVAILABLE,
+                b"",
+            )
+        handle = await open_case(
+            self.client,
+            mention=mention,
+            decision=decision,
+            policy=self.policy,
+            task_queue=self.task_queue,
+        )
+        return handle.id
 
     async def _private(self, message: Mention) -> dict[str, Any]:
         """A private message to the brand: the contact of the case it quotes (`{case.ref}`)

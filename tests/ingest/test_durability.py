@@ -1,17 +1,26 @@
 """What ingest accepted stays accepted: redeliveries open no second case, even after the case
-closed or ingest restarted; a store that cannot write is a 503 and the retry is kept."""
+closed, as it ends, or after ingest restarted; a store that cannot write is a 503 and the retry
+is kept."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    DescribeWorkflowInput,
+    Interceptor,
+    OutboundInterceptor,
+    WorkflowExecutionStatus,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from complaintflow import load_policy
@@ -21,7 +30,7 @@ from complaintflow.store import Entry, StoreUnavailable, open_store
 from complaintflow.worker import build_worker
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import SupervisorAction
-from tests.support.cases import send_update
+from tests.support.cases import case_handle, send_update
 from tests.support.paths import EXAMPLE_POLICY
 from tests.support.platform import Platform
 from tests.support.postgres import fresh_database
@@ -76,6 +85,80 @@ async def test_a_webhook_redelivered_after_its_case_closed_opens_no_second_case(
     assert latest.run_id == first_run, "no second run of the thread's case"
     assert latest.status == WorkflowExecutionStatus.COMPLETED
     assert len(platform.calls) == alerts_before, "no second alert, no second reply"
+
+
+class _CaseEndsAfterALook(Interceptor):
+    """Once armed, closes a case right after the next look at it: a busy day's moment between
+    ingest seeing the thread's case run and handing it the post."""
+
+    def __init__(self, env: WorkflowEnvironment) -> None:
+        self.env = env
+        self.armed = False
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Ending(next, self)
+
+
+class _Ending(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, outer: _CaseEndsAfterALook) -> None:
+        super().__init__(next)
+        self.outer = outer
+
+    async def describe_workflow(self, input: DescribeWorkflowInput) -> Any:
+        described = await super().describe_workflow(input)
+        if self.outer.armed:
+            self.outer.armed = False
+            handle = self.outer.env.client.get_workflow_handle(input.id)
+            await send_update(handle, CaseWorkflow.close, SupervisorAction(by="dana"))
+            await handle.result()
+        return described
+
+
+async def test_a_post_redelivered_as_its_case_ends_is_not_answered_again(
+    env: WorkflowEnvironment, platform: Platform, queue: str, tmp_path: Path
+) -> None:
+    """The first delivery started the case, then the store could not write: 503. The retry
+    arrives as the case ends: ingest sees it run, and it closes before the post reaches it.
+    Ingest once started the thread's case again then (signal-with-start), a second run that
+    would answer the same post twice; found by the simulator on a loaded machine."""
+    ending = _CaseEndsAfterALook(env)
+    config = env.client.config()
+    config["interceptors"] = [*config["interceptors"], ending]
+    ingest = Ingest(
+        Client(**config),
+        load_policy(EXAMPLE_POLICY),
+        task_queue=queue,
+        secrets=SECRETS,
+        store=open_store(f"sqlite:///{tmp_path / 'store.db'}"),
+    )
+    case_id = "case-x-2301@northwind-social-care"
+    event = x_event("2301", COMPLAINT)
+    async with (
+        build_worker(env.client, activities=platform.activities(), task_queue=queue),
+        serving(create_app(ingest)) as base,
+        httpx.AsyncClient(base_url=base, timeout=30.0) as http,
+    ):
+        locker = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")  # another connection holds the store's lock
+        first = await post_x(http, event)
+        locker.execute("ROLLBACK")
+        locker.close()
+        assert first.status_code == 503, first.text
+        handle = env.client.get_workflow_handle(case_id)
+        first_run = (await handle.describe()).run_id  # started before the write failed
+        ending.armed = True
+        retry = await post_x(http, event)
+        await asyncio.sleep(0.5)  # a second run, had one started, would have acted by now
+    recorded = await ingest.store.case_for("x", "2301", policy="northwind-social-care")
+    await ingest.store.close()
+    assert not ending.armed, "the case ended between ingest's look and its delivery"
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["cases"] == [case_id]
+    latest = await handle.describe()
+    assert latest.run_id == first_run, "no second run of the thread's case"
+    assert latest.status == WorkflowExecutionStatus.COMPLETED
+    assert "2301" in (await case_handle(env.client, case_id).result()).mentions
+    assert recorded == case_id, "the retry is recorded as that case's"
 
 
 async def test_a_full_store_answers_503_and_the_platforms_retry_is_kept(

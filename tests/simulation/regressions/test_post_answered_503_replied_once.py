@@ -4,7 +4,9 @@ platform then delivers the post again, the store finds no row for it, and ingest
 thread's case again: a new run that replies to the same post a second time. Found by the
 simulator (store_outage rule); shrunk from 18 steps to 1. Fixed: before opening a case for a
 post the store does not know, ingest asks whether the thread's ended case took it already
-(ingest/service.py, `_taken_by_ended_case`)."""
+(ingest/service.py, `_deliver`). On a loaded machine the simulator later found the case ending
+between that look and the delivery: a running case now gets a plain signal, which cannot start
+a run (tests/ingest/test_durability.py holds that moment open)."""
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
