@@ -31,6 +31,17 @@ from tests.support.policies import CASES_POLICY as POLICY
 REPLY = registry.POST_REPLY
 DM = registry.SEND_PRIVATE_MESSAGE
 ME = "dana"
+# What the standard playbook (tests/support/policies.py) asks of the platforms, in order, on
+# its approved path: reply then DM; archive before hide, then the thanks.
+STANDARD_CALLS = [
+    "notify",
+    "post_reply",
+    "send_private_message",
+    "open_ticket",
+    "archive_post",
+    "remove_post",
+    "post_reply",
+]
 
 
 def complaint(**changes: object) -> Mention:

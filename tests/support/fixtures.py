@@ -62,16 +62,16 @@ class _Remembering(OutboundInterceptor):
         return handle
 
 
-# The workflows started on each time-skipping server, by the server's client.
-_STARTED: dict[int, _Started] = {}
+def _started(environment: WorkflowEnvironment) -> list[str]:
+    """The ids of the workflows started so far through the time-skipping server's client."""
+    interceptors = environment.client.config()["interceptors"]
+    return next(i for i in interceptors if isinstance(i, _Started)).ids
 
 
 async def _time_skipping() -> WorkflowEnvironment:
-    started = _Started()
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_binary("temporal-test-server"), interceptors=[started]
+        test_server_existing_path=temporal_binary("temporal-test-server"), interceptors=[_Started()]
     )
-    _STARTED[id(environment.client)] = started
     await environment.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=environment.client.namespace,
@@ -81,7 +81,7 @@ async def _time_skipping() -> WorkflowEnvironment:
     return environment
 
 
-async def end_leftovers(environment: WorkflowEnvironment, since: int = 0) -> list[str]:
+async def end_leftovers(environment: WorkflowEnvironment, since: int) -> list[str]:
     """Terminate the workflows started on the time-skipping server `environment` (the
     `since`-th and later) that still run, and return their ids.
 
@@ -90,7 +90,7 @@ async def end_leftovers(environment: WorkflowEnvironment, since: int = 0) -> lis
     timer it fires gives that workflow a task no worker will take (`env.sleep` then waits
     forever). On a busy machine a test can end a moment before its case does."""
     ended: list[str] = []
-    for workflow_id in _STARTED[id(environment.client)].ids[since:]:
+    for workflow_id in _started(environment)[since:]:
         with contextlib.suppress(RPCError):  # finished already: nothing to end
             await environment.client.get_workflow_handle(workflow_id).terminate(
                 reason="its test ended"
@@ -146,7 +146,7 @@ async def env(
     package, with the case search attributes registered as on a real namespace. Workflows the
     test started and left running are terminated when it ends (see `end_leftovers`)."""
     environment = await _server("env", request, _servers)
-    since = len(_STARTED[id(environment.client)].ids)
+    since = len(_started(environment))
     yield environment
     ended = await end_leftovers(environment, since)
     if ended:  # shown with the test's output when it fails

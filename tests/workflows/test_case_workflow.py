@@ -25,6 +25,7 @@ from tests.support.cases import (
     DM,
     ME,
     REPLY,
+    STANDARD_CALLS,
     approve,
     complaint,
     finish,
@@ -64,15 +65,7 @@ class TestHappyPath:
             await until(handle, pending("remove_public_hide"))
             await approve(handle, "remove_public_hide")
             final = await finish(env, handle)
-        assert platform.names() == [
-            "notify",
-            "post_reply",
-            "send_private_message",
-            "open_ticket",
-            "archive_post",
-            "remove_post",
-            "post_reply",
-        ]
+        assert platform.names() == STANDARD_CALLS
         first_reply, dm = platform.of(REPLY)[0], platform.of(DM)[0]
         assert (first_reply.platform, first_reply.thread_id) == ("x", "b-100")
         assert dm.text == "Please email care@acme.example and quote case-x-b-100@cases."

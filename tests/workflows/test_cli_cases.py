@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from complaintflow.workflows.case import CaseWorkflow
 from complaintflow.workflows.messages import CaseState, SupervisorAction
-from tests.support.cases import complaint, open_, pending, send_update, until
+from tests.support.cases import complaint, open_, pending, replied, send_update, until
 from tests.support.platform import Platform
 from tests.support.processes import cli
 
@@ -114,12 +114,7 @@ async def test_a_supervisor_records_the_customers_call_from_the_terminal(
     platform = Platform()
     case_id = "case-x-cli-call@cases"
     async with platform.worker(dev.client, "cli-call"):
-        handle = await open_(dev, "cli-call", complaint(id="cli-call", thread_id="cli-call"))
-        await until(handle, pending("reply_acknowledge"))
-        await send_update(
-            handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
-        )
-        await until(handle, lambda s: s.status.value == "awaiting_contact")
+        handle = await replied(dev, "cli-call", complaint(id="cli-call", thread_id="cli-call"))
         unknown = await asyncio.to_thread(
             cli, dev, "contact", case_id, "--channel", "pigeon", "--by", "dana"
         )
@@ -157,12 +152,7 @@ async def test_a_supervisor_resolves_and_approves_the_removal_in_one_command(
     case_id = "case-x-cli-ahead@cases"  # a case is keyed by its thread
     async with platform.worker(dev.client, "cli-ahead"):
         # a reply under the brand's post: X lets the brand hide it
-        handle = await open_(dev, "cli-ahead", complaint(id="cli-ahead-1", thread_id="cli-ahead"))
-        await until(handle, pending("reply_acknowledge"))
-        await send_update(
-            handle, CaseWorkflow.approve, SupervisorAction(step="reply_acknowledge", by="dana")
-        )
-        await until(handle, lambda s: s.status.value == "awaiting_contact")
+        handle = await replied(dev, "cli-ahead", complaint(id="cli-ahead-1", thread_id="cli-ahead"))
         await send_update(handle, CaseWorkflow.contact, {"by": "dana", "channel": "phone"})
         await until(handle, lambda s: s.status.value == "awaiting_resolution")
         wrong = await asyncio.to_thread(

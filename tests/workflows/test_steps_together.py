@@ -20,6 +20,7 @@ from complaintflow.workflows.messages import CaseStatus, SupervisorAction
 from complaintflow.workflows.together import RUN_STEPS
 from tests.support.cases import (
     ME,
+    STANDARD_CALLS,
     complaint,
     finish,
     replied,
@@ -54,15 +55,7 @@ class TestStepsTogether:
             final = await finish(env, handle)
             history = await handle.fetch_history()
         # reply then DM, as the playbook orders them; archive before hide, then the thanks
-        assert platform.names() == [
-            "notify",
-            "post_reply",
-            "send_private_message",
-            "open_ticket",
-            "archive_post",
-            "remove_post",
-            "post_reply",
-        ]
+        assert platform.names() == STANDARD_CALLS
         together = RUN_STEPS.removeprefix("complaintflow.")
         assert activities(history) == [
             "notify",
